@@ -1,0 +1,32 @@
+// swift-tools-version:6.0
+// iptrtpproxy: the media relay of the SER family of SIP proxies, in Swift.
+// The layers stand on each other in one direction only (DESIGN.md): the pure core at the bottom,
+// the relay engine and the plane clients above it, host glue and executables on top.
+import PackageDescription
+
+let package = Package(
+    name: "iptrtpproxy",
+    products: [
+        .executable(name: "iptrtpproxy", targets: ["iptrtpproxy"]),
+        .library(name: "IPTRTPProxyCore", targets: ["IPTRTPProxyCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Pure logic, no I/O and no Foundation (it is linked into the Kamailio module with a static stdlib).
+        .target(name: "IPTRTPProxyCore"),
+        // The command-line tool: runs the five functions on SDP from standard input.
+        .executableTarget(
+            name: "iptrtpproxy",
+            dependencies: [
+                "IPTRTPProxyCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // `make bench`: SDP parse + rewrite figures.
+        .executableTarget(name: "iptrtpproxy-bench", dependencies: ["IPTRTPProxyCore"]),
+        .testTarget(name: "IPTRTPProxyCoreTests", dependencies: ["IPTRTPProxyCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

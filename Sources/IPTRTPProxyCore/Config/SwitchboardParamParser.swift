@@ -1,0 +1,82 @@
+/// Applies `switchboard` modparam lines (spec §2) to a set of switchboards:
+/// `name=pub;learning-timeout-a=10;always-learn-b=1;ringing-timeout=90`, or `name=*` for all.
+///
+/// After a line that names one switchboard, a learning value set only ever for side A (or only for
+/// B) is copied to the other side, as the original did. The applier remembers what was ever set.
+public struct SwitchboardParamApplier: Sendable {
+    /// The switchboards with every line applied so far.
+    public private(set) var switchboards: SwitchboardSet
+    private var everSet: [String: Set<String>] = [:]
+
+    /// Starts from switchboards read from the cfg file.
+    public init(_ switchboards: SwitchboardSet) { self.switchboards = switchboards }
+
+    /// Applies one modparam value. On error nothing is changed.
+    public mutating func apply(_ text: String) throws {
+        func fail(_ reason: String) -> ConfigError {
+            ConfigError(source: "switchboard modparam '\(text)'", reason)
+        }
+        var pairs: [(String, String)] = []
+        for item in text.split(separator: ";", omittingEmptySubsequences: false) {
+            if item.trimmingBlanks.isEmpty { continue }
+            guard let eq = item.firstIndex(of: "=") else { throw fail("'\(item.trimmingBlanks)' is not name=value") }
+            let name = item[..<eq].trimmingBlanks.asciiLowercased
+            let value = item[item.index(after: eq)...].trimmingBlanks
+            guard !name.isEmpty, name.utf8.allSatisfy({ c in
+                (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || c == 95 || c == 45
+            }) else { throw fail("parameter name '\(name)' may hold only A-Z a-z 0-9 _ -") }
+            pairs.append((name, value))
+        }
+        guard let first = pairs.first, first.0 == "name" else {
+            throw fail("must start with name=SWITCHBOARD or name=*")
+        }
+        var targets: [Int]
+        if first.1 == "*" {
+            targets = Array(switchboards.all.indices)
+        } else if let i = switchboards.index(named: first.1) {
+            targets = [i]
+        } else {
+            let known = switchboards.all.map(\.name).joined(separator: ", ")
+            throw fail("unknown switchboard '\(first.1)' (the cfg file declares: \(known.isEmpty ? "none" : known))")
+        }
+
+        var updated = switchboards
+        var everSet = self.everSet
+        for (name, value) in pairs.dropFirst() {
+            guard let v = UInt32(value) else { throw fail("'\(name)' takes an unsigned number, not '\(value)'") }
+            for t in targets {
+                let key = updated.all[t].name.asciiLowercased
+                switch name {
+                case "learning-timeout-a", "learning-timeout-b":
+                    if v != 0 {
+                        updated.all[t].learning[name.hasSuffix("a") ? 0 : 1].learningTimeout = v
+                        everSet[key, default: []].insert(name)
+                    }
+                case "always-learn-a", "always-learn-b":
+                    updated.all[t].learning[name.hasSuffix("a") ? 0 : 1].alwaysLearn = v != 0
+                    everSet[key, default: []].insert(name)
+                case "ringing-timeout":
+                    if v != 0 { updated.all[t].ringingTimeout = v }
+                default:
+                    throw fail("unknown parameter '\(name)' (expected learning-timeout-a/-b, always-learn-a/-b, ringing-timeout)")
+                }
+            }
+        }
+        if targets.count == 1 && first.1 != "*" {
+            let t = targets[0]
+            let set = everSet[updated.all[t].name.asciiLowercased, default: []]
+            for stem in ["learning-timeout", "always-learn"] {
+                let a = set.contains(stem + "-a"), b = set.contains(stem + "-b")
+                guard a != b else { continue }
+                let from = a ? 0 : 1
+                if stem == "learning-timeout" {
+                    updated.all[t].learning[1 - from].learningTimeout = updated.all[t].learning[from].learningTimeout
+                } else {
+                    updated.all[t].learning[1 - from].alwaysLearn = updated.all[t].learning[from].alwaysLearn
+                }
+            }
+        }
+        switchboards = updated
+        self.everSet = everSet
+    }
+}

@@ -1,0 +1,57 @@
+extension ScriptFunctions {
+    /// `iptrtpproxy_alloc(flags, switchboard)`: allocates a session for every active media of the
+    /// SDP (media sharing an address and port share one), rewrites the SDP towards the opposite gate
+    /// and publishes `session_ids` and `sdp_ip`. An empty `switchboard` means the one
+    /// `iptrtpproxy_find` matched in this script run. Any failure deletes what was allocated.
+    public func alloc(
+        flags: ScriptFlags, switchboard name: String, body: [UInt8], contentType: String?,
+        selects: inout SelectValues
+    ) -> FunctionResult {
+        let chosen = name.isEmpty ? selects.switchboard : name
+        guard let chosen else {
+            return .failure("alloc: no switchboard given and iptrtpproxy_find matched none in this run")
+        }
+        guard let sw = switchboards.named(chosen) else {
+            return .failure("alloc: unknown switchboard '\(chosen)'")
+        }
+        let located: LocatedSDP
+        switch locateSDP(body, contentType: contentType) {
+        case .success(let l): located = l
+        case .failure(let f): return .failure("alloc: \(f.reason)")
+        }
+        let sdp = located.sdp
+
+        var entries: [SessionHandle?] = Array(repeating: nil, count: sdp.media.count)
+        var targets: [MediaTarget?] = Array(repeating: nil, count: sdp.media.count)
+        var shared: [ShareKey: (SessionHandle, UInt16)] = [:]
+        var allocated: [SessionHandle] = []
+        let gate = sw.gate(flags.rewriteSide)
+
+        for (i, media) in sdp.media.enumerated() where media.isActive {
+            let key = ShareKey(media)
+            if let (handle, port) = shared[key] {
+                entries[i] = handle
+                targets[i] = MediaTarget(address: gate.address, rtpPort: port)
+                continue
+            }
+            do {
+                let out = try plane.allocateSession(
+                    switchboard: sw.name, request: sourceRequest(sw, flags, endpoint: media.endpoint))
+                allocated.append(out.handle)
+                let port = out.rtpPorts[flags.rewriteSide.rawValue]
+                shared[key] = (out.handle, port)
+                entries[i] = out.handle
+                targets[i] = MediaTarget(address: gate.address, rtpPort: port)
+            } catch {
+                let warnings = deleteHandles(sw.name, allocated)
+                return .failure("alloc on '\(sw.name)' for m= line \(media.line): \(error)", warnings: warnings)
+            }
+        }
+
+        let rewritten = SDPRewriter.rewrite(sdp, targets: targets)
+        selects.sessionIDs = SessionIDList(switchboard: sw.name, entries: entries).description
+        selects.sdpIP = rewritten.firstRewrittenAddress
+        let changed = allocated.isEmpty ? nil : splice(body, located.range, rewritten.bytes)
+        return .success(changed)
+    }
+}

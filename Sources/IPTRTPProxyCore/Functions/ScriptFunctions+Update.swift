@@ -1,0 +1,92 @@
+extension ScriptFunctions {
+    /// `iptrtpproxy_update(flags, session_ids)`: applies a new offer or an answer to the sessions of
+    /// `session_ids`. Active media keep (and re-point) their session; media that were removed or set
+    /// to port 0 release theirs; new active media get new sessions. Only media with a session are
+    /// rewritten. Publishes the new `session_ids` and `sdp_ip`.
+    ///
+    /// Unlike the original, the number of `m=` lines may change, and media without a session are
+    /// left as they are instead of being forced to port 0 (what the documentation intended).
+    public func update(
+        flags: ScriptFlags, sessionIDs text: String, body: [UInt8], contentType: String?,
+        selects: inout SelectValues
+    ) -> FunctionResult {
+        let ids: SessionIDList
+        do { ids = try SessionIDList(parsing: text) } catch { return .failure("update: \(error)") }
+        guard let sw = switchboards.named(ids.switchboard) else {
+            return .failure("update: unknown switchboard '\(ids.switchboard)' in session ids '\(text)'")
+        }
+        let located: LocatedSDP
+        switch locateSDP(body, contentType: contentType) {
+        case .success(let l): located = l
+        case .failure(let f): return .failure("update: \(f.reason)")
+        }
+        let sdp = located.sdp
+        let media = sdp.media
+        var entries: [SessionHandle?] = media.indices.map { $0 < ids.entries.count ? ids.entries[$0] : nil }
+
+        // Two media that share an address must share a session, and the other way round.
+        for i in media.indices where media[i].isActive && entries[i] != nil {
+            for j in (i + 1)..<media.count where media[j].isActive && entries[j] != nil {
+                let sameAddress = ShareKey(media[i]) == ShareKey(media[j])
+                let sameSession = entries[i]!.id == entries[j]!.id
+                if sameAddress != sameSession {
+                    return .failure("update: m= lines \(media[i].line) and \(media[j].line) "
+                        + (sameAddress ? "share an address but not a session" : "share a session but not an address"))
+                }
+            }
+        }
+
+        let gate = sw.gate(flags.rewriteSide)
+        var targets: [MediaTarget?] = Array(repeating: nil, count: media.count)
+        var shared: [ShareKey: (SessionHandle, UInt16)] = [:]
+        var updated = Set<Int>()
+        var newlyAllocated: [SessionHandle] = []
+
+        for (i, m) in media.enumerated() where m.isActive {
+            let key = ShareKey(m)
+            if let handle = entries[i] {
+                let port = gate.rtpPort(session: handle.id)
+                if updated.insert(handle.id).inserted {
+                    do {
+                        try plane.updateSession(
+                            switchboard: sw.name, session: handle,
+                            request: sourceRequest(sw, flags, endpoint: m.endpoint))
+                    } catch {
+                        let warnings = deleteHandles(sw.name, newlyAllocated)
+                        return .failure("update of \(sw.name):\(handle) for m= line \(m.line): \(error)", warnings: warnings)
+                    }
+                }
+                shared[key] = (handle, port)
+                targets[i] = MediaTarget(address: gate.address, rtpPort: port)
+            } else if let (handle, port) = shared[key] {
+                entries[i] = handle
+                targets[i] = MediaTarget(address: gate.address, rtpPort: port)
+            } else {
+                do {
+                    let out = try plane.allocateSession(
+                        switchboard: sw.name, request: sourceRequest(sw, flags, endpoint: m.endpoint))
+                    newlyAllocated.append(out.handle)
+                    let port = out.rtpPorts[flags.rewriteSide.rawValue]
+                    shared[key] = (out.handle, port)
+                    entries[i] = out.handle
+                    targets[i] = MediaTarget(address: gate.address, rtpPort: port)
+                } catch {
+                    let warnings = deleteHandles(sw.name, newlyAllocated)
+                    return .failure("update on '\(sw.name)': new m= line \(m.line): \(error)", warnings: warnings)
+                }
+            }
+        }
+
+        // Sessions no active media uses any more: inactive (port 0) or removed media.
+        let kept = Set(media.indices.filter { media[$0].isActive }.compactMap { entries[$0]?.id })
+        for i in media.indices where !media[i].isActive { entries[i] = nil }
+        let released = ids.entries.compactMap { $0 }.filter { !kept.contains($0.id) }
+        let warnings = deleteHandles(sw.name, released)
+
+        let rewritten = SDPRewriter.rewrite(sdp, targets: targets)
+        selects.sessionIDs = SessionIDList(switchboard: sw.name, entries: entries).description
+        selects.sdpIP = rewritten.firstRewrittenAddress
+        let changed = targets.allSatisfy({ $0 == nil }) ? nil : splice(body, located.range, rewritten.bytes)
+        return .success(changed, warnings: warnings)
+    }
+}

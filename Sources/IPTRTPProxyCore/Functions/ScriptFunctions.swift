@@ -1,0 +1,95 @@
+/// The five script functions of the module, as pure logic over a `MediaPlane`: SDP in, SDP and
+/// plane calls out. The host glue (Kamailio, the CLI) supplies the message body and keeps the
+/// select values of the current script run.
+///
+/// No function throws: bad input, an unknown switchboard or a plane error gives a failed
+/// `FunctionResult` with one reason, the body unchanged, and nothing left allocated.
+public final class ScriptFunctions {
+    /// The switchboards from the cfg file and the `switchboard` modparams.
+    public let switchboards: SwitchboardSet
+    /// Where sessions are allocated.
+    public let plane: MediaPlane
+
+    /// Creates the functions over `plane`.
+    public init(switchboards: SwitchboardSet, plane: MediaPlane) {
+        self.switchboards = switchboards
+        self.plane = plane
+    }
+
+    /// The SDP of a message body: its place in the body and its parse.
+    struct LocatedSDP {
+        var range: Range<Int>
+        var sdp: SessionDescription
+    }
+
+    func locateSDP(_ body: [UInt8], contentType: String?) -> Result<LocatedSDP, FunctionFailure> {
+        guard let range = SDPBodyPart.locate(body: body, contentType: contentType) else {
+            return .failure(FunctionFailure("the message has no application/sdp body"))
+        }
+        do {
+            return .success(LocatedSDP(range: range, sdp: try SDPParser.parse(Array(body[range]))))
+        } catch let e as SDPError {
+            return .failure(FunctionFailure(e.message))
+        } catch {
+            return .failure(FunctionFailure("SDP: \(error)"))
+        }
+    }
+
+    /// The body with the SDP part replaced by `sdp`.
+    func splice(_ body: [UInt8], _ range: Range<Int>, _ sdp: [UInt8]) -> [UInt8] {
+        Array(body[..<range.lowerBound]) + sdp + Array(body[range.upperBound...])
+    }
+
+    /// What side `side` of `switchboard` asks for a stream at `endpoint` (RTCP is one port up).
+    func sourceRequest(_ sw: Switchboard, _ flags: ScriptFlags, endpoint: Endpoint?) -> SessionRequest {
+        let side = flags.sdpSide
+        let defaults = sw.learning(side)
+        let timeout = flags.ringing ? sw.ringingTimeout : defaults.learningTimeout
+        var request = SessionRequest()
+        request[side] = SourceRequest(
+            alwaysLearn: defaults.alwaysLearn,
+            streams: (0..<2).map { j in
+                StreamRequest(
+                    address: endpoint.map { Endpoint(address: $0.address, port: $0.port &+ UInt16(j)) },
+                    learningTimeout: timeout)
+            })
+        return request
+    }
+
+    /// Key under which media share a session: same numeric address (nil for a host name) and port.
+    struct ShareKey: Hashable {
+        var address: IPAddress?
+        var port: UInt16
+        init(_ m: SessionDescription.Media) {
+            address = m.connection?.address
+            port = m.port
+        }
+    }
+
+    /// Deletes the sessions `handles` in ranges of consecutive ids, each with its first id's stamp.
+    /// Returns one warning per failed range (the original only logged these).
+    func deleteHandles(_ switchboard: String, _ handles: [SessionHandle]) -> [String] {
+        var byID: [Int: SessionHandle] = [:]
+        for h in handles where byID[h.id] == nil { byID[h.id] = h }
+        let ids = byID.keys.sorted()
+        var warnings: [String] = []
+        var i = 0
+        while i < ids.count {
+            var j = i
+            while j + 1 < ids.count && ids[j + 1] == ids[j] + 1 { j += 1 }
+            do {
+                try plane.deleteSessions(switchboard: switchboard, ids: ids[i]...ids[j], created: byID[ids[i]]!.created)
+            } catch {
+                warnings.append("delete \(switchboard):\(ids[i])-\(ids[j]): \(error)")
+            }
+            i = j + 1
+        }
+        return warnings
+    }
+}
+
+/// Why a function returned false.
+struct FunctionFailure: Error {
+    var reason: String
+    init(_ reason: String) { self.reason = reason }
+}

@@ -1,0 +1,45 @@
+/// The values of the `@iptrtpproxy.*` selects for one script run. The host resets them before every
+/// request and reply script run; nil means "no value".
+public struct SelectValues: Hashable, Sendable {
+    /// `@iptrtpproxy.session_ids`, set by a successful alloc or update.
+    public var sessionIDs: String?
+    /// `@iptrtpproxy.sdp_ip`: the original text of the first address alloc or update rewrote.
+    public var sdpIP: String?
+    /// `@iptrtpproxy.switchboard`: the switchboard `iptrtpproxy_find` matched.
+    public var switchboard: String?
+    /// `@iptrtpproxy.direction`: 1 when the gates matched as A→B, 0 when as B→A.
+    public var direction: Int?
+
+    /// All selects without a value.
+    public init(sessionIDs: String? = nil, sdpIP: String? = nil, switchboard: String? = nil, direction: Int? = nil) {
+        self.sessionIDs = sessionIDs
+        self.sdpIP = sdpIP
+        self.switchboard = switchboard
+        self.direction = direction
+    }
+}
+
+/// What one function call did.
+public struct FunctionResult: Sendable, Equatable {
+    /// True for the script's 1, false for -1.
+    public var succeeded: Bool
+    /// The new message body when the SDP was rewritten; nil when the body stays as it was.
+    public var body: [UInt8]?
+    /// Why the function returned false: one line for the log.
+    public var error: String?
+    /// Problems that did not make the function fail (the original only logged them).
+    public var warnings: [String]
+
+    /// A success, with the rewritten body if any.
+    public static func success(_ body: [UInt8]? = nil, warnings: [String] = []) -> FunctionResult {
+        FunctionResult(succeeded: true, body: body, error: nil, warnings: warnings)
+    }
+
+    /// A failure with its reason; the message is left untouched.
+    public static func failure(_ reason: String, warnings: [String] = []) -> FunctionResult {
+        FunctionResult(succeeded: false, body: nil, error: reason, warnings: warnings)
+    }
+
+    /// The script's return value: 1 or -1, never 0.
+    public var scriptValue: Int32 { succeeded ? 1 : -1 }
+}

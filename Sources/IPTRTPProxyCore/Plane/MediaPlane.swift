@@ -1,0 +1,104 @@
+/// What the five functions ask of a media plane, in the shape of the original kernel interface
+/// (spec §1): allocate one session, update it, delete a range of sessions. Every backend (the
+/// in-process allocator, the relay over its control socket, the xt_RTPPROXY binding) implements it,
+/// so the functions behave the same over all of them.
+public protocol MediaPlane: AnyObject {
+    /// Allocates one session on `switchboard` and returns its id, `created` stamp and ports.
+    func allocateSession(switchboard: String, request: SessionRequest) throws -> AllocatedSession
+    /// Changes the sources of session `session` (id and the `created` stamp of its incarnation).
+    func updateSession(switchboard: String, session: SessionHandle, request: SessionRequest) throws
+    /// Deletes sessions `ids` (inclusive); `created` is the stamp of the first id.
+    func deleteSessions(switchboard: String, ids: ClosedRange<Int>, created: UInt32) throws
+}
+
+/// A failure reported by a media plane; `message` is one line meant for the operator.
+public struct MediaPlaneError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// Why the plane refused or failed.
+    public var message: String
+    /// Creates the error.
+    public init(_ message: String) { self.message = message }
+    /// The message.
+    public var description: String { message }
+}
+
+/// One incarnation of a session slot: `id/created` in session-id strings.
+public struct SessionHandle: Hashable, Sendable, CustomStringConvertible {
+    /// The slot number on the switchboard; its ports are `base + 2*id` (+1 for RTCP) on each gate.
+    public var id: Int
+    /// Tells incarnations of a reused slot apart.
+    public var created: UInt32
+
+    /// Creates a handle.
+    public init(id: Int, created: UInt32) {
+        self.id = id
+        self.created = created
+    }
+
+    /// `id/created`.
+    public var description: String { "\(id)/\(created)" }
+}
+
+/// What a request says about one stream (RTP or RTCP) of one client. A nil field is left as it is
+/// (update) or unknown (allocate): the original's flags `SESSION_ADDR` and `SESSION_LEARNING_TIMEOUT`.
+public struct StreamRequest: Hashable, Sendable {
+    /// Where the client said (in SDP) it receives this stream.
+    public var address: Endpoint?
+    /// Learning window in seconds for this stream.
+    public var learningTimeout: UInt32?
+
+    /// Creates a stream request.
+    public init(address: Endpoint? = nil, learningTimeout: UInt32? = nil) {
+        self.address = address
+        self.learningTimeout = learningTimeout
+    }
+}
+
+/// What a request says about the client on one gate's side.
+public struct SourceRequest: Hashable, Sendable {
+    /// Re-learn the source on every new sender.
+    public var alwaysLearn: Bool
+    /// RTP (index 0) and RTCP (index 1).
+    public var streams: [StreamRequest]
+
+    /// Creates a source request; both streams empty by default.
+    public init(alwaysLearn: Bool = false, streams: [StreamRequest] = [StreamRequest(), StreamRequest()]) {
+        self.alwaysLearn = alwaysLearn
+        self.streams = streams
+    }
+
+    /// True when the request says nothing (the original's zeroed `source[o]`).
+    public var isEmpty: Bool {
+        !alwaysLearn && streams.allSatisfy { $0.address == nil && $0.learningTimeout == nil }
+    }
+}
+
+/// An allocate or update request: one `SourceRequest` per gate side (index 0 = A, 1 = B).
+public struct SessionRequest: Hashable, Sendable {
+    /// The client on gate A's side, then on gate B's side.
+    public var sources: [SourceRequest]
+
+    /// Creates a request that says nothing about either side.
+    public init(sources: [SourceRequest] = [SourceRequest(), SourceRequest()]) {
+        self.sources = sources
+    }
+
+    /// The source on `side`.
+    public subscript(side: GateSide) -> SourceRequest {
+        get { sources[side.rawValue] }
+        set { sources[side.rawValue] = newValue }
+    }
+}
+
+/// The reply to an allocation.
+public struct AllocatedSession: Hashable, Sendable {
+    /// Id and created stamp.
+    public var handle: SessionHandle
+    /// The RTP port on gate A (index 0) and on gate B (index 1); RTCP is one above.
+    public var rtpPorts: [UInt16]
+
+    /// Creates the reply.
+    public init(handle: SessionHandle, rtpPorts: [UInt16]) {
+        self.handle = handle
+        self.rtpPorts = rtpPorts
+    }
+}

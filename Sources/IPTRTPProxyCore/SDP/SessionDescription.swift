@@ -1,0 +1,79 @@
+/// A parsed SDP body: the positions of the tokens the relay rewrites, and what the media say.
+///
+/// The parser only records byte ranges into `bytes`; the rewriter replaces those ranges and copies
+/// every other byte as it was, so line endings and unknown lines survive untouched.
+public struct SessionDescription: Sendable {
+    /// The SDP text, as received.
+    public let bytes: [UInt8]
+    /// The session-level connection (`c=` before the first `m=`), when there is exactly one valid one.
+    public let sessionConnection: Connection?
+    /// The media descriptions, one per `m=` line, in order.
+    public let media: [Media]
+
+    /// A `c=` line: where its tokens are, and the address it names.
+    public struct Connection: Sendable, Hashable {
+        /// The 1-based line number, for messages.
+        public let line: Int
+        /// The byte range of the address-type token (`IP4` / `IP6`).
+        public let addressTypeRange: Range<Int>
+        /// The byte range of the address token.
+        public let addressRange: Range<Int>
+        /// The address token as written (a dotted quad, IPv6 text, or a host name).
+        public let addressText: String
+        /// The numeric address; nil for a host name (the original's value 0: media stay active).
+        public let address: IPAddress?
+    }
+
+    /// An `a=rtcp:PORT [IN IP4 ADDR]` attribute (RFC 3605).
+    public struct RTCPAttribute: Sendable, Hashable {
+        /// Byte range of the port token.
+        public let portRange: Range<Int>
+        /// The port as written.
+        public let port: UInt16
+        /// Byte range of the address-type token, when the attribute names an address.
+        public let addressTypeRange: Range<Int>?
+        /// Byte range of the address token, when the attribute names an address.
+        public let addressRange: Range<Int>?
+    }
+
+    /// One `m=` section.
+    public struct Media: Sendable, Hashable {
+        /// The 1-based line number of the `m=` line.
+        public let line: Int
+        /// The media type token (`audio`, `video`, ...).
+        public let type: String
+        /// Byte range of the port token (without any `/count` suffix).
+        public let portRange: Range<Int>
+        /// The port; 0 disables the stream.
+        public let port: UInt16
+        /// The transport token as written.
+        public let transport: String
+        /// The media-level `c=`, when there is exactly one valid one.
+        public let ownConnection: Connection?
+        /// The `a=rtcp` attribute, when present and valid.
+        public let rtcp: RTCPAttribute?
+        /// True when the relay handles this stream: nonzero port, a UDP transport the relay forwards,
+        /// and an address from a media-level `c=` or inherited from the session level.
+        public let isActive: Bool
+        /// The connection that gives this media its address: its own, or the session level's.
+        public let connection: Connection?
+
+        /// The address the client receives this stream on (nil for a host name or an inactive media).
+        public var endpoint: Endpoint? {
+            guard isActive, let address = connection?.address else { return nil }
+            return Endpoint(address: address, port: port)
+        }
+    }
+}
+
+/// A malformed SDP: the reason, with the line it was found on.
+public struct SDPError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// One line for the operator, e.g. `SDP line 4: c= before v=`.
+    public let message: String
+
+    init(line: Int, _ what: String) { message = "SDP line \(line): \(what)" }
+    init(_ what: String) { message = "SDP: \(what)" }
+
+    /// The message.
+    public var description: String { message }
+}

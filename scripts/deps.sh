@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs every Debian package the project needs, once; safe to run again.
+# Called by `make deps` (and so by `make test`, `make demo`, `make bench`).
+set -euo pipefail
+
+packages=(
+  kamailio kamailio-extra-modules sip-tester          # the SIP proxy we load into, and the call generator
+  rtpengine-daemon                                    # the peer relay measured by `make bench`
+  libmnl-dev libnftnl-dev nftables                    # kernel-space forwarding over netlink
+  libiptc-dev libxtables-dev                          # headers the xt_RTPPROXY binding builds against
+  iproute2 tshark procps psmisc python3               # test namespaces, captures, process control, test drivers
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+echo "deps: installing ${missing[*]}"
+[ "$(id -u)" -eq 0 ] || { echo "deps: need root to install packages (sudo make deps)" >&2; exit 2; }
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# kamailio's package starts a service on 5060; our tests use their own ports and configs.
+systemctl disable --now kamailio >/dev/null 2>&1 || true
+service kamailio stop >/dev/null 2>&1 || true
+echo "deps: done"
