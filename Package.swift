@@ -16,6 +16,8 @@ let package = Package(
     targets: [
         // Pure logic, no I/O and no Foundation (it is linked into the Kamailio module with a static stdlib).
         .target(name: "IPTRTPProxyCore"),
+        // Thin C shim: system calls Swift cannot reach (recvmmsg/sendmmsg, ...). `ipt_` prefix.
+        .target(name: "CIPTRTPProxy"),
         // The command-line tool: runs the five functions on SDP from standard input.
         .executableTarget(
             name: "iptrtpproxy",
