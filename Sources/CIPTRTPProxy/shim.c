@@ -1,10 +1,16 @@
+#define _GNU_SOURCE 1
+#include <sys/socket.h>
+#include <stddef.h>
 #include "CIPTRTPProxy.h"
 
-int ipt_recvmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout) {
-    return recvmmsg(fd, msgvec, vlen, flags, timeout);
+_Static_assert(sizeof(struct ipt_mmsghdr) == sizeof(struct mmsghdr), "ipt_mmsghdr mirrors mmsghdr");
+_Static_assert(offsetof(struct ipt_mmsghdr, msg_len) == offsetof(struct mmsghdr, msg_len), "msg_len offset");
+
+int ipt_recvmmsg(int fd, struct ipt_mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout) {
+    return recvmmsg(fd, (struct mmsghdr *)msgvec, vlen, flags, timeout);
 }
-int ipt_sendmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags) {
-    return sendmmsg(fd, msgvec, vlen, flags);
+int ipt_sendmmsg(int fd, struct ipt_mmsghdr *msgvec, unsigned int vlen, int flags) {
+    return sendmmsg(fd, (struct mmsghdr *)msgvec, vlen, flags);
 }
 int ipt_msg_dontwait(void) { return MSG_DONTWAIT; }
 int ipt_msg_waitforone(void) { return MSG_WAITFORONE; }
