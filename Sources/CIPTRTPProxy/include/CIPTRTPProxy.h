@@ -8,6 +8,8 @@
 #define CIPTRTPPROXY_H
 
 #include <sys/socket.h>
+#include <sys/epoll.h>
+#include <netinet/in.h>
 #include <time.h>
 
 /// Mirror of struct mmsghdr (recvmmsg/sendmmsg).
