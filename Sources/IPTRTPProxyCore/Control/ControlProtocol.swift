@@ -1,0 +1,265 @@
+/// The wire form of the control protocol, version 1 (docs/control-protocol.md): one request per
+/// line, one reply line per request, fields separated by single spaces.
+///
+///     iptrtp/1 <id> <verb> [arguments]            request
+///     iptrtp/1 <id> ok [payload]                  reply: success
+///     iptrtp/1 <id> error <message>               reply: failure
+///
+/// A text protocol so that an operator can talk to a relay with `socat` and read a capture;
+/// lines so that a stream socket needs no further framing. Decoding never traps: any byte
+/// string yields a request or a `ControlProtocolError`.
+public enum ControlProtocol {
+    /// The version token that starts every line.
+    public static let version = "iptrtp/1"
+    /// Longest request line accepted, newline excluded. Requests are short; a longer line is an error.
+    public static let maxRequestLength = 4096
+    /// Longest id.
+    public static let maxIDLength = 32
+
+    // MARK: Requests
+
+    /// The request as one line, without the newline.
+    public static func encode(_ request: ControlRequest) -> String {
+        var words = [version, request.id, request.command.verb]
+        switch request.command {
+        case .ping, .info, .stats:
+            break
+        case .auth(let secret):
+            words.append(secret)
+        case .list(let switchboard):
+            if let switchboard { words.append(switchboard) }
+        case .alloc(let switchboard, let r):
+            words.append(switchboard)
+            words += encodeFields(r)
+        case .update(let switchboard, let session, let r):
+            words.append(switchboard)
+            words.append("\(session.id)/\(session.created)")
+            words += encodeFields(r)
+        case .delete(let switchboard, let ids, let created):
+            words.append(switchboard)
+            let range = ids.count == 1 ? "\(ids.lowerBound)" : "\(ids.lowerBound)-\(ids.upperBound)"
+            words.append("\(range)/\(created)")
+        }
+        return words.joined(separator: " ")
+    }
+
+    /// Reads one request line (without its newline; a trailing CR is ignored).
+    public static func decodeRequest<Bytes: Collection>(_ line: Bytes) throws -> ControlRequest where Bytes.Element == UInt8 {
+        guard line.count <= maxRequestLength else {
+            throw ControlProtocolError(id: nil, "request longer than \(maxRequestLength) bytes")
+        }
+        var bytes = Array(line)
+        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        guard bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) else {
+            throw ControlProtocolError(id: nil, "request must be printable ASCII")
+        }
+        let words = bytes.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
+        guard words.count >= 2, words[0] == version else {
+            throw ControlProtocolError(id: nil, "expected '\(version) <id> <command> ...' (this relay speaks \(version))")
+        }
+        let id = words[1]
+        guard isValidID(id) else {
+            throw ControlProtocolError(id: nil, "request id must be 1-\(maxIDLength) characters of A-Z a-z 0-9 . _ -")
+        }
+        func fail(_ message: String) -> ControlProtocolError { ControlProtocolError(id: id, message) }
+        guard words.count >= 3 else { throw fail("missing command") }
+        let args = Array(words[3...])
+        if args.contains(where: \.isEmpty) { throw fail("arguments are separated by single spaces") }
+        func count(_ range: ClosedRange<Int>, _ usage: String) throws {
+            guard range.contains(args.count) else { throw fail("usage: \(usage)") }
+        }
+        let command: ControlCommand
+        switch words[2] {
+        case "ping":
+            try count(0...0, "ping")
+            command = .ping
+        case "auth":
+            try count(1...1, "auth SECRET")
+            command = .auth(secret: args[0])
+        case "info":
+            try count(0...0, "info")
+            command = .info
+        case "stats":
+            try count(0...0, "stats")
+            command = .stats
+        case "list":
+            try count(0...1, "list [SWITCHBOARD]")
+            if let name = args.first { try checkSwitchboard(name, fail) }
+            command = .list(switchboard: args.first)
+        case "alloc":
+            guard args.count >= 1 else { throw fail("usage: alloc SWITCHBOARD [FIELD=VALUE]...") }
+            try checkSwitchboard(args[0], fail)
+            command = .alloc(switchboard: args[0], request: try decodeFields(args.dropFirst(), fail))
+        case "update":
+            guard args.count >= 2 else { throw fail("usage: update SWITCHBOARD ID/CREATED [FIELD=VALUE]...") }
+            try checkSwitchboard(args[0], fail)
+            let (ids, created) = try decodeSessionRange(args[1], fail)
+            guard ids.count == 1 else { throw fail("update takes one session, not a range") }
+            command = .update(
+                switchboard: args[0], session: SessionHandle(id: ids.lowerBound, created: created),
+                request: try decodeFields(args.dropFirst(2), fail))
+        case "delete":
+            try count(2...2, "delete SWITCHBOARD FIRST[-LAST]/CREATED")
+            try checkSwitchboard(args[0], fail)
+            let (ids, created) = try decodeSessionRange(args[1], fail)
+            command = .delete(switchboard: args[0], ids: ids, created: created)
+        default:
+            throw fail("unknown command '\(words[2].prefix(40))' (expected ping, auth, info, list, stats, alloc, update, delete)")
+        }
+        return ControlRequest(id: id, command: command)
+    }
+
+    // MARK: Replies
+
+    /// The reply as one line, without the newline. Newlines inside a message become spaces, so a
+    /// reply is always exactly one line.
+    public static func encode(_ reply: ControlReply) -> String {
+        switch reply.outcome {
+        case .ok(let payload):
+            return payload.isEmpty ? "\(version) \(reply.id) ok" : "\(version) \(reply.id) ok \(oneLine(payload))"
+        case .error(let message):
+            return "\(version) \(reply.id) error \(oneLine(message))"
+        }
+    }
+
+    /// Reads one reply line (without its newline).
+    public static func decodeReply<Bytes: Collection>(_ line: Bytes) throws -> ControlReply where Bytes.Element == UInt8 {
+        var bytes = Array(line)
+        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        let parts = bytes.split(separator: UInt8(ascii: " "), maxSplits: 3, omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
+        guard parts.count >= 3, parts[0] == version else {
+            throw ControlProtocolError(id: nil, "reply is not '\(version) <id> ok|error ...'")
+        }
+        let payload = parts.count == 4 ? parts[3] : ""
+        switch parts[2] {
+        case "ok": return ControlReply(id: parts[1], outcome: .ok(payload))
+        case "error": return ControlReply(id: parts[1], outcome: .error(payload))
+        default: throw ControlProtocolError(id: parts[1], "reply status must be ok or error, not '\(parts[2].prefix(20))'")
+        }
+    }
+
+    /// The payload of an alloc reply: `ID/CREATED PORT_A PORT_B`.
+    public static func encode(_ allocated: AllocatedSession) -> String {
+        "\(allocated.handle.id)/\(allocated.handle.created) \(allocated.rtpPorts[0]) \(allocated.rtpPorts[1])"
+    }
+
+    /// Reads the payload of an alloc reply.
+    public static func decodeAllocated(_ payload: String) throws -> AllocatedSession {
+        let words = payload.split(separator: " ").map(String.init)
+        func fail() -> ControlProtocolError { ControlProtocolError(id: nil, "alloc reply '\(payload.prefix(60))' is not 'ID/CREATED PORT_A PORT_B'") }
+        guard words.count == 3, let a = UInt16(words[1]), let b = UInt16(words[2]) else { throw fail() }
+        let (ids, created) = try decodeSessionRange(words[0]) { _ in fail() }
+        guard ids.count == 1 else { throw fail() }
+        return AllocatedSession(handle: SessionHandle(id: ids.lowerBound, created: created), rtpPorts: [a, b])
+    }
+
+    // MARK: Pieces
+
+    static func isValidID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= maxIDLength && id.utf8.allSatisfy { c in
+            (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 46 || c == 95 || c == 45
+        }
+    }
+
+    static func checkSwitchboard(_ name: String, _ fail: (String) -> ControlProtocolError) throws {
+        guard SwitchboardConfigParser.isValidName(name) else {
+            throw fail("switchboard name '\(name.prefix(40))' must be 1-\(SwitchboardConfigParser.maxNameLength) characters of A-Z a-z 0-9 _ -")
+        }
+    }
+
+    /// `ID/CREATED` or `FIRST-LAST/CREATED`.
+    static func decodeSessionRange(_ text: String, _ fail: (String) -> ControlProtocolError) throws -> (ClosedRange<Int>, UInt32) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let created = UInt32(parts[1]) else {
+            throw fail("session '\(text.prefix(40))' must be ID/CREATED or FIRST-LAST/CREATED")
+        }
+        let bounds = parts[0].split(separator: "-", omittingEmptySubsequences: false)
+        guard (1...2).contains(bounds.count),
+              let first = Int(bounds[0]), let last = Int(bounds[bounds.count - 1]),
+              first >= 0, first <= last, last <= 65535
+        else {
+            throw fail("session '\(text.prefix(40))' must be ID/CREATED or FIRST-LAST/CREATED with 0 <= FIRST <= LAST <= 65535")
+        }
+        return (first...last, created)
+    }
+
+    /// The request's fields as `side.key=value` words; a side that says nothing gets no word,
+    /// a side that says anything always carries its `always-learn` (update replaces it).
+    static func encodeFields(_ request: SessionRequest) -> [String] {
+        var words: [String] = []
+        for side in GateSide.allCases {
+            let source = request[side]
+            if source.isEmpty { continue }
+            let p = side.letter + "."
+            words.append(p + "always-learn=" + (source.alwaysLearn ? "1" : "0"))
+            for (j, name) in streamNames.enumerated() {
+                let stream = source.streams[j]
+                if let a = stream.address { words.append(p + name + "=" + a.description) }
+                if let t = stream.learningTimeout { words.append(p + name + "-learning=\(t)") }
+            }
+        }
+        return words
+    }
+
+    static let streamNames = ["rtp", "rtcp"]
+
+    static func decodeFields(_ words: ArraySlice<String>, _ fail: (String) -> ControlProtocolError) throws -> SessionRequest {
+        var request = SessionRequest()
+        var seen = Set<String>()
+        for word in words {
+            guard let eq = word.firstIndex(of: "=") else { throw fail("field '\(word.prefix(40))' is not KEY=VALUE") }
+            let key = String(word[..<eq]), value = String(word[word.index(after: eq)...])
+            guard seen.insert(key).inserted else { throw fail("field '\(key.prefix(40))' given twice") }
+            let keyParts = key.split(separator: ".", maxSplits: 1)
+            guard keyParts.count == 2, let side = keyParts[0] == "a" ? GateSide.a : keyParts[0] == "b" ? GateSide.b : nil else {
+                throw fail("field '\(key.prefix(40))' must start with a. or b.")
+            }
+            let name = String(keyParts[1])
+            switch name {
+            case "always-learn":
+                guard value == "0" || value == "1" else { throw fail("\(key) must be 0 or 1") }
+                request[side].alwaysLearn = value == "1"
+            case "rtp", "rtcp":
+                guard let endpoint = parseEndpoint(value) else {
+                    throw fail("\(key) must be ADDRESS:PORT or [IPV6]:PORT, not '\(value.prefix(60))'")
+                }
+                request[side].streams[name == "rtp" ? 0 : 1].address = endpoint
+            case "rtp-learning", "rtcp-learning":
+                guard let t = UInt32(value) else { throw fail("\(key) must be seconds, not '\(value.prefix(20))'") }
+                request[side].streams[name == "rtp-learning" ? 0 : 1].learningTimeout = t
+            default:
+                throw fail("unknown field '\(key.prefix(40))' (expected a./b. always-learn, rtp, rtcp, rtp-learning, rtcp-learning)")
+            }
+        }
+        return request
+    }
+
+    /// `192.0.2.1:4000` or `[2001:db8::1]:4000`.
+    public static func parseEndpoint(_ text: String) -> Endpoint? {
+        let address: IPAddress?
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            address = IPAddress(String(text[text.index(after: text.startIndex)..<close]))
+            portText = text[text.index(close, offsetBy: 2)...]
+            if case .v4 = address { return nil }
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            address = IPAddress(String(text[..<colon]))
+            portText = text[text.index(after: colon)...]
+            if case .v6 = address { return nil }
+        }
+        guard let address, portText.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), !portText.isEmpty, let port = UInt16(portText) else {
+            return nil
+        }
+        return Endpoint(address: address, port: port)
+    }
+
+    static func oneLine(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == 10 || $0 == 13 }) else { return text }
+        return String(decoding: text.utf8.map { $0 == 10 || $0 == 13 ? 32 : $0 }, as: UTF8.self)
+    }
+}
