@@ -28,6 +28,11 @@ let package = Package(
         ),
         // `make bench`: SDP parse + rewrite figures.
         .executableTarget(name: "iptrtpproxy-bench", dependencies: ["IPTRTPProxyCore"]),
+        // `make bench`: the RTP load generator and sink (loss, one-way latency, relay CPU per packet).
+        .executableTarget(
+            name: "rtpload",
+            dependencies: ["CIPTRTPProxy", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(name: "IPTRTPProxyCoreTests", dependencies: ["IPTRTPProxyCore"]),
     ],
     swiftLanguageModes: [.v5]

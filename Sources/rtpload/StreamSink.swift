@@ -1,0 +1,91 @@
+import CIPTRTPProxy
+import Glibc
+import Synchronization
+
+/// Receives on every local socket (epoll + recvmmsg), attributes each packet to its stream by
+/// SSRC, and records the one-way latency from the send stamp in its payload.
+final class StreamSink {
+    private let sockets: [UDPSocket]
+    private let expectedSink: [Int]
+    private let batch = 64
+    private let slot = 2048
+    private let buffers: UnsafeMutableRawPointer
+    private let iovecs: UnsafeMutablePointer<iovec>
+    private let messages: UnsafeMutablePointer<ipt_mmsghdr>
+
+    private(set) var received: [UInt64]
+    private(set) var latency = LatencyHistogram()
+    /// Our packets that arrived at another socket than their stream's sink (a relay mixing calls up).
+    private(set) var misdelivered: UInt64 = 0
+    /// Datagrams that are not rtpload's (wrong size, version or SSRC).
+    private(set) var foreign: UInt64 = 0
+    /// Packets sent during warm-up (before the measured window): not counted.
+    private(set) var warmup: UInt64 = 0
+
+    let stop = Atomic<Bool>(false)
+
+    init(plan: StreamPlan, sockets: [UDPSocket]) {
+        self.sockets = sockets
+        expectedSink = plan.sinkSocket
+        buffers = .allocate(byteCount: batch * slot, alignment: 16)
+        iovecs = .allocate(capacity: batch)
+        messages = .allocate(capacity: batch)
+        for k in 0..<batch {
+            iovecs[k] = iovec(iov_base: buffers + k * slot, iov_len: slot)
+            var m = ipt_mmsghdr()
+            m.msg_hdr.msg_iov = iovecs + k
+            m.msg_hdr.msg_iovlen = 1
+            messages[k] = m
+        }
+        received = [UInt64](repeating: 0, count: plan.streams.count)
+    }
+
+    deinit {
+        buffers.deallocate()
+        iovecs.deallocate()
+        messages.deallocate()
+    }
+
+    /// Receives until `stop` is set; returns then within one epoll timeout (20 ms).
+    func run() {
+        let ep = epoll_create1(Int32(EPOLL_CLOEXEC))
+        precondition(ep >= 0, "epoll_create1 failed")
+        defer { close(ep) }
+        for (i, s) in sockets.enumerated() {
+            var ev = epoll_event()
+            ev.events = EPOLLIN.rawValue
+            ev.data.u64 = UInt64(i)
+            epoll_ctl(ep, EPOLL_CTL_ADD, s.fd, &ev)
+        }
+        let maxEvents: Int32 = 256
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Int(maxEvents))
+        defer { events.deallocate() }
+        while !stop.load(ordering: .relaxed) {
+            let n = epoll_wait(ep, events, maxEvents, 20)
+            if n <= 0 { continue }
+            for e in 0..<Int(n) { drain(socket: Int(events[e].data.u64)) }
+        }
+        // Anything still queued was sent in time too.
+        for i in sockets.indices { drain(socket: i) }
+    }
+
+    private func drain(socket index: Int) {
+        let fd = sockets[index].fd
+        while true {
+            for k in 0..<batch { messages[k].msg_len = 0 }
+            let r = ipt_recvmmsg(fd, messages, UInt32(batch), ipt_msg_dontwait(), nil)
+            if r <= 0 { return }
+            let now = MonotonicClock.nanoseconds()
+            for k in 0..<Int(r) {
+                guard let (stream, sentAt, measured) = RTPPacketLayout.read(buffers + k * slot, length: Int(messages[k].msg_len)),
+                      Int(stream) < received.count
+                else { foreign &+= 1; continue }
+                if !measured { warmup &+= 1; continue }
+                received[Int(stream)] &+= 1
+                if expectedSink[Int(stream)] != index { misdelivered &+= 1 }
+                latency.record(nanoseconds: now >= sentAt ? now - sentAt : 0)
+            }
+            if Int(r) < batch { return }
+        }
+    }
+}
