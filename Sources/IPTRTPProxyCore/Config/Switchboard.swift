@@ -67,7 +67,7 @@ public struct Switchboard: Hashable, Sendable {
     public var learning: [LearningDefaults]
 
     /// Default number of sessions when the cfg file names none.
-    public static let defaultMaxSessions = 1000
+    public static let defaultMaxSessions = 500
     /// Default idle expiry.
     public static let defaultExpiresTimeout: UInt32 = 60
     /// Default resting time of a freed slot.

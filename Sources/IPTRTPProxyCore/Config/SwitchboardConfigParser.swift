@@ -142,12 +142,17 @@ struct PartialSwitchboard {
         }
         var address = zip(self.address, defaults.address).map { $0 ?? $1 }
         var port = zip(self.port, defaults.port).map { $0 ?? $1 }
+        let sessions = maxSessions ?? defaults.maxSessions ?? Switchboard.defaultMaxSessions
         // A still-missing B value is copied from A, and the other way round.
         address[1] = address[1] ?? address[0]; address[0] = address[0] ?? address[1]
+        if address[0] == address[1], let a = port[0], port[1] == nil, Int(a) + 4 * sessions <= 65536 {
+            // One address and one port given: copying the port would put both gates on the same
+            // sockets, so gate B takes the ports right after gate A's range.
+            port[1] = UInt16(Int(a) + 2 * sessions)
+        }
         port[1] = port[1] ?? port[0]; port[0] = port[0] ?? port[1]
         guard let addrA = address[0], let addrB = address[1] else { throw fail("no gate address (set addr-a)") }
         guard let portA = port[0], let portB = port[1] else { throw fail("no gate port (set port-a)") }
-        let sessions = maxSessions ?? defaults.maxSessions ?? Switchboard.defaultMaxSessions
         for (letter, p) in [("a", portA), ("b", portB)] where Int(p) + 2 * sessions > 65536 {
             throw fail("port-\(letter) \(p) + 2 x \(sessions) sessions passes port 65535")
         }

@@ -8,6 +8,12 @@ public final class InProcessMediaPlane: MediaPlane {
         public var handle: SessionHandle
         /// The merged requests so far, per side.
         public var request: SessionRequest
+
+        /// Creates a record.
+        public init(handle: SessionHandle, request: SessionRequest) {
+            self.handle = handle
+            self.request = request
+        }
     }
 
     /// The switchboards served.

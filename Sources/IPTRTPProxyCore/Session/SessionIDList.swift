@@ -33,8 +33,9 @@ public struct SessionIDList: Hashable, Sendable, CustomStringConvertible {
         }
         var entries: [SessionHandle?] = []
         if let colon {
+            // "pub:" is one empty entry, so that every list prints and parses back the same.
             let rest = trimmed[trimmed.index(after: colon)...]
-            if !rest.isEmpty {
+            do {
                 for raw in rest.split(separator: ",", omittingEmptySubsequences: false) {
                     let item = raw.trimmingBlanks
                     if item.isEmpty { entries.append(nil); continue }

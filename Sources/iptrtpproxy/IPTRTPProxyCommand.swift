@@ -1,0 +1,27 @@
+import ArgumentParser
+
+/// `iptrtpproxy`: runs the module's five functions on SDP, and talks to a running relay.
+@main
+struct IPTRTPProxyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "iptrtpproxy",
+        abstract: "Rewrite SDP through iptrtpproxy switchboards, and inspect a running relay.",
+        discussion: """
+            The function subcommands read a SIP message body (SDP, or a multipart body with \
+            --content-type) on standard input and behave exactly like the Kamailio module's \
+            script functions: the rewritten SDP goes to standard output, the select values to \
+            standard error (or everything as one JSON object with --json).
+
+            Exit status: 0 when the function returns 1, 1 when it returns -1, 2 for a usage or \
+            configuration error.
+
+            Example:
+              iptrtpproxy alloc --config iptrtpproxy.cfg --switchboard pub --flags 3 \\
+                  --state /tmp/ipt.state < offer.sdp
+            """,
+        subcommands: [
+            AllocCommand.self, UpdateCommand.self, AdjustTimeoutCommand.self, DeleteCommand.self,
+            FindCommand.self,
+        ]
+    )
+}

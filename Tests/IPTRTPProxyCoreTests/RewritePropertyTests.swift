@@ -1,0 +1,115 @@
+import Testing
+@testable import IPTRTPProxyCore
+
+/// A small deterministic generator so that property runs repeat exactly (seeded SplitMix64).
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Builds random but plausible SDP offers: media of several kinds, ports (some 0), session- and
+/// media-level addresses, a=rtcp lines, unknown lines, and either line ending.
+func randomOffer(_ rng: inout SeededRandom) -> (bytes: [UInt8], ending: String) {
+    let ending = Bool.random(using: &rng) ? "\r\n" : "\n"
+    let addresses = ["192.0.2.10", "198.51.100.7", "2001:db8::7", "phone.example.com", "0.0.0.0"]
+    let transports = ["RTP/AVP", "RTP/SAVP", "udptl", "TCP/MSRP", "RTP/AVPF"]
+    var lines = ["v=0", "o=- \(rng.next() % 100000) 1 IN IP4 192.0.2.10", "s=call"]
+    if Bool.random(using: &rng) {
+        let a = addresses.randomElement(using: &rng)!
+        lines.append("c=IN \(a.contains(":") ? "IP6" : "IP4") \(a)")
+    }
+    lines.append("t=0 0")
+    for _ in 0..<Int.random(in: 0...6, using: &rng) {
+        let port = Bool.random(using: &rng) && Bool.random(using: &rng) ? 0 : Int.random(in: 1024...65000, using: &rng)
+        lines.append("m=\(["audio", "video", "image"].randomElement(using: &rng)!) \(port) \(transports.randomElement(using: &rng)!) 0 8")
+        if Bool.random(using: &rng) {
+            let a = addresses.randomElement(using: &rng)!
+            lines.append("c=IN \(a.contains(":") ? "IP6" : "IP4") \(a)")
+        }
+        if Bool.random(using: &rng) { lines.append("a=rtcp:\(port + 1)") }
+        if Bool.random(using: &rng) { lines.append("a=sendrecv") }
+    }
+    return (Array((lines.joined(separator: ending) + ending).utf8), ending)
+}
+
+@Suite("Rewrite invariants over random offers")
+struct RewritePropertyTests {
+    @Test("untouched lines stay byte-identical and the output points every active media at the relay")
+    func invariants() throws {
+        var rng = SeededRandom(state: 0x15EED)
+        let set = try testSwitchboards(testConfig.replacingOccurrences(of: "max-sess = 4", with: "max-sess = 2000"))
+        for _ in 0..<500 {
+            let (input, ending) = randomOffer(&rng)
+            let plane = RecordingPlane(set)
+            let f = ScriptFunctions(switchboards: set, plane: plane)
+            var selects = SelectValues()
+            let result = f.alloc(flags: ScriptFlags(1), switchboard: "pub", body: input, contentType: nil, selects: &selects)
+            #expect(result.succeeded)
+            let output = result.body ?? input
+            let before = try SDPParser.parse(input)
+            let after = try SDPParser.parse(output)
+
+            // Same media, same activity; active media now carry gate B's address (unless on hold) and a relay port.
+            #expect(after.media.count == before.media.count)
+            for (b, a) in zip(before.media, after.media) {
+                #expect(a.isActive == b.isActive)
+                if b.isActive {
+                    #expect(a.port >= 40000 && a.port < 44000 && a.port % 2 == 0)
+                    if b.connection?.address?.isUnspecified != true {
+                        #expect(a.connection?.address == IPAddress("203.0.113.1"))
+                    }
+                    if let rtcp = a.rtcp { #expect(rtcp.port == a.port + 1) }
+                } else {
+                    #expect(a.port == b.port)
+                }
+            }
+            // Line by line: the same endings, and only c=, m= and a=rtcp lines may differ.
+            let inLines = String(decoding: input, as: UTF8.self).components(ending)
+            let outLines = String(decoding: output, as: UTF8.self).components(ending)
+            #expect(inLines.count == outLines.count)
+            for (i, o) in zip(inLines, outLines) where i != o {
+                #expect(i.hasPrefix("c=") || i.hasPrefix("m=") || i.hasPrefix("a=rtcp:"), "changed line \(i) -> \(o)")
+            }
+            // The ids name one entry per m= line.
+            let ids = try SessionIDList(parsing: selects.sessionIDs!)
+            #expect(ids.entries.count == before.media.count)
+        }
+    }
+}
+
+extension String {
+    func components(_ separator: String) -> [String] {
+        var result: [String] = []
+        var rest = Substring(self)
+        while let r = rest.range(of: separator) {
+            result.append(String(rest[..<r.lowerBound]))
+            rest = rest[r.upperBound...]
+        }
+        result.append(String(rest))
+        return result
+    }
+
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        components(target).joined(separator: replacement)
+    }
+}
+
+extension Substring {
+    func range(of needle: String) -> Range<Substring.Index>? {
+        let n = Array(needle.utf8)
+        var i = startIndex
+        while i < endIndex {
+            if self[i...].utf8.starts(with: n) {
+                return i..<self.utf8.index(i, offsetBy: n.count)
+            }
+            i = index(after: i)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,38 @@
+import Testing
+@testable import IPTRTPProxyCore
+
+@Suite("Session ids: switchboard[:id/created,...]")
+struct SessionIDListTests {
+    @Test("round trip with empty and repeated entries")
+    func roundTrip() throws {
+        let list = try SessionIDList(parsing: "pub:7/1234,,7/1234")
+        #expect(list.switchboard == "pub")
+        #expect(list.entries == [SessionHandle(id: 7, created: 1234), nil, SessionHandle(id: 7, created: 1234)])
+        #expect(list.description == "pub:7/1234,,7/1234")
+    }
+
+    @Test("every list prints and parses back the same", arguments: [
+        SessionIDList(switchboard: "pub", entries: []), SessionIDList(switchboard: "pub", entries: [nil]),
+        SessionIDList(switchboard: "pub", entries: [nil, nil]), SessionIDList(switchboard: "a-b", entries: [SessionHandle(id: 0, created: 0), nil]),
+    ])
+    func printsAndParsesBack(list: SessionIDList) throws {
+        #expect(try SessionIDList(parsing: list.description) == list)
+    }
+
+    @Test("the doc grammar's forms are accepted", arguments: [
+        ("pub", 0), ("pub:", 1), ("pub:3", 1), ("pub:,", 2), ("pub:1/2,", 2),
+    ])
+    func grammar(text: String, count: Int) throws {
+        #expect(try SessionIDList(parsing: text).entries.count == count)
+    }
+
+    @Test("an id without /created matches any incarnation")
+    func bareID() throws {
+        #expect(try SessionIDList(parsing: "pub:3").entries == [SessionHandle(id: 3, created: 0)])
+    }
+
+    @Test("malformed lists are refused", arguments: ["", ":1/2", "pub:x/1", "pub:1/x", "pub:1/2/3", "pub:-1/2", "p b:1/2"])
+    func malformed(text: String) {
+        #expect(throws: SessionIDError.self) { try SessionIDList(parsing: text) }
+    }
+}
