@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `iptrtpproxy`: runs the module's five functions on SDP, and talks to a running relay.
 @main
@@ -24,4 +25,19 @@ struct IPTRTPProxyCommand: ParsableCommand {
             FindCommand.self,
         ]
     )
+
+    /// Parses and runs, with the exit statuses the tool documents: usage errors end with 2 (the
+    /// argument parser's own default is 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error).rawValue == 64 {
+                writeToStandardError(fullMessage(for: error) + "\n")
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

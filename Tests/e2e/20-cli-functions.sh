@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The command-line tool behaves as the foundation issue promises: SDP out on stdout, selects on
+# stderr, --json with null where a select has no value, exit 0 / 1 / 2, and --state carrying
+# sessions from alloc to update and delete.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+cli=build/iptrtpproxy
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cfg=iptrtpproxy.cfg.example
+fails=0
+check() {  # check NAME CONDITION...
+  local name=$1; shift
+  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
+}
+json() { python3 -c "import json,sys; d=json.load(open('$1')); print(d$2)"; }
+
+# alloc: rewritten SDP on stdout, selects on stderr, exit 0.
+$cli alloc --config $cfg --switchboard pub --flags 1 --state "$work/s" < examples/sdp/offer.sdp >"$work/out" 2>"$work/err"
+check "alloc exits 0" test $? -eq 0
+check "alloc points c= at gate B" grep -q $'^c=IN IP4 127.0.0.2\r$' "$work/out"
+check "alloc rewrites m= and a=rtcp" grep -q $'^a=rtcp:35001\r$' "$work/out"
+check "alloc keeps the o= line" grep -q $'^o=alice 2890844526 2890844526 IN IP4 192.0.2.10\r$' "$work/out"
+check "alloc prints session_ids on stderr" grep -Eq '^session_ids=pub:0/[0-9]+,1/[0-9]+$' "$work/err"
+ids=$(sed -n 's/^session_ids=//p' "$work/err")
+
+# update --json with the state file.
+$cli update --config $cfg --session-ids "$ids" --flags 0 --state "$work/s" --json < examples/sdp/answer.sdp >"$work/u.json"
+check "update exits 0" test $? -eq 0
+check "update result is 1" test "$(json "$work/u.json" "['result']")" = 1
+check "update json has null switchboard" test "$(json "$work/u.json" "['switchboard']")" = None
+check "update json answer points at gate A" grep -q 'c=IN IP4 127.0.0.1' "$work/u.json"
+check "update frees the refused video" test "$(json "$work/u.json" "['session_ids']")" = "${ids%%,*},"
+ids=$(json "$work/u.json" "['session_ids']")
+
+# malformed SDP: exit 1, input returned unchanged in json, error given.
+printf 'v=0\r\nv=0\r\n' > "$work/bad.sdp"
+$cli alloc --config $cfg --switchboard pub --flags 1 --json < "$work/bad.sdp" >"$work/bad.json"
+check "malformed SDP exits 1" test $? -eq 1
+check "malformed SDP result is -1" test "$(json "$work/bad.json" "['result']")" = -1
+check "malformed SDP is returned unchanged" test "$(json "$work/bad.json" "['sdp']" | tr -d '\r\n')" = "v=0v=0"
+check "malformed SDP error names the line" test "$(json "$work/bad.json" "['error']")" = "alloc: SDP line 2: a second v= line"
+
+# unknown switchboard: exit 1; config errors: exit 2 with file and line.
+$cli alloc --config $cfg --switchboard nope --flags 1 < examples/sdp/offer.sdp >/dev/null 2>"$work/err"
+check "unknown switchboard exits 1" test $? -eq 1
+printf '[switchboard:x]\naddr-a = 10.0.0.999\n' > "$work/bad.cfg"
+$cli alloc --config "$work/bad.cfg" --switchboard x --flags 1 < examples/sdp/offer.sdp >/dev/null 2>"$work/err"
+check "bad cfg exits 2" test $? -eq 2
+check "bad cfg names file and line" grep -q "bad.cfg:2: 'addr-a' must be an IPv4 or IPv6 address" "$work/err"
+$cli alloc --config $cfg --switchboard-param 'name=*;bogus=1' --switchboard pub --flags 1 < examples/sdp/offer.sdp >/dev/null 2>"$work/err"
+check "bad switchboard param exits 2" test $? -eq 2
+$cli alloc --config $cfg < examples/sdp/offer.sdp >/dev/null 2>&1
+check "missing option exits 2 (usage)" test $? -eq 2
+
+# find, adjust-timeout, delete.
+$cli find --config $cfg --gate-a 127.0.0.2:5060 --gate-b 127.0.0.1 --json >"$work/f.json"
+check "find reports direction 0" test "$(json "$work/f.json" "['direction']")" = 0
+$cli adjust-timeout --config $cfg --session-ids "$ids" --flags 1 --state "$work/s" >/dev/null 2>&1
+check "adjust-timeout exits 0" test $? -eq 0
+$cli delete --config $cfg --session-ids "$ids" --state "$work/s" >/dev/null 2>&1
+check "delete exits 0" test $? -eq 0
+check "state is empty after delete" test ! -s "$work/s"
+$cli update --config $cfg --session-ids "$ids" --flags 0 --state "$work/s" < examples/sdp/answer.sdp >/dev/null 2>&1
+check "update of deleted sessions exits 1" test $? -eq 1
+
+echo "cli: $((24 - fails)) passed, $fails failed"
+[ "$fails" -eq 0 ]
