@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# `make bench`: the project's benchmark tables (see BENCHMARKS.md).
+#
+#  1. build/iptrtpproxy-bench, when built: SDP parse + rewrite figures (it prints its own table).
+#  2. RTP relaying, side by side in one run on this machine: for each relay (direct = no relay, the
+#     floor; rtpengine = Debian's rtpengine-daemon in user space, driven by its ng protocol;
+#     iptrtpproxy = our build/iptrtpproxyd, driven by its control socket) the calls are set up once,
+#     then build/rtpload runs each scenario and prints one JSON line; scripts/bench/table.py turns
+#     them into the table.
+#  3. scripts/bench/sip-load.sh, when present: calls per second through Kamailio.
+#
+# Everything runs on loopback: phones on 127.0.0.21 (callers) and 127.0.0.22 (callees), ports
+# 40000-41999; rtpengine on 127.0.0.30, ours on gates 127.0.0.31 (A) and 127.0.0.32 (B), relay ports
+# 42000-44999. Every process started here is stopped on exit, also on failure or Ctrl-C.
+#
+# Knobs (environment): BENCH_RELAYS="direct rtpengine iptrtpproxy" (which, in order),
+# BENCH_SECONDS=5 (measured seconds per scenario; the 1000-stream one runs 1.6x that),
+# BENCH_KEEP=1 (keep the work folder with logs, configs, streams and results).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD=build
+RTPLOAD=${RTPLOAD:-$BUILD/rtpload}
+HERE=scripts/bench
+SECONDS_PER_RUN=${BENCH_SECONDS:-5}
+RELAYS=${BENCH_RELAYS:-direct rtpengine iptrtpproxy}
+WORK=$(mktemp -d /tmp/iptrtpproxy-bench.XXXXXX)
+RESULTS=$WORK/results.jsonl
+OUT_DIR=.build-bench
+STARTED_PIDS=()
+RELAY_PID=""
+
+cleanup() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${STARTED_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: work folder kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Starts a background process, remembers it for cleanup, sets RELAY_PID.
+start_bg() {
+  local log=$1; shift
+  "$@" >"$log" 2>&1 &
+  RELAY_PID=$!
+  STARTED_PIDS+=("$RELAY_PID")
+}
+
+stop_relay() {
+  [ -n "$RELAY_PID" ] || return 0
+  kill "$RELAY_PID" 2>/dev/null || true
+  wait "$RELAY_PID" 2>/dev/null || true
+  RELAY_PID=""
+}
+
+# Scenarios: title | calls | one (caller -> callee) or both (both ways) | rtpload arguments.
+# The most calls any scenario needs is set up once per relay.
+MAX_CALLS=500
+LONG=$(awk "BEGIN { printf \"%g\", $SECONDS_PER_RUN * 1.6 }")
+SCENARIOS=(
+  "1 stream × 50 pps|1|one|--rate 50 --duration $SECONDS_PER_RUN"
+  "1000 streams × 50 pps|500|both|--rate 50 --duration $LONG"
+  "1 stream × 50,000 pps|1|one|--rate 50000 --duration $SECONDS_PER_RUN"
+  "flat-out, 8 streams|4|both|--flat-out --duration $SECONDS_PER_RUN"
+)
+
+# --- relays: relay_NAME_start sets RELAY_PID (empty: nothing to measure) and writes $WORK/NAME.calls;
+#     it returns non-zero with a reason on standard error when the relay cannot run here.
+
+relay_direct_start() {
+  RELAY_PID=""
+  python3 $HERE/direct_calls.py --calls $MAX_CALLS --out "$WORK/direct.calls"
+}
+
+relay_rtpengine_start() {
+  command -v rtpengine >/dev/null || { echo "rtpengine not installed (make deps)" >&2; return 1; }
+  # User space only (--table=-1); one interface; ports outside the phones' range.
+  start_bg "$WORK/rtpengine.log" rtpengine --foreground --log-stderr --table=-1 \
+    --interface=127.0.0.30 --listen-ng=127.0.0.30:44990 --port-min=42000 --port-max=44899 \
+    --log-level=5 --timeout=600 --delete-delay=0
+  python3 $HERE/rtpengine_calls.py --ng 127.0.0.30:44990 --calls $MAX_CALLS --out "$WORK/rtpengine.calls"
+}
+
+relay_iptrtpproxy_start() {
+  [ -x $BUILD/iptrtpproxyd ] || { echo "build/iptrtpproxyd not built yet" >&2; return 1; }
+  cat >"$WORK/iptrtpproxy.cfg" <<EOF
+# make bench: one switchboard, callers on gate A, callees on gate B.
+[switchboard:bench]
+addr-a = 127.0.0.31
+addr-b = 127.0.0.32
+port-a = 42000
+port-b = 42000
+max-sess = 1000
+expires-timeout = 600
+resurrection-timeout = 1
+EOF
+  start_bg "$WORK/iptrtpproxy.log" $BUILD/iptrtpproxyd --config "$WORK/iptrtpproxy.cfg" \
+    --control "unix:$WORK/control.sock"
+  python3 $HERE/iptrtpproxy_calls.py --control "unix:$WORK/control.sock" --switchboard bench \
+    --gate-a 127.0.0.31 --gate-b 127.0.0.32 --calls $MAX_CALLS --out "$WORK/iptrtpproxy.calls"
+}
+
+run_relay() {
+  local relay=$1 scenario title calls ways args streams
+  echo "bench: $relay: setting up $MAX_CALLS calls"
+  if ! "relay_${relay}_start"; then
+    echo "bench: $relay: skipped"
+    stop_relay
+    return 0
+  fi
+  for scenario in "${SCENARIOS[@]}"; do
+    IFS='|' read -r title calls ways args <<<"$scenario"
+    streams=$WORK/$relay.$calls.$ways.streams
+    python3 $HERE/streams.py "$WORK/$relay.calls" --calls "$calls" $([ "$ways" = both ] && echo --both-ways) >"$streams"
+    echo "bench: $relay: $title"
+    # shellcheck disable=SC2086
+    $RTPLOAD --streams "$streams" $args --label "$title|$relay" ${RELAY_PID:+--relay-pid $RELAY_PID} \
+      | tee -a "$RESULTS" || echo "bench: $relay: rtpload failed on '$title'" >&2
+    if [ -n "$RELAY_PID" ] && ! kill -0 "$RELAY_PID" 2>/dev/null; then
+      echo "bench: $relay died; its log:" >&2
+      tail -20 "$WORK/$relay.log" >&2 || true
+      return 1
+    fi
+  done
+  stop_relay
+}
+
+machine() {
+  echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, kernel $(uname -r), $(date -u '+%Y-%m-%d %H:%M UTC')"
+}
+
+if [ -x $BUILD/iptrtpproxy-bench ]; then
+  echo "== SDP parse + rewrite =="
+  $BUILD/iptrtpproxy-bench
+  echo
+fi
+
+[ -x $RTPLOAD ] || { echo "bench: $RTPLOAD missing (run make build)" >&2; exit 1; }
+echo "== RTP relaying (172-byte RTP packets, loopback) =="
+machine
+: >"$RESULTS"
+for relay in $RELAYS; do
+  run_relay "$relay"
+done
+
+echo
+machine
+python3 $HERE/table.py "$RESULTS" | tee "$WORK/table.md"
+mkdir -p $OUT_DIR
+cp "$RESULTS" $OUT_DIR/bench-results.jsonl
+cp "$WORK/table.md" $OUT_DIR/bench-table.md
+echo "(raw JSON lines: $OUT_DIR/bench-results.jsonl)"
+
+if [ -x $HERE/sip-load.sh ]; then
+  echo
+  echo "== SIP load through Kamailio =="
+  bash $HERE/sip-load.sh
+fi
