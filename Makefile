@@ -1,7 +1,7 @@
 # iptrtpproxy — build, test, demo, bench.
 #   make          release binaries at stable paths under build/
 #   make deps     Debian packages the project needs (idempotent)
-#   make test     every test: unit (swift test), end-to-end scripts, a short fuzz run
+#   make test     every test: unit (swift test), end-to-end scripts, a short fuzz run (scripts/test.sh)
 #   make demo     the main job, shown end to end
 #   make bench    benchmark tables (see BENCHMARKS.md)
 #   make fuzz     a longer libFuzzer run of the SDP parser
@@ -30,7 +30,8 @@ build:
 	@if [ -f scripts/build-extras.sh ]; then bash scripts/build-extras.sh; fi
 	@ls $(BUILD)
 
-test: deps build unit e2e fuzz-smoke
+test: deps build
+	@bash scripts/test.sh
 
 unit:
 	$(SWIFT) test $(SWIFT_FLAGS)
