@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .executable(name: "iptrtpproxy", targets: ["iptrtpproxy"]),
         .library(name: "IPTRTPProxyCore", targets: ["IPTRTPProxyCore"]),
+        // The Swift half of the Kamailio module; scripts/build-extras.sh links it with Modules/kamailio into iptrtpproxy.so.
+        .library(name: "IPTRTPProxyModule", type: .static, targets: ["IPTRTPProxyModule"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,6 +35,8 @@ let package = Package(
             name: "rtpload",
             dependencies: ["CIPTRTPProxy", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Host-neutral C ABI of the loadable module (ipt_mod.h, `ipt_mod_` prefix): state, the five functions, selects.
+        .target(name: "IPTRTPProxyModule", dependencies: ["IPTRTPProxyCore"], exclude: ["ipt_mod.h"]),
         .testTarget(name: "IPTRTPProxyCoreTests", dependencies: ["IPTRTPProxyCore"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,225 @@
+/* ipt_kam_functions.c — the five script functions: read the parameters (literals, pseudo-variables,
+ * selects), hand the message body to the Swift layer, and put the rewritten SDP into the message
+ * through the core's body lumps. Returns 1 or -1, never 0 (0 would stop the script). */
+#include <string.h>
+#include "ipt_kam.h"
+#include "ipt_kam_log.h"
+#include "ipt_mod.h"
+
+#define IPT_KAM_TRUE 1
+#define IPT_KAM_FALSE (-1)
+
+/* The message body and its Content-Type value. */
+typedef struct ipt_kam_body {
+	char *start;
+	int length;
+	const char *content_type; /* NULL: no Content-Type header */
+	int content_type_length;
+} ipt_kam_body_t;
+
+static int ipt_kam_get_body(struct sip_msg *msg, ipt_kam_body_t *body)
+{
+	char *buf, *start;
+	unsigned int msg_len;
+	long length;
+	void *content_length, *content_type; /* hdr_field *, opaque */
+
+	start = get_body(msg); /* parses every header first */
+	if (start == NULL)
+		return -1;
+	buf = KAM_FIELD(msg, KAM_MSG_BUF, char *);
+	msg_len = KAM_FIELD(msg, KAM_MSG_LEN, unsigned int);
+	if (start < buf || start > buf + msg_len)
+		return -1;
+	length = (long)(buf + msg_len - start);
+	content_length = KAM_FIELD(msg, KAM_MSG_CONTENT_LENGTH, void *);
+	if (content_length != NULL) {
+		long declared = (long)KAM_FIELD(content_length, KAM_HDR_PARSED, void *);
+		if (declared >= 0 && declared < length)
+			length = declared;
+	}
+	body->start = start;
+	body->length = (int)length;
+	content_type = KAM_FIELD(msg, KAM_MSG_CONTENT_TYPE, void *);
+	if (content_type != NULL) {
+		kam_str_t value = KAM_FIELD(content_type, KAM_HDR_BODY, kam_str_t);
+		body->content_type = value.s;
+		body->content_type_length = value.s ? value.len : 0;
+	} else {
+		body->content_type = NULL;
+		body->content_type_length = 0;
+	}
+	return 0;
+}
+
+/* Replaces the whole body with `text` (copied into pkg memory, which the core frees with the lump). */
+static int ipt_kam_replace_body(struct sip_msg *msg, const ipt_kam_body_t *body, const char *text, int length)
+{
+	char *buf = KAM_FIELD(msg, KAM_MSG_BUF, char *);
+	char *copy;
+	struct lump *anchor;
+
+	copy = _pkg_root.xmalloc(_pkg_root.mem_block, (size_t)length + 1, __FILE__, __func__, __LINE__, "iptrtpproxy");
+	if (copy == NULL) {
+		IPT_ERR("out of private memory for a %d byte body", length);
+		return -1;
+	}
+	memcpy(copy, text, (size_t)length);
+	copy[length] = 0;
+	anchor = del_lump(msg, (int)(body->start - buf), body->length, 0);
+	if (anchor == NULL) {
+		_pkg_root.xfree(_pkg_root.mem_block, copy, __FILE__, __func__, __LINE__, "iptrtpproxy");
+		IPT_ERR("cannot remove the old body");
+		return -1;
+	}
+	if (insert_new_lump_after(anchor, copy, length, 0) == NULL) {
+		_pkg_root.xfree(_pkg_root.mem_block, copy, __FILE__, __func__, __LINE__, "iptrtpproxy");
+		IPT_ERR("cannot insert the new body");
+		return -1;
+	}
+	return 0;
+}
+
+/* The body of a message alloc or update may rewrite; refuses one another function already changed. */
+static int ipt_kam_rewritable_body(struct sip_msg *msg, const char *function, ipt_kam_body_t *body)
+{
+	if (ipt_kam_get_body(msg, body) < 0) {
+		IPT_ERR("%s: cannot read the message body", function);
+		return -1;
+	}
+	if (KAM_FIELD(msg, KAM_MSG_BODY_LUMPS, struct lump *) != NULL) {
+		IPT_ERR("%s: the message body was already changed in this route; the SDP is left as it is", function);
+		return -1;
+	}
+	return 0;
+}
+
+static int ipt_kam_int_param(struct sip_msg *msg, char *param, const char *function, int *value)
+{
+	if (get_int_fparam(value, msg, (struct kam_fparam *)param) < 0) {
+		IPT_ERR("%s: the flags parameter has no integer value", function);
+		return -1;
+	}
+	return 0;
+}
+
+static int ipt_kam_str_param(struct sip_msg *msg, char *param, const char *function, const char *name, kam_str_t *value)
+{
+	if (get_str_fparam(value, msg, (struct kam_fparam *)param) < 0) {
+		IPT_ERR("%s: the %s parameter has no value", function, name);
+		return -1;
+	}
+	if (value->s == NULL)
+		value->len = 0;
+	return 0;
+}
+
+/* After alloc or update: puts the new body into the message; when that fails after an alloc, frees
+ * the sessions the alloc made so that nothing leaks. */
+static int ipt_kam_apply(struct sip_msg *msg, const ipt_kam_body_t *body, const char *new_body, int new_length,
+		int undo_alloc)
+{
+	const char *ids;
+	int ids_length;
+
+	if (new_body == NULL)
+		return IPT_KAM_TRUE;
+	if (ipt_kam_replace_body(msg, body, new_body, new_length) == 0)
+		return IPT_KAM_TRUE;
+	if (undo_alloc && ipt_mod_get_select(IPT_MOD_SELECT_SESSION_IDS, &ids, &ids_length) == 1)
+		ipt_mod_delete(ids, ids_length);
+	ipt_mod_reset_selects();
+	return IPT_KAM_FALSE;
+}
+
+static int ipt_kam_alloc(struct sip_msg *msg, char *p_flags, char *p_switchboard)
+{
+	ipt_kam_body_t body;
+	kam_str_t switchboard;
+	int flags, new_length = 0;
+	const char *new_body = NULL;
+
+	if (ipt_kam_int_param(msg, p_flags, "alloc", &flags) < 0
+			|| ipt_kam_str_param(msg, p_switchboard, "alloc", "switchboard", &switchboard) < 0
+			|| ipt_kam_rewritable_body(msg, "alloc", &body) < 0)
+		return IPT_KAM_FALSE;
+	if (ipt_mod_alloc(flags, switchboard.s, switchboard.len, body.start, body.length, body.content_type,
+				body.content_type_length, &new_body, &new_length)
+			!= 1)
+		return IPT_KAM_FALSE;
+	return ipt_kam_apply(msg, &body, new_body, new_length, 1);
+}
+
+static int ipt_kam_update(struct sip_msg *msg, char *p_flags, char *p_session_ids)
+{
+	ipt_kam_body_t body;
+	kam_str_t ids;
+	int flags, new_length = 0;
+	const char *new_body = NULL;
+
+	if (ipt_kam_int_param(msg, p_flags, "update", &flags) < 0
+			|| ipt_kam_str_param(msg, p_session_ids, "update", "session_ids", &ids) < 0
+			|| ipt_kam_rewritable_body(msg, "update", &body) < 0)
+		return IPT_KAM_FALSE;
+	if (ipt_mod_update(flags, ids.s, ids.len, body.start, body.length, body.content_type, body.content_type_length,
+				&new_body, &new_length)
+			!= 1)
+		return IPT_KAM_FALSE;
+	return ipt_kam_apply(msg, &body, new_body, new_length, 0);
+}
+
+static int ipt_kam_adjust_timeout(struct sip_msg *msg, char *p_flags, char *p_session_ids)
+{
+	kam_str_t ids;
+	int flags;
+
+	if (ipt_kam_int_param(msg, p_flags, "adjust_timeout", &flags) < 0
+			|| ipt_kam_str_param(msg, p_session_ids, "adjust_timeout", "session_ids", &ids) < 0)
+		return IPT_KAM_FALSE;
+	return ipt_mod_adjust_timeout(flags, ids.s, ids.len) == 1 ? IPT_KAM_TRUE : IPT_KAM_FALSE;
+}
+
+static int ipt_kam_delete(struct sip_msg *msg, char *p_session_ids, char *unused)
+{
+	kam_str_t ids;
+
+	(void)unused;
+	if (ipt_kam_str_param(msg, p_session_ids, "delete", "session_ids", &ids) < 0)
+		return IPT_KAM_FALSE;
+	return ipt_mod_delete(ids.s, ids.len) == 1 ? IPT_KAM_TRUE : IPT_KAM_FALSE;
+}
+
+static int ipt_kam_find(struct sip_msg *msg, char *p_gate_a, char *p_gate_b)
+{
+	kam_str_t a, b;
+
+	if (ipt_kam_str_param(msg, p_gate_a, "find", "gate_a", &a) < 0
+			|| ipt_kam_str_param(msg, p_gate_b, "find", "gate_b", &b) < 0)
+		return IPT_KAM_FALSE;
+	return ipt_mod_find(a.s, a.len, b.s, b.len) == 1 ? IPT_KAM_TRUE : IPT_KAM_FALSE;
+}
+
+/* flags: an integer, a pseudo-variable or a select; every other parameter: a string, a
+ * pseudo-variable, a select or a format string with pseudo-variables. */
+static int ipt_kam_fixup_flags_string(void **param, int param_no)
+{
+	return param_no == 1 ? fixup_var_int_12(param, param_no) : fixup_var_pve_str_12(param, param_no);
+}
+
+static int ipt_kam_fixup_strings(void **param, int param_no)
+{
+	return fixup_var_pve_str_12(param, param_no);
+}
+
+#define IPT_KAM_ROUTES_ALLOC (KAM_REQUEST_ROUTE | KAM_ONREPLY_ROUTE)
+#define IPT_KAM_ROUTES_OTHER (KAM_REQUEST_ROUTE | KAM_ONREPLY_ROUTE | KAM_FAILURE_ROUTE)
+
+kam_cmd_export_t ipt_kam_cmds[] = {
+	{"iptrtpproxy_alloc", ipt_kam_alloc, 2, ipt_kam_fixup_flags_string, fixup_free_fparam_all, IPT_KAM_ROUTES_ALLOC},
+	{"iptrtpproxy_update", ipt_kam_update, 2, ipt_kam_fixup_flags_string, fixup_free_fparam_all, IPT_KAM_ROUTES_OTHER},
+	{"iptrtpproxy_adjust_timeout", ipt_kam_adjust_timeout, 2, ipt_kam_fixup_flags_string, fixup_free_fparam_all,
+			IPT_KAM_ROUTES_OTHER},
+	{"iptrtpproxy_delete", ipt_kam_delete, 1, ipt_kam_fixup_strings, fixup_free_fparam_all, IPT_KAM_ROUTES_OTHER},
+	{"iptrtpproxy_find", ipt_kam_find, 2, ipt_kam_fixup_strings, fixup_free_fparam_all, IPT_KAM_ROUTES_OTHER},
+	{0, 0, 0, 0, 0, 0}
+};

@@ -1,0 +1,122 @@
+/* ipt_kam_module.c — the Kamailio module: what the core looks up when it loads iptrtpproxy.so
+ * (version, flags, exports, mod_register), the modparams, and the process lifecycle (module init,
+ * the embedded relay's helper process, worker init). The work itself is in the Swift layer
+ * behind ipt_mod.h. Built with -fvisibility=hidden: only the four symbols marked IPT_KAM_EXPORT
+ * are visible to the core. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "ipt_kam.h"
+#include "ipt_kam_log.h"
+#include "ipt_mod.h"
+
+#define IPT_KAM_EXPORT __attribute__((visibility("default")))
+
+/* The core compares these with its own strings and refuses a module built for another version. */
+IPT_KAM_EXPORT char *module_version = IPT_KAM_VERSION;
+IPT_KAM_EXPORT char *module_flags = IPT_KAM_FLAGS;
+
+static int ipt_kam_wants_relay_process;
+
+static int ipt_kam_param_config(unsigned int type, void *value)
+{
+	const char *s = value;
+	(void)type;
+	return s ? ipt_mod_set_config(s, (int)strlen(s)) : -1;
+}
+
+static int ipt_kam_param_switchboard(unsigned int type, void *value)
+{
+	const char *s = value;
+	(void)type;
+	return s ? ipt_mod_add_switchboard_param(s, (int)strlen(s)) : -1;
+}
+
+static int ipt_kam_param_relay(unsigned int type, void *value)
+{
+	const char *s = value;
+	(void)type;
+	return s ? ipt_mod_set_relay(s, (int)strlen(s)) : -1;
+}
+
+static kam_param_export_t ipt_kam_params[] = {
+	{"config", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_config},
+	{"switchboard", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_switchboard},
+	{"relay", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay},
+	{0, 0, 0}
+};
+
+static int ipt_kam_mod_init(void)
+{
+	if (ipt_mod_init(&ipt_kam_wants_relay_process) != IPT_MOD_OK)
+		return -1;
+	if (register_script_cb(ipt_kam_reset_selects,
+				KAM_PRE_SCRIPT_CB | KAM_REQUEST_CB | KAM_FAILURE_CB | KAM_ONREPLY_CB | KAM_BRANCH_CB, 0)
+			< 0) {
+		IPT_ERR("cannot register the pre-script callback that resets the selects");
+		return -1;
+	}
+	if (ipt_kam_wants_relay_process) {
+		/* One extra process for the embedded relay, forked in child_init(PROC_MAIN). */
+		register_procs(1);
+		cfg_register_child(1);
+	}
+	return 0;
+}
+
+/* Forks the embedded relay's process: the relay starts its threads only there, after the fork,
+ * so that the proxy's own processes stay single-threaded. */
+static int ipt_kam_fork_relay(void)
+{
+	int pid = fork_process(KAM_PROC_NOCHLDINIT, "iptrtpproxy relay", 1);
+	if (pid < 0) {
+		IPT_ERR("cannot fork the embedded relay's process");
+		return -1;
+	}
+	if (pid == 0) {
+		if (cfg_child_init() != 0) {
+			IPT_ERR("embedded relay: cfg_child_init failed");
+			exit(-1);
+		}
+		ipt_mod_run_relay();
+		/* The relay returned: it could not run. The core stops the server when a child exits. */
+		IPT_ERR("embedded relay stopped; the proxy shuts down");
+		exit(-1);
+	}
+	return 0;
+}
+
+static int ipt_kam_child_init(int rank)
+{
+	if (rank == KAM_PROC_MAIN && ipt_kam_wants_relay_process)
+		return ipt_kam_fork_relay();
+	if (rank == KAM_PROC_INIT || rank == KAM_PROC_MAIN || rank == KAM_PROC_POSTCHILDINIT
+			|| rank == KAM_PROC_TCP_MAIN)
+		return 0;
+	return ipt_mod_child_init(rank) == IPT_MOD_OK ? 0 : -1;
+}
+
+IPT_KAM_EXPORT kam_module_exports_t exports = {
+	"iptrtpproxy",
+	0,                     /* dlflags: default */
+	ipt_kam_cmds,
+	ipt_kam_params,
+	ipt_kam_rpc_methods,
+	0,                     /* pseudo-variables: none (selects are registered in mod_register) */
+	0,                     /* response function */
+	ipt_kam_mod_init,
+	ipt_kam_child_init,
+	0                      /* destroy */
+};
+
+/* Called right after dlopen, before the script's modparams: installs the log sink and registers
+ * the selects, which `$sel(...)` in the script resolves while the script is parsed. */
+IPT_KAM_EXPORT int mod_register(char *path, int *dlflags, void *p1, void *p2)
+{
+	(void)path;
+	(void)dlflags;
+	(void)p1;
+	(void)p2;
+	ipt_mod_set_log_sink(ipt_kam_log_sink);
+	return ipt_kam_register_selects();
+}

@@ -1,0 +1,69 @@
+import IPTRTPProxyCore
+
+// The configuration phase of ipt_mod.h: log sink, modparams, module init. These run in the host's
+// main process while it reads its script, before any fork.
+
+/// Installs the host's log sink.
+@_cdecl("ipt_mod_set_log_sink")
+public func ipt_mod_set_log_sink(_ sink: (@convention(c) (Int32, UnsafePointer<CChar>?, Int32) -> Void)?) {
+    HostLog.sink = sink
+}
+
+/// modparam `config`.
+@_cdecl("ipt_mod_set_config")
+public func ipt_mod_set_config(_ path: UnsafePointer<CChar>?, _ length: Int32) -> Int32 {
+    configure("config") { config in
+        guard let text = HostText.string(path, length) else { throw ModuleConfigError("modparam 'config': bad value") }
+        try config.setConfig(text)
+    }
+}
+
+/// modparam `switchboard`.
+@_cdecl("ipt_mod_add_switchboard_param")
+public func ipt_mod_add_switchboard_param(_ text: UnsafePointer<CChar>?, _ length: Int32) -> Int32 {
+    configure("switchboard") { config in
+        guard let value = HostText.string(text, length) else { throw ModuleConfigError("modparam 'switchboard': bad value") }
+        try config.addSwitchboardParam(value)
+    }
+}
+
+/// modparam `relay`.
+@_cdecl("ipt_mod_set_relay")
+public func ipt_mod_set_relay(_ text: UnsafePointer<CChar>?, _ length: Int32) -> Int32 {
+    configure("relay") { config in
+        guard let value = HostText.string(text, length) else { throw ModuleConfigError("modparam 'relay': bad value") }
+        try config.setRelay(value)
+    }
+}
+
+/// Module init: fixes the switchboards and says whether the host must fork the relay's process.
+@_cdecl("ipt_mod_init")
+public func ipt_mod_init(_ wantsRelayProcess: UnsafeMutablePointer<Int32>?) -> Int32 {
+    let state = ModuleState.shared
+    wantsRelayProcess?.pointee = 0
+    do {
+        let switchboards = try state.configuration.finish()
+        state.switchboards = switchboards
+        let names = switchboards.all.reversed().map { sw in
+            "\(sw.name) (A \(Endpoint(address: sw.gateA.address, port: sw.gateA.basePort)), "
+                + "B \(Endpoint(address: sw.gateB.address, port: sw.gateB.basePort)), \(sw.maxSessions) sessions)"
+        }
+        HostLog.info("switchboards: \(names.joined(separator: "; ")); relay: \(state.configuration.relay)")
+        if state.configuration.relay == .embedded && EmbeddedRelay.isAvailable { wantsRelayProcess?.pointee = 1 }
+        return 0
+    } catch {
+        HostLog.error("\(error)")
+        return -1
+    }
+}
+
+/// Runs one modparam change; logs the reason and returns -1 when it is refused.
+private func configure(_ name: String, _ change: (inout ModuleConfiguration) throws -> Void) -> Int32 {
+    do {
+        try change(&ModuleState.shared.configuration)
+        return 0
+    } catch {
+        HostLog.error("\(error)")
+        return -1
+    }
+}

@@ -1,0 +1,34 @@
+/// The host's log, as the module glue installed it (`ipt_mod_set_log_sink`). Every line the module
+/// writes goes through here, so that it lands in the proxy's own log with the proxy's levels.
+enum HostLog {
+    /// Severity, numbered as `enum ipt_mod_log_level` in ipt_mod.h.
+    enum Level: Int32 {
+        case error = 0, warning, notice, info, debug
+    }
+
+    /// The C function the glue gave us; nil until then (lines are dropped).
+    static var sink: (@convention(c) (Int32, UnsafePointer<CChar>?, Int32) -> Void)?
+
+    /// Writes one line.
+    static func write(_ level: Level, _ message: String) {
+        guard let sink else { return }
+        var text = message
+        text.withUTF8 { bytes in
+            // The sink gets a NUL-terminated copy, so hosts may pass it on as a C string.
+            let count = bytes.count
+            let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: count + 1)
+            defer { buffer.deallocate() }
+            if let base = bytes.baseAddress {
+                UnsafeMutableRawPointer(buffer).copyMemory(from: base, byteCount: count)
+            }
+            buffer[count] = 0
+            sink(level.rawValue, buffer, Int32(clamping: count))
+        }
+    }
+
+    static func error(_ message: String) { write(.error, message) }
+    static func warning(_ message: String) { write(.warning, message) }
+    static func notice(_ message: String) { write(.notice, message) }
+    static func info(_ message: String) { write(.info, message) }
+    static func debug(_ message: String) { write(.debug, message) }
+}

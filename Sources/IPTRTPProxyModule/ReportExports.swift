@@ -1,0 +1,33 @@
+import IPTRTPProxyCore
+
+// Management reports of ipt_mod.h (the host's RPC commands).
+
+/// `iptrtpproxy.list`: one line per live session.
+@_cdecl("ipt_mod_report_sessions")
+public func ipt_mod_report_sessions(_ text: UnsafeMutablePointer<UnsafePointer<CChar>?>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
+    report(text, length) { try ManagementReport.sessions() }
+}
+
+/// `iptrtpproxy.stats`: one line per switchboard and a total.
+@_cdecl("ipt_mod_report_stats")
+public func ipt_mod_report_stats(_ text: UnsafeMutablePointer<UnsafePointer<CChar>?>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
+    report(text, length) { try ManagementReport.stats() }
+}
+
+private func report(
+    _ text: UnsafeMutablePointer<UnsafePointer<CChar>?>?, _ length: UnsafeMutablePointer<Int32>?,
+    _ make: () throws -> [[(String, String)]]
+) -> Int32 {
+    let out = ModuleState.shared.reportOut
+    let lines: String
+    var status: Int32 = 1
+    do {
+        lines = try make().map { $0.map { "\($0.0)=\($0.1)" }.joined(separator: "\t") }.joined(separator: "\n")
+    } catch {
+        lines = "\(error)"
+        status = -1
+    }
+    text?.pointee = out.fill(lines)
+    length?.pointee = Int32(clamping: out.count)
+    return status
+}

@@ -1,0 +1,108 @@
+/*
+ * ipt_mod.h — the host-neutral C ABI of the iptrtpproxy module (implemented in Swift, this folder).
+ *
+ * A SIP proxy's module glue (Modules/kamailio/ for Kamailio) calls these functions; it never sees
+ * Swift. Every string crosses as pointer + length (proxies keep strings without a terminating NUL),
+ * every function validates its arguments and returns a status instead of failing, and no Swift
+ * error or trap crosses back into the host.
+ *
+ * Process model: the host loads the module into its main process (configuration phase), then
+ * forks workers. State kept here is per process; the media plane is shared through the relay.
+ */
+#ifndef IPT_MOD_H
+#define IPT_MOD_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Log levels passed to the host's log sink. */
+enum ipt_mod_log_level {
+	IPT_MOD_LOG_ERROR = 0,
+	IPT_MOD_LOG_WARNING = 1,
+	IPT_MOD_LOG_NOTICE = 2,
+	IPT_MOD_LOG_INFO = 3,
+	IPT_MOD_LOG_DEBUG = 4
+};
+
+/* Where the module's log lines go: `message` is NUL-terminated and `length` bytes long. */
+typedef void (*ipt_mod_log_sink_t)(int level, const char *message, int length);
+
+/* The values of the @iptrtpproxy.* selects. */
+enum ipt_mod_select {
+	IPT_MOD_SELECT_SESSION_IDS = 0,
+	IPT_MOD_SELECT_SDP_IP = 1,
+	IPT_MOD_SELECT_SWITCHBOARD = 2,
+	IPT_MOD_SELECT_DIRECTION = 3
+};
+
+/* Return values of the configuration and lifecycle calls. */
+#define IPT_MOD_OK 0
+#define IPT_MOD_FAILED (-1)
+
+/* ---- configuration phase (host main process, before any fork) ---- */
+
+/* Installs the log sink; lines logged before it is set are dropped. */
+void ipt_mod_set_log_sink(ipt_mod_log_sink_t sink);
+
+/* modparam `config`: reads the switchboards from this file now. Once only, never after `switchboard`. */
+int ipt_mod_set_config(const char *path, int length);
+
+/* modparam `switchboard` (repeatable): `name=NAME|*;learning-timeout-a=..;...`. */
+int ipt_mod_add_switchboard_param(const char *text, int length);
+
+/* modparam `relay`: `embedded` (default), `unix:/path` or `tcp:host:port`. */
+int ipt_mod_set_relay(const char *text, int length);
+
+/* Module init: finishes the configuration (reads the default cfg file if none was read).
+ * Sets *wants_relay_process to 1 when the host must fork one helper process for the embedded relay. */
+int ipt_mod_init(int *wants_relay_process);
+
+/* ---- the embedded relay's helper process ---- */
+
+/* Runs the relay engine and its control server in the calling (freshly forked) process.
+ * Returns only when the relay cannot run or has stopped; the host then ends the process. */
+int ipt_mod_run_relay(void);
+
+/* ---- worker processes ---- */
+
+/* Called in every worker after the fork; `rank` is the host's process rank. */
+int ipt_mod_child_init(int rank);
+
+/* Clears the selects; the host calls it before each script run. */
+void ipt_mod_reset_selects(void);
+
+/* Reads a select: returns 1 and sets *value / *length (valid until the next ipt_mod_ call in this
+ * process), or 0 when the select has no value. */
+int ipt_mod_get_select(int which, const char **value, int *length);
+
+/* The five script functions. Each returns 1 (true) or -1 (false), never 0, and logs one line on
+ * failure. `body`/`content_type` describe the message (content_type NULL: no Content-Type header).
+ * When the SDP was rewritten, *new_body / *new_length receive the whole new body (valid until the
+ * next ipt_mod_ call in this process); otherwise *new_body is set to NULL. */
+int ipt_mod_alloc(int flags, const char *switchboard, int switchboard_length,
+		const char *body, int body_length, const char *content_type, int content_type_length,
+		const char **new_body, int *new_length);
+int ipt_mod_update(int flags, const char *session_ids, int session_ids_length,
+		const char *body, int body_length, const char *content_type, int content_type_length,
+		const char **new_body, int *new_length);
+int ipt_mod_adjust_timeout(int flags, const char *session_ids, int session_ids_length);
+int ipt_mod_delete(const char *session_ids, int session_ids_length);
+int ipt_mod_find(const char *gate_a, int gate_a_length, const char *gate_b, int gate_b_length);
+
+/* ---- management (RPC) ---- */
+
+/* Management reports as lines of `key=value` pairs separated by tabs, one record per line
+ * (`iptrtpproxy.list`: one line per session; `iptrtpproxy.stats`: one line per switchboard and a
+ * total). Returns 1 and sets *text / *length (valid until the next ipt_mod_ call), or -1 with
+ * *text holding the reason. */
+int ipt_mod_report_sessions(const char **text, int *length);
+int ipt_mod_report_stats(const char **text, int *length);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IPT_MOD_H */
