@@ -15,7 +15,9 @@
 #
 # Knobs (environment): BENCH_RELAYS="direct rtpengine iptrtpproxy" (which, in order),
 # BENCH_SECONDS=5 (measured seconds per scenario; the 1000-stream one runs 1.6x that),
-# BENCH_KEEP=1 (keep the work folder with logs, configs, streams and results).
+# BENCH_KEEP=1 (keep the work folder with logs, configs, streams and results),
+# BENCH_NICE=-5 (scheduling priority of relays and rtpload when run as root, so that other work on a
+# shared machine disturbs the figures less; 0 turns it off).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +29,8 @@ RELAYS=${BENCH_RELAYS:-direct rtpengine iptrtpproxy}
 WORK=$(mktemp -d /tmp/iptrtpproxy-bench.XXXXXX)
 RESULTS=$WORK/results.jsonl
 OUT_DIR=.build-bench
+NICE=()
+if [ "$(id -u)" -eq 0 ] && [ "${BENCH_NICE:--5}" != 0 ]; then NICE=(nice -n "${BENCH_NICE:--5}"); fi
 STARTED_PIDS=()
 RELAY_PID=""
 
@@ -46,7 +50,7 @@ trap 'exit 130' INT TERM
 # Starts a background process, remembers it for cleanup, sets RELAY_PID.
 start_bg() {
   local log=$1; shift
-  "$@" >"$log" 2>&1 &
+  "${NICE[@]}" "$@" >"$log" 2>&1 &
   RELAY_PID=$!
   STARTED_PIDS+=("$RELAY_PID")
 }
@@ -119,7 +123,7 @@ run_relay() {
     python3 $HERE/streams.py "$WORK/$relay.calls" --calls "$calls" $([ "$ways" = both ] && echo --both-ways) >"$streams"
     echo "bench: $relay: $title"
     # shellcheck disable=SC2086
-    $RTPLOAD --streams "$streams" $args --label "$title|$relay" ${RELAY_PID:+--relay-pid $RELAY_PID} \
+    "${NICE[@]}" $RTPLOAD --streams "$streams" $args --label "$title|$relay" ${RELAY_PID:+--relay-pid $RELAY_PID} \
       | tee -a "$RESULTS" || echo "bench: $relay: rtpload failed on '$title'" >&2
     if [ -n "$RELAY_PID" ] && ! kill -0 "$RELAY_PID" 2>/dev/null; then
       echo "bench: $relay died; its log:" >&2

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# make bench, SIP part: the highest calls per second that Kamailio sustains with no failed call,
+# INVITE with SDP -> 200 -> ACK -> BYE -> 200 from sipp, for each media relay in the same run:
+#   iptrtpproxy  our module build/iptrtpproxy.so (embedded relay, its default)
+#   rtpengine    Kamailio's rtpengine module + Debian's rtpengine daemon (user space, --table=-1)
+# Both use the same call flow (scripts/bench/sip/kamailio-*.cfg) and the same sipp scenarios
+# (scripts/bench/sip/uac.xml, uas.xml). sipp sends no RTP here: this measures call set-up and
+# tear-down through proxy and relay control, not forwarding (scripts/bench.sh does that).
+#
+# For each rate in SIP_RATES (calls/s) sipp places rate x SIP_STEP_SECONDS calls; the first rate
+# with a failed call ends the ramp; the result is the highest rate before it.
+# Addresses: Kamailio 127.0.0.40:44960, UAS 127.0.0.41:44961, UAC 127.0.0.42:44962, relays' media
+# on 127.0.0.43-45 ports 42000-44899; all processes are stopped on exit.
+#
+# Environment: SIP_RELAYS="iptrtpproxy rtpengine", SIP_RATES, SIP_STEP_SECONDS=5, BENCH_KEEP=1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+HERE=scripts/bench/sip
+RELAYS=${SIP_RELAYS:-iptrtpproxy rtpengine}
+RATES=${SIP_RATES:-100 200 300 400 600 800 1000 1200 1500 2000 2500 3000}
+STEP=${SIP_STEP_SECONDS:-5}
+WORK=$(mktemp -d /tmp/iptrtpproxy-sipload.XXXXXX)
+RESULTS=$WORK/results.txt
+STARTED_PIDS=()
+
+cleanup() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${STARTED_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "sip-load: work folder kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+LAST_PID=""
+start_bg() {
+  local log=$1; shift
+  "$@" >"$log" 2>&1 </dev/null &
+  LAST_PID=$!
+  STARTED_PIDS+=("$LAST_PID")
+}
+
+stop_all() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${STARTED_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  STARTED_PIDS=()
+}
+
+start_kamailio() {  # cfg log
+  start_bg "$2" kamailio -DD -E -f "$1" -Y "$WORK" -m 256 -M 32
+  local i
+  for i in $(seq 50); do
+    grep -q "44960" <(ss -lun 2>/dev/null) && return 0
+    sleep 0.1
+  done
+  echo "sip-load: kamailio did not start; log:" >&2
+  tail -20 "$2" >&2
+  return 1
+}
+
+start_uas() {  # log [extra sipp arguments]
+  local log=$1; shift
+  start_bg "$log" sipp -sf $HERE/uas.xml -i 127.0.0.41 -p 44961 -mi 127.0.0.41 -mp 44970 -nostdin "$@"
+  UAS_PID=$LAST_PID
+  sleep 0.3
+}
+
+# Places `calls` calls at `rate` calls/s; succeeds when every call completed.
+run_uac() {  # rate calls log
+  sipp 127.0.0.40:44960 -sf $HERE/uac.xml -s bench -i 127.0.0.42 -p 44962 -mi 127.0.0.42 -mp 44972 \
+    -r "$1" -m "$2" -l 20000 -timeout $((STEP * 4 + 20))s -recv_timeout 8000 -nostdin >"$3" 2>&1 </dev/null
+}
+
+# The relay really sat in the media path: the callee saw the relay's address in the INVITE's SDP.
+check_media_path() {  # relay-address-pattern label
+  start_uas "$WORK/uas-check.log" -trace_msg -message_file "$WORK/uas-check.msg"
+  if ! run_uac 10 5 "$WORK/uac-check.log"; then
+    echo "sip-load: $2: calls fail even at 10 cps; see $WORK (BENCH_KEEP=1)" >&2
+    return 1
+  fi
+  kill "$UAS_PID"; wait "$UAS_PID" 2>/dev/null || true
+  if ! grep -Eq "^c=IN IP4 $1" "$WORK/uas-check.msg"; then
+    echo "sip-load: $2: the callee's SDP does not carry the relay's address ($1)" >&2
+    return 1
+  fi
+}
+
+# Figures from sipp's final screen: cumulative call rate and failed calls.
+achieved_cps() { grep -a 'Call Rate' "$1" | tail -1 | awk -F'|' '{print $3}' | awk '{print $1}'; }
+failed_calls() { grep -a 'Failed call' "$1" | tail -1 | awk -F'|' '{print $3}' | awk '{print $1}'; }
+
+# A step passes when every call completed and sipp kept up with the rate (>= 95 %): past that the
+# proxy or relay is saturated and calls only queue.
+ramp() {  # label
+  local rate log cps best=0 best_cps=0 stop="none up to the last rate"
+  start_uas "$WORK/uas-$1.log"
+  for rate in $RATES; do
+    log=$WORK/uac-$1-$rate.log
+    if run_uac "$rate" $((rate * STEP)) "$log"; then
+      cps=$(achieved_cps "$log")
+      echo "sip-load: $1: $rate cps offered: all $((rate * STEP)) calls completed at ${cps:-?} cps"
+      if awk "BEGIN { exit !(${cps:-0} >= 0.95 * $rate) }"; then
+        best=$rate best_cps=$cps
+        continue
+      fi
+      stop="$rate (sipp reached only ${cps:-?} cps)"
+    else
+      stop="$rate ($(failed_calls "$log") failed calls)"
+      echo "sip-load: $1: $rate cps offered: $stop"
+    fi
+    break
+  done
+  echo "$1|$best|$best_cps|$stop" >>"$RESULTS"
+}
+
+# --- one function per relay: start it and Kamailio, check the media path, ramp, stop.
+
+sip_rtpengine() {
+  command -v rtpengine >/dev/null || { echo "sip-load: rtpengine not installed" >&2; return 1; }
+  start_bg "$WORK/rtpengine.log" rtpengine --foreground --log-stderr --table=-1 \
+    --interface=127.0.0.45 --listen-ng=127.0.0.45:44991 --port-min=42000 --port-max=44899 \
+    --log-level=4 --timeout=600 --delete-delay=0
+  python3 - <<'EOF'
+import os, socket, sys, time
+sys.path.insert(0, "scripts/bench")
+import bencode
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.3)
+for _ in range(50):
+    try:
+        s.sendto(b"p1 " + bencode.encode({"command": "ping"}), ("127.0.0.45", 44991)); s.recvfrom(1000); sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit("rtpengine did not answer ping")
+EOF
+  start_kamailio $HERE/kamailio-rtpengine.cfg "$WORK/kamailio-rtpengine.log"
+  check_media_path "127\.0\.0\.45" rtpengine
+  ramp rtpengine
+}
+
+sip_iptrtpproxy() {
+  [ -f build/iptrtpproxy.so ] || { echo "sip-load: build/iptrtpproxy.so not built" >&2; return 1; }
+  [ -f $HERE/kamailio-iptrtpproxy.cfg ] || { echo "sip-load: $HERE/kamailio-iptrtpproxy.cfg missing" >&2; return 1; }
+  cat >"$WORK/iptrtpproxy.cfg" <<EOF
+# make bench SIP load: callers' side on gate A, callees' side on gate B.
+[switchboard:bench]
+addr-a = 127.0.0.43
+addr-b = 127.0.0.44
+port-a = 42000
+port-b = 42000
+max-sess = 1400
+expires-timeout = 120
+resurrection-timeout = 1
+EOF
+  sed -e "s|@MODULE@|$PWD/build/iptrtpproxy.so|" -e "s|@CONFIG@|$WORK/iptrtpproxy.cfg|" \
+    $HERE/kamailio-iptrtpproxy.cfg >"$WORK/kamailio-iptrtpproxy.cfg"
+  start_kamailio "$WORK/kamailio-iptrtpproxy.cfg" "$WORK/kamailio-iptrtpproxy.log"
+  check_media_path "127\.0\.0\.4[34]" iptrtpproxy
+  ramp iptrtpproxy
+}
+
+: >"$RESULTS"
+for relay in $RELAYS; do
+  echo "sip-load: $relay"
+  if ! "sip_$relay"; then echo "sip-load: $relay: skipped"; fi
+  stop_all
+done
+
+echo
+echo "| media relay | highest cps with 0 failed calls | achieved cps at that step | ramp stopped at |"
+echo "|---|---:|---:|---|"
+while IFS='|' read -r relay best cps stop; do
+  echo "| $relay | $best | $cps | $stop |"
+done <"$RESULTS"
+echo "(each step: ${STEP} s of calls; rates tried: $RATES)"
