@@ -37,6 +37,17 @@ let package = Package(
         ),
         // Host-neutral C ABI of the loadable module (ipt_mod.h, `ipt_mod_` prefix): state, the five functions, selects.
         .target(name: "IPTRTPProxyModule", dependencies: ["IPTRTPProxyCore"], exclude: ["ipt_mod.h"]),
+        // Kernel offload (issue 5): nf_tables over netlink. Thin C (`ipt_nft_`) over libmnl + libnftnl ...
+        .target(name: "CIPTRTPProxyNFT", linkerSettings: [.linkedLibrary("nftnl"), .linkedLibrary("mnl")]),
+        // ... and the Swift offload the relay calls: install / re-point / remove streams, read counters.
+        .target(name: "KernelOffload", dependencies: ["IPTRTPProxyCore", "CIPTRTPProxyNFT"]),
+        // Drives KernelOffload from the shell (Tests/e2e/50-kernel-offload.sh, scripts/bench/kernel.sh).
+        .executableTarget(name: "ipt-nft-probe", dependencies: ["KernelOffload", "IPTRTPProxyCore"]),
+        .testTarget(name: "KernelOffloadTests", dependencies: ["KernelOffload", "IPTRTPProxyCore"]),
+        // The xt_RTPPROXY binding: libipt_RTPPROXY loaded with dlopen (C, `ipt_xt_`), and the MediaPlane over it.
+        .target(name: "CXTRTPProxy", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "XTRTPProxyPlane", dependencies: ["IPTRTPProxyCore", "CXTRTPProxy"]),
+        .testTarget(name: "XTRTPProxyPlaneTests", dependencies: ["XTRTPProxyPlane", "IPTRTPProxyCore"]),
         .testTarget(name: "IPTRTPProxyCoreTests", dependencies: ["IPTRTPProxyCore"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,4 @@
+#ifndef CXTRTPPROXY_H
+#define CXTRTPPROXY_H
+int ipt_xt_placeholder(void);
+#endif

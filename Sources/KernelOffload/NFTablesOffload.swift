@@ -1,0 +1,147 @@
+import Glibc
+import IPTRTPProxyCore
+import CIPTRTPProxyNFT
+
+/// Kernel-space forwarding on a stock kernel: the relay's streams as elements of nf_tables maps in
+/// a table of its own (`ip iptrtpproxy`), driven over netlink (no `nft` binary at run time).
+///
+/// The relay learns both clients of a stream in user space, then `install`s it: from the next
+/// packet on, the kernel rewrites and forwards what the latched clients send, and nothing of that
+/// stream reaches the relay's sockets (packets from any other source still do). A re-INVITE
+/// `repoint`s atomically; `remove` takes streams out in batches (each kernel commit costs ~10 ms,
+/// whatever its size); `counters` tells which streams are still busy. Any error leaves the kernel
+/// as it was: the relay logs it once and forwards that stream in user space.
+///
+/// Needs CAP_NET_ADMIN and `net.ipv4.ip_forward=1` (relayed packets are routed). IPv4 only. Not
+/// thread-safe: call it from one thread (the relay's control thread).
+public final class NFTablesOffload {
+    /// The table's name (family `ip`).
+    public let table: String
+    private let socket: NetlinkSocket
+
+    /// Streams removed per kernel transaction. A transaction's cost is mostly its commit, so
+    /// removals are batched; the cap keeps one netlink message within the socket's buffer.
+    public static let removalBatch = 512
+
+    /// The default table name.
+    public static let defaultTable = "iptrtpproxy"
+
+    /// Opens the netlink socket. Throws when nf_tables cannot be reached.
+    public init(table: String = NFTablesOffload.defaultTable) throws {
+        self.table = table
+        socket = try NetlinkSocket()
+    }
+
+    /// Creates the table with its fixed ruleset, replacing one a crashed run left behind (so every
+    /// stream starts in user space). Throws, and changes nothing, when the kernel refuses (no
+    /// CAP_NET_ADMIN, no nf_tables) or when IP forwarding is off.
+    public func start() throws {
+        if let forwarding = Self.readSysctl("/proc/sys/net/ipv4/ip_forward"), forwarding != "1" {
+            throw KernelOffloadError("kernel offload: net.ipv4.ip_forward is \(forwarding); relayed packets are routed, so it must be 1")
+        }
+        let tx = try NetlinkTransaction(socket)
+        OffloadRuleset.install(table: table, in: tx)
+        try tx.commit("kernel offload: create table ip \(table)")
+    }
+
+    /// Deletes the table and every stream in it. Call it when the relay exits (the table is not
+    /// tied to this object: a tool may create it in one run and delete it in another). No error
+    /// when it is already gone.
+    public func stop() throws {
+        let tx = try NetlinkTransaction(socket)
+        tx.addTable(table)
+        tx.deleteTable(table)
+        try tx.commit("kernel offload: delete table ip \(table)")
+    }
+
+    /// Puts `stream` in the kernel. Throws when the kernel refuses: e.g. EEXIST when the same
+    /// relay endpoint and client are already installed for another stream.
+    public func install(_ stream: KernelStream) throws {
+        var elements = StreamElements()
+        try elements.addInstall(stream)
+        let tx = try NetlinkTransaction(socket)
+        for list in elements.lists { tx.addElements(table, list) }
+        try tx.commit("kernel offload: install \(stream)")
+    }
+
+    /// Replaces `old` by `new` in one transaction: no packet sees a half-changed stream. The
+    /// re-pointed stream's counters start again from zero.
+    public func repoint(_ old: KernelStream, to new: KernelStream) throws {
+        var removal = StreamElements(), install = StreamElements()
+        try removal.addRemoval(old)
+        try install.addInstall(new)
+        let tx = try NetlinkTransaction(socket)
+        for list in removal.lists { tx.deleteElements(table, list) }
+        for list in install.lists { tx.addElements(table, list) }
+        try tx.commit("kernel offload: re-point \(old) to \(new)")
+    }
+
+    /// Takes `streams` out of the kernel, `removalBatch` per transaction. When a transaction is
+    /// refused (a stream was not installed), its streams are removed one by one so that the others
+    /// still go; the first failure is thrown after all were tried.
+    public func remove(_ streams: [KernelStream]) throws {
+        var firstError: KernelOffloadError?
+        var start = 0
+        while start < streams.count {
+            let chunk = Array(streams[start..<min(start + Self.removalBatch, streams.count)])
+            start += chunk.count
+            do {
+                try removeTogether(chunk)
+            } catch let error as KernelOffloadError {
+                guard chunk.count > 1 else { firstError = firstError ?? error; continue }
+                for stream in chunk {
+                    do { try removeTogether([stream]) } catch let e as KernelOffloadError { firstError = firstError ?? e }
+                }
+            }
+        }
+        if let firstError { throw firstError }
+    }
+
+    private func removeTogether(_ streams: [KernelStream]) throws {
+        var elements = StreamElements()
+        for s in streams { try elements.addRemoval(s) }
+        let tx = try NetlinkTransaction(socket)
+        for list in elements.lists { tx.deleteElements(table, list) }
+        let what = streams.count == 1 ? "\(streams[0])" : "\(streams.count) streams"
+        try tx.commit("kernel offload: remove \(what)")
+    }
+
+    /// Packets and bytes forwarded in the kernel, per relay endpoint where they arrived (one per
+    /// direction of each installed stream). Poll and compare to tell idle streams.
+    public func counters() throws -> [Endpoint: KernelCounter] {
+        let map = OffloadMap.destinationAddress
+        var capacity = 256
+        while true {
+            var keys = [UInt8](repeating: 0, count: capacity * map.keyLength)
+            var packets = [UInt64](repeating: 0, count: capacity)
+            var bytes = [UInt64](repeating: 0, count: capacity)
+            let n = ipt_nft_dump_counters(socket.raw, UInt16(IPT_NFT_FAMILY_IPV4), table, map.name,
+                                          &keys, UInt32(map.keyLength), &packets, &bytes, UInt32(capacity))
+            if n < 0 { throw KernelOffloadError.system("kernel offload: read counters of \(table)", Int32(-n)) }
+            if n > capacity { capacity = n + 64; continue }
+            let count = n
+            var out: [Endpoint: KernelCounter] = [:]
+            for i in 0..<count {
+                // The key starts with the relay address (4 bytes) and port (2 bytes, padded to 4).
+                let k = Array(keys[i * map.keyLength..<i * map.keyLength + 6])
+                var address: UInt32 = 0
+                for byte in k[0..<4] { address = address << 8 | UInt32(byte) }
+                let relay = Endpoint(address: .v4(address), port: UInt16(k[4]) << 8 | UInt16(k[5]))
+                let previous = out[relay] ?? KernelCounter(packets: 0, bytes: 0)
+                out[relay] = KernelCounter(packets: previous.packets + packets[i], bytes: previous.bytes + bytes[i])
+            }
+            return out
+        }
+    }
+
+    /// The first line of a /proc file, or nil when it cannot be read.
+    static func readSysctl(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = read(fd, &buffer, buffer.count)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].prefix { $0 != 10 }, as: UTF8.self)
+    }
+}

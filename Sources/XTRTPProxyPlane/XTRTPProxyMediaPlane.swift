@@ -1,0 +1,1 @@
+// Stub while the kernel helper writes this target.

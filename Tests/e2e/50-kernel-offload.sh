@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Kernel offload (issue 5) through ipt-nft-probe, in three network namespaces this test creates and
+# always removes: caller 203.0.113.2 — relay (media address 192.0.2.10 on lo) — callee
+# 198.51.100.2 (alias .3). A stream's RTP and RTCP flow both ways through the kernel once
+# installed, arrive from the relay's address and ports, and move the kernel counters while the
+# relay's own sockets get nothing; a stranger's packets still reach the relay's socket; re-point
+# moves the stream; remove takes it out; stop removes the table.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
+  echo "skip: needs root and iproute2 (network namespaces)"; exit 0
+fi
+probe=${IPT_NFT_PROBE:-}
+if [ -z "$probe" ]; then
+  bin=$(swift build -c release --show-bin-path 2>/dev/null)
+  [ -x "$bin/ipt-nft-probe" ] || swift build -c release --product ipt-nft-probe >/dev/null || exit 1
+  probe=$bin/ipt-nft-probe
+fi
+
+tag=iptk$$
+caller=${tag}c relay=${tag}r callee=${tag}e
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  ip netns exec "$relay" "$probe" stop 2>/dev/null
+  for n in "$caller" "$relay" "$callee"; do ip netns del "$n" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- topology -------------------------------------------------------------------------------
+set -e
+for n in "$caller" "$relay" "$callee"; do ip netns add "$n"; ip -n "$n" link set lo up; done
+ip -n "$caller" link add kc type veth peer name rc netns "$relay"
+ip -n "$callee" link add ke type veth peer name re netns "$relay"
+ip -n "$caller" addr add 203.0.113.2/24 dev kc
+ip -n "$relay" addr add 203.0.113.1/24 dev rc
+ip -n "$relay" addr add 198.51.100.1/24 dev re
+ip -n "$callee" addr add 198.51.100.2/24 dev ke
+ip -n "$callee" addr add 198.51.100.3/24 dev ke
+ip -n "$relay" addr add 192.0.2.10/32 dev lo
+for l in "$caller kc" "$relay rc" "$relay re" "$callee ke"; do set -- $l; ip -n "$1" link set "$2" up; done
+ip -n "$caller" route add default via 203.0.113.1
+ip -n "$callee" route add default via 198.51.100.1
+ip netns exec "$relay" sysctl -qw net.ipv4.ip_forward=1
+set +e
+
+# veth offloads the UDP checksum: turn that off, so that senders put real checksums on the wire,
+# the relay's rewrite must keep them right, and receivers check them (UdpInCsumErrors).
+cat > "$work/txcsum-off.py" <<'PY'
+import ctypes, fcntl, socket, struct, sys
+class EthtoolValue(ctypes.Structure): _fields_ = [("cmd", ctypes.c_uint32), ("data", ctypes.c_uint32)]
+value = EthtoolValue(0x17, 0)  # ETHTOOL_STXCSUM, off
+request = struct.pack("16sP16x", sys.argv[1].encode(), ctypes.addressof(value))
+fcntl.ioctl(socket.socket(), 0x8946, request)  # SIOCETHTOOL
+PY
+for l in "$caller kc" "$relay rc" "$relay re" "$callee ke"; do
+  set -- $l; ip netns exec "$1" python3 "$work/txcsum-off.py" "$2" || echo "note: could not turn off tx checksum offload on $2"
+done
+
+# --- UDP endpoints --------------------------------------------------------------------------
+# An endpoint binds one address:port (as an RTP client does, for sending and receiving), waits
+# for the go signal, sends COUNT packets to DST if given, receives for SECONDS, then writes
+# "count sources" to OUT.
+cat > "$work/udp.py" <<'PY'
+import os, select, socket, sys, time
+bind, port, out, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((bind, port))
+if os.environ.get("UDP_NO_CHECKSUM"): s.setsockopt(socket.SOL_SOCKET, 11, 1)  # SO_NO_CHECK
+open(out + ".ready", "w").close()
+go = os.path.join(os.path.dirname(out), "go")
+while not os.path.exists(go): time.sleep(0.01)
+if len(sys.argv) > 5:
+    dst, n = (sys.argv[5], int(sys.argv[6])), int(sys.argv[7])
+    for i in range(n):
+        s.sendto(b"\x80\x00" + i.to_bytes(2, "big") + b"x" * 168, dst); time.sleep(0.002)
+count, sources, end = 0, set(), time.time() + seconds
+while time.time() < end:
+    if select.select([s], [], [], 0.05)[0]:
+        data, src = s.recvfrom(2048); count += 1; sources.add("%s:%d" % src)
+with open(out, "w") as f: f.write("%d %s\n" % (count, ",".join(sorted(sources)) or "-"))
+PY
+round=0
+endpoint() {  # endpoint NS BIND PORT [DST_IP DST_PORT COUNT]: one endpoint of the next round
+  local ns=$1 bind=$2 port=$3; shift 3
+  ip netns exec "$ns" python3 "$work/udp.py" "$bind" "$port" "$work/r$round/$ns-$port" 1.5 "$@" & pids+=($!)
+  for _ in $(seq 200); do [ -e "$work/r$round/$ns-$port.ready" ] && return; sleep 0.01; done
+}
+begin() { round=$((round + 1)); mkdir -p "$work/r$round"; }
+run() { touch "$work/r$round/go"; wait "${pids[@]}" 2>/dev/null; pids=(); }
+got() { cat "$work/r$round/$1-$2"; }   # got NS PORT -> "count sources"
+counter() { ip netns exec "$relay" "$probe" counters | awk -v e="$1" '$1 == e { print $2 }'; }
+
+fails=0
+check() {  # check NAME CONDITION...
+  local name=$1; shift
+  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
+}
+is() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'"; return 1; }; }
+
+R=192.0.2.10
+rtp="$R:30000 203.0.113.2:4000 $R:30002 198.51.100.2:6000"
+rtcp="$R:30001 203.0.113.2:4001 $R:30003 198.51.100.2:6001"
+
+# --- before: everything reaches the relay's sockets -------------------------------------------
+check "start creates the table" ip netns exec "$relay" "$probe" start
+check "the table is there" eval 'ip netns exec "$relay" nft list table ip iptrtpproxy >/dev/null'
+begin
+endpoint "$relay" $R 30000
+endpoint "$callee" 198.51.100.2 6000
+endpoint "$caller" 203.0.113.2 4000 $R 30000 10
+run
+check "before install: the relay's socket gets RTP" is "$(got "$relay" 30000)" "10 203.0.113.2:4000"
+check "before install: the callee gets nothing" is "$(got "$callee" 6000)" "0 -"
+
+# --- install: RTP and RTCP both ways in the kernel --------------------------------------------
+check "install RTP stream" ip netns exec "$relay" "$probe" install $rtp
+check "install RTCP stream" ip netns exec "$relay" "$probe" install $rtcp
+begin
+for p in 30000 30001 30002 30003; do endpoint "$relay" $R $p; done
+endpoint "$caller" 203.0.113.2 4000 $R 30000 20
+endpoint "$caller" 203.0.113.2 4001 $R 30001 5
+endpoint "$callee" 198.51.100.2 6000 $R 30002 30
+endpoint "$callee" 198.51.100.2 6001 $R 30003 7
+run
+check "caller→callee RTP arrives from the relay's gate-B port" is "$(got "$callee" 6000)" "20 $R:30002"
+check "caller→callee RTCP arrives from the relay's gate-B port" is "$(got "$callee" 6001)" "5 $R:30003"
+check "callee→caller RTP arrives from the relay's gate-A port" is "$(got "$caller" 4000)" "30 $R:30000"
+check "callee→caller RTCP arrives from the relay's gate-A port" is "$(got "$caller" 4001)" "7 $R:30001"
+check "the relay's sockets got none of it" \
+  is "$(got "$relay" 30000)/$(got "$relay" 30001)/$(got "$relay" 30002)/$(got "$relay" 30003)" "0 -/0 -/0 -/0 -"
+check "kernel counter of 30000 (caller RTP)" is "$(counter $R:30000)" 20
+check "kernel counter of 30001 (caller RTCP)" is "$(counter $R:30001)" 5
+check "kernel counter of 30002 (callee RTP)" is "$(counter $R:30002)" 30
+check "kernel counter of 30003 (callee RTCP)" is "$(counter $R:30003)" 7
+csum() { ip netns exec "$1" nstat -az UdpInCsumErrors | awk '/UdpInCsumErrors/ {print $2}'; }
+check "rewritten packets have valid UDP checksums" is "$(csum "$callee")/$(csum "$caller")" "0/0"
+
+# --- a stranger (another source port) is not forwarded: the relay's socket gets it -------------
+begin
+endpoint "$relay" $R 30000
+endpoint "$callee" 198.51.100.2 6000
+endpoint "$caller" 203.0.113.2 4444 $R 30000 10
+run
+check "a source the relay did not latch reaches the relay's socket" is "$(got "$relay" 30000)" "10 203.0.113.2:4444"
+check "…and not the callee" is "$(got "$callee" 6000)" "0 -"
+
+# --- a packet sent without a UDP checksum stays in user space (a port rewrite would spoil it) ----
+begin
+endpoint "$relay" $R 30000
+endpoint "$callee" 198.51.100.2 6000
+UDP_NO_CHECKSUM=1 endpoint "$caller" 203.0.113.2 4000 $R 30000 4
+run
+check "a packet without UDP checksum reaches the relay's socket" is "$(got "$relay" 30000)" "4 203.0.113.2:4000"
+check "…and not the callee" is "$(got "$callee" 6000)" "0 -"
+
+# --- re-point: the callee moves to 198.51.100.3:7000 -------------------------------------------
+moved="$R:30000 203.0.113.2:4000 $R:30002 198.51.100.3:7000"
+check "repoint RTP to the callee's new address" ip netns exec "$relay" "$probe" repoint $rtp $moved
+begin
+endpoint "$callee" 198.51.100.2 6000
+endpoint "$callee" 198.51.100.3 7000 $R 30002 6
+endpoint "$caller" 203.0.113.2 4000 $R 30000 15
+run
+check "after re-point RTP goes to the new address" is "$(got "$callee" 7000)" "15 $R:30002"
+check "…and no longer to the old one" is "$(got "$callee" 6000)" "0 -"
+check "the new callee address reaches the caller" is "$(got "$caller" 4000)" "6 $R:30000"
+check "re-pointed counters start again" is "$(counter $R:30000)" 15
+
+# --- remove (both streams in one batch): back to user space -------------------------------------
+check "remove both streams in one batch" ip netns exec "$relay" "$probe" remove $moved $rtcp
+begin
+endpoint "$relay" $R 30000
+endpoint "$relay" $R 30001
+endpoint "$callee" 198.51.100.3 7000
+endpoint "$callee" 198.51.100.2 6001
+endpoint "$caller" 203.0.113.2 4000 $R 30000 10
+endpoint "$caller" 203.0.113.2 4001 $R 30001 3
+run
+check "after remove the relay's socket gets RTP again" is "$(got "$relay" 30000)" "10 203.0.113.2:4000"
+check "after remove the relay's socket gets RTCP again" is "$(got "$relay" 30001)" "3 203.0.113.2:4001"
+check "after remove nothing is forwarded" is "$(got "$callee" 7000)/$(got "$callee" 6001)" "0 -/0 -"
+check "no counters left" is "$(ip netns exec "$relay" "$probe" counters | wc -l)" 0
+ip netns exec "$relay" "$probe" remove $rtcp 2>/dev/null
+check "removing a stream that is not installed fails" test $? -ne 0
+
+# --- start again replaces a stale table; stop removes it ----------------------------------------
+ip netns exec "$relay" "$probe" install $rtp
+check "start again replaces a stale table (its streams are gone)" ip netns exec "$relay" "$probe" start
+check "…so nothing is counted" is "$(ip netns exec "$relay" "$probe" counters | wc -l)" 0
+check "stop deletes the table" ip netns exec "$relay" "$probe" stop
+check "the table is gone" test -z "$(ip netns exec "$relay" nft list ruleset)"
+ip netns exec "$relay" sysctl -qw net.ipv4.ip_forward=0
+ip netns exec "$relay" "$probe" start 2>"$work/err"
+check "start refuses when IP forwarding is off" test $? -ne 0
+check "…and says why" grep -q "ip_forward is 0" "$work/err"
+
+echo "kernel offload: $fails failure(s)"
+[ "$fails" -eq 0 ]
