@@ -46,7 +46,7 @@ struct RTPLoad: ParsableCommand {
     var batch: Int = 32
 
     @Option(name: .long, help: "Pacing tick in microseconds: packets due within one tick leave together.")
-    var tickUs: UInt64 = 500
+    var tickUs: UInt64 = 200
 
     @Option(name: .long, help: "Socket buffer size in bytes (each way, every socket).")
     var bufferBytes: Int32 = 4 << 20
