@@ -14,6 +14,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Pure logic, no I/O and no Foundation (it is linked into the Kamailio module with a static stdlib).
@@ -48,6 +50,27 @@ let package = Package(
         .target(name: "CXTRTPProxy", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "XTRTPProxyPlane", dependencies: ["IPTRTPProxyCore", "CXTRTPProxy"]),
         .testTarget(name: "XTRTPProxyPlaneTests", dependencies: ["XTRTPProxyPlane", "IPTRTPProxyCore"]),
+        // The user-space relay engine (issue 3): forwarding threads, learning, expiry, journal, control server.
+        .target(
+            name: "RTPRelay",
+            dependencies: [
+                "IPTRTPProxyCore", "CIPTRTPProxy",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        // The control-socket client: a MediaPlane over a running relay (CLI, Kamailio module).
+        .target(name: "IPTRTPProxyClient", dependencies: ["IPTRTPProxyCore"]),
+        // The relay daemon.
+        .executableTarget(
+            name: "iptrtpproxyd",
+            dependencies: [
+                "RTPRelay", "IPTRTPProxyCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "RTPRelayTests", dependencies: ["RTPRelay", "IPTRTPProxyClient", "IPTRTPProxyCore"]),
         .testTarget(name: "IPTRTPProxyCoreTests", dependencies: ["IPTRTPProxyCore"]),
     ],
     swiftLanguageModes: [.v5]

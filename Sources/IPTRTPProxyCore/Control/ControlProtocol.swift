@@ -188,7 +188,8 @@ public enum ControlProtocol {
 
     /// The request's fields as `side.key=value` words; a side that says nothing gets no word,
     /// a side that says anything always carries its `always-learn` (update replaces it).
-    static func encodeFields(_ request: SessionRequest) -> [String] {
+    /// Also the form in which the relay journals requests.
+    public static func encodeFields(_ request: SessionRequest) -> [String] {
         var words: [String] = []
         for side in GateSide.allCases {
             let source = request[side]
@@ -205,6 +206,11 @@ public enum ControlProtocol {
     }
 
     static let streamNames = ["rtp", "rtcp"]
+
+    /// Reads words written by `encodeFields`.
+    public static func decodeFields(_ words: ArraySlice<String>) throws -> SessionRequest {
+        try decodeFields(words) { ControlProtocolError(id: nil, $0) }
+    }
 
     static func decodeFields(_ words: ArraySlice<String>, _ fail: (String) -> ControlProtocolError) throws -> SessionRequest {
         var request = SessionRequest()

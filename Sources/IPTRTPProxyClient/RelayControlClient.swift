@@ -1,0 +1,153 @@
+import Glibc
+import IPTRTPProxyCore
+
+/// A `MediaPlane` backed by a running relay, over its control socket (docs/control-protocol.md).
+/// The Kamailio module and the CLI use it; it connects on first use, waits at most `timeout`
+/// milliseconds for any reply, and reconnects after the relay restarted.
+///
+/// Not thread-safe: use one client per thread (Kamailio's workers are processes, each with its own).
+public final class RelayControlClient: MediaPlane {
+    /// The relay's control socket.
+    public let address: ControlAddress
+    /// Longest wait for a connection or a reply, in milliseconds.
+    public var timeout: Int32
+    /// Longest reply accepted (a `list` of many sessions is large).
+    public var maxReplyLength = 256 << 20
+    private let secret: String?
+    private var socket: ControlSocket?
+    private var nextID = 1
+    private let idPrefix: String
+
+    /// A client for the relay at `address`; `secret` is sent first on TCP connections.
+    public init(address: ControlAddress, secret: String? = nil, timeout: Int32 = 2000) {
+        self.address = address
+        self.secret = secret
+        self.timeout = timeout
+        idPrefix = "p\(getpid())-"
+    }
+
+    /// A client for `unix:PATH` or `tcp:ADDRESS:PORT`.
+    public convenience init(_ address: String, secret: String? = nil, timeout: Int32 = 2000) throws {
+        self.init(address: try ControlAddress(parsing: address), secret: secret, timeout: timeout)
+    }
+
+    /// Closes the connection (the next call opens a new one).
+    public func close() {
+        socket = nil
+    }
+
+    /// Sends `command` and returns the reply's payload; an error reply, a timeout or a dead relay
+    /// throws `MediaPlaneError` with one line for the operator.
+    public func call(_ command: ControlCommand) throws -> String {
+        let reused = socket != nil
+        do {
+            return try exchange(command)
+        } catch let broken as ControlSocket.Broken {
+            // A connection that served earlier requests may have died with a relay restart:
+            // the request never reached a relay, so send it once more on a fresh connection.
+            socket = nil
+            if reused {
+                do {
+                    return try exchange(command)
+                } catch let again as ControlSocket.Broken {
+                    socket = nil
+                    throw MediaPlaneError("relay \(address): \(again.reason)")
+                }
+            }
+            throw MediaPlaneError("relay \(address): \(broken.reason)")
+        }
+    }
+
+    private func exchange(_ command: ControlCommand) throws -> String {
+        let deadline = ControlSocket.milliseconds() + Int64(timeout)
+        let connection: ControlSocket
+        if let s = socket {
+            connection = s
+        } else {
+            connection = try ControlSocket(address, timeout: timeout)
+            socket = connection
+            if case .tcp = address, let secret {
+                _ = try roundTrip(connection, .auth(secret: secret), deadline: deadline)
+            }
+        }
+        return try roundTrip(connection, command, deadline: deadline)
+    }
+
+    private func roundTrip(_ connection: ControlSocket, _ command: ControlCommand, deadline: Int64) throws -> String {
+        let id = idPrefix + String(nextID)
+        nextID += 1
+        do {
+            try connection.write(ControlProtocol.encode(ControlRequest(id: id, command: command)), deadline: deadline)
+            while true {
+                let line = try connection.readLine(deadline: deadline, maxLength: maxReplyLength)
+                let reply: ControlReply
+                do {
+                    reply = try ControlProtocol.decodeReply(line)
+                } catch {
+                    socket = nil
+                    throw MediaPlaneError("relay \(address) sent a malformed reply: \(error)")
+                }
+                // A reply to an earlier request that timed out: skip it.
+                guard reply.id == id else { continue }
+                switch reply.outcome {
+                case .ok(let payload): return payload
+                case .error(let message): throw MediaPlaneError(message)
+                }
+            }
+        } catch let e as MediaPlaneError {
+            if e.message.hasPrefix("control: no reply") { socket = nil }
+            throw e
+        }
+    }
+
+    // MARK: Typed calls
+
+    /// Checks that the relay answers.
+    public func ping() throws {
+        _ = try call(.ping)
+    }
+
+    /// The relay and its switchboards.
+    public func info() throws -> RelayInfo { try decode(try infoJSON(), RelayInfo.init(json:)) }
+    /// `info` as the relay's JSON.
+    public func infoJSON() throws -> String { try call(.info) }
+
+    /// The live sessions of `switchboard`, or of all.
+    public func list(switchboard: String? = nil) throws -> SessionListing {
+        try decode(try listJSON(switchboard: switchboard), SessionListing.init(json:))
+    }
+    /// `list` as the relay's JSON.
+    public func listJSON(switchboard: String? = nil) throws -> String { try call(.list(switchboard: switchboard)) }
+
+    /// Relay-wide counters.
+    public func stats() throws -> RelayStatistics { try decode(try statsJSON(), RelayStatistics.init(json:)) }
+    /// `stats` as the relay's JSON.
+    public func statsJSON() throws -> String { try call(.stats) }
+
+    private func decode<T>(_ json: String, _ make: (String) throws -> T) throws -> T {
+        do {
+            return try make(json)
+        } catch {
+            throw MediaPlaneError("relay \(address) sent a reply this client cannot read: \(error)")
+        }
+    }
+
+    // MARK: MediaPlane
+
+    public func allocateSession(switchboard: String, request: SessionRequest) throws -> AllocatedSession {
+        let payload = try call(.alloc(switchboard: switchboard, request: request))
+        do {
+            return try ControlProtocol.decodeAllocated(payload)
+        } catch {
+            throw MediaPlaneError("relay \(address) sent a malformed alloc reply: \(error)")
+        }
+    }
+
+    public func updateSession(switchboard: String, session: SessionHandle, request: SessionRequest) throws {
+        _ = try call(.update(switchboard: switchboard, session: session, request: request))
+    }
+
+    public func deleteSessions(switchboard: String, ids: ClosedRange<Int>, created: UInt32) throws {
+        _ = try call(.delete(switchboard: switchboard, ids: ids, created: created))
+    }
+}

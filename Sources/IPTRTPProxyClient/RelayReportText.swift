@@ -1,0 +1,99 @@
+import IPTRTPProxyCore
+
+/// The text the CLI prints for `info`, `list` and `stats` (the JSON forms come straight from the
+/// relay: `RelayControlClient.infoJSON()` and friends).
+
+extension RelayInfo {
+    /// One line about the relay, then one per switchboard.
+    public var text: String {
+        var lines = ["iptrtpproxyd \(relayVersion) (protocol \(protocolVersion)), up \(ReportFormat.duration(uptime)), "
+            + "\(workers) worker\(workers == 1 ? "" : "s"), offload \(offload), journal \(journal ?? "none")"]
+        for info in switchboards {
+            let sw = info.switchboard
+            var line = "switchboard \(sw.name): gate A \(Endpoint(address: sw.gateA.address, port: sw.gateA.basePort)), "
+                + "gate B \(Endpoint(address: sw.gateB.address, port: sw.gateB.basePort)), "
+                + "\(info.sessionsInUse)/\(sw.maxSessions) sessions, expires \(sw.expiresTimeout)s, "
+                + "resurrection \(sw.resurrectionTimeout)s, ringing \(sw.ringingTimeout)s"
+            for side in GateSide.allCases {
+                let l = sw.learning(side)
+                line += ", learning-\(side.letter) \(l.learningTimeout.map { "\($0)s" } ?? "default")"
+                if l.alwaysLearn { line += " always" }
+            }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension SessionListing {
+    /// A table, one session per line; `detailed` adds one line per stream with addresses and drops.
+    public func text(detailed: Bool = false) -> String {
+        var lines = [ReportFormat.row(["SESSION", "PORT-A", "PORT-B", "AGE", "IDLE", "PKTS-A", "PKTS-B", "DROPS"])]
+        for s in sessions {
+            let a = s.sides[0].counters, b = s.sides[1].counters
+            lines.append(ReportFormat.row([
+                "\(s.switchboard):\(s.handle.id)/\(s.handle.created)", "\(s.rtpPorts[0])", "\(s.rtpPorts[1])",
+                "\(s.age)s", "\(s.idle)s", "\(a.packets)", "\(b.packets)", "\(a.dropped + b.dropped)",
+            ]))
+            guard detailed else { continue }
+            for side in s.sides {
+                for (j, st) in side.streams.enumerated() {
+                    var d = "  \(side.side.letter) \(j == 0 ? "rtp " : "rtcp") :\(st.gatePort)"
+                        + " expected \(st.expected?.description ?? "-") latched \(st.latched?.description ?? "-")"
+                    if st.learning { d += " learning" + (st.learningLeft.map { " \($0)s" } ?? "") }
+                    if side.alwaysLearn { d += " always-learn" }
+                    if st.offloaded { d += " kernel" }
+                    d += " \(st.counters.packets) pkts \(st.counters.bytes) B"
+                    for r in DropReason.allCases where st.counters[r] > 0 { d += " \(r.name) \(st.counters[r])" }
+                    lines.append(d)
+                }
+            }
+        }
+        if sessions.isEmpty { lines.append("(no sessions)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension RelayStatistics {
+    /// A few lines: sessions, packets, drops by reason, control requests, then per switchboard.
+    public var text: String {
+        var lines = [
+            "uptime \(ReportFormat.duration(uptime))",
+            "sessions: \(sessionsActive) active, \(sessionsAllocated) allocated, \(sessionsDeleted) deleted, "
+                + "\(sessionsExpired) expired, \(allocationFailures) refused",
+            "packets: \(counters.packets) forwarded (\(counters.bytes) bytes), \(counters.dropped) dropped: "
+                + DropReason.allCases.map { "\($0.name) \(counters[$0])" }.joined(separator: ", "),
+            "control: \(controlRequests) requests, \(controlErrors) errors",
+        ]
+        for sw in switchboards {
+            lines.append("switchboard \(sw.name): \(sw.sessionsActive) active, \(sw.counters.packets) packets, "
+                + "\(sw.counters.bytes) bytes, \(sw.counters.dropped) dropped")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+enum ReportFormat {
+    static func duration(_ seconds: UInt64) -> String {
+        let d = seconds / 86400, h = seconds / 3600 % 24, m = seconds / 60 % 60, s = seconds % 60
+        if d > 0 { return "\(d)d\(h)h\(m)m" }
+        if h > 0 { return "\(h)h\(m)m\(s)s" }
+        if m > 0 { return "\(m)m\(s)s" }
+        return "\(s)s"
+    }
+
+    static let widths = [24, 7, 7, 7, 7, 10, 10, 8]
+
+    static func row(_ cells: [String]) -> String {
+        var out = ""
+        for (i, c) in cells.enumerated() {
+            let w = widths[min(i, widths.count - 1)]
+            if i == 0 {
+                out += c + String(repeating: " ", count: max(1, w - c.count))
+            } else {
+                out += String(repeating: " ", count: max(1, w - c.count)) + c
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,49 @@
+import IPTRTPProxyCore
+
+extension RelayEngine {
+    /// Answers one control request (everything but `auth`, which the server handles per
+    /// connection). Never throws and never traps: failures become error replies.
+    public func reply(to request: ControlRequest) -> ControlReply {
+        let outcome: ControlReply.Outcome
+        do {
+            switch request.command {
+            case .ping:
+                outcome = .ok("pong")
+            case .auth:
+                outcome = .ok("")
+            case .info:
+                outcome = .ok(info().json)
+            case .list(let switchboard):
+                outcome = .ok(try list(switchboard: switchboard).json)
+            case .stats:
+                outcome = .ok(statistics().json)
+            case .alloc(let switchboard, let r):
+                outcome = .ok(ControlProtocol.encode(try allocateSession(switchboard: switchboard, request: r)))
+            case .update(let switchboard, let session, let r):
+                try updateSession(switchboard: switchboard, session: session, request: r)
+                outcome = .ok("")
+            case .delete(let switchboard, let ids, let created):
+                try deleteSessions(switchboard: switchboard, ids: ids, created: created)
+                outcome = .ok("")
+            }
+        } catch {
+            outcome = .error("\(error)")
+        }
+        if case .error = outcome { noteControlRequest(failed: true) } else { noteControlRequest(failed: false) }
+        return ControlReply(id: request.id, outcome: outcome)
+    }
+
+    /// Answers one raw request line: a line that does not parse gets an error reply carrying the
+    /// request id when it could be read, `-` otherwise.
+    public func reply(toLine line: [UInt8]) -> ControlReply {
+        do {
+            return reply(to: try ControlProtocol.decodeRequest(line))
+        } catch let e as ControlProtocolError {
+            noteControlRequest(failed: true)
+            return ControlReply(id: e.id ?? "-", outcome: .error(e.message))
+        } catch {
+            noteControlRequest(failed: true)
+            return ControlReply(id: "-", outcome: .error("\(error)"))
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Glibc
+import IPTRTPProxyCore
+import Logging
+
+/// How a `RelayEngine` runs: the switchboards it serves and the knobs of its forwarding.
+public struct RelayConfiguration {
+    /// The switchboards (cfg file plus `switchboard` parameters).
+    public var switchboards: SwitchboardSet
+    /// Forwarding threads, each with its own epoll set; default one per online CPU.
+    public var workerCount: Int
+    /// The session journal; nil keeps sessions in memory only (lost on restart).
+    public var journalPath: String?
+    /// Learning window (seconds) for a stream whose requests never gave one.
+    public var defaultLearningTimeout: UInt32
+    /// Per-stream flood throttle.
+    public var floodLimit: FloodLimit
+    /// Milliseconds between housekeeping rounds (expiry, journaling latches, offload); 0 runs no
+    /// housekeeping thread (the host calls `housekeep()` itself, as tests do).
+    public var housekeepingInterval: Int32
+    /// Where time comes from.
+    public var clock: RelayClock
+    /// Kernel forwarding of fixed streams; nil forwards everything in user space.
+    public var offload: StreamOffload?
+    /// Where the engine logs.
+    public var logger: Logger
+    /// The version `info` reports.
+    public var version: String
+
+    /// The default learning window: long enough for a phone's first packets behind NAT.
+    public static let defaultLearningWindow: UInt32 = 10
+
+    /// Creates a configuration; everything but the switchboards has a default.
+    public init(
+        switchboards: SwitchboardSet,
+        workerCount: Int = RelayConfiguration.onlineProcessors,
+        journalPath: String? = nil,
+        defaultLearningTimeout: UInt32 = RelayConfiguration.defaultLearningWindow,
+        floodLimit: FloodLimit = FloodLimit(),
+        housekeepingInterval: Int32 = 1000,
+        clock: RelayClock = SystemRelayClock(),
+        offload: StreamOffload? = nil,
+        logger: Logger = Logger(label: "iptrtpproxy.relay"),
+        version: String = RelayEngine.version
+    ) {
+        self.switchboards = switchboards
+        self.workerCount = max(1, workerCount)
+        self.journalPath = journalPath
+        self.defaultLearningTimeout = defaultLearningTimeout
+        self.floodLimit = floodLimit
+        self.housekeepingInterval = housekeepingInterval
+        self.clock = clock
+        self.offload = offload
+        self.logger = logger
+        self.version = version
+    }
+
+    /// CPUs online now.
+    public static var onlineProcessors: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+}

@@ -1,0 +1,57 @@
+import IPTRTPProxyCore
+import Prometheus
+
+/// The relay's counters as Prometheus metrics. The forwarding threads keep plain counters (no
+/// atomics on the hot path); each scrape reads `RelayEngine.statistics()` and moves the
+/// Prometheus counters forward by what happened since the previous scrape.
+final class RelayMetrics {
+    let registry = PrometheusCollectorRegistry()
+    private var exported: [String: UInt64] = [:]
+    private var counters: [String: Counter] = [:]
+    private let sessionsActive: Gauge
+    private let uptime: Gauge
+
+    init() {
+        sessionsActive = registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "iptrtpproxy", metricName: "sessions", unitName: "active", helpText: "Live sessions"))
+        uptime = registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "iptrtpproxy", metricName: "uptime", unitName: "seconds", helpText: "Seconds since the relay started"))
+    }
+
+    /// Brings the metrics up to `stats` and renders the text exposition format.
+    func render(_ stats: RelayStatistics) -> [UInt8] {
+        sessionsActive.set(Int64(stats.sessionsActive))
+        uptime.set(Int64(stats.uptime))
+        advance("sessions_allocated", [], stats.sessionsAllocated, "Sessions allocated")
+        advance("sessions_deleted", [], stats.sessionsDeleted, "Sessions deleted by request")
+        advance("sessions_expired", [], stats.sessionsExpired, "Sessions expired for lack of packets")
+        advance("alloc_failures", [], stats.allocationFailures, "Allocations refused")
+        advance("control_requests", [], stats.controlRequests, "Control requests served")
+        advance("control_errors", [], stats.controlErrors, "Control requests answered with an error")
+        for sw in stats.switchboards {
+            let labels = [("switchboard", sw.name)]
+            advance("packets", labels, sw.counters.packets, "Packets forwarded")
+            advance("bytes", labels, sw.counters.bytes, "Bytes forwarded")
+            for reason in DropReason.allCases {
+                advance("dropped_packets", labels + [("reason", reason.name)], sw.counters[reason], "Packets dropped, by reason")
+            }
+        }
+        return registry.emitToBuffer()
+    }
+
+    /// Moves counter `iptrtpproxy_<name>_total{labels}` up to `value`.
+    private func advance(_ name: String, _ labels: [(String, String)], _ value: UInt64, _ help: String) {
+        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        let counter: Counter
+        if let c = counters[key] {
+            counter = c
+        } else {
+            let descriptor = MetricNameDescriptor(namespace: "iptrtpproxy", metricName: name, unitName: "total", helpText: help)
+            counter = registry.makeCounter(descriptor: descriptor, labels: labels)
+            counters[key] = counter
+        }
+        let previous = exported[key] ?? 0
+        if value > previous { counter.increment(by: Int64(clamping: value - previous)) }
+        exported[key] = max(previous, value)
+    }
+}

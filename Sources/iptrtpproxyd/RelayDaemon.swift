@@ -1,0 +1,205 @@
+import ArgumentParser
+import Glibc
+import IPTRTPProxyCore
+import Logging
+import RTPRelay
+
+/// `iptrtpproxyd`: the relay in the foreground, for systemd or a terminal.
+@main
+struct RelayDaemon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "iptrtpproxyd",
+        abstract: "Relay RTP and RTCP between the two gates of each session (user space).",
+        discussion: """
+            Runs in the foreground and logs to standard error. Stops cleanly on SIGTERM or SIGINT; \
+            sessions are journaled (--journal) so that a restarted relay keeps calls going. \
+            Nothing is reloaded on SIGHUP: restart to apply a new configuration.
+
+            Example:
+              iptrtpproxyd --config /etc/iptrtpproxy.cfg \\
+                --switchboard-param 'name=*;learning-timeout-a=10;learning-timeout-b=10' \\
+                --control unix:/run/iptrtpproxy/control.sock --journal /var/lib/iptrtpproxy/journal
+            """)
+
+    @Option(name: .customLong("config"), help: ArgumentHelp("The switchboards file (iptrtpproxy.cfg).", valueName: "file"))
+    var configFile: String
+
+    @Option(name: .customLong("switchboard-param"), help: ArgumentHelp(
+        "A `switchboard` modparam value, e.g. 'name=*;learning-timeout-a=10;ringing-timeout=90'. Repeatable; applied in order.",
+        valueName: "params"))
+    var switchboardParams: [String] = []
+
+    @Option(help: ArgumentHelp("Control socket: unix:PATH (created with mode 0660).", valueName: "unix:path"))
+    var control: String = "unix:/run/iptrtpproxy/control.sock"
+
+    @Option(name: .customLong("control-tcp"), help: ArgumentHelp(
+        "Also listen for control requests on TCP (for remote SIP proxies); requires --secret-file. Bind loopback unless media hosts are remote.",
+        valueName: "address:port"))
+    var controlTCP: String?
+
+    @Option(name: .customLong("secret-file"), help: ArgumentHelp("File holding the shared secret TCP clients must send.", valueName: "file"))
+    var secretFile: String?
+
+    @Option(help: ArgumentHelp("Session journal file; sessions survive a restart when set.", valueName: "file"))
+    var journal: String?
+
+    @Option(help: ArgumentHelp("Serve Prometheus metrics over HTTP at this address.", valueName: "address:port"))
+    var metrics: String?
+
+    @Option(help: "Forwarding threads (default: one per CPU).")
+    var workers: Int?
+
+    @Option(name: .customLong("learning-timeout"), help: "Learning window in seconds for streams whose requests give none.")
+    var learningTimeout: UInt32 = RelayConfiguration.defaultLearningWindow
+
+    @Option(name: .customLong("max-stream-pps"), help: "Flood throttle: average packets per second one stream may send.")
+    var maxStreamPPS: Double = FloodLimit().packetsPerSecond
+
+    @Option(name: .customLong("max-stream-burst"), help: "Flood throttle: packets one stream may send at once.")
+    var maxStreamBurst: Double = FloodLimit().burst
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        if controlTCP != nil && secretFile == nil {
+            throw ValidationError("--control-tcp needs --secret-file: TCP clients must authenticate")
+        }
+        if let w = workers, w < 1 { throw ValidationError("--workers must be at least 1") }
+        guard maxStreamPPS > 0, maxStreamBurst >= 1 else {
+            throw ValidationError("--max-stream-pps must be positive and --max-stream-burst at least 1")
+        }
+    }
+
+    func run() throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "iptrtpproxyd")
+
+        let switchboards = try loadSwitchboards()
+        guard control.hasPrefix("unix:"), control.count > 5 else {
+            throw ValidationError("--control must be unix:PATH (use --control-tcp for TCP)")
+        }
+        var tcp: Endpoint? = nil
+        if let text = controlTCP {
+            guard let e = ControlProtocol.parseEndpoint(text), e.port != 0 else {
+                throw ValidationError("--control-tcp '\(text)' is not ADDRESS:PORT")
+            }
+            tcp = e
+        }
+        var metricsAddress: Endpoint? = nil
+        if let text = metrics {
+            guard let e = ControlProtocol.parseEndpoint(text), e.port != 0 else {
+                throw ValidationError("--metrics '\(text)' is not ADDRESS:PORT")
+            }
+            metricsAddress = e
+        }
+        let secret = try secretFile.map(readSecret)
+
+        // Signals are taken by sigwait below; block them before any thread starts so that every
+        // thread inherits the mask and none is interrupted.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, s) }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        signal(SIGPIPE, SIG_IGN)
+
+        let engine = RelayEngine(configuration: RelayConfiguration(
+            switchboards: switchboards,
+            workerCount: workers ?? RelayConfiguration.onlineProcessors,
+            journalPath: journal,
+            defaultLearningTimeout: learningTimeout,
+            floodLimit: FloodLimit(packetsPerSecond: maxStreamPPS, burst: maxStreamBurst),
+            logger: Logger(label: "iptrtpproxy.relay")))
+        let server = ControlServer(
+            engine: engine,
+            endpoints: ControlServer.Endpoints(unixPath: String(control.dropFirst(5)), tcp: tcp, secret: secret))
+        let endpoint = metricsAddress.map { MetricsEndpoint(engine: engine, address: $0) }
+        do {
+            try engine.start()
+            try server.start()
+            try endpoint?.start()
+        } catch {
+            endpoint?.stop()
+            server.stop()
+            engine.stop()
+            logger.critical("cannot start: \(error)")
+            throw ExitCode.failure
+        }
+        logger.notice("iptrtpproxyd \(RelayEngine.version) running", metadata: ["control": "\(control)"])
+
+        while true {
+            var received: Int32 = 0
+            guard sigwait(&signals, &received) == 0 else { continue }
+            if received == SIGHUP {
+                logger.notice("SIGHUP ignored: iptrtpproxyd reloads nothing; restart it to apply a new configuration")
+                continue
+            }
+            logger.notice("signal \(received): stopping")
+            break
+        }
+        endpoint?.stop()
+        server.stop()
+        engine.stop()
+    }
+
+    private func loadSwitchboards() throws -> SwitchboardSet {
+        let text: String
+        do {
+            text = try readFile(configFile)
+        } catch {
+            throw ValidationError("cannot read --config \(configFile): \(error)")
+        }
+        do {
+            var applier = SwitchboardParamApplier(try SwitchboardConfigParser.parse(text, fileName: configFile))
+            for p in switchboardParams { try applier.apply(p) }
+            guard !applier.switchboards.all.isEmpty else {
+                throw ValidationError("\(configFile) declares no [switchboard:NAME]")
+            }
+            return applier.switchboards
+        } catch let e as ConfigError {
+            throw ValidationError(e.description)
+        }
+    }
+
+    private func readSecret(_ path: String) throws -> String {
+        let text = try readFile(path)
+        let secret = String(text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first ?? "")
+        guard !secret.isEmpty, !secret.contains(" ") else {
+            throw ValidationError("--secret-file \(path): the first line must hold the secret (no spaces)")
+        }
+        return secret
+    }
+}
+
+/// The whole file as UTF-8 text.
+func readFile(_ path: String) throws -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw FileError(path: path, code: errno) }
+    defer { close(fd) }
+    var data: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw FileError(path: path, code: errno)
+        }
+        if n == 0 { break }
+        data.append(contentsOf: chunk[0..<n])
+    }
+    return String(decoding: data, as: UTF8.self)
+}
+
+struct FileError: Error, CustomStringConvertible {
+    var path: String
+    var code: Int32
+    var description: String { "\(path): \(String(cString: strerror(code)))" }
+}
