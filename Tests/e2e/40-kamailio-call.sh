@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# A call through Kamailio with the module and its embedded relay: INVITE / 180 / 200 / ACK / BYE,
+# RTP played by both phones. Checks that each phone sees the relay's address and port in the other
+# side's SDP, that RTP went through the relay both ways, and that BYE freed the session.
+source "$(dirname "$0")/sipp/harness.sh"
+kam_init kamailio-call
+kam_start || kam_finish
+kam_capture_start
+
+kam_check "call completes (INVITE/180/200/ACK/BYE) through the record-routing proxy" \
+  kam_call uas-call.xml uac-call.xml call
+kam_capture_stop
+
+trace() { kam_trace "$KAM_DIR/call-$1.log"; }
+kam_check "caller offered its own media port" \
+  grep -q "^sent     INVITE .*m=audio $UAC_MEDIA_PORT " <(trace uac)
+kam_check "callee got the offer rewritten to gate B (first session: port $GATE_B_PORT)" \
+  grep -q "^received INVITE .*c=IN IP4 127.0.0.1 | m=audio $GATE_B_PORT " <(trace uas)
+kam_check "callee answered with its own media port" \
+  grep -q "^sent     SIP/2.0 200 OK | .*m=audio $UAS_MEDIA_PORT " <(trace uas)
+kam_check "caller got the answer rewritten to gate A (port $GATE_A_PORT)" \
+  grep -q "^received SIP/2.0 200 OK | .*m=audio $GATE_A_PORT " <(trace uac)
+kam_check "the session ids rode in the Record-Route cookie" \
+  grep -q "Record-Route: <sip:127.0.0.1:$KAM_SIP_PORT;lr;ftag=.*;ipt=loop:0/[0-9]*;iptd=1>" "$KAM_DIR/call-uas.log"
+
+to_callee=$(kam_count_packets "$GATE_B_PORT" "$((GATE_B_PORT + 1))" "$UAS_MEDIA_PORT")
+to_caller=$(kam_count_packets "$GATE_A_PORT" "$((GATE_A_PORT + 1))" "$UAC_MEDIA_PORT")
+kam_log "RTP relayed: caller -> callee $to_callee packets, callee -> caller $to_caller packets"
+kam_check "RTP relayed caller -> callee (gate B -> callee)" [ "$to_callee" -gt 20 ]
+kam_check "RTP relayed callee -> caller (gate A -> caller)" [ "$to_caller" -gt 20 ]
+
+kam_check "BYE deleted the call's sessions" [ "$(kam_logged 'ended: sessions loop:0/')" -eq 1 ]
+kam_check "no session left on the relay" [ -z "$(kam_rpc iptrtpproxy.list 2>&1 | grep -v '^$')" ]
+kam_check "the module logged no error" [ "$(kam_logged 'ERROR: iptrtpproxy')" -eq 0 ]
+kam_finish

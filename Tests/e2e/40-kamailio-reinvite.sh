@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Re-INVITEs in one dialog: the first adds a video stream (update allocates a second session and
+# the new ids are kept for the dialog), the second puts audio and video on hold (c=0.0.0.0,
+# a=sendonly: the sessions stay, the hold address is not rewritten). BYE frees both sessions.
+source "$(dirname "$0")/sipp/harness.sh"
+kam_init kamailio-reinvite
+kam_start || kam_finish
+
+kam_check "dialog with two re-INVITEs completes" kam_call uas-reinvite.xml uac-reinvite.xml reinvite
+
+uas=$(kam_trace "$KAM_DIR/reinvite-uas.log")
+uac=$(kam_trace "$KAM_DIR/reinvite-uac.log")
+offers=$(grep "^received INVITE" <<<"$uas")
+answers=$(grep "^received SIP/2.0 200 OK | " <<<"$uac")
+V_A=$((GATE_A_PORT + 2)) V_B=$((GATE_B_PORT + 2))
+kam_check "initial offer: audio on gate B" \
+  grep -q "m=audio $GATE_B_PORT " <(sed -n 1p <<<"$offers")
+kam_check "re-INVITE with video: audio and video on gate B (sessions 0 and 1)" \
+  grep -q "m=audio $GATE_B_PORT .*m=video $V_B " <(sed -n 2p <<<"$offers")
+kam_check "its answer: audio and video on gate A" \
+  grep -q "m=audio $GATE_A_PORT .*m=video $V_A " <(sed -n 2p <<<"$answers")
+kam_check "hold offer keeps c=0.0.0.0 and the relay's ports" \
+  grep -q "c=IN IP4 0.0.0.0 | m=audio $GATE_B_PORT .*m=video $V_B " <(sed -n 3p <<<"$offers")
+kam_check "hold answer: audio and video on gate A" \
+  grep -q "m=audio $GATE_A_PORT .*m=video $V_A " <(sed -n 3p <<<"$answers")
+kam_check "BYE deleted both sessions" [ "$(kam_logged 'ended: sessions loop:0/[0-9]*,1/[0-9]*')" -eq 1 ]
+kam_check "no session left on the relay" [ -z "$(kam_rpc iptrtpproxy.list 2>&1 | grep -v '^$')" ]
+kam_check "the module logged no error" [ "$(kam_logged 'ERROR: iptrtpproxy')" -eq 0 ]
+kam_finish
