@@ -1,2 +1,0 @@
-#include "CXTRTPProxy.h"
-int ipt_xt_placeholder(void) { return 0; }
