@@ -150,6 +150,7 @@ public final class ControlServer {
                 }
             }
             if c.input.count > ControlProtocol.maxRequestLength + 1 {
+                engine.noteControlRequest(failed: true)
                 c.queue(ControlReply(id: "-", outcome: .error("request longer than \(ControlProtocol.maxRequestLength) bytes")))
                 flush(c)
                 return false

@@ -1,0 +1,124 @@
+import Glibc
+import IPTRTPProxyCore
+import Logging
+@testable import RTPRelay
+
+/// A clock the test moves: learning windows, expiry and the flood bucket without waiting.
+final class ManualClock: RelayClock, @unchecked Sendable {
+    private let lock = ThreadLock()
+    private var mono: Int64 = 1_000_000_000_000
+    private var wall: UInt32 = 1_700_000_000
+
+    func monotonicNanoseconds() -> Int64 { lock.withLock { mono } }
+    func wallSeconds() -> UInt32 { lock.withLock { wall } }
+
+    /// Moves both clocks forward.
+    func advance(seconds: Int) {
+        lock.withLock {
+            mono += Int64(seconds) * 1_000_000_000
+            wall += UInt32(seconds)
+        }
+    }
+}
+
+/// A UDP socket standing for a phone (or an attacker) on a loopback address.
+final class UDPPeer {
+    let fd: Int32
+    let endpoint: Endpoint
+
+    init(_ address: String, _ port: UInt16) throws {
+        endpoint = Endpoint(address: IPAddress(address)!, port: port)
+        let v6 = address.contains(":")
+        fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var storage = sockaddr_storage()
+        let length = PeerAddress(endpoint).write(to: &storage)
+        let rc = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard rc == 0 else {
+            close(fd)
+            throw SystemError("bind test peer \(endpoint)")
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends `payload` to `address:port`.
+    func send(_ payload: String, to address: String, _ port: UInt16) {
+        var storage = sockaddr_storage()
+        let length = PeerAddress(Endpoint(address: IPAddress(address)!, port: port)).write(to: &storage)
+        let bytes = Array(payload.utf8)
+        _ = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, length) }
+        }
+    }
+
+    /// The next datagram and its source, or nil when none comes within `milliseconds`.
+    func receive(within milliseconds: Int32 = 2000) -> (payload: String, from: Endpoint)? {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, milliseconds) == 1 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let n = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &length) }
+        }
+        guard n >= 0 else { return nil }
+        let from = withUnsafeBytes(of: &storage) { PeerAddress(sockaddr: $0.baseAddress!) }
+        return (String(decoding: buffer[0..<n], as: UTF8.self), from.endpoint!)
+    }
+
+    /// Every payload already queued, without waiting.
+    func drain() -> [String] {
+        var out: [String] = []
+        while let r = receive(within: 0) { out.append(r.payload) }
+        return out
+    }
+}
+
+/// An engine on one switchboard with a manual clock and no housekeeping thread.
+struct RelayHarness {
+    let engine: RelayEngine
+    let clock = ManualClock()
+    let switchboard: Switchboard
+
+    init(
+        gateA: String, gateB: String, port: UInt16, portB: UInt16? = nil, maxSessions: Int = 4,
+        expires: UInt32 = 60, resurrection: UInt32 = 10, flood: FloodLimit = FloodLimit(),
+        journal: String? = nil, learningDefault: UInt32 = 10, clock: ManualClock? = nil
+    ) throws {
+        switchboard = Switchboard(
+            name: "pub", gateA: Gate(address: IPAddress(gateA)!, basePort: port),
+            gateB: Gate(address: IPAddress(gateB)!, basePort: portB ?? port), maxSessions: maxSessions,
+            expiresTimeout: expires, resurrectionTimeout: resurrection)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        engine = RelayEngine(configuration: RelayConfiguration(
+            switchboards: SwitchboardSet([switchboard]), workerCount: 2, journalPath: journal,
+            defaultLearningTimeout: learningDefault, floodLimit: flood, housekeepingInterval: 0,
+            clock: clock ?? self.clock, logger: logger))
+        if let clock { self.clockOverride = clock } else { self.clockOverride = nil }
+        try engine.start()
+    }
+
+    private let clockOverride: ManualClock?
+    /// The clock the engine reads.
+    var time: ManualClock { clockOverride ?? clock }
+}
+
+/// A request for one side: the client's SDP RTP address (RTCP one above) and learning window.
+func sideRequest(_ side: GateSide, _ address: String, _ port: UInt16, learning: UInt32? = nil, alwaysLearn: Bool = false) -> SessionRequest {
+    var r = SessionRequest()
+    r[side] = SourceRequest(alwaysLearn: alwaysLearn, streams: (0..<2).map { j in
+        StreamRequest(address: Endpoint(address: IPAddress(address)!, port: port + UInt16(j)), learningTimeout: learning)
+    })
+    return r
+}
+
+/// Both sides in one request.
+func bothSides(_ a: SessionRequest, _ b: SessionRequest) -> SessionRequest {
+    SessionRequest(sources: [a[.a], b[.b]])
+}
+
+/// Unique payloads per test run.
+func payload(_ tag: String) -> String { "rtp-\(tag)-" + String(repeating: "x", count: 40) }
