@@ -27,6 +27,7 @@ let package = Package(
             name: "iptrtpproxy",
             dependencies: [
                 "IPTRTPProxyCore",
+                "IPTRTPProxyClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -38,7 +39,11 @@ let package = Package(
             dependencies: ["CIPTRTPProxy", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Host-neutral C ABI of the loadable module (ipt_mod.h, `ipt_mod_` prefix): state, the five functions, selects.
-        .target(name: "IPTRTPProxyModule", dependencies: ["IPTRTPProxyCore"], exclude: ["ipt_mod.h"]),
+        .target(
+            name: "IPTRTPProxyModule",
+            dependencies: ["IPTRTPProxyCore", "IPTRTPProxyClient", "RTPRelay", .product(name: "Logging", package: "swift-log")],
+            exclude: ["ipt_mod.h"]
+        ),
         // Kernel offload (issue 5): nf_tables over netlink. Thin C (`ipt_nft_`) over libmnl + libnftnl ...
         .target(name: "CIPTRTPProxyNFT", linkerSettings: [.linkedLibrary("nftnl"), .linkedLibrary("mnl")]),
         // ... and the Swift offload the relay calls: install / re-point / remove streams, read counters.

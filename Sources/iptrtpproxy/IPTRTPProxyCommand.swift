@@ -16,13 +16,19 @@ struct IPTRTPProxyCommand: ParsableCommand {
             Exit status: 0 when the function returns 1, 1 when it returns -1, 2 for a usage or \
             configuration error.
 
-            Example:
+            With --control the functions go to a running relay (iptrtpproxyd, or the relay \
+            embedded in the Kamailio module), and info, list and stats show its state.
+
+            Examples:
               iptrtpproxy alloc --config iptrtpproxy.cfg --switchboard pub --flags 3 \\
                   --state /tmp/ipt.state < offer.sdp
+              iptrtpproxy alloc --control unix:/run/iptrtpproxy/control.sock --switchboard pub \\
+                  --flags 3 --json < offer.sdp
+              iptrtpproxy list --control unix:/run/iptrtpproxy/control.sock --detailed
             """,
         subcommands: [
             AllocCommand.self, UpdateCommand.self, AdjustTimeoutCommand.self, DeleteCommand.self,
-            FindCommand.self,
+            FindCommand.self, InfoCommand.self, ListCommand.self, StatsCommand.self,
         ]
     )
 

@@ -7,6 +7,8 @@ func runFunction(_ body: () throws -> Never) throws -> Never {
         try body()
     } catch let e as CLIError {
         writeToStandardError("iptrtpproxy: \(e)\n")
+        // A relay that cannot be reached makes the function false, as in the module.
+        if case .relay = e { throw ExitCode(1) }
         throw ExitCode(2)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IPTRTPProxyClient
 import IPTRTPProxyCore
 
 /// Where the functions get their switchboards and sessions from.
@@ -11,6 +12,17 @@ struct PlaneOptions: ParsableArguments {
             help: ArgumentHelp("A `switchboard` modparam value, e.g. 'name=*;learning-timeout-a=10'. Repeatable.",
                                valueName: "param"))
     var switchboardParams: [String] = []
+
+    @Option(name: .long,
+            help: ArgumentHelp("""
+                A running relay: unix:PATH or tcp:ADDRESS:PORT. Sessions are then allocated by \
+                the relay, and the switchboards come from it (--config is not read).
+                """, valueName: "address"))
+    var control: String?
+
+    @Option(name: .customLong("secret-file"),
+            help: ArgumentHelp("File holding the shared secret of a relay's TCP control listener.", valueName: "file"))
+    var secretFile: String?
 
     @Option(name: .long,
             help: ArgumentHelp("""
@@ -37,8 +49,39 @@ struct PlaneOptions: ParsableArguments {
         }
     }
 
-    /// Builds the functions over an in-process plane, restored from `--state` when given.
+    /// The client for `--control`, or nil without it.
+    func openRelay() throws -> RelayControlClient? {
+        guard let control else { return nil }
+        var secret: String?
+        if let secretFile {
+            do {
+                secret = try String(contentsOfFile: secretFile, encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
+                throw CLIError.configuration("cannot read secret file \(secretFile): \(error.localizedDescription)")
+            }
+        }
+        do {
+            return try RelayControlClient(control, secret: secret)
+        } catch {
+            throw CLIError.usage("--control: \(error)")
+        }
+    }
+
+    /// Builds the functions: over the relay of `--control` (its switchboards, with any
+    /// `--switchboard-param` applied on top), or over an in-process plane restored from `--state`.
     func openFunctions() throws -> (ScriptFunctions, save: () throws -> Void) {
+        if let relay = try openRelay() {
+            let info: RelayInfo
+            do { info = try relay.info() } catch { throw CLIError.relay("\(error)") }
+            do {
+                var applier = SwitchboardParamApplier(SwitchboardSet(info.switchboards.map(\.switchboard)))
+                for p in switchboardParams { try applier.apply(p) }
+                return (ScriptFunctions(switchboards: applier.switchboards, plane: relay), { })
+            } catch let e as ConfigError {
+                throw CLIError.configuration(e.description)
+            }
+        }
         let switchboards = try loadSwitchboards()
         let plane = InProcessMediaPlane(switchboards: switchboards, clock: { UInt32(time(nil)) })
         if let state {
@@ -55,11 +98,13 @@ struct PlaneOptions: ParsableArguments {
 enum CLIError: Error, CustomStringConvertible {
     case configuration(String)
     case usage(String)
+    case relay(String)
 
     var description: String {
         switch self {
         case .configuration(let m): return "configuration: \(m)"
         case .usage(let m): return "usage: \(m)"
+        case .relay(let m): return "relay: \(m)"
         }
     }
 }

@@ -1,0 +1,67 @@
+import ArgumentParser
+import IPTRTPProxyClient
+import IPTRTPProxyCore
+
+/// Options of the commands that only talk to a running relay.
+struct RelayOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The relay's control socket: unix:PATH or tcp:ADDRESS:PORT.", valueName: "address"))
+    var control: String = "unix:/run/iptrtpproxy/control.sock"
+
+    @Option(name: .customLong("secret-file"),
+            help: ArgumentHelp("File holding the shared secret of a relay's TCP control listener.", valueName: "file"))
+    var secretFile: String?
+
+    @Flag(name: .long, help: "Print the relay's JSON reply instead of text.")
+    var json = false
+
+    /// Runs `body` against the relay; a dead relay or an error reply ends with status 1.
+    func withRelay(_ body: (RelayControlClient) throws -> String) throws {
+        var plane = PlaneOptions()
+        plane.control = control
+        plane.secretFile = secretFile
+        do {
+            guard let relay = try plane.openRelay() else { return }
+            print(try body(relay))
+        } catch let e as CLIError {
+            writeToStandardError("iptrtpproxy: \(e)\n")
+            throw ExitCode(2)
+        } catch {
+            writeToStandardError("iptrtpproxy: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "Show the relay: version, uptime, workers, offload, switchboards.")
+    @OptionGroup var relay: RelayOptions
+
+    func run() throws {
+        try relay.withRelay { r in relay.json ? try r.infoJSON() : try r.info().text }
+    }
+}
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List the relay's live sessions with their counters.")
+    @OptionGroup var relay: RelayOptions
+    @Option(help: "Only this switchboard.") var switchboard: String?
+    @Flag(help: "One more line per stream: addresses, latch, learning, kernel offload, drops.") var detailed = false
+
+    func run() throws {
+        try relay.withRelay { r in
+            relay.json ? try r.listJSON(switchboard: switchboard) : try r.list(switchboard: switchboard).text(detailed: detailed)
+        }
+    }
+}
+
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Show the relay's counters: sessions, packets, drops by reason.")
+    @OptionGroup var relay: RelayOptions
+
+    func run() throws {
+        try relay.withRelay { r in relay.json ? try r.statsJSON() : try r.stats().text }
+    }
+}
