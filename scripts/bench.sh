@@ -15,14 +15,15 @@
 #
 # Knobs (environment): BENCH_RELAYS="direct rtpengine iptrtpproxy" (which, in order),
 # BENCH_SECONDS=5 (measured seconds per scenario; the 1000-stream one runs 1.6x that),
+# BENCH_SIP=0 (skip the SIP load), BENCH_BIN=build (where rtpload and iptrtpproxyd are),
 # BENCH_KEEP=1 (keep the work folder with logs, configs, streams and results),
-# BENCH_NICE=-5 (scheduling priority of relays and rtpload when run as root, so that other work on a
+# BENCH_NICE=-10 (scheduling priority of relays and rtpload when run as root, so that other work on a
 # shared machine disturbs the figures less; 0 turns it off).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUILD=build
-RTPLOAD=${RTPLOAD:-$BUILD/rtpload}
+BUILD=${BENCH_BIN:-build}
+RTPLOAD=$BUILD/rtpload
 HERE=scripts/bench
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
 RELAYS=${BENCH_RELAYS:-direct rtpengine iptrtpproxy}
@@ -30,7 +31,7 @@ WORK=$(mktemp -d /tmp/iptrtpproxy-bench.XXXXXX)
 RESULTS=$WORK/results.jsonl
 OUT_DIR=.build-bench
 NICE=()
-if [ "$(id -u)" -eq 0 ] && [ "${BENCH_NICE:--5}" != 0 ]; then NICE=(nice -n "${BENCH_NICE:--5}"); fi
+if [ "$(id -u)" -eq 0 ] && [ "${BENCH_NICE:--10}" != 0 ]; then NICE=(nice -n "${BENCH_NICE:--10}"); fi
 STARTED_PIDS=()
 RELAY_PID=""
 
@@ -117,6 +118,9 @@ run_relay() {
     stop_relay
     return 0
   fi
+  if [ -n "$RELAY_PID" ]; then
+    echo "| $relay | $(python3 $HERE/idle_cpu.py "$RELAY_PID" 2) |" >>"$WORK/idle.md"
+  fi
   for scenario in "${SCENARIOS[@]}"; do
     IFS='|' read -r title calls ways args <<<"$scenario"
     streams=$WORK/$relay.$calls.$ways.streams
@@ -155,12 +159,20 @@ done
 echo
 machine
 python3 $HERE/table.py "$RESULTS" | tee "$WORK/table.md"
+if [ -s "$WORK/idle.md" ]; then
+  { echo
+    echo "Relay CPU with the $MAX_CALLS calls set up and no packets (timers, polling): the floor under µs/pkt at low rates."
+    echo
+    echo "| relay | idle CPU ms/s |"
+    echo "|---|---:|"
+    cat "$WORK/idle.md"; } | tee -a "$WORK/table.md"
+fi
 mkdir -p $OUT_DIR
 cp "$RESULTS" $OUT_DIR/bench-results.jsonl
 cp "$WORK/table.md" $OUT_DIR/bench-table.md
 echo "(raw JSON lines: $OUT_DIR/bench-results.jsonl)"
 
-if [ -x $HERE/sip-load.sh ]; then
+if [ -x $HERE/sip-load.sh ] && [ "${BENCH_SIP:-1}" != 0 ]; then
   echo
   echo "== SIP load through Kamailio =="
   bash $HERE/sip-load.sh

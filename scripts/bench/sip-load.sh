@@ -14,7 +14,8 @@
 # 127.0.0.40 (the proxy's address, see sip_iptrtpproxy), rtpengine on 127.0.0.45; ports 42000-44899.
 # All processes are stopped on exit.
 #
-# Environment: SIP_RELAYS="iptrtpproxy rtpengine", SIP_RATES, SIP_STEP_SECONDS=5, BENCH_KEEP=1.
+# Environment: SIP_RELAYS="iptrtpproxy rtpengine", SIP_RATES, SIP_STEP_SECONDS=5, BENCH_KEEP=1,
+# BENCH_NICE=-10 (priority of everything started here when run as root; 0 turns it off).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -25,6 +26,8 @@ STEP=${SIP_STEP_SECONDS:-5}
 WORK=$(mktemp -d /tmp/iptrtpproxy-sipload.XXXXXX)
 RESULTS=$WORK/results.txt
 STARTED_PIDS=()
+NICE=()
+if [ "$(id -u)" -eq 0 ] && [ "${BENCH_NICE:--10}" != 0 ]; then NICE=(nice -n "${BENCH_NICE:--10}"); fi
 
 cleanup() {
   local pid
@@ -38,7 +41,7 @@ trap 'exit 130' INT TERM
 LAST_PID=""
 start_bg() {
   local log=$1; shift
-  "$@" >"$log" 2>&1 </dev/null &
+  "${NICE[@]}" "$@" >"$log" 2>&1 </dev/null &
   LAST_PID=$!
   STARTED_PIDS+=("$LAST_PID")
 }
@@ -72,7 +75,7 @@ start_uas() {  # log [extra sipp arguments]
 
 # Places `calls` calls at `rate` calls/s; succeeds when every call completed.
 run_uac() {  # rate calls log
-  sipp 127.0.0.40:44960 -sf $HERE/uac.xml -s bench -i 127.0.0.42 -p 44962 -mi 127.0.0.42 -mp 44972 \
+  "${NICE[@]}" sipp 127.0.0.40:44960 -sf $HERE/uac.xml -s bench -i 127.0.0.42 -p 44962 -mi 127.0.0.42 -mp 44972 \
     -r "$1" -m "$2" -l 20000 -timeout $((STEP * 4 + 20))s -recv_timeout 8000 -nostdin >"$3" 2>&1 </dev/null
 }
 

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Kernel forwarding benchmark (issue 5), in three network namespaces this script creates and always
+# removes: caller 203.0.113.2 — relay (media address 192.0.2.10 on lo, routing) — callee 198.51.100.2.
+# A C sender (sendmmsg, 172-byte packets, flat-out, pinned to CPU 0) sends from the caller for
+# BENCH_KERNEL_SECONDS; a C sink (recvmmsg, CPU 1) counts at the callee. Kernel paths forward in
+# softirq on the sender's core, so "pps" is what one core sends, forwards and delivers per second.
+# Scenarios, interleaved for BENCH_KERNEL_ROUNDS rounds (the median is printed):
+#   plain routing       caller → callee address, relay only routes (no nft table): the ceiling
+#   kernel offload      caller → relay port, our nf_tables maps (ipt-nft-probe) rewrite and forward
+#   kernel, 8000 more   the same with 8 000 other streams in the maps
+#   userspace relay     caller → relay port, build/iptrtpproxyd forwards (when it is built)
+# Prints rows "kernel | scenario | pps | loss" and the ratio kernel offload / plain routing.
+# Needs root. Knobs: BENCH_KERNEL_SECONDS=3, BENCH_KERNEL_ROUNDS=3, BENCH_KERNEL_FILL=8000.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+SECS=${BENCH_KERNEL_SECONDS:-3}
+ROUNDS=${BENCH_KERNEL_ROUNDS:-3}
+FILL=${BENCH_KERNEL_FILL:-8000}
+if [ "$(id -u)" -ne 0 ]; then echo "kernel bench: needs root (network namespaces); skipped"; exit 0; fi
+probe=${IPT_NFT_PROBE:-}
+if [ -z "$probe" ]; then
+  bin=$(swift build -c release --show-bin-path 2>/dev/null)
+  [ -x "$bin/ipt-nft-probe" ] || swift build -c release --product ipt-nft-probe >/dev/null
+  probe=$bin/ipt-nft-probe
+fi
+relayd=${IPTRTPPROXYD:-build/iptrtpproxyd}
+
+tag=iptb$$
+caller=${tag}c relay=${tag}r callee=${tag}e
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  ip netns exec "$relay" "$probe" stop 2>/dev/null || true
+  for n in "$caller" "$relay" "$callee"; do ip netns del "$n" 2>/dev/null || true; done
+  [ -n "${BENCH_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- sender and sink ---------------------------------------------------------------------------
+cat > "$work/udpblast.c" <<'C'
+// udpblast SRC_IP SRC_PORT DST_IP DST_PORT SECONDS: sends 172-byte datagrams flat-out; prints the
+// count and the CPU seconds it used. Without IRQ time accounting the softirq work done on its core
+// on its behalf (forwarding, delivery) is charged to it, so CPU / packets is the path's cost.
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+int main(int argc, char **argv) {
+    if (argc != 6) return 2;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0), size = 4 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    struct sockaddr_in src = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[2])) }, dst = src;
+    inet_pton(AF_INET, argv[1], &src.sin_addr);
+    dst.sin_port = htons(atoi(argv[4])); inet_pton(AF_INET, argv[3], &dst.sin_addr);
+    if (bind(fd, (void *)&src, sizeof src) || connect(fd, (void *)&dst, sizeof dst)) { perror("udpblast"); return 1; }
+    enum { BATCH = 64 };
+    static char payload[172];
+    payload[0] = (char)0x80;
+    struct iovec iov[BATCH]; struct mmsghdr m[BATCH];
+    memset(m, 0, sizeof m);
+    for (int i = 0; i < BATCH; i++) { iov[i].iov_base = payload; iov[i].iov_len = sizeof payload; m[i].msg_hdr.msg_iov = &iov[i]; m[i].msg_hdr.msg_iovlen = 1; }
+    unsigned long long sent = 0;
+    double end = now() + atof(argv[5]);
+    while (now() < end) { int n = sendmmsg(fd, m, BATCH, 0); if (n > 0) sent += n; }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("%llu %.3f\n", sent, ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+    return 0;
+}
+C
+cat > "$work/udpsink.c" <<'C'
+// udpsink IP PORT: counts datagrams until none came for 0.5 s after the first; prints "ready", then the count.
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+int main(int argc, char **argv) {
+    if (argc != 3) return 2;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0), size = 16 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[2])) };
+    inet_pton(AF_INET, argv[1], &a.sin_addr);
+    if (bind(fd, (void *)&a, sizeof a)) { perror("udpsink"); return 1; }
+    struct timeval tv = { 0, 200000 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    enum { BATCH = 64 };
+    static char buf[BATCH][2048];
+    struct iovec iov[BATCH]; struct mmsghdr m[BATCH];
+    memset(m, 0, sizeof m);
+    for (int i = 0; i < BATCH; i++) { iov[i].iov_base = buf[i]; iov[i].iov_len = sizeof buf[i]; m[i].msg_hdr.msg_iov = &iov[i]; m[i].msg_hdr.msg_iovlen = 1; }
+    printf("ready\n"); fflush(stdout);
+    unsigned long long got = 0;
+    double deadline = now() + 30, idle_since = 0;
+    // Counts until nothing has arrived for 0.5 s after the first packet (or 30 s without any).
+    for (;;) {
+        int n = recvmmsg(fd, m, BATCH, 0, NULL);
+        double t = now();
+        if (n > 0) { got += n; idle_since = 0; continue; }
+        if (got == 0 && t > deadline) break;
+        if (got > 0) { if (idle_since == 0) idle_since = t; else if (t - idle_since > 0.5) break; }
+    }
+    printf("%llu\n", got);
+    return 0;
+}
+C
+cc -O2 -o "$work/udpblast" "$work/udpblast.c"
+cc -O2 -o "$work/udpsink" "$work/udpsink.c"
+
+# --- topology ----------------------------------------------------------------------------------
+for n in "$caller" "$relay" "$callee"; do ip netns add "$n"; ip -n "$n" link set lo up; done
+ip -n "$caller" link add kc type veth peer name rc netns "$relay"
+ip -n "$callee" link add ke type veth peer name re netns "$relay"
+ip -n "$caller" addr add 203.0.113.2/24 dev kc
+ip -n "$relay" addr add 203.0.113.1/24 dev rc
+ip -n "$relay" addr add 198.51.100.1/24 dev re
+ip -n "$callee" addr add 198.51.100.2/24 dev ke
+ip -n "$relay" addr add 192.0.2.10/32 dev lo
+for l in "$caller kc" "$relay rc" "$relay re" "$callee ke"; do set -- $l; ip -n "$1" link set "$2" up; done
+ip -n "$caller" route add default via 203.0.113.1
+ip -n "$callee" route add default via 198.51.100.1
+ip netns exec "$relay" sysctl -qw net.ipv4.ip_forward=1
+# Let the first packets find their neighbours before anything is measured.
+ip netns exec "$caller" ping -c1 -W1 198.51.100.2 >/dev/null 2>&1 || true
+
+R=192.0.2.10
+stream="$R:30000 203.0.113.2:4000 $R:30002 198.51.100.2:6000"
+
+# measure DST_IP DST_PORT -> "forwarded_pps loss_pct cpu_us_per_packet"
+measure() {
+  local out=$work/sink.out
+  ip netns exec "$callee" taskset -c 1 "$work/udpsink" 198.51.100.2 6000 >"$out" & local sink=$!
+  pids+=("$sink")
+  for _ in $(seq 200); do grep -q ready "$out" 2>/dev/null && break; sleep 0.01; done
+  local sent cpu
+  read -r sent cpu < <(ip netns exec "$caller" taskset -c 0 "$work/udpblast" 203.0.113.2 4000 "$1" "$2" "$SECS")
+  wait "$sink" || true
+  local got; got=$(tail -1 "$out")
+  awk -v s="$sent" -v g="$got" -v d="$SECS" -v c="$cpu" \
+    'BEGIN { printf "%d %.3f %.3f\n", g / d, (s > 0 ? 100 * (s - g) / s : 100), (s > 0 ? 1e6 * c / s : 0) }'
+}
+
+declare -A results
+run_plain() { ip netns exec "$relay" "$probe" stop; results[plain]+="$(measure 198.51.100.2 6000);"; }
+run_kernel() {
+  ip netns exec "$relay" "$probe" start
+  ip netns exec "$relay" "$probe" install $stream
+  results[kernel]+="$(measure $R 30000);"
+}
+run_kernel_full() {
+  ip netns exec "$relay" "$probe" start
+  ip netns exec "$relay" "$probe" fill "$FILL" 192.0.2.10:32000 198.51.100.99:10000
+  ip netns exec "$relay" "$probe" install $stream
+  results[full]+="$(measure $R 30000);"
+}
+
+for round in $(seq "$ROUNDS"); do
+  run_plain
+  run_kernel
+  run_kernel_full
+done
+ip netns exec "$relay" "$probe" stop
+
+# median of "pps loss;" entries, by pps
+median() {
+  echo "$1" | tr ';' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
+}
+row() { set -- "$1" $(median "$2"); printf 'kernel | %s | %s | %s %%\n' "$1" "$2" "$3"; }
+
+echo "kernel | scenario | pps | loss"
+row "plain routing (ceiling)" "${results[plain]}"
+row "kernel offload (nf_tables maps)" "${results[kernel]}"
+row "kernel offload, $FILL more streams in the maps" "${results[full]}"
+plain=$(median "${results[plain]}" | cut -d' ' -f1)
+kernel=$(median "${results[kernel]}" | cut -d' ' -f1)
+awk -v k="$kernel" -v p="$plain" 'BEGIN { printf "kernel offload / plain routing = %.2f\n", (p > 0 ? k / p : 0) }'
