@@ -46,8 +46,9 @@ let package = Package(
         ),
         // Kernel offload (issue 5): nf_tables over netlink. Thin C (`ipt_nft_`) over libmnl + libnftnl ...
         .target(name: "CIPTRTPProxyNFT", linkerSettings: [.linkedLibrary("nftnl"), .linkedLibrary("mnl")]),
-        // ... and the Swift offload the relay calls: install / re-point / remove streams, read counters.
-        .target(name: "KernelOffload", dependencies: ["IPTRTPProxyCore", "CIPTRTPProxyNFT"]),
+        // ... and the Swift offload: install / re-point / remove streams, read counters; and the relay engine's
+        // StreamOffload over it (NFTablesStreamOffload).
+        .target(name: "KernelOffload", dependencies: ["IPTRTPProxyCore", "CIPTRTPProxyNFT", "RTPRelay"]),
         // Drives KernelOffload from the shell (Tests/e2e/50-kernel-offload.sh, scripts/bench/kernel.sh).
         .executableTarget(name: "ipt-nft-probe", dependencies: ["KernelOffload", "IPTRTPProxyCore"]),
         .testTarget(name: "KernelOffloadTests", dependencies: ["KernelOffload", "IPTRTPProxyCore"]),

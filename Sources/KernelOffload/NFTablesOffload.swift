@@ -109,7 +109,7 @@ public final class NFTablesOffload {
     /// Packets and bytes forwarded in the kernel, per relay endpoint where they arrived (one per
     /// direction of each installed stream). Poll and compare to tell idle streams.
     public func counters() throws -> [Endpoint: KernelCounter] {
-        let map = OffloadMap.destinationAddress
+        let map = OffloadMap.arrival
         var capacity = 256
         while true {
             var keys = [UInt8](repeating: 0, count: capacity * map.keyLength)

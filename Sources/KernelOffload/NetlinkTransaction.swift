@@ -46,7 +46,7 @@ final class NetlinkTransaction {
 
     func addMap(_ table: String, _ map: OffloadMap) {
         record(ipt_nft_batch_add_set(batch, table, map.name, map.setID, map.keyType, UInt32(map.keyLength),
-                                     map.data.nftType, UInt32(map.data.length), map.counted ? 1 : 0))
+                                     map.dataType, UInt32(map.dataLength), map.counted ? 1 : 0))
     }
 
     func addRule(_ table: String, _ chain: String, _ rule: RuleBuilder) {
@@ -58,7 +58,7 @@ final class NetlinkTransaction {
         list.keys.withUnsafeBufferPointer { k in
             list.data.withUnsafeBufferPointer { d in
                 record(ipt_nft_batch_add_elements(batch, table, list.map.name, k.baseAddress, UInt32(list.map.keyLength),
-                                                  d.baseAddress, UInt32(list.map.data.length), UInt32(list.count)))
+                                                  d.baseAddress, UInt32(list.map.dataLength), UInt32(list.count)))
             }
         }
     }

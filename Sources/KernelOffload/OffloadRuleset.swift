@@ -1,17 +1,17 @@
 import CIPTRTPProxyNFT
 
-/// The fixed ruleset of the offload table: its maps and two chains. Streams come and go as map
-/// elements only (`StreamElements`); the rules never change while the relay runs.
+/// The fixed ruleset of the offload table: its two maps and two chains. Streams come and go as
+/// map elements only (`StreamElements`); the rules never change while the relay runs.
 ///
-/// What `nft list table ip iptrtpproxy` shows, in nft's words (nft cannot say "look every map up
-/// before rewriting", so the prerouting rule is written with registers, below):
+/// What `nft list table ip iptrtpproxy` shows, in nft's words (nft prints the one lookup as one
+/// per rewritten field, but the rule looks up once and writes from the registers):
 /// ```
 /// chain pre { type filter hook prerouting priority raw; policy accept;
 ///   meta l4proto udp  udp checksum != 0
-///   ip daddr . udp dport . ip saddr . udp sport  → daddr_of (counted), sport_of,
-///   dport_of;  ip daddr, udp sport, udp dport set from them;  notrack }
+///   ip daddr . udp sport . udp dport set  ip daddr . udp dport . ip saddr . udp sport map @arrival
+///   notrack }
 /// chain out { type filter hook forward priority filter; policy accept;
-///   meta l4proto udp  ip saddr set ip daddr . udp dport . udp sport map @saddr_of }
+///   meta l4proto udp  ip saddr set ip daddr . udp dport . udp sport map @departure }
 /// ```
 enum OffloadRuleset {
     /// Prerouting at raw priority: before conntrack, so that `notrack` keeps relayed packets out of it.
@@ -32,17 +32,15 @@ enum OffloadRuleset {
         tx.addRule(table, "out", departureRule())
     }
 
-    /// Registers (32-bit) of the prerouting rule: the 16-byte key in 0–3, the three results in 4–6.
+    /// 32-bit registers: a key in 0–3, a map's data from 4 on (each field in its own register).
     private static let key = RuleBuilder.register(0)
-    private static let newDestinationAddress = RuleBuilder.register(4)
-    private static let newSourcePort = RuleBuilder.register(5)
-    private static let newDestinationPort = RuleBuilder.register(6)
+    private static let data = RuleBuilder.register(4)
 
     // IPv4 header: source address at 12, destination at 16, header checksum at 10.
     // UDP header: source port at 0, destination port at 2, checksum at 6.
 
-    /// A packet from a latched client to a relay port: every lookup first (a missing key stops the
-    /// rule, and the packet goes on to the relay's socket), then every rewrite.
+    /// A packet from a latched client to a relay port: one lookup (a missing key stops the rule,
+    /// and the packet goes on to the relay's socket), then the three rewrites.
     static func arrivalRule() -> RuleBuilder {
         let r = RuleBuilder()
         r.requireUDP()
@@ -51,12 +49,10 @@ enum OffloadRuleset {
         r.load(.transport, offset: 2, length: 2, into: key + 1)
         r.load(.network, offset: 12, length: 4, into: key + 2)
         r.load(.transport, offset: 0, length: 2, into: key + 3)
-        r.lookup(.destinationAddress, key: key, into: newDestinationAddress)
-        r.lookup(.sourcePort, key: key, into: newSourcePort)
-        r.lookup(.destinationPort, key: key, into: newDestinationPort)
-        r.write(.network, offset: 16, length: 4, from: newDestinationAddress, checksumOffset: 10, pseudoHeader: true)
-        r.write(.transport, offset: 0, length: 2, from: newSourcePort, checksumOffset: 6, pseudoHeader: false)
-        r.write(.transport, offset: 2, length: 2, from: newDestinationPort, checksumOffset: 6, pseudoHeader: false)
+        r.lookup(.arrival, key: key, into: data)
+        r.write(.network, offset: 16, length: 4, from: data, checksumOffset: 10, pseudoHeader: true)
+        r.write(.transport, offset: 0, length: 2, from: data + 1, checksumOffset: 6, pseudoHeader: false)
+        r.write(.transport, offset: 2, length: 2, from: data + 2, checksumOffset: 6, pseudoHeader: false)
         r.notrack()
         return r
     }
@@ -65,13 +61,12 @@ enum OffloadRuleset {
     /// a local source address would get it dropped as martian.)
     static func departureRule() -> RuleBuilder {
         let r = RuleBuilder()
-        let newSourceAddress = RuleBuilder.register(3)
         r.requireUDP()
         r.load(.network, offset: 16, length: 4, into: key)
         r.load(.transport, offset: 2, length: 2, into: key + 1)
         r.load(.transport, offset: 0, length: 2, into: key + 2)
-        r.lookup(.sourceAddress, key: key, into: newSourceAddress)
-        r.write(.network, offset: 12, length: 4, from: newSourceAddress, checksumOffset: 10, pseudoHeader: true)
+        r.lookup(.departure, key: key, into: data)
+        r.write(.network, offset: 12, length: 4, from: data, checksumOffset: 10, pseudoHeader: true)
         return r
     }
 }

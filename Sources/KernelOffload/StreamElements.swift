@@ -1,8 +1,8 @@
 import IPTRTPProxyCore
 
 /// The elements that put streams in the kernel or take them out. Per direction of a stream (a
-/// packet arriving at one gate from its latched client), three prerouting elements say where it
-/// goes and one forward element gives it the other gate's address as its source.
+/// packet arriving at one gate from its latched client), an `arrival` element says where it goes
+/// and a `departure` element gives it the other gate's address as its source.
 struct StreamElements {
     /// One list per map, in the order they are sent.
     private(set) var lists: [ElementList] = OffloadMap.allCases.map { ElementList($0) }
@@ -11,10 +11,8 @@ struct StreamElements {
     mutating func addInstall(_ stream: KernelStream) throws {
         for (from, to) in try Self.directions(stream) {
             let arrival = [from.relayAddress, from.relayPort, from.peerAddress, from.peerPort]
-            append(.destinationAddress, key: arrival, data: to.peerAddress)
-            append(.sourcePort, key: arrival, data: to.relayPort)
-            append(.destinationPort, key: arrival, data: to.peerPort)
-            append(.sourceAddress, key: [to.peerAddress, to.peerPort, to.relayPort], data: to.relayAddress)
+            append(.arrival, key: arrival, data: [to.peerAddress, to.relayPort, to.peerPort])
+            append(.departure, key: [to.peerAddress, to.peerPort, to.relayPort], data: [to.relayAddress])
         }
     }
 
@@ -22,10 +20,8 @@ struct StreamElements {
     mutating func addRemoval(_ stream: KernelStream) throws {
         for (from, to) in try Self.directions(stream) {
             let arrival = [from.relayAddress, from.relayPort, from.peerAddress, from.peerPort]
-            append(.destinationAddress, key: arrival)
-            append(.sourcePort, key: arrival)
-            append(.destinationPort, key: arrival)
-            append(.sourceAddress, key: [to.peerAddress, to.peerPort, to.relayPort])
+            append(.arrival, key: arrival)
+            append(.departure, key: [to.peerAddress, to.peerPort, to.relayPort])
         }
     }
 
@@ -35,7 +31,7 @@ struct StreamElements {
     /// True when nothing was added.
     var isEmpty: Bool { lists.allSatisfy { $0.count == 0 } }
 
-    private mutating func append(_ map: OffloadMap, key: [[UInt8]], data: [UInt8]? = nil) {
+    private mutating func append(_ map: OffloadMap, key: [[UInt8]], data: [[UInt8]]? = nil) {
         lists[lists.firstIndex { $0.map == map }!].append(key: key, data: data)
     }
 

@@ -17,29 +17,21 @@ struct StreamElementsTests {
                      b: KernelLeg(relay: ep("198.51.100.10:40000"), peer: ep("198.51.100.2:6000")))
     }
 
-    @Test("a packet from the latched caller goes to the callee, from gate B's port")
-    func arrivalMapsPointAcross() throws {
+    @Test("a packet from the latched caller goes to the callee, from gate B's port, and back")
+    func arrivalPointsAcross() throws {
         var e = StreamElements()
         try e.addInstall(call)
-        #expect(e.list(.destinationAddress).rendered == [
-            "192.0.2.10 . 30000 . 203.0.113.2 . 4000 : 198.51.100.2",
-            "198.51.100.10 . 40000 . 198.51.100.2 . 6000 : 203.0.113.2",
-        ])
-        #expect(e.list(.destinationPort).rendered == [
-            "192.0.2.10 . 30000 . 203.0.113.2 . 4000 : 6000",
-            "198.51.100.10 . 40000 . 198.51.100.2 . 6000 : 4000",
-        ])
-        #expect(e.list(.sourcePort).rendered == [
-            "192.0.2.10 . 30000 . 203.0.113.2 . 4000 : 40000",
-            "198.51.100.10 . 40000 . 198.51.100.2 . 6000 : 30000",
+        #expect(e.list(.arrival).rendered == [
+            "192.0.2.10 . 30000 . 203.0.113.2 . 4000 : 198.51.100.2 . 40000 . 6000",
+            "198.51.100.10 . 40000 . 198.51.100.2 . 6000 : 203.0.113.2 . 30000 . 4000",
         ])
     }
 
     @Test("on the way out a relayed packet takes the address of the gate it leaves from")
-    func departureMapGivesTheOtherGate() throws {
+    func departureGivesTheOtherGate() throws {
         var e = StreamElements()
         try e.addInstall(call)
-        #expect(e.list(.sourceAddress).rendered == [
+        #expect(e.list(.departure).rendered == [
             "198.51.100.2 . 6000 . 40000 : 198.51.100.10",
             "203.0.113.2 . 4000 . 30000 : 192.0.2.10",
         ])
@@ -63,7 +55,7 @@ struct StreamElementsTests {
         let sameports = KernelStream(a: KernelLeg(relay: ep("192.0.2.10:40000"), peer: ep("203.0.113.2:4000")),
                                      b: KernelLeg(relay: ep("198.51.100.10:40000"), peer: ep("198.51.100.2:6000")))
         try e.addInstall(sameports)
-        #expect(Set(e.list(.destinationAddress).rendered.map { $0.split(separator: ":")[0] }).count == 2)
+        #expect(Set(e.list(.arrival).rendered.map { $0.split(separator: ":")[0] }).count == 2)
     }
 
     @Test("an IPv6 stream is refused: the table is ip (IPv4)")
@@ -74,19 +66,23 @@ struct StreamElementsTests {
         #expect(e.isEmpty)
     }
 
-    @Test("keys are network order, each field padded to 4 bytes")
-    func keyLayout() throws {
+    @Test("keys and data are network order, each field of a concatenation padded to 4 bytes")
+    func layout() throws {
         var e = StreamElements()
         try e.addInstall(call)
-        #expect(Array(e.list(.destinationAddress).keys.prefix(16)) ==
+        #expect(Array(e.list(.arrival).keys.prefix(16)) ==
                 [192, 0, 2, 10, 0x75, 0x30, 0, 0, 203, 0, 113, 2, 0x0f, 0xa0, 0, 0])
-        #expect(OffloadMap.destinationAddress.keyLength == 16)
-        #expect(OffloadMap.sourceAddress.keyLength == 12)
+        #expect(Array(e.list(.arrival).data.prefix(12)) == [198, 51, 100, 2, 0x9c, 0x40, 0, 0, 0x17, 0x70, 0, 0])
+        #expect(Array(e.list(.departure).data.prefix(4)) == [198, 51, 100, 10])
+        #expect((OffloadMap.arrival.keyLength, OffloadMap.arrival.dataLength) == (16, 12))
+        #expect((OffloadMap.departure.keyLength, OffloadMap.departure.dataLength) == (12, 4))
     }
 
-    @Test("key types are nft's concatenations of ipv4_addr (7) and inet_service (13)")
-    func keyTypes() {
-        #expect(OffloadMap.destinationAddress.keyType == ((7 << 6 | 13) << 6 | 7) << 6 | 13)
-        #expect(OffloadMap.sourceAddress.keyType == (7 << 6 | 13) << 6 | 13)
+    @Test("types are nft's concatenations of ipv4_addr (7) and inet_service (13)")
+    func types() {
+        #expect(OffloadMap.arrival.keyType == ((7 << 6 | 13) << 6 | 7) << 6 | 13)
+        #expect(OffloadMap.arrival.dataType == (7 << 6 | 13) << 6 | 13)
+        #expect(OffloadMap.departure.keyType == (7 << 6 | 13) << 6 | 13)
+        #expect(OffloadMap.departure.dataType == 7)
     }
 }
