@@ -19,10 +19,12 @@ if [ ! -x "$KAMAILIO" ]; then
   exit 0
 fi
 
-# 1. The module's Swift half (cheap when `swift build -c release` already built it).
-$SWIFT build -c release --scratch-path "$SCRATCH" --product IPTRTPProxyModule >/dev/null
+# 1. The module's Swift half (cheap when `swift build -c release` already built it). The archive
+#    is made afresh: SwiftPM adds to an existing one, so an object of a deleted file would linger.
 BIN=$($SWIFT build -c release --scratch-path "$SCRATCH" --show-bin-path)
 LIB="$BIN/libIPTRTPProxyModule.a"
+rm -f "$LIB"
+$SWIFT build -c release --scratch-path "$SCRATCH" --product IPTRTPProxyModule >/dev/null
 
 # 2. Version and flags exactly as this kamailio prints them: the core refuses any other module.
 mkdir -p "$GEN"

@@ -39,16 +39,33 @@ static int ipt_kam_param_relay(unsigned int type, void *value)
 	return s ? ipt_mod_set_relay(s, (int)strlen(s)) : -1;
 }
 
+static int ipt_kam_param_relay_secret(unsigned int type, void *value)
+{
+	const char *s = value;
+	(void)type;
+	return s ? ipt_mod_set_relay_secret(s, (int)strlen(s)) : -1;
+}
+
+static int ipt_kam_param_relay_timeout(unsigned int type, void *value)
+{
+	(void)type;
+	return ipt_mod_set_relay_timeout((int)(long)value);
+}
+
 static kam_param_export_t ipt_kam_params[] = {
 	{"config", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_config},
 	{"switchboard", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_switchboard},
 	{"relay", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay},
+	{"relay_secret", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_secret},
+	{"relay_timeout", KAM_PARAM_INT | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_timeout},
 	{0, 0, 0}
 };
 
 static int ipt_kam_mod_init(void)
 {
-	if (ipt_mod_init(&ipt_kam_wants_relay_process) != IPT_MOD_OK)
+	const char *dir = runtime_dir ? runtime_dir : "";
+
+	if (ipt_mod_init(dir, (int)strlen(dir), &ipt_kam_wants_relay_process) != IPT_MOD_OK)
 		return -1;
 	if (register_script_cb(ipt_kam_reset_selects,
 				KAM_PRE_SCRIPT_CB | KAM_REQUEST_CB | KAM_FAILURE_CB | KAM_ONREPLY_CB | KAM_BRANCH_CB, 0)
@@ -96,6 +113,11 @@ static int ipt_kam_child_init(int rank)
 	return ipt_mod_child_init(rank) == IPT_MOD_OK ? 0 : -1;
 }
 
+static void ipt_kam_destroy(void)
+{
+	ipt_mod_destroy();
+}
+
 IPT_KAM_EXPORT kam_module_exports_t exports = {
 	"iptrtpproxy",
 	0,                     /* dlflags: default */
@@ -106,7 +128,7 @@ IPT_KAM_EXPORT kam_module_exports_t exports = {
 	0,                     /* response function */
 	ipt_kam_mod_init,
 	ipt_kam_child_init,
-	0                      /* destroy */
+	ipt_kam_destroy
 };
 
 /* Called right after dlopen, before the script's modparams: installs the log sink and registers

@@ -210,6 +210,7 @@ extern int register_procs(int no);
 extern int cfg_register_child(int num);
 extern int cfg_child_init(void);
 extern int fork_process(int child_id, char *desc, int make_sock);
+extern char *runtime_dir; /* -Y / runtime_dir: the proxy's private folder */
 
 /* ---- logging (dprint.h): the LM_* macros are reproduced in ipt_kam_log.c ---- */
 #define KAM_L_ERR (-1)

@@ -1,3 +1,4 @@
+import Glibc
 import IPTRTPProxyCore
 
 // The configuration phase of ipt_mod.h: log sink, modparams, module init. These run in the host's
@@ -36,20 +37,44 @@ public func ipt_mod_set_relay(_ text: UnsafePointer<CChar>?, _ length: Int32) ->
     }
 }
 
+/// modparam `relay_secret`.
+@_cdecl("ipt_mod_set_relay_secret")
+public func ipt_mod_set_relay_secret(_ text: UnsafePointer<CChar>?, _ length: Int32) -> Int32 {
+    configure("relay_secret") { config in
+        guard let value = HostText.string(text, length) else { throw ModuleConfigError("modparam 'relay_secret': bad value") }
+        try config.setRelaySecret(value)
+    }
+}
+
+/// modparam `relay_timeout`.
+@_cdecl("ipt_mod_set_relay_timeout")
+public func ipt_mod_set_relay_timeout(_ milliseconds: Int32) -> Int32 {
+    configure("relay_timeout") { config in try config.setRelayTimeout(milliseconds) }
+}
+
 /// Module init: fixes the switchboards and says whether the host must fork the relay's process.
 @_cdecl("ipt_mod_init")
-public func ipt_mod_init(_ wantsRelayProcess: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func ipt_mod_init(
+    _ runtimeDirectory: UnsafePointer<CChar>?, _ runtimeDirectoryLength: Int32,
+    _ wantsRelayProcess: UnsafeMutablePointer<Int32>?
+) -> Int32 {
     let state = ModuleState.shared
     wantsRelayProcess?.pointee = 0
     do {
         let switchboards = try state.configuration.finish()
         state.switchboards = switchboards
+        state.initPID = getpid()
+        if state.configuration.relay == .embedded {
+            state.embeddedSocketPath = try EmbeddedRelay.socketPath(
+                runtimeDirectory: HostText.string(runtimeDirectory, runtimeDirectoryLength) ?? "", mainPID: getpid())
+            wantsRelayProcess?.pointee = 1
+        }
         let names = switchboards.all.reversed().map { sw in
             "\(sw.name) (A \(Endpoint(address: sw.gateA.address, port: sw.gateA.basePort)), "
                 + "B \(Endpoint(address: sw.gateB.address, port: sw.gateB.basePort)), \(sw.maxSessions) sessions)"
         }
-        HostLog.info("switchboards: \(names.joined(separator: "; ")); relay: \(state.configuration.relay)")
-        if state.configuration.relay == .embedded && EmbeddedRelay.isAvailable { wantsRelayProcess?.pointee = 1 }
+        let relay = state.embeddedSocketPath.map { "embedded, control socket \($0)" } ?? "\(state.configuration.relay)"
+        HostLog.info("switchboards: \(names.joined(separator: "; ")); relay: \(relay)")
         return 0
     } catch {
         HostLog.error("\(error)")

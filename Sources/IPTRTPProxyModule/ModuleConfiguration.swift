@@ -15,6 +15,13 @@ struct ModuleConfiguration {
     /// Where the media plane runs.
     private(set) var relay: RelaySetting = .embedded
     private var relayGiven = false
+    /// The shared secret of a TCP control connection (`relay_secret`).
+    private(set) var relaySecret: String?
+    /// Longest wait for the relay, in milliseconds (`relay_timeout`).
+    private(set) var relayTimeout: Int32 = ModuleConfiguration.defaultRelayTimeout
+
+    /// A worker waits at most this long for the relay before its function returns -1.
+    static let defaultRelayTimeout: Int32 = 1000
 
     /// modparam `config`.
     mutating func setConfig(_ path: String) throws {
@@ -45,6 +52,20 @@ struct ModuleConfiguration {
         guard !relayGiven else { throw ModuleConfigError("modparam 'relay' may be given once") }
         relay = try RelaySetting(parsing: text)
         relayGiven = true
+    }
+
+    /// modparam `relay_secret`.
+    mutating func setRelaySecret(_ text: String) throws {
+        guard !text.isEmpty else { throw ModuleConfigError("modparam 'relay_secret' is empty") }
+        relaySecret = text
+    }
+
+    /// modparam `relay_timeout` (milliseconds).
+    mutating func setRelayTimeout(_ milliseconds: Int32) throws {
+        guard milliseconds >= 10 && milliseconds <= 60000 else {
+            throw ModuleConfigError("modparam 'relay_timeout' must be 10-60000 milliseconds, not \(milliseconds)")
+        }
+        relayTimeout = milliseconds
     }
 
     /// Module init: the final switchboards (reading the default cfg file if nothing was read).

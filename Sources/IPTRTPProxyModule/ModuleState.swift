@@ -1,8 +1,9 @@
+import IPTRTPProxyClient
 import IPTRTPProxyCore
 
 /// Everything the module holds in one process. The host's main process builds the configuration;
-/// each forked worker inherits a copy and then keeps its own selects and its own way to the media
-/// plane. Only the host glue's thread touches it (the proxy's workers are single-threaded).
+/// each forked process inherits a copy and then keeps its own selects and its own connection to
+/// the relay. Only the host's thread touches it (the proxy's workers are single-threaded).
 final class ModuleState {
     /// The one state of this process.
     static let shared = ModuleState()
@@ -11,10 +12,14 @@ final class ModuleState {
     var configuration = ModuleConfiguration()
     /// The switchboards, fixed at module init.
     var switchboards: SwitchboardSet?
-    /// The five functions over this process's media plane, made on first use in each process.
+    /// The embedded relay's control socket, when the relay is embedded (fixed at module init).
+    var embeddedSocketPath: String?
+    /// The process that ran module init (the host's main process).
+    var initPID: Int32 = 0
+    /// This process's connection to the relay, made on first use (after the fork).
+    var client: RelayControlClient?
+    /// The five functions over that connection.
     var functions: ScriptFunctions?
-    /// Why the functions could not be made (logged once per call, never retried silently).
-    var planeFailure: String?
     /// The selects of the current script run.
     var selects = SelectValues()
 
@@ -25,15 +30,36 @@ final class ModuleState {
     /// Management reports handed to the host.
     let reportOut = ReturnedBuffer()
 
-    /// The functions of this process, connecting to the media plane on first use.
+    /// Where this process reaches the relay.
+    var relayAddress: ControlAddress? {
+        switch configuration.relay {
+        case .embedded: return embeddedSocketPath.map { .unix(path: $0) }
+        case .external(let address): return address
+        }
+    }
+
+    /// This process's relay client, made on first use. Connecting happens lazily inside the
+    /// client, so a relay that is down costs one bounded wait per call, never a dead worker.
+    func clientForThisProcess() -> Result<RelayControlClient, ModuleConfigError> {
+        if let client { return .success(client) }
+        guard switchboards != nil, let address = relayAddress else {
+            return .failure(ModuleConfigError("the module was not initialised (mod_init did not run or failed)"))
+        }
+        let c = RelayControlClient(
+            address: address, secret: configuration.relaySecret, timeout: configuration.relayTimeout)
+        client = c
+        return .success(c)
+    }
+
+    /// The five functions of this process over its relay client.
     func functionsForThisProcess() -> Result<ScriptFunctions, ModuleConfigError> {
         if let functions { return .success(functions) }
         guard let switchboards else {
             return .failure(ModuleConfigError("the module was not initialised (mod_init did not run or failed)"))
         }
-        switch MediaPlaneConnector.connect(configuration.relay, switchboards: switchboards) {
-        case .success(let plane):
-            let f = ScriptFunctions(switchboards: switchboards, plane: plane)
+        switch clientForThisProcess() {
+        case .success(let c):
+            let f = ScriptFunctions(switchboards: switchboards, plane: c)
             functions = f
             return .success(f)
         case .failure(let e):

@@ -8,7 +8,7 @@ public func ipt_mod_report_sessions(_ text: UnsafeMutablePointer<UnsafePointer<C
     report(text, length) { try ManagementReport.sessions() }
 }
 
-/// `iptrtpproxy.stats`: one line per switchboard and a total.
+/// `iptrtpproxy.stats`: relay-wide and per-switchboard counters.
 @_cdecl("ipt_mod_report_stats")
 public func ipt_mod_report_stats(_ text: UnsafeMutablePointer<UnsafePointer<CChar>?>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
     report(text, length) { try ManagementReport.stats() }
@@ -16,13 +16,13 @@ public func ipt_mod_report_stats(_ text: UnsafeMutablePointer<UnsafePointer<CCha
 
 private func report(
     _ text: UnsafeMutablePointer<UnsafePointer<CChar>?>?, _ length: UnsafeMutablePointer<Int32>?,
-    _ make: () throws -> [[(String, String)]]
+    _ make: () throws -> String
 ) -> Int32 {
     let out = ModuleState.shared.reportOut
     let lines: String
     var status: Int32 = 1
     do {
-        lines = try make().map { $0.map { "\($0.0)=\($0.1)" }.joined(separator: "\t") }.joined(separator: "\n")
+        lines = try make()
     } catch {
         lines = "\(error)"
         status = -1

@@ -53,17 +53,24 @@ int ipt_mod_set_config(const char *path, int length);
 /* modparam `switchboard` (repeatable): `name=NAME|*;learning-timeout-a=..;...`. */
 int ipt_mod_add_switchboard_param(const char *text, int length);
 
-/* modparam `relay`: `embedded` (default), `unix:/path` or `tcp:host:port`. */
+/* modparam `relay`: `embedded` (default), `unix:/path` or `tcp:ADDRESS:PORT`. */
 int ipt_mod_set_relay(const char *text, int length);
 
+/* modparam `relay_secret`: the shared secret sent first on a TCP control connection. */
+int ipt_mod_set_relay_secret(const char *text, int length);
+
+/* modparam `relay_timeout`: longest wait for the relay, in milliseconds (10-60000, default 1000). */
+int ipt_mod_set_relay_timeout(int milliseconds);
+
 /* Module init: finishes the configuration (reads the default cfg file if none was read).
+ * `runtime_directory` is the host's private folder, where the embedded relay's control socket goes.
  * Sets *wants_relay_process to 1 when the host must fork one helper process for the embedded relay. */
-int ipt_mod_init(int *wants_relay_process);
+int ipt_mod_init(const char *runtime_directory, int runtime_directory_length, int *wants_relay_process);
 
 /* ---- the embedded relay's helper process ---- */
 
-/* Runs the relay engine and its control server in the calling (freshly forked) process.
- * Returns only when the relay cannot run or has stopped; the host then ends the process. */
+/* Runs the relay engine and its control server in the calling (freshly forked) process; the relay
+ * starts its threads here. Returns only when the relay cannot run; the host then ends the process. */
 int ipt_mod_run_relay(void);
 
 /* ---- worker processes ---- */
@@ -92,12 +99,14 @@ int ipt_mod_adjust_timeout(int flags, const char *session_ids, int session_ids_l
 int ipt_mod_delete(const char *session_ids, int session_ids_length);
 int ipt_mod_find(const char *gate_a, int gate_a_length, const char *gate_b, int gate_b_length);
 
+/* The host shuts down (main process): removes what the module left on disk. */
+void ipt_mod_destroy(void);
+
 /* ---- management (RPC) ---- */
 
-/* Management reports as lines of `key=value` pairs separated by tabs, one record per line
- * (`iptrtpproxy.list`: one line per session; `iptrtpproxy.stats`: one line per switchboard and a
- * total). Returns 1 and sets *text / *length (valid until the next ipt_mod_ call), or -1 with
- * *text holding the reason. */
+/* Management reports as text lines, the relay's own format (`iptrtpproxy.list`: a table with one
+ * session per line; `iptrtpproxy.stats`: relay-wide and per-switchboard counters). Returns 1 and
+ * sets *text / *length (valid until the next ipt_mod_ call), or -1 with *text holding the reason. */
 int ipt_mod_report_sessions(const char **text, int *length);
 int ipt_mod_report_stats(const char **text, int *length);
 

@@ -7,8 +7,13 @@ kam_init kamailio-call
 kam_start || kam_finish
 kam_capture_start
 
+# While the call is up, ask the relay for its sessions through Kamailio's RPC.
+(sleep 1.8; kam_rpc iptrtpproxy.list >"$KAM_DIR/list-during-call.txt" 2>&1) &
+lister=$!
+KAM_CALL_MS=2500
 kam_check "call completes (INVITE/180/200/ACK/BYE) through the record-routing proxy" \
   kam_call uas-call.xml uac-call.xml call
+wait "$lister"
 kam_capture_stop
 
 trace() { kam_trace "$KAM_DIR/call-$1.log"; }
@@ -29,7 +34,11 @@ kam_log "RTP relayed: caller -> callee $to_callee packets, callee -> caller $to_
 kam_check "RTP relayed caller -> callee (gate B -> callee)" [ "$to_callee" -gt 20 ]
 kam_check "RTP relayed callee -> caller (gate A -> caller)" [ "$to_caller" -gt 20 ]
 
+kam_check "during the call, kamcmd iptrtpproxy.list showed its session" grep -q "^loop:0/" "$KAM_DIR/list-during-call.txt"
+stats=$(kam_rpc iptrtpproxy.stats 2>&1)
+kam_log "relay stats: $(grep -E '^(sessions|packets):' <<<"$stats" | tr '\n' ';')"
+kam_check "relay stats: one session allocated and deleted" grep -q "1 allocated, 1 deleted" <<<"$stats"
 kam_check "BYE deleted the call's sessions" [ "$(kam_logged 'ended: sessions loop:0/')" -eq 1 ]
-kam_check "no session left on the relay" [ -z "$(kam_rpc iptrtpproxy.list 2>&1 | grep -v '^$')" ]
+kam_check "no session left on the relay (kamcmd iptrtpproxy.list)" kam_no_sessions_left
 kam_check "the module logged no error" [ "$(kam_logged 'ERROR: iptrtpproxy')" -eq 0 ]
 kam_finish

@@ -21,6 +21,6 @@ to_caller=$(kam_count_packets "$GATE_A_PORT" "$((GATE_A_PORT + 1))" "$UAC_MEDIA_
 kam_log "early RTP relayed to the caller: $to_caller packets"
 kam_check "early RTP relayed callee -> caller" [ "$to_caller" -gt 20 ]
 kam_check "BYE deleted the session" [ "$(kam_logged 'ended: sessions loop:0/')" -eq 1 ]
-kam_check "no session left on the relay" [ -z "$(kam_rpc iptrtpproxy.list 2>&1 | grep -v '^$')" ]
+kam_check "no session left on the relay (kamcmd iptrtpproxy.list)" kam_no_sessions_left
 kam_check "the module logged no error" [ "$(kam_logged 'ERROR: iptrtpproxy')" -eq 0 ]
 kam_finish

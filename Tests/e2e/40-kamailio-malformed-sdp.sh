@@ -12,5 +12,5 @@ kam_log "offer sent $sent, received $got"
 kam_check "the callee got the offer byte for byte" [ -n "$sent" ] && [ "$sent" = "$got" ]
 kam_check "one error line from the module" [ "$(kam_logged 'ERROR: iptrtpproxy: alloc')" -eq 1 ]
 kam_check "the script saw alloc return false" [ "$(kam_logged 'iptrtpproxy_alloc failed')" -eq 1 ]
-kam_check "no session left on the relay" [ -z "$(kam_rpc iptrtpproxy.list 2>&1 | grep -v '^$')" ]
+kam_check "no session left on the relay (kamcmd iptrtpproxy.list)" kam_no_sessions_left
 kam_finish

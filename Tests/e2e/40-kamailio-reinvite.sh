@@ -24,6 +24,6 @@ kam_check "hold offer keeps c=0.0.0.0 and the relay's ports" \
 kam_check "hold answer: audio and video on gate A" \
   grep -q "m=audio $GATE_A_PORT .*m=video $V_A " <(sed -n 3p <<<"$answers")
 kam_check "BYE deleted both sessions" [ "$(kam_logged 'ended: sessions loop:0/[0-9]*,1/[0-9]*')" -eq 1 ]
-kam_check "no session left on the relay" [ -z "$(kam_rpc iptrtpproxy.list 2>&1 | grep -v '^$')" ]
+kam_check "no session left on the relay (kamcmd iptrtpproxy.list)" kam_no_sessions_left
 kam_check "the module logged no error" [ "$(kam_logged 'ERROR: iptrtpproxy')" -eq 0 ]
 kam_finish

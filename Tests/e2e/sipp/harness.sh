@@ -116,6 +116,13 @@ kam_start() {
 # kamcmd against this test's Kamailio.
 kam_rpc() { kamcmd -s "unix:$KAM_CTL" "$@"; }
 
+# True when the relay answers iptrtpproxy.list with no session (the RPC reaches the relay).
+kam_no_sessions_left() {
+  local out
+  out=$(kam_rpc iptrtpproxy.list 2>&1) || { kam_log "iptrtpproxy.list failed: $out"; return 1; }
+  grep -q "(no sessions)" <<<"$out" || { kam_log "sessions left:"; echo "$out"; return 1; }
+}
+
 # Starts a capture of loopback UDP in the media block; kam_capture_stop ends it.
 kam_capture_start() {
   command -v tshark >/dev/null || { KAM_CAPTURE=""; return 0; }

@@ -1,0 +1,45 @@
+import Glibc
+import IPTRTPProxyCore
+import Logging
+import RTPRelay
+
+/// The embedded relay: the relay engine and its control server, run in the one helper process the
+/// host forks for it. Nothing here runs before that fork, so the proxy's own processes never
+/// start a thread.
+enum EmbeddedRelay {
+    /// The control socket in the host's runtime folder: private to the proxy (mode 0660, the
+    /// folder's permissions), one per running proxy (the main process id).
+    static func socketPath(runtimeDirectory: String, mainPID: Int32) throws -> String {
+        var dir = runtimeDirectory.trimmingSpaces
+        while dir.count > 1 && dir.hasSuffix("/") { dir.removeLast() }
+        guard !dir.isEmpty else { throw ModuleConfigError("the embedded relay needs a runtime folder for its socket") }
+        var st = stat()
+        guard stat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw ModuleConfigError("the embedded relay's socket folder '\(dir)' does not exist (set runtime_dir or -Y)")
+        }
+        let path = "\(dir)/iptrtpproxy-\(mainPID).sock"
+        guard path.utf8.count < 108 else {
+            throw ModuleConfigError("the embedded relay's socket path '\(path)' is longer than 107 bytes")
+        }
+        return path
+    }
+
+    /// Runs the relay until the process ends (the host stops it with a signal). Returns only when
+    /// the relay could not start, with the reason already logged.
+    static func run(switchboards: SwitchboardSet, socketPath: String) -> Int32 {
+        let logger = Logger(label: "iptrtpproxy.relay") { HostLogHandler(label: $0) }
+        let engine = RelayEngine(configuration: RelayConfiguration(switchboards: switchboards, logger: logger))
+        let server = ControlServer(engine: engine, endpoints: .init(unixPath: socketPath), logger: logger)
+        do {
+            try engine.start()
+            try server.start()
+        } catch {
+            HostLog.error("the embedded relay cannot start: \(error)")
+            server.stop()
+            engine.stop()
+            return -1
+        }
+        // The relay's threads do the work; this thread only waits for the end.
+        while true { pause() }
+    }
+}

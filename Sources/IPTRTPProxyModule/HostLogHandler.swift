@@ -1,0 +1,48 @@
+import Glibc
+import Logging
+
+/// A swift-log handler that writes to the host's log, so that the embedded relay's lines land in
+/// the proxy's log. The relay logs from several threads; one lock keeps the lines whole.
+struct HostLogHandler: LogHandler {
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+    let label: String
+
+    init(label: String) { self.label = label }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var text = event.message.description
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        if !merged.isEmpty {
+            text += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        }
+        let level: HostLog.Level
+        switch event.level {
+        case .trace, .debug: level = .debug
+        case .info: level = .info
+        case .notice: level = .notice
+        case .warning: level = .warning
+        case .error, .critical: level = .error
+        }
+        HostLogHandler.lock.withLock { HostLog.write(level, text) }
+    }
+
+    /// Serializes the relay threads' lines into the host's (not thread-aware) log.
+    static let lock = HostLogLock()
+}
+
+/// A plain mutex (the relay process only; the proxy's workers never take it).
+final class HostLogLock: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    func withLock<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body()
+    }
+}
