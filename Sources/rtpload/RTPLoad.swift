@@ -11,7 +11,7 @@ struct RTPLoad: ParsableCommand {
         discussion: """
             Each line of the streams file is one direction of RTP: SOURCE DESTINATION SINK (a.b.c.d:port each).
             rtpload binds every SOURCE and SINK, sends 172-byte RTP packets (12-byte header, 160-byte payload
-            carrying the CLOCK_MONOTONIC send time) from SOURCE to DESTINATION (a relay gate, or the sink itself
+            carrying the send time) from SOURCE to DESTINATION (a relay gate, or the sink itself
             for a baseline), and counts them at SINK. One JSON line per run goes to standard output.
             """)
 
@@ -48,6 +48,9 @@ struct RTPLoad: ParsableCommand {
     @Option(name: .long, help: "Pacing tick in microseconds: packets due within one tick leave together.")
     var tickUs: UInt64 = 200
 
+    @Option(name: .long, help: "Where arrival is timed: kernel (SO_TIMESTAMPNS, when the packet reached the sink socket) or user (when the sink thread got it).")
+    var arrivalClock: ArrivalClock = .kernel
+
     @Option(name: .long, help: "Socket buffer size in bytes (each way, every socket).")
     var bufferBytes: Int32 = 4 << 20
 
@@ -73,7 +76,7 @@ struct RTPLoad: ParsableCommand {
         let end = measureFrom + UInt64(duration * 1e9)
 
         let sender = StreamSender(plan: plan, sockets: sockets, payloadType: payloadType, batch: batch)
-        let sink = StreamSink(plan: plan, sockets: sockets)
+        let sink = StreamSink(plan: plan, sockets: sockets, arrivalClock: arrivalClock)
         let senderDone = DispatchSemaphore(value: 0)
         let sinkDone = DispatchSemaphore(value: 0)
         Thread { sink.run(); sinkDone.signal() }.start()
@@ -99,7 +102,8 @@ struct RTPLoad: ParsableCommand {
         var cpu: UInt64?
         if let a = cpuBefore, let b = cpuAfter, b >= a { cpu = b - a }
         let report = RunReport(
-            label: label, mode: flatOut ? "flat-out" : "paced", streams: plan.streams.count, ratePerStream: rate,
+            label: label, mode: flatOut ? "flat-out" : "paced", arrivalClock: arrivalClock.rawValue,
+            streams: plan.streams.count, ratePerStream: rate,
             seconds: duration, sent: sender.sent.reduce(0, +), received: sink.received.reduce(0, +),
             sendErrors: sender.sendErrors, misdelivered: sink.misdelivered, foreign: sink.foreign,
             streamsWithLoss: zip(sender.sent, sink.received).filter { $0.1 < $0.0 }.count,
@@ -116,3 +120,5 @@ struct RTPLoad: ParsableCommand {
         setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 }
+
+extension ArrivalClock: ExpressibleByArgument {}

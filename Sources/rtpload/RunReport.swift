@@ -2,6 +2,7 @@
 struct RunReport {
     var label: String
     var mode: String
+    var arrivalClock: String
     var streams: Int
     var ratePerStream: Double?
     var seconds: Double
@@ -20,7 +21,7 @@ struct RunReport {
 
     var json: String {
         var fields: [(String, String)] = [
-            ("label", quoted(label)), ("mode", quoted(mode)), ("streams", "\(streams)"),
+            ("label", quoted(label)), ("mode", quoted(mode)), ("arrival_clock", quoted(arrivalClock)), ("streams", "\(streams)"),
             ("rate_pps_per_stream", number(ratePerStream)), ("seconds", number(seconds)),
             ("sent", "\(sent)"), ("received", "\(received)"), ("loss_pct", number(lossPercent, digits: 3)),
             ("offered_pps", number(Double(sent) / seconds, digits: 0)),

@@ -99,7 +99,7 @@ final class StreamSender {
     }
 
     private func send(stream s: Int, count: Int, measured: Bool) {
-        let stamp = MonotonicClock.nanoseconds()
+        let stamp = StampClock.nanoseconds()
         for k in 0..<count {
             RTPPacketLayout.write(
                 into: buffers + k * RTPPacketLayout.packetSize, payloadType: payloadType,

@@ -3,13 +3,16 @@ import Glibc
 import Synchronization
 
 /// Receives on every local socket (epoll + recvmmsg), attributes each packet to its stream by
-/// SSRC, and records the one-way latency from the send stamp in its payload.
+/// SSRC, and records the one-way latency from the send stamp in its payload to the arrival time
+/// (the kernel's receive timestamp, or the sink thread's clock).
 final class StreamSink {
     private let sockets: [UDPSocket]
     private let expectedSink: [Int]
     private let batch = 64
     private let slot = 2048
+    private let arrivalClock: ArrivalClock
     private let buffers: UnsafeMutableRawPointer
+    private let controls: UnsafeMutableRawPointer
     private let iovecs: UnsafeMutablePointer<iovec>
     private let messages: UnsafeMutablePointer<ipt_mmsghdr>
 
@@ -24,8 +27,10 @@ final class StreamSink {
 
     let stop = Atomic<Bool>(false)
 
-    init(plan: StreamPlan, sockets: [UDPSocket]) {
+    init(plan: StreamPlan, sockets: [UDPSocket], arrivalClock: ArrivalClock) {
         self.sockets = sockets
+        self.arrivalClock = arrivalClock
+        controls = .allocate(byteCount: batch * ReceiveTimestamp.controlBytes, alignment: 16)
         expectedSink = plan.sinkSocket
         buffers = .allocate(byteCount: batch * slot, alignment: 16)
         iovecs = .allocate(capacity: batch)
@@ -42,6 +47,7 @@ final class StreamSink {
 
     deinit {
         buffers.deallocate()
+        controls.deallocate()
         iovecs.deallocate()
         messages.deallocate()
     }
@@ -72,10 +78,14 @@ final class StreamSink {
     private func drain(socket index: Int) {
         let fd = sockets[index].fd
         while true {
-            for k in 0..<batch { messages[k].msg_len = 0 }
+            for k in 0..<batch {
+                messages[k].msg_len = 0
+                messages[k].msg_hdr.msg_control = controls + k * ReceiveTimestamp.controlBytes
+                messages[k].msg_hdr.msg_controllen = ReceiveTimestamp.controlBytes
+            }
             let r = ipt_recvmmsg(fd, messages, UInt32(batch), ipt_msg_dontwait(), nil)
             if r <= 0 { return }
-            let now = MonotonicClock.nanoseconds()
+            let now = StampClock.nanoseconds()
             for k in 0..<Int(r) {
                 guard let (stream, sentAt, measured) = RTPPacketLayout.read(buffers + k * slot, length: Int(messages[k].msg_len)),
                       Int(stream) < received.count
@@ -83,7 +93,13 @@ final class StreamSink {
                 if !measured { warmup &+= 1; continue }
                 received[Int(stream)] &+= 1
                 if expectedSink[Int(stream)] != index { misdelivered &+= 1 }
-                latency.record(nanoseconds: now >= sentAt ? now - sentAt : 0)
+                var arrived = now
+                if arrivalClock == .kernel, let t = ReceiveTimestamp.nanoseconds(
+                    in: controls + k * ReceiveTimestamp.controlBytes, length: Int(messages[k].msg_hdr.msg_controllen))
+                {
+                    arrived = t
+                }
+                latency.record(nanoseconds: arrived >= sentAt ? arrived - sentAt : 0)
             }
             if Int(r) < batch { return }
         }

@@ -22,6 +22,8 @@ struct UDPSocket {
         if setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, len) != 0 {
             setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, len)
         }
+        var on: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, ReceiveTimestamp.option, &on, len)
         var sa = address.sockaddr
         let rc = withUnsafePointer(to: &sa) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
