@@ -1,7 +1,7 @@
 import Glibc
 
-/// CLOCK_MONOTONIC in nanoseconds. Sender and sink run on the same host, so a stamp taken by one
-/// and read by the other measures the one-way time through the relay.
+/// CLOCK_MONOTONIC in nanoseconds: pacing, the measured window and durations (latency stamps use
+/// `StampClock`).
 enum MonotonicClock {
     static func nanoseconds() -> UInt64 {
         var ts = timespec()
