@@ -14,6 +14,7 @@ KAM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 KAM_SIPP_DIR="$KAM_ROOT/Tests/e2e/sipp"
 KAM_MODULE=${KAM_MODULE:-$KAM_ROOT/build/iptrtpproxy.so}
 KAM_PIDS=()
+KAM_GROUPS=()
 KAM_FAILED=0
 KAM_PASSED=0
 
@@ -28,8 +29,8 @@ kam_cleanup() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   done
-  # Kamailio's children and the embedded relay are in Kamailio's process group.
-  if [ -n "${KAM_PGID:-}" ]; then kill -KILL -- "-$KAM_PGID" 2>/dev/null || true; fi
+  # Kamailio runs in a session of its own: whatever of it is left (workers, the embedded relay) goes.
+  for pid in "${KAM_GROUPS[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   if [ "${KAM_KEEP:-0}" = 1 ] || [ "$KAM_FAILED" -ne 0 ]; then
     kam_log "logs kept in $KAM_DIR"
   else
@@ -89,7 +90,7 @@ CFG
 kam_start() {
   kam_write_switchboards
   local cfg=${KAM_CFG:-$KAM_ROOT/examples/kamailio.cfg}
-  ${KAM_WRAP:-} kamailio -f "$cfg" -DD -E -Y "$KAM_DIR" -m 64 -M 8 \
+  setsid ${KAM_WRAP:-} kamailio -f "$cfg" -DD -E -Y "$KAM_DIR" -m 64 -M 8 \
     -A "LISTEN=udp:127.0.0.1:$KAM_SIP_PORT" \
     -A "CHILDREN=${KAM_CHILDREN:-2}" \
     -A "DEBUG_LEVEL=${KAM_DEBUG:-2}" \
@@ -101,8 +102,7 @@ kam_start() {
     "$@" >"$KAM_DIR/kamailio.log" 2>&1 &
   KAM_PID=$!
   KAM_PIDS+=("$KAM_PID")
-  KAM_PGID=$(ps -o pgid= -p "$KAM_PID" 2>/dev/null | tr -d ' ')
-  [ "$KAM_PGID" = "$(ps -o pgid= -p $$ | tr -d ' ')" ] && KAM_PGID=""
+  KAM_GROUPS+=("$KAM_PID")
   for _ in $(seq 100); do
     if ! kill -0 "$KAM_PID" 2>/dev/null; then
       kam_log "kamailio exited at start:"; tail -20 "$KAM_DIR/kamailio.log"; KAM_FAILED=$((KAM_FAILED + 1)); return 1
@@ -111,6 +111,17 @@ kam_start() {
     sleep 0.1
   done
   kam_log "kamailio did not start listening"; tail -20 "$KAM_DIR/kamailio.log"; KAM_FAILED=$((KAM_FAILED + 1)); return 1
+}
+
+# Stops this test's Kamailio (the next kam_start starts a fresh one).
+kam_stop() {
+  [ -n "${KAM_PID:-}" ] || return 0
+  kill -TERM "$KAM_PID" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$KAM_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$KAM_PID" 2>/dev/null || true
+  wait "$KAM_PID" 2>/dev/null || true
+  mv "$KAM_DIR/kamailio.log" "$KAM_DIR/kamailio-$KAM_PID.log"
+  KAM_PID=""
 }
 
 # kamcmd against this test's Kamailio.
@@ -186,7 +197,7 @@ kam_check() {
   fi
 }
 
-# Lines of Kamailio's log since the start (what the module and the script logged).
+# Lines of the running Kamailio's log (what the module and the script logged).
 kam_logged() { grep -c -- "$1" "$KAM_DIR/kamailio.log" || true; }
 
 kam_finish() {

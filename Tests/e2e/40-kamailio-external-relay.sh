@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The module against an external build/iptrtpproxyd: over its Unix control socket, then over TCP
+# with the shared secret; then the relay stopped (SIGSTOP: slow) and gone (killed). A relay that
+# does not answer costs one bounded wait (relay_timeout) and one log line; the function returns
+# -1, the call goes on without the relay, and no Kamailio worker dies.
+source "$(dirname "$0")/sipp/harness.sh"
+kam_init kamailio-external-relay
+RELAYD="$KAM_ROOT/build/iptrtpproxyd"
+CLI="$KAM_ROOT/build/iptrtpproxy"
+[ -x "$RELAYD" ] || { echo "[$KAM_NAME] $RELAYD is missing (make build)"; exit 1; }
+kam_write_switchboards
+
+RELAY_SOCK="$KAM_DIR/relay.sock"
+RELAY_TCP_PORT=$((GATE_A_PORT + 390))
+echo "s3cret-$$-$RANDOM" >"$KAM_DIR/secret"
+"$RELAYD" --config "$KAM_DIR/iptrtpproxy.cfg" --control "unix:$RELAY_SOCK" \
+  --control-tcp "127.0.0.1:$RELAY_TCP_PORT" --secret-file "$KAM_DIR/secret" --workers 1 \
+  >"$KAM_DIR/iptrtpproxyd.log" 2>&1 &
+RELAYD_PID=$!
+KAM_PIDS+=("$RELAYD_PID")
+for _ in $(seq 50); do [ -S "$RELAY_SOCK" ] && break; sleep 0.1; done
+kam_check "iptrtpproxyd is listening on $RELAY_SOCK" [ -S "$RELAY_SOCK" ]
+
+relay_stats() { "$CLI" stats --control "unix:$RELAY_SOCK" 2>&1; }
+
+# 1. Unix control socket.
+RELAY="unix:$RELAY_SOCK" kam_start || kam_finish
+kam_capture_start
+kam_check "call over the relay's Unix socket completes" kam_call uas-call.xml uac-call.xml unix
+kam_capture_stop
+kam_check "callee got the offer rewritten to gate B" \
+  grep -q "^received INVITE .*m=audio $GATE_B_PORT " <(kam_trace "$KAM_DIR/unix-uas.log")
+to_callee=$(kam_count_packets "$GATE_B_PORT" "$((GATE_B_PORT + 1))" "$UAS_MEDIA_PORT")
+to_caller=$(kam_count_packets "$GATE_A_PORT" "$((GATE_A_PORT + 1))" "$UAC_MEDIA_PORT")
+kam_log "RTP relayed by iptrtpproxyd: caller -> callee $to_callee, callee -> caller $to_caller"
+kam_check "iptrtpproxyd relayed RTP both ways" [ "$to_callee" -gt 20 ] && [ "$to_caller" -gt 20 ]
+kam_check "iptrtpproxyd: one session allocated and deleted" grep -q "1 allocated, 1 deleted" <(relay_stats)
+kam_check "kamcmd iptrtpproxy.list reaches the external relay" kam_no_sessions_left
+kam_stop
+
+# 2. TCP with the shared secret.
+RELAY="tcp:127.0.0.1:$RELAY_TCP_PORT" kam_start -A "IPT_RELAY_SECRET=\"$(cat "$KAM_DIR/secret")\"" || kam_finish
+kam_check "call over the relay's TCP control port completes" kam_call uas-call.xml uac-call.xml tcp
+kam_check "callee got the offer rewritten (session 1 on gate B)" \
+  grep -q "^received INVITE .*m=audio $((GATE_B_PORT + 2)) " <(kam_trace "$KAM_DIR/tcp-uas.log")
+kam_check "iptrtpproxyd: two sessions allocated and deleted" grep -q "2 allocated, 2 deleted" <(relay_stats)
+kam_stop
+
+# 3. A relay that does not answer (stopped), then one that is gone.
+RELAY="unix:$RELAY_SOCK" kam_start -A "IPT_RELAY_TIMEOUT=300" || kam_finish
+kill -STOP "$RELAYD_PID"
+kam_check "call completes while the relay hangs (media not relayed)" kam_call uas-call.xml uac-call.xml slow
+kill -CONT "$RELAYD_PID"
+kam_check "callee got the offer untouched (caller's own port)" \
+  grep -q "^received INVITE .*m=audio $UAC_MEDIA_PORT " <(kam_trace "$KAM_DIR/slow-uas.log")
+kam_check "one log line: no reply within the timeout" [ "$(kam_logged 'ERROR: iptrtpproxy: .*within the timeout')" -eq 1 ]
+
+kill -TERM "$RELAYD_PID"; wait "$RELAYD_PID" 2>/dev/null
+kam_check "call completes with the relay gone (media not relayed)" kam_call uas-call.xml uac-call.xml gone
+kam_check "callee got the offer untouched" \
+  grep -q "^received INVITE .*m=audio $UAC_MEDIA_PORT " <(kam_trace "$KAM_DIR/gone-uas.log")
+kam_check "one log line: the relay's socket does not answer" \
+  [ "$(kam_logged "ERROR: iptrtpproxy: .*relay.sock\|ERROR: iptrtpproxy: .*connect")" -ge 1 ]
+kam_check "the script saw alloc return false twice" [ "$(kam_logged 'iptrtpproxy_alloc failed')" -eq 2 ]
+kam_check "kamcmd iptrtpproxy.list reports the relay down, not a crash" \
+  bash -c "kamcmd -s 'unix:$KAM_CTL' iptrtpproxy.list 2>&1 | grep -qi 'error\|relay'"
+kam_finish
