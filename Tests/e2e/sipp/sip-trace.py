@@ -8,6 +8,7 @@ so that the end-to-end tests can compare what a phone sent with what the other p
 A message with a body ends with `| body=LENGTH:SHA1` (first 12 hex digits), to compare bodies
 byte for byte.
 Usage: sip-trace.py LOG [LOG...]
+       sip-trace.py --body sent|received PREFIX LOG   # the body of the first such message
 """
 import hashlib
 import re
@@ -35,16 +36,25 @@ def messages(text):
             body = "\r\n".join(lines[lines.index("") + 1:]).encode()
             if body.strip():
                 sdp.append("body=%d:%s" % (len(body), hashlib.sha1(body).hexdigest()[:12]))
-        yield m.group(2), lines[0].strip(), sdp
+        yield m.group(2), lines[0].strip(), sdp, lines
 
 
 def main():
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # callers may stop reading early (grep -q)
+    if len(sys.argv) == 5 and sys.argv[1] == "--body":
+        want, prefix, path = sys.argv[2:]
+        with open(path, errors="replace") as f:
+            for direction, first, _, lines in messages(f.read()):
+                if direction == want and first.startswith(prefix) and "" in lines:
+                    print("\n".join(lines[lines.index("") + 1:]).strip("\n"))
+                    return 0
+        return 1
     for path in sys.argv[1:]:
         with open(path, errors="replace") as f:
-            for direction, first, sdp in messages(f.read()):
+            for direction, first, sdp, _ in messages(f.read()):
                 print(" | ".join([f"{direction:8} {first}"] + sdp))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
