@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SWIFT=${SWIFT:-swift}
+# The scratch path of the `swift build` that ran before (make passes SWIFT_FLAGS through).
+if [ -z "${SCRATCH:-}" ] && [[ " ${SWIFT_FLAGS:-} " =~ \ --scratch-path[=\ ]([^ ]+)\  ]]; then SCRATCH=${BASH_REMATCH[1]}; fi
 SCRATCH=${SCRATCH:-.build}
 KAMAILIO=${KAMAILIO:-$(command -v kamailio || echo /usr/sbin/kamailio)}
 OUT=build/iptrtpproxy.so
