@@ -15,7 +15,8 @@
 #
 # Knobs (environment): BENCH_RELAYS="direct rtpengine iptrtpproxy" (which, in order),
 # BENCH_SECONDS=5 (measured seconds per scenario; the 1000-stream one runs 1.6x that),
-# BENCH_SIP=0 (skip the SIP load), BENCH_BIN=build (where rtpload and iptrtpproxyd are),
+# BENCH_ONLY=TEXT (only scenarios whose title contains TEXT), BENCH_SIP=0 (skip the SIP load), BENCH_BIN=build (where rtpload and iptrtpproxyd are),
+# BENCH_RELAY_ARGS="--workers 1" (extra arguments for iptrtpproxyd),
 # BENCH_KEEP=1 (keep the work folder with logs, configs, streams and results),
 # BENCH_NICE=-10 (scheduling priority of relays and rtpload when run as root, so that other work on a
 # shared machine disturbs the figures less; 0 turns it off).
@@ -105,7 +106,7 @@ expires-timeout = 600
 resurrection-timeout = 1
 EOF
   start_bg "$WORK/iptrtpproxy.log" $BUILD/iptrtpproxyd --config "$WORK/iptrtpproxy.cfg" \
-    --control "unix:$WORK/control.sock"
+    --control "unix:$WORK/control.sock" ${BENCH_RELAY_ARGS:-}
   python3 $HERE/iptrtpproxy_calls.py --control "unix:$WORK/control.sock" --switchboard bench \
     --gate-a 127.0.0.31 --gate-b 127.0.0.32 --calls $MAX_CALLS --out "$WORK/iptrtpproxy.calls"
 }
@@ -123,6 +124,7 @@ run_relay() {
   fi
   for scenario in "${SCENARIOS[@]}"; do
     IFS='|' read -r title calls ways args <<<"$scenario"
+    case "$title" in *"${BENCH_ONLY:-}"*) ;; *) continue ;; esac
     streams=$WORK/$relay.$calls.$ways.streams
     python3 $HERE/streams.py "$WORK/$relay.calls" --calls "$calls" $([ "$ways" = both ] && echo --both-ways) >"$streams"
     echo "bench: $relay: $title"

@@ -51,6 +51,9 @@ struct RTPLoad: ParsableCommand {
     @Option(name: .long, help: "Where arrival is timed: kernel (SO_TIMESTAMPNS, when the packet reached the sink socket) or user (when the sink thread got it).")
     var arrivalClock: ArrivalClock = .kernel
 
+    @Option(name: .long, help: "Write the worst latency per 10 ms of send time to this CSV file (finds periodic stalls).")
+    var timeline: String?
+
     @Option(name: .long, help: "Socket buffer size in bytes (each way, every socket).")
     var bufferBytes: Int32 = 4 << 20
 
@@ -77,6 +80,9 @@ struct RTPLoad: ParsableCommand {
 
         let sender = StreamSender(plan: plan, sockets: sockets, payloadType: payloadType, batch: batch)
         let sink = StreamSink(plan: plan, sockets: sockets, arrivalClock: arrivalClock)
+        if timeline != nil {
+            sink.timeline = LatencyTimeline(sliceNanoseconds: 10_000_000, maxSlices: Int(duration * 100) + 100)
+        }
         let senderDone = DispatchSemaphore(value: 0)
         let sinkDone = DispatchSemaphore(value: 0)
         Thread { sink.run(); sinkDone.signal() }.start()
@@ -110,6 +116,9 @@ struct RTPLoad: ParsableCommand {
             p50: sink.latency.percentileMicroseconds(0.50), p99: sink.latency.percentileMicroseconds(0.99),
             max: sink.latency.count > 0 ? Double(sink.latency.maxNanoseconds) / 1000 : nil,
             relayCPUNanoseconds: cpu)
+        if let timeline, let csv = sink.timeline?.csv {
+            try csv.write(toFile: timeline, atomically: true, encoding: .utf8)
+        }
         print(report.json)
     }
 

@@ -18,6 +18,8 @@ final class StreamSink {
 
     private(set) var received: [UInt64]
     private(set) var latency = LatencyHistogram()
+    /// Worst latency per 10 ms of send time, when asked for.
+    var timeline: LatencyTimeline?
     /// Our packets that arrived at another socket than their stream's sink (a relay mixing calls up).
     private(set) var misdelivered: UInt64 = 0
     /// Datagrams that are not rtpload's (wrong size, version or SSRC).
@@ -99,7 +101,9 @@ final class StreamSink {
                 {
                     arrived = t
                 }
-                latency.record(nanoseconds: arrived >= sentAt ? arrived - sentAt : 0)
+                let oneWay = arrived >= sentAt ? arrived - sentAt : 0
+                latency.record(nanoseconds: oneWay)
+                timeline?.record(sentAt: sentAt, latency: oneWay)
             }
             if Int(r) < batch { return }
         }
