@@ -8,8 +8,10 @@
 #   plain routing       caller → callee address, relay only routes (no nft table): the ceiling
 #   kernel offload      caller → relay port, our nf_tables maps (ipt-nft-probe) rewrite and forward
 #   kernel, 8000 more   the same with 8 000 other streams in the maps
-#   userspace relay     caller → relay port, build/iptrtpproxyd forwards (when it is built)
-# Prints rows "kernel | scenario | pps | loss" and the ratio kernel offload / plain routing.
+#   userspace relay     caller → relay port, build/iptrtpproxyd forwards (when it is built; the
+#                       relay on CPU 1 with the sink)
+# Prints rows "kernel | scenario | pps | loss | CPU µs/pkt" (CPU: the sender's core, which does the
+# kernel's forwarding, plus the userspace relay's own) and the ratio kernel offload / plain routing.
 # Needs root. Knobs: BENCH_KERNEL_SECONDS=3, BENCH_KERNEL_ROUNDS=3, BENCH_KERNEL_FILL=8000.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -138,18 +140,22 @@ ip netns exec "$caller" ping -c1 -W1 198.51.100.2 >/dev/null 2>&1 || true
 R=192.0.2.10
 stream="$R:30000 203.0.113.2:4000 $R:30002 198.51.100.2:6000"
 
-# measure DST_IP DST_PORT -> "forwarded_pps loss_pct cpu_us_per_packet"
+# measure DST_IP DST_PORT [RELAY_PID] -> "forwarded_pps loss_pct cpu_us_per_packet": the CPU is the
+# sender's (which includes the kernel's forwarding on its core) plus the relay process's, if given.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 measure() {
-  local out=$work/sink.out
+  local out=$work/sink.out relay_before=0 relay_after=0
   ip netns exec "$callee" taskset -c 1 "$work/udpsink" 198.51.100.2 6000 >"$out" & local sink=$!
   pids+=("$sink")
   for _ in $(seq 200); do grep -q ready "$out" 2>/dev/null && break; sleep 0.01; done
+  [ -n "${3:-}" ] && relay_before=$(ticks "$3")
   local sent cpu
   read -r sent cpu < <(ip netns exec "$caller" taskset -c 0 "$work/udpblast" 203.0.113.2 4000 "$1" "$2" "$SECS")
+  [ -n "${3:-}" ] && relay_after=$(ticks "$3")
   wait "$sink" || true
   local got; got=$(tail -1 "$out")
-  awk -v s="$sent" -v g="$got" -v d="$SECS" -v c="$cpu" \
-    'BEGIN { printf "%d %.3f %.3f\n", g / d, (s > 0 ? 100 * (s - g) / s : 100), (s > 0 ? 1e6 * c / s : 0) }'
+  awk -v s="$sent" -v g="$got" -v d="$SECS" -v c="$cpu" -v r=$((relay_after - relay_before)) -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%d %.3f %.2f\n", g / d, (s > 0 ? 100 * (s - g) / s : 100), (s > 0 ? 1e6 * (c + r / hz) / s : 0) }'
 }
 
 declare -A results
@@ -159,6 +165,36 @@ run_kernel() {
   ip netns exec "$relay" "$probe" install $stream
   results[kernel]+="$(measure $R 30000);"
 }
+# The userspace relay: build/iptrtpproxyd in the relay namespace (one forwarding thread on CPU 1,
+# flood throttle off) with one call set up over its control socket; the caller sends to gate A.
+cat > "$work/relay.cfg" <<CFG
+[switchboard:bench]
+addr-a = 192.0.2.10
+addr-b = 192.0.2.10
+port-a = 30000
+port-b = 31000
+max-sess = 4
+CFG
+run_userspace() {
+  ip netns exec "$relay" "$probe" stop
+  rm -f "$work/control.sock" "$work/call"
+  ip netns exec "$relay" taskset -c 1 "$relayd" --config "$work/relay.cfg" --control "unix:$work/control.sock" \
+    --workers 1 --max-stream-pps 100000000 --max-stream-burst 1000000 --log-level warning 2>>"$work/relay.log" &
+  local relay_pid=$!; pids+=("$relay_pid")
+  for _ in $(seq 100); do [ -S "$work/control.sock" ] && break; sleep 0.05; done
+  python3 - "$work/control.sock" >"$work/call" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(3); s.connect(sys.argv[1]); f = s.makefile("rwb")
+def req(n, cmd):
+    f.write(("iptrtp/1 %d %s\n" % (n, cmd)).encode()); f.flush(); return f.readline().decode().split()
+r = req(1, "alloc bench a.rtp=203.0.113.2:4000 a.rtcp=203.0.113.2:4001")
+req(2, "update bench %s b.rtp=198.51.100.2:6000 b.rtcp=198.51.100.2:6001" % r[3])
+print(r[4])
+PY
+  results[user]+="$(measure $R "$(cat "$work/call")" "$relay_pid");"
+  kill -TERM "$relay_pid"; wait "$relay_pid" 2>/dev/null || true
+}
+
 run_kernel_full() {
   ip netns exec "$relay" "$probe" start
   ip netns exec "$relay" "$probe" fill "$FILL" 192.0.2.10:32000 198.51.100.99:10000
@@ -166,10 +202,13 @@ run_kernel_full() {
   results[full]+="$(measure $R 30000);"
 }
 
+have_relay=0
+[ -x "$relayd" ] && have_relay=1
 for round in $(seq "$ROUNDS"); do
   run_plain
   run_kernel
   run_kernel_full
+  [ "$have_relay" = 1 ] && run_userspace
 done
 ip netns exec "$relay" "$probe" stop
 
@@ -177,12 +216,17 @@ ip netns exec "$relay" "$probe" stop
 median() {
   echo "$1" | tr ';' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
 }
-row() { set -- "$1" $(median "$2"); printf 'kernel | %s | %s | %s %%\n' "$1" "$2" "$3"; }
+row() { set -- "$1" $(median "$2"); printf 'kernel | %s | %s | %s %% | %s\n' "$1" "$2" "$3" "$4"; }
 
-echo "kernel | scenario | pps | loss"
+echo "kernel | scenario | pps | loss | CPU µs/pkt"
 row "plain routing (ceiling)" "${results[plain]}"
 row "kernel offload (nf_tables maps)" "${results[kernel]}"
 row "kernel offload, $FILL more streams in the maps" "${results[full]}"
+if [ "$have_relay" = 1 ]; then row "userspace relay (iptrtpproxyd, 1 thread)" "${results[user]}"
+else echo "kernel | userspace relay | not measured ($relayd not built) | - | -"; fi
 plain=$(median "${results[plain]}" | cut -d' ' -f1)
 kernel=$(median "${results[kernel]}" | cut -d' ' -f1)
-awk -v k="$kernel" -v p="$plain" 'BEGIN { printf "kernel offload / plain routing = %.2f\n", (p > 0 ? k / p : 0) }'
+# Cost: the median CPU per packet of each scenario (robust when other work shares the cores).
+cost() { echo "$1" | tr ';' '\n' | awk 'NF { print $3 }' | sort -n | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'; }
+awk -v k="$kernel" -v p="$plain" -v kc="$(cost "${results[kernel]}")" -v pc="$(cost "${results[plain]}")" -v n="$ROUNDS" \
+  'BEGIN { printf "kernel offload / plain routing = %.2f (pps, median of %d rounds); by CPU per packet %.2f (%.2f / %.2f µs)\n", (p > 0 ? k / p : 0), n, (kc > 0 ? pc / kc : 0), pc, kc }'

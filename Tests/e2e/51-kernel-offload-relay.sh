@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# The relay daemon with `--offload nftables` (issue 5), in three network namespaces this test
+# creates and always removes: caller 203.0.113.2 (NAT alias .50) — relay (gate A 192.0.2.10, gate B
+# 192.0.2.11, both on ports 30000+) — callee 198.51.100.2. A NAT'd caller is learned in user space,
+# then the stream is offloaded: RTP and RTCP flow both ways through the kernel (the relay's UDP
+# sockets see none of it, the kernel counters move, `list` says offloaded); expiry removes the
+# elements; a killed relay leaves its table, and the restarted one replaces it and offloads the
+# journaled call again.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
+  echo "skip: needs root and iproute2 (network namespaces)"; exit 0
+fi
+daemon=$(realpath -m "${IPTRTPPROXYD:-build/iptrtpproxyd}")
+[ -x "$daemon" ] || { echo "FAIL: $daemon not built (run make)"; exit 1; }
+if ! "$daemon" --help 2>&1 | grep -q -- '--offload'; then
+  echo "skip: $daemon has no --offload option yet"; exit 0
+fi
+
+tag=iptk$$
+caller=${tag}c relay=${tag}r callee=${tag}e
+work=$(mktemp -d)
+pids=() relay_pid=""
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  [ -n "$relay_pid" ] && kill -TERM "$relay_pid" 2>/dev/null && sleep 0.3 && kill -KILL "$relay_pid" 2>/dev/null
+  ip netns exec "$relay" nft delete table ip iptrtpproxy 2>/dev/null
+  for n in "$caller" "$relay" "$callee"; do ip netns del "$n" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- topology -------------------------------------------------------------------------------
+set -e
+for n in "$caller" "$relay" "$callee"; do ip netns add "$n"; ip -n "$n" link set lo up; done
+ip -n "$caller" link add kc type veth peer name rc netns "$relay"
+ip -n "$callee" link add ke type veth peer name re netns "$relay"
+ip -n "$caller" addr add 203.0.113.2/24 dev kc
+ip -n "$caller" addr add 203.0.113.50/24 dev kc
+ip -n "$relay" addr add 203.0.113.1/24 dev rc
+ip -n "$relay" addr add 198.51.100.1/24 dev re
+ip -n "$callee" addr add 198.51.100.2/24 dev ke
+ip -n "$relay" addr add 192.0.2.10/32 dev lo
+ip -n "$relay" addr add 192.0.2.11/32 dev lo
+for l in "$caller kc" "$relay rc" "$relay re" "$callee ke"; do set -- $l; ip -n "$1" link set "$2" up; done
+ip -n "$caller" route add default via 203.0.113.1
+ip -n "$callee" route add default via 198.51.100.1
+ip netns exec "$relay" sysctl -qw net.ipv4.ip_forward=1
+set +e
+
+cat > "$work/iptrtpproxy.cfg" <<CFG
+[switchboard:k]
+addr-a = 192.0.2.10
+addr-b = 192.0.2.11
+port-a = 30000
+port-b = 30000
+max-sess = 8
+expires-timeout = 4
+resurrection-timeout = 1
+CFG
+
+start_relay() {
+  rm -f "$work/control.sock"
+  ip netns exec "$relay" "$daemon" --config "$work/iptrtpproxy.cfg" --control "unix:$work/control.sock" \
+    --journal "$work/journal" --workers 1 --offload nftables --log-level info 2>>"$work/relay.log" &
+  relay_pid=$!
+  for _ in $(seq 100); do [ -S "$work/control.sock" ] && return 0; sleep 0.05; done
+  echo "FAIL: control socket did not appear"; cat "$work/relay.log"; return 1
+}
+
+# ctl COMMAND...: one control request; prints "STATUS PAYLOAD".
+cat > "$work/ctl.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(3); s.connect(sys.argv[1])
+f = s.makefile("rwb"); f.write(("iptrtp/1 1 " + " ".join(sys.argv[2:]) + "\n").encode()); f.flush()
+print(" ".join(f.readline().decode().rstrip("\n").split(" ", 3)[2:]))
+PY
+ctl() { python3 "$work/ctl.py" "$work/control.sock" "$@"; }
+# offloaded: "true" when every stream of every side of every session says so.
+offloaded() {
+  ctl list | cut -d' ' -f2- | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["sessions"]
+flags = [st["offloaded"] for x in s for side in x["sides"] for st in side["streams"]]
+print("true" if flags and all(flags) else "false")'
+}
+wait_for() {  # wait_for SECONDS 'SHELL CONDITION': until it holds (evaluated anew each time)
+  local until=$((SECONDS + $1))
+  while [ $SECONDS -lt $until ]; do eval "$2" && return 0; sleep 0.2; done
+  return 1
+}
+elements() { ip netns exec "$relay" nft -j list map ip iptrtpproxy arrival 2>/dev/null | python3 -c '
+import json, sys
+try: d = json.load(sys.stdin)
+except Exception: print(-1); sys.exit()
+print(sum(len(m["map"].get("elem", [])) for m in d["nftables"] if "map" in m))'; }
+kernel_packets() { ip netns exec "$relay" nft -j list map ip iptrtpproxy arrival 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin); n = 0
+for m in d["nftables"]:
+    for e in m.get("map", {}).get("elem", []):
+        n += e[0]["elem"]["counter"]["packets"]
+print(n)'; }
+udp_in() { ip netns exec "$relay" nstat -az UdpInDatagrams | awk '/UdpInDatagrams/ { print $2 }'; }
+
+# UDP endpoints, as in 50-kernel-offload.sh: bind, wait for go, send COUNT to DST, receive.
+cat > "$work/udp.py" <<'PY'
+import os, select, socket, sys, time
+bind, port, out, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((bind, port))
+open(out + ".ready", "w").close()
+go = os.path.join(os.path.dirname(out), "go")
+while not os.path.exists(go): time.sleep(0.01)
+if len(sys.argv) > 5:
+    dst, n = (sys.argv[5], int(sys.argv[6])), int(sys.argv[7])
+    for i in range(n):
+        s.sendto(b"\x80\x00" + i.to_bytes(2, "big") + b"x" * 168, dst); time.sleep(0.002)
+count, sources, end = 0, set(), time.time() + seconds
+while time.time() < end:
+    if select.select([s], [], [], 0.05)[0]:
+        data, src = s.recvfrom(2048); count += 1; sources.add("%s:%d" % src)
+with open(out, "w") as f: f.write("%d %s\n" % (count, ",".join(sorted(sources)) or "-"))
+PY
+round=0
+endpoint() {
+  local ns=$1 bind=$2 port=$3; shift 3
+  ip netns exec "$ns" python3 "$work/udp.py" "$bind" "$port" "$work/r$round/$ns-$port" 1.5 "$@" & pids+=($!)
+  for _ in $(seq 200); do [ -e "$work/r$round/$ns-$port.ready" ] && return; sleep 0.01; done
+}
+begin() { round=$((round + 1)); mkdir -p "$work/r$round"; }
+run() { touch "$work/r$round/go"; wait "${pids[@]}" 2>/dev/null; pids=(); }
+got() { cat "$work/r$round/$1-$2"; }
+
+fails=0
+check() {
+  local name=$1; shift
+  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
+}
+is() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'"; return 1; }; }
+
+# A call: the caller offers 203.0.113.2:4000 but sits behind NAT (sends from .50:5555/5556).
+call() {
+  local reply; reply=$(ctl alloc k a.rtp=203.0.113.2:4000 a.rtcp=203.0.113.2:4001)
+  set -- $reply; [ "$1" = ok ] || { echo "alloc: $reply"; return 1; }
+  sid=$2 pa=$3 pb=$4
+  reply=$(ctl update k "$sid" b.rtp=198.51.100.2:6000 b.rtcp=198.51.100.2:6001)
+  [ "${reply%% *}" = ok ] || { echo "update: $reply"; return 1; }
+}
+# traffic N: N RTP and N/5 RTCP packets each way, from the NAT'd caller and the callee.
+traffic() {
+  local n=$1 m=$(( $1 / 5 ))
+  begin
+  endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" "$n"
+  endpoint "$caller" 203.0.113.50 5556 192.0.2.10 $((pa + 1)) "$m"
+  endpoint "$callee" 198.51.100.2 6000 192.0.2.11 "$pb" "$n"
+  endpoint "$callee" 198.51.100.2 6001 192.0.2.11 $((pb + 1)) "$m"
+  run
+}
+
+# --- learn in user space, then offload -------------------------------------------------------
+check "the relay starts with --offload nftables" start_relay
+check "it creates its table" eval 'ip netns exec "$relay" nft list table ip iptrtpproxy >/dev/null 2>&1'
+check "a call is set up over the control socket" call
+# The caller speaks first, so that the relay has latched its NAT address before the callee sends.
+begin; endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$caller" 203.0.113.50 5556 192.0.2.10 $((pa + 1)) 3; run
+traffic 20
+check "user space relays the NAT'd caller first (RTP)" is "$(got "$callee" 6000)" "20 192.0.2.11:$pb"
+check "user space relays back to the caller's NAT address" is "$(got "$caller" 5555)" "20 192.0.2.10:$pa"
+check "both sides latched: the stream is offloaded" wait_for 5 '[ "$(offloaded)" = true ]'
+check "four arrival elements (RTP and RTCP, both ways)" is "$(elements)" 4
+
+before_udp=$(udp_in) before_kernel=$(kernel_packets)
+traffic 50
+check "in the kernel: caller RTP reaches the callee from gate B" is "$(got "$callee" 6000)" "50 192.0.2.11:$pb"
+check "in the kernel: caller RTCP reaches the callee from gate B" is "$(got "$callee" 6001)" "10 192.0.2.11:$((pb + 1))"
+check "in the kernel: callee RTP reaches the NAT'd caller from gate A" is "$(got "$caller" 5555)" "50 192.0.2.10:$pa"
+check "in the kernel: callee RTCP reaches the NAT'd caller from gate A" is "$(got "$caller" 5556)" "10 192.0.2.10:$((pa + 1))"
+check "the relay's UDP sockets got none of it" is "$(( $(udp_in) - before_udp ))" 0
+check "the kernel counters moved by 120" is "$(( $(kernel_packets) - before_kernel ))" 120
+sleep 1.5
+check "stats count the kernel's packets too" \
+  test "$(ctl stats | cut -d' ' -f2- | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["packets"])')" -ge 168
+
+# --- expiry removes the elements ------------------------------------------------------------
+check "an idle offloaded call expires and leaves the kernel" wait_for 10 '[ "$(elements)" = 0 ]'
+check "…and the relay" is "$(ctl list | cut -d' ' -f2- | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')" 0
+
+# --- relay killed: the table stays; the restarted relay replaces it and offloads again --------
+check "a second call" call
+begin; endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$caller" 203.0.113.50 5556 192.0.2.10 $((pa + 1)) 3; run
+traffic 10
+check "…is offloaded" wait_for 5 '[ "$(offloaded)" = true ]'
+traffic 10
+stale=$(kernel_packets)
+check "…and forwarded in the kernel" test "$stale" -gt 0
+kill -KILL "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=""
+check "a killed relay leaves its elements behind" is "$(elements)" 4
+check "the relay restarts" start_relay
+check "the restarted relay replaced the stale table (its counters start from 0)" test "$(kernel_packets)" -lt "$stale"
+check "the journaled call is back" is "$(ctl list | cut -d' ' -f2- | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')" 1
+traffic 10
+check "after the restart the call flows again" is "$(got "$callee" 6000)" "10 192.0.2.11:$pb"
+check "…and is offloaded again" wait_for 5 '[ "$(offloaded)" = true ]'
+check "…with its four elements" is "$(elements)" 4
+
+# --- SIGTERM removes the table ----------------------------------------------------------------
+kill -TERM "$relay_pid"; wait "$relay_pid"; rc=$?; relay_pid=""
+check "SIGTERM stops the relay cleanly" is "$rc" 0
+check "…and its table is gone" test -z "$(ip netns exec "$relay" nft list ruleset)"
+
+[ "$fails" -eq 0 ] || { echo "--- relay log"; tail -20 "$work/relay.log"; }
+echo "kernel offload with the relay: $fails failure(s)"
+[ "$fails" -eq 0 ]
