@@ -46,6 +46,13 @@ static int ipt_kam_param_relay_secret(unsigned int type, void *value)
 	return s ? ipt_mod_set_relay_secret(s, (int)strlen(s)) : -1;
 }
 
+static int ipt_kam_param_relay_journal(unsigned int type, void *value)
+{
+	const char *s = value;
+	(void)type;
+	return s ? ipt_mod_set_relay_journal(s, (int)strlen(s)) : -1;
+}
+
 static int ipt_kam_param_relay_timeout(unsigned int type, void *value)
 {
 	(void)type;
@@ -57,6 +64,7 @@ static kam_param_export_t ipt_kam_params[] = {
 	{"switchboard", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_switchboard},
 	{"relay", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay},
 	{"relay_secret", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_secret},
+	{"relay_journal", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_journal},
 	{"relay_timeout", KAM_PARAM_INT | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_timeout},
 	{0, 0, 0}
 };

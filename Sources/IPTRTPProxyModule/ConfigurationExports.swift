@@ -46,6 +46,15 @@ public func ipt_mod_set_relay_secret(_ text: UnsafePointer<CChar>?, _ length: In
     }
 }
 
+/// modparam `relay_journal`.
+@_cdecl("ipt_mod_set_relay_journal")
+public func ipt_mod_set_relay_journal(_ text: UnsafePointer<CChar>?, _ length: Int32) -> Int32 {
+    configure("relay_journal") { config in
+        guard let value = HostText.string(text, length) else { throw ModuleConfigError("modparam 'relay_journal': bad value") }
+        try config.setRelayJournal(value)
+    }
+}
+
 /// modparam `relay_timeout`.
 @_cdecl("ipt_mod_set_relay_timeout")
 public func ipt_mod_set_relay_timeout(_ milliseconds: Int32) -> Int32 {

@@ -26,9 +26,10 @@ enum EmbeddedRelay {
 
     /// Runs the relay until the process ends (the host stops it with a signal). Returns only when
     /// the relay could not start, with the reason already logged.
-    static func run(switchboards: SwitchboardSet, socketPath: String) -> Int32 {
+    static func run(switchboards: SwitchboardSet, socketPath: String, journalPath: String?) -> Int32 {
         let logger = Logger(label: "iptrtpproxy.relay") { HostLogHandler(label: $0) }
-        let engine = RelayEngine(configuration: RelayConfiguration(switchboards: switchboards, logger: logger))
+        let engine = RelayEngine(configuration: RelayConfiguration(
+            switchboards: switchboards, journalPath: journalPath, logger: logger))
         let server = ControlServer(engine: engine, endpoints: .init(unixPath: socketPath), logger: logger)
         do {
             try engine.start()

@@ -17,6 +17,8 @@ struct ModuleConfiguration {
     private var relayGiven = false
     /// The shared secret of a TCP control connection (`relay_secret`).
     private(set) var relaySecret: String?
+    /// The embedded relay's session journal (`relay_journal`): its calls survive a proxy restart.
+    private(set) var relayJournal: String?
     /// Longest wait for the relay, in milliseconds (`relay_timeout`).
     private(set) var relayTimeout: Int32 = ModuleConfiguration.defaultRelayTimeout
 
@@ -60,6 +62,13 @@ struct ModuleConfiguration {
         relaySecret = text
     }
 
+    /// modparam `relay_journal`.
+    mutating func setRelayJournal(_ text: String) throws {
+        let path = text.trimmingSpaces
+        guard path.hasPrefix("/") else { throw ModuleConfigError("modparam 'relay_journal' needs an absolute path, not '\(path)'") }
+        relayJournal = path
+    }
+
     /// modparam `relay_timeout` (milliseconds).
     mutating func setRelayTimeout(_ milliseconds: Int32) throws {
         guard milliseconds >= 10 && milliseconds <= 60000 else {
@@ -72,6 +81,9 @@ struct ModuleConfiguration {
     mutating func finish() throws -> SwitchboardSet {
         if applier == nil { try read(Self.defaultConfigPath) }
         guard let a = applier else { throw ModuleConfigError("no switchboard configuration") }
+        if relayJournal != nil && relay != .embedded {
+            throw ModuleConfigError("modparam 'relay_journal' is for the embedded relay; an external iptrtpproxyd keeps its own (--journal)")
+        }
         guard !a.switchboards.all.isEmpty else {
             throw ModuleConfigError("'\(configPath ?? Self.defaultConfigPath)' declares no [switchboard:NAME]")
         }

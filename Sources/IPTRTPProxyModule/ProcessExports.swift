@@ -11,7 +11,7 @@ public func ipt_mod_run_relay() -> Int32 {
         HostLog.error("the embedded relay was not configured (module init did not run)")
         return -1
     }
-    return EmbeddedRelay.run(switchboards: switchboards, socketPath: path)
+    return EmbeddedRelay.run(switchboards: switchboards, socketPath: path, journalPath: state.configuration.relayJournal)
 }
 
 /// A worker was forked; its connection to the relay is made on first use.

@@ -59,6 +59,10 @@ int ipt_mod_set_relay(const char *text, int length);
 /* modparam `relay_secret`: the shared secret sent first on a TCP control connection. */
 int ipt_mod_set_relay_secret(const char *text, int length);
 
+/* modparam `relay_journal`: the embedded relay's session journal (absolute path); with it, calls
+ * keep their relay sessions across a restart of the proxy. */
+int ipt_mod_set_relay_journal(const char *text, int length);
+
 /* modparam `relay_timeout`: longest wait for the relay, in milliseconds (10-60000, default 1000). */
 int ipt_mod_set_relay_timeout(int milliseconds);
 

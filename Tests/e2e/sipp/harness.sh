@@ -120,6 +120,9 @@ kam_stop() {
   for _ in $(seq 50); do kill -0 "$KAM_PID" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$KAM_PID" 2>/dev/null || true
   wait "$KAM_PID" 2>/dev/null || true
+  # Its workers and the embedded relay leave with it; wait for the last (it holds the media ports).
+  for _ in $(seq 50); do pgrep -s "$KAM_PID" >/dev/null || break; sleep 0.1; done
+  kill -KILL -- "-$KAM_PID" 2>/dev/null || true
   mv "$KAM_DIR/kamailio.log" "$KAM_DIR/kamailio-$KAM_PID.log"
   KAM_PID=""
 }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Kamailio restarted in the middle of a call, with the embedded relay's journal (relay_journal):
+# the new relay restores the call's session on the same ports, RTP flows again, and the BYE that
+# reaches the new Kamailio (ids from the Record-Route cookie) deletes the restored session.
+source "$(dirname "$0")/sipp/harness.sh"
+kam_init kamailio-restart
+JOURNAL="$KAM_DIR/relay.journal"
+# ~7 s of RTP each way, and a call that lasts 7 s after the ACK.
+editcap -r "$(dpkg -L sip-tester 2>/dev/null | grep -m1 'g711a.pcap$' || echo /usr/share/sip-tester/g711a.pcap)" \
+  "$KAM_PCAP" 1-230 >/dev/null 2>&1
+KAM_CALL_MS=7000
+kam_start -A "IPT_RELAY_JOURNAL=\"$JOURNAL\"" || kam_finish
+
+kam_call uas-call.xml uac-call.xml call >"$KAM_DIR/call.status" 2>&1 &
+caller=$!
+sleep 2
+kam_check "the first Kamailio allocated the call's session" [ "$(kam_logged 'sessions loop:0/')" -eq 1 ]
+kam_check "the journal holds it" [ -s "$JOURNAL" ]
+kam_stop
+kam_start -A "IPT_RELAY_JOURNAL=\"$JOURNAL\"" || kam_finish
+kam_check "the new relay restored one session" [ "$(kam_logged 'relay started sessions=1')" -eq 1 ]
+sleep 2
+after=$(kam_rpc iptrtpproxy.list 2>&1)
+echo "$after" | sed 's/^/    /'
+kam_check "RTP flows through the restored session (both sides counted)" \
+  awk '/^loop:0\// && $6 > 10 && $7 > 10 {ok = 1} END {exit !ok}' <<<"$after"
+wait "$caller"
+rc=$?
+kam_check "the call completes across the restart" [ "$rc" -eq 0 ]
+kam_check "the BYE through the new Kamailio deleted the restored session" [ "$(kam_logged 'ended: sessions loop:0/')" -eq 1 ]
+kam_check "no session left on the relay" kam_no_sessions_left
+kam_check "the module logged no error" [ "$(kam_logged 'ERROR: iptrtpproxy')" -eq 0 ]
+kam_finish
