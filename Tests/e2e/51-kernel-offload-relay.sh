@@ -182,6 +182,15 @@ sleep 1.5
 check "stats count the kernel's packets too" \
   test "$(ctl stats | cut -d' ' -f2- | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["packets"])')" -ge 168
 
+# --- a call the kernel keeps busy does not expire (the relay reads the element counters) -------
+begin
+endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 2600   # ~6 s, longer than expires-timeout (4 s)
+endpoint "$callee" 198.51.100.2 6000 192.0.2.11 "$pb" 2600
+run
+check "a call forwarded only by the kernel for longer than expires-timeout stays up" \
+  is "$(ctl list | cut -d' ' -f2- | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')" 1
+check "…and in the kernel" is "$(elements)" 4
+
 # --- expiry removes the elements ------------------------------------------------------------
 check "an idle offloaded call expires and leaves the kernel" wait_for 10 '[ "$(elements)" = 0 ]'
 check "…and the relay" is "$(ctl list | cut -d' ' -f2- | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')" 0
