@@ -58,6 +58,9 @@ struct RelayDaemon: ParsableCommand {
     @Option(name: .customLong("max-stream-burst"), help: "Flood throttle: packets one stream may send at once.")
     var maxStreamBurst: Double = FloodLimit().burst
 
+    @Option(name: .customLong("coalesce-us"), help: "Microseconds a worker lets packets gather after a wakeup at light load (0: never).")
+    var coalesceMicroseconds: Int = RelayConfiguration.defaultCoalescing
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -69,6 +72,7 @@ struct RelayDaemon: ParsableCommand {
             throw ValidationError("--control-tcp needs --secret-file: TCP clients must authenticate")
         }
         if let w = workers, w < 1 { throw ValidationError("--workers must be at least 1") }
+        guard (0...100_000).contains(coalesceMicroseconds) else { throw ValidationError("--coalesce-us must be 0-100000") }
         guard maxStreamPPS > 0, maxStreamBurst >= 1 else {
             throw ValidationError("--max-stream-pps must be positive and --max-stream-burst at least 1")
         }
@@ -102,6 +106,7 @@ struct RelayDaemon: ParsableCommand {
             metricsAddress = e
         }
         let secret = try secretFile.map(readSecret)
+        raiseOpenFileLimit(logger)
 
         // Signals are taken by sigwait below; block them before any thread starts so that every
         // thread inherits the mask and none is interrupted.
@@ -117,6 +122,7 @@ struct RelayDaemon: ParsableCommand {
             journalPath: journal,
             defaultLearningTimeout: learningTimeout,
             floodLimit: FloodLimit(packetsPerSecond: maxStreamPPS, burst: maxStreamBurst),
+            coalescingMicroseconds: coalesceMicroseconds,
             logger: Logger(label: "iptrtpproxy.relay")))
         let server = ControlServer(
             engine: engine,
@@ -166,6 +172,16 @@ struct RelayDaemon: ParsableCommand {
             return applier.switchboards
         } catch let e as ConfigError {
             throw ValidationError(e.description)
+        }
+    }
+
+    /// Every session holds four sockets: raise the soft limit on open files to the hard limit.
+    private func raiseOpenFileLimit(_ logger: Logger) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) != 0 {
+            logger.warning("cannot raise the open-file limit; large switchboards may run out of sockets")
         }
     }
 

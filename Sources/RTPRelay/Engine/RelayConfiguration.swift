@@ -14,6 +14,9 @@ public struct RelayConfiguration {
     public var defaultLearningTimeout: UInt32
     /// Per-stream flood throttle.
     public var floodLimit: FloodLimit
+    /// Microseconds a worker waits after a wakeup at light load so that packets gather into one
+    /// batch (fewer wakeups per packet, at most this much added latency); 0 never waits.
+    public var coalescingMicroseconds: Int
     /// Milliseconds between housekeeping rounds (expiry, journaling latches, offload); 0 runs no
     /// housekeeping thread (the host calls `housekeep()` itself, as tests do).
     public var housekeepingInterval: Int32
@@ -36,6 +39,7 @@ public struct RelayConfiguration {
         journalPath: String? = nil,
         defaultLearningTimeout: UInt32 = RelayConfiguration.defaultLearningWindow,
         floodLimit: FloodLimit = FloodLimit(),
+        coalescingMicroseconds: Int = RelayConfiguration.defaultCoalescing,
         housekeepingInterval: Int32 = 1000,
         clock: RelayClock = SystemRelayClock(),
         offload: StreamOffload? = nil,
@@ -47,12 +51,18 @@ public struct RelayConfiguration {
         self.journalPath = journalPath
         self.defaultLearningTimeout = defaultLearningTimeout
         self.floodLimit = floodLimit
+        self.coalescingMicroseconds = min(max(0, coalescingMicroseconds), 999_999)
         self.housekeepingInterval = housekeepingInterval
         self.clock = clock
         self.offload = offload
         self.logger = logger
         self.version = version
     }
+
+    /// Default coalescing wait: none. Measured on a busy 2-core host it saved no CPU (the extra
+    /// timer wakeup cost what the fewer readiness wakeups saved) and added latency; it is a knob
+    /// for hosts with many light streams per core.
+    public static let defaultCoalescing = 0
 
     /// CPUs online now.
     public static var onlineProcessors: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }

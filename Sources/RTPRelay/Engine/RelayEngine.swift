@@ -68,34 +68,53 @@ public final class RelayEngine: @unchecked Sendable {
     public func start() throws {
         try control.withLock {
             guard !running else { return }
-            let pipe = try WakeupPipe()
-            var created: [RelayWorker] = []
-            for i in 0..<configuration.workerCount {
-                created.append(try RelayWorker(
-                    index: i, table: table, clock: clock, flood: configuration.floodLimit, logger: logger))
+            do {
+                try startLocked()
+            } catch {
+                // Leave nothing half started: threads, sockets of restored sessions.
+                let pipe = stopPipe
+                running = false
+                pipe?.signal()
+                housekeeper?.join()
+                housekeeper = nil
+                for w in workers { w.join() }
+                closeAllSessions()
+                workers = []
+                stopPipe = nil
+                throw error
             }
-            workers = created
-            startedAt = clock.monotonicNanoseconds()
-            running = true
-            stopPipe = pipe
-            try restoreJournal()
-            for w in workers { try w.start(stop: pipe) }
-            if configuration.housekeepingInterval > 0 {
-                let interval = configuration.housekeepingInterval
-                housekeeper = try PosixThread(name: "ipt-housekeep") { [self] in
-                    var p = pollfd(fd: pipe.readFD, events: Int16(POLLIN), revents: 0)
-                    while true {
-                        let r = poll(&p, 1, interval)
-                        if r > 0 || (r < 0 && errno != EINTR) { return }
-                        if r == 0 { housekeep() }
-                    }
+        }
+    }
+
+    private func startLocked() throws {
+        let pipe = try WakeupPipe()
+        stopPipe = pipe
+        var created: [RelayWorker] = []
+        for i in 0..<configuration.workerCount {
+            created.append(try RelayWorker(
+                index: i, table: table, clock: clock, flood: configuration.floodLimit,
+                coalescingMicroseconds: configuration.coalescingMicroseconds, logger: logger))
+        }
+        workers = created
+        startedAt = clock.monotonicNanoseconds()
+        running = true
+        try restoreJournal()
+        for w in workers { try w.start(stop: pipe) }
+        if configuration.housekeepingInterval > 0 {
+            let interval = configuration.housekeepingInterval
+            housekeeper = try PosixThread(name: "ipt-housekeep") { [self] in
+                var p = pollfd(fd: pipe.readFD, events: Int16(POLLIN), revents: 0)
+                while true {
+                    let r = poll(&p, 1, interval)
+                    if r > 0 || (r < 0 && errno != EINTR) { return }
+                    if r == 0 { housekeep() }
                 }
             }
-            logger.info("relay started", metadata: [
-                "workers": "\(workers.count)", "switchboards": "\(switchboards.all.map(\.name).joined(separator: ","))",
-                "sessions": "\(activeSessionCount())",
-            ])
         }
+        logger.info("relay started", metadata: [
+            "workers": "\(workers.count)", "switchboards": "\(switchboards.all.map(\.name).joined(separator: ","))",
+            "sessions": "\(activeSessionCount())",
+        ])
     }
 
     /// Stops the threads and closes every socket. Live sessions stay in the journal, so the next
@@ -114,20 +133,25 @@ public final class RelayEngine: @unchecked Sendable {
         control.withLock {
             // The journal keeps the live sessions and their latest latches for the next start.
             compactJournal()
-            for g in 0..<table.sessionCount where table.sessions[g].inUse {
-                for k in 0..<4 {
-                    let leg = table.legs + (4 * g + k)
-                    if leg.pointee.fd >= 0 { close(leg.pointee.fd) }
-                    leg.pointee = StreamLeg()
-                }
-                table.sessions[g].inUse = false
-            }
-            slots = switchboards.all.map { SessionSlots(count: $0.maxSessions, resurrectionTimeout: $0.resurrectionTimeout) }
-            requests = Array(repeating: SessionRequest(), count: table.sessionCount)
+            closeAllSessions()
             workers = []
             stopPipe = nil
         }
         logger.info("relay stopped")
+    }
+
+    /// Closes every session's sockets and forgets the sessions in memory (not in the journal).
+    func closeAllSessions() {
+        for g in 0..<table.sessionCount where table.sessions[g].inUse {
+            for k in 0..<4 {
+                let leg = table.legs + (4 * g + k)
+                if leg.pointee.fd >= 0 { close(leg.pointee.fd) }
+                leg.pointee = StreamLeg()
+            }
+            table.sessions[g].inUse = false
+        }
+        slots = switchboards.all.map { SessionSlots(count: $0.maxSessions, resurrectionTimeout: $0.resurrectionTimeout) }
+        requests = Array(repeating: SessionRequest(), count: table.sessionCount)
     }
 
     // MARK: Pieces shared by the control path
