@@ -71,13 +71,12 @@ let package = Package(
         .executableTarget(
             name: "iptrtpproxyd",
             dependencies: [
-                "RTPRelay", "IPTRTPProxyCore",
+                "RTPRelay", "IPTRTPProxyCore", "KernelOffload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "RTPRelayTests", dependencies: ["RTPRelay", "IPTRTPProxyClient", "IPTRTPProxyCore"]),
-        .testTarget(name: "IPTRTPProxyModuleTests", dependencies: ["IPTRTPProxyModule", "IPTRTPProxyCore", "IPTRTPProxyClient"]),
         .testTarget(name: "IPTRTPProxyCoreTests", dependencies: ["IPTRTPProxyCore"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import IPTRTPProxyCore
+import KernelOffload
 import Logging
 import RTPRelay
 
@@ -57,6 +58,10 @@ struct RelayDaemon: ParsableCommand {
 
     @Option(name: .customLong("max-stream-burst"), help: "Flood throttle: packets one stream may send at once.")
     var maxStreamBurst: Double = FloodLimit().burst
+
+    @Flag(name: .customLong("kernel-offload"), help: ArgumentHelp(
+        "Forward latched streams in the kernel (nftables table 'ip iptrtpproxy'; needs CAP_NET_ADMIN and net.ipv4.ip_forward=1, IPv4 streams only). The relay refuses to start when the kernel refuses."))
+    var kernelOffload = false
 
     @Option(name: .customLong("coalesce-us"), help: "Microseconds a worker lets packets gather after a wakeup at light load (0: never).")
     var coalesceMicroseconds: Int = RelayConfiguration.defaultCoalescing
@@ -116,6 +121,15 @@ struct RelayDaemon: ParsableCommand {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         signal(SIGPIPE, SIG_IGN)
 
+        var offload: NFTablesStreamOffload? = nil
+        if kernelOffload {
+            do {
+                offload = try NFTablesStreamOffload()
+            } catch {
+                logger.critical("cannot start kernel offload: \(error)")
+                throw ExitCode.failure
+            }
+        }
         let engine = RelayEngine(configuration: RelayConfiguration(
             switchboards: switchboards,
             workerCount: workers ?? RelayConfiguration.onlineProcessors,
@@ -123,6 +137,7 @@ struct RelayDaemon: ParsableCommand {
             defaultLearningTimeout: learningTimeout,
             floodLimit: FloodLimit(packetsPerSecond: maxStreamPPS, burst: maxStreamBurst),
             coalescingMicroseconds: coalesceMicroseconds,
+            offload: offload,
             logger: Logger(label: "iptrtpproxy.relay")))
         let server = ControlServer(
             engine: engine,
@@ -136,6 +151,7 @@ struct RelayDaemon: ParsableCommand {
             endpoint?.stop()
             server.stop()
             engine.stop()
+            try? offload?.stop()
             logger.critical("cannot start: \(error)")
             throw ExitCode.failure
         }
@@ -154,6 +170,9 @@ struct RelayDaemon: ParsableCommand {
         endpoint?.stop()
         server.stop()
         engine.stop()
+        // Streams in the kernel go back to nothing: a restarted relay offloads them again once
+        // their clients are latched (the journal restores the latches).
+        do { try offload?.stop() } catch { logger.warning("kernel offload: \(error)") }
     }
 
     private func loadSwitchboards() throws -> SwitchboardSet {

@@ -86,6 +86,7 @@ extension RelayEngine {
                             else if a.offloadedPeer != a.latched || b.offloadedPeer != b.latched { action = .update }
                             else { action = .poll }
                         } else if fixed {
+                            if a.offloadRefused && a.offloadedPeer == a.latched && b.offloadedPeer == b.latched { continue }
                             action = .install
                         } else {
                             continue
@@ -131,7 +132,11 @@ extension RelayEngine {
                 for side in GateSide.allCases {
                     let leg = table.legs + SessionTable.leg(session: item.g, side: side, stream: item.stream.key.stream)
                     leg.pointee.offloaded = on
-                    leg.pointee.offloadedPeer = on ? leg.pointee.latched : .none
+                    // Remember the clients also on refusal, so that the stream is retried only
+                    // when a latch moves.
+                    leg.pointee.offloadRefused = !on && item.action != .remove
+                    leg.pointee.offloadedPeer = leg.pointee.offloadRefused || on
+                        ? PeerAddress(item.stream.clients[side.rawValue]) : .none
                     leg.pointee.offloadPacketsSeen = 0
                     leg.pointee.offloadBytesSeen = 0
                 }

@@ -24,6 +24,9 @@ struct StreamLeg {
     /// The kernel forwards this stream; `offloadedPeer` is the client it was installed with.
     var offloaded = false
     var offloadedPeer = PeerAddress.none
+    /// The offload refused this stream with the clients in `offloadedPeer`; not retried until a
+    /// latch moves.
+    var offloadRefused = false
 
     var packets: UInt64 = 0
     var bytes: UInt64 = 0
