@@ -77,6 +77,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RTPRelayTests", dependencies: ["RTPRelay", "IPTRTPProxyClient", "IPTRTPProxyCore"]),
+        .testTarget(name: "IPTRTPProxyModuleTests", dependencies: ["IPTRTPProxyModule", "IPTRTPProxyCore", "IPTRTPProxyClient"]),
         .testTarget(name: "IPTRTPProxyCoreTests", dependencies: ["IPTRTPProxyCore"]),
     ],
     swiftLanguageModes: [.v5]
