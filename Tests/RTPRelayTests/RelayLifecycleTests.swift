@@ -69,6 +69,16 @@ struct RelayLifecycleTests {
         h.engine.stop()
     }
 
+    @Test("a client address that is one of the relay's own ports is refused (no forwarding loop)")
+    func selfLoop() throws {
+        let h = try RelayHarness(gateA: "127.0.18.1", gateB: "127.0.18.2", port: 31800, maxSessions: 4)
+        #expect {
+            try h.engine.allocateSession(switchboard: "pub", request: sideRequest(.b, "127.0.18.1", 31802))
+        } throws: { ($0 as? MediaPlaneError)?.message.contains("is a port of the relay itself") == true }
+        _ = try h.engine.allocateSession(switchboard: "pub", request: sideRequest(.b, "127.0.18.1", 31808))
+        h.engine.stop()
+    }
+
     @Test("a port taken by another program makes the relay use the next slot")
     func portTaken() throws {
         let squatter = try UDPPeer("127.0.13.1", 31300)

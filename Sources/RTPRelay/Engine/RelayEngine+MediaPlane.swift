@@ -88,9 +88,22 @@ extension RelayEngine: MediaPlane {
 
     // MARK: Opening and freeing sessions (control lock held)
 
-    /// A request whose address is of another family than its side's gate cannot be relayed.
+    /// A request whose address is of another family than its side's gate cannot be relayed, and
+    /// one that names a relay port as a client would make the relay send to itself (a loop).
     func validate(_ request: SessionRequest, on sw: Switchboard) throws {
         for side in GateSide.allCases {
+            for stream in request[side].streams {
+                guard let a = stream.address else { continue }
+                for other in switchboards.all {
+                    for gate in [other.gateA, other.gateB] where gate.address == a.address {
+                        let first = Int(gate.basePort), last = first + 2 * other.maxSessions - 1
+                        if (first...last).contains(Int(a.port)) {
+                            throw MediaPlaneError(
+                                "switchboard '\(sw.name)': side \(side.letter) client \(a) is a port of the relay itself (switchboard '\(other.name)')")
+                        }
+                    }
+                }
+            }
             let gateIsV6: Bool
             if case .v6 = sw.gate(side).address { gateIsV6 = true } else { gateIsV6 = false }
             for stream in request[side].streams {
