@@ -134,7 +134,7 @@ struct RelayLifecycleTests {
         #expect(bob.receive()?.payload == payload("after-restart"))
         bob.send(payload("back"), to: "127.0.15.2", s.rtpPorts[1])
         #expect(alice.receive()?.payload == payload("back"))
-        // The deleted slot still rests (resurrection 10 s passed: it is reusable with a newer stamp).
+        // The deleted slot kept its stamp across the restart: its next incarnation is newer.
         let next = try first.engine.allocateSession(switchboard: "pub", request: SessionRequest())
         if next.handle.id == gone.handle.id { #expect(next.handle.created > gone.handle.created) }
         first.engine.stop()

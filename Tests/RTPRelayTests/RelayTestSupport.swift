@@ -79,7 +79,8 @@ final class UDPPeer {
 /// An engine on one switchboard with a manual clock and no housekeeping thread.
 struct RelayHarness {
     let engine: RelayEngine
-    let clock = ManualClock()
+    /// The clock the engine reads; tests move it.
+    let time: ManualClock
     let switchboard: Switchboard
 
     init(
@@ -87,6 +88,7 @@ struct RelayHarness {
         expires: UInt32 = 60, resurrection: UInt32 = 10, flood: FloodLimit = FloodLimit(),
         journal: String? = nil, learningDefault: UInt32 = 10, clock: ManualClock? = nil
     ) throws {
+        time = clock ?? ManualClock()
         switchboard = Switchboard(
             name: "pub", gateA: Gate(address: IPAddress(gateA)!, basePort: port),
             gateB: Gate(address: IPAddress(gateB)!, basePort: portB ?? port), maxSessions: maxSessions,
@@ -96,14 +98,9 @@ struct RelayHarness {
         engine = RelayEngine(configuration: RelayConfiguration(
             switchboards: SwitchboardSet([switchboard]), workerCount: 2, journalPath: journal,
             defaultLearningTimeout: learningDefault, floodLimit: flood, housekeepingInterval: 0,
-            clock: clock ?? self.clock, logger: logger))
-        if let clock { self.clockOverride = clock } else { self.clockOverride = nil }
+            clock: time, logger: logger))
         try engine.start()
     }
-
-    private let clockOverride: ManualClock?
-    /// The clock the engine reads.
-    var time: ManualClock { clockOverride ?? clock }
 }
 
 /// A request for one side: the client's SDP RTP address (RTCP one above) and learning window.
