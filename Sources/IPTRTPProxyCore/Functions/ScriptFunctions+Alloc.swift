@@ -20,38 +20,22 @@ extension ScriptFunctions {
         case .failure(let f): return .failure("alloc: \(f.reason)")
         }
         let sdp = located.sdp
+        var assignment = MediaAssignment(sdp, gate: sw.gate(flags.rewriteSide))
 
-        var entries: [SessionHandle?] = Array(repeating: nil, count: sdp.media.count)
-        var targets: [MediaTarget?] = Array(repeating: nil, count: sdp.media.count)
-        var shared: [ShareKey: (SessionHandle, UInt16)] = [:]
-        var allocated: [SessionHandle] = []
-        let gate = sw.gate(flags.rewriteSide)
-
-        for (i, media) in sdp.media.enumerated() where media.isActive {
-            let key = ShareKey(media)
-            if let (handle, port) = shared[key] {
-                entries[i] = handle
-                targets[i] = MediaTarget(address: gate.address, rtpPort: port)
-                continue
-            }
+        for (i, media) in sdp.media.enumerated() where media.isActive && !assignment.shareEarlier(i, media) {
             do {
-                let out = try plane.allocateSession(
-                    switchboard: sw.name, request: sourceRequest(sw, flags, endpoint: media.endpoint))
-                allocated.append(out.handle)
-                let port = out.rtpPorts[flags.rewriteSide.rawValue]
-                shared[key] = (out.handle, port)
-                entries[i] = out.handle
-                targets[i] = MediaTarget(address: gate.address, rtpPort: port)
+                try assignment.allocate(i, media, on: plane, switchboard: sw.name,
+                                        request: sourceRequest(sw, flags, endpoint: media.endpoint), side: flags.rewriteSide)
             } catch {
-                let warnings = deleteHandles(sw.name, allocated)
+                let warnings = deleteHandles(sw.name, assignment.allocated)
                 return .failure("alloc on '\(sw.name)' for m= line \(media.line): \(error)", warnings: warnings)
             }
         }
 
-        let rewritten = SDPRewriter.rewrite(sdp, targets: targets)
-        selects.sessionIDs = SessionIDList(switchboard: sw.name, entries: entries).description
+        let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets)
+        selects.sessionIDs = SessionIDList(switchboard: sw.name, entries: assignment.entries).description
         selects.sdpIP = rewritten.firstRewrittenAddress
-        let changed = allocated.isEmpty ? nil : splice(body, located.range, rewritten.bytes)
+        let changed = assignment.allocated.isEmpty ? nil : splice(body, located.range, rewritten.bytes)
         return .success(changed)
     }
 }

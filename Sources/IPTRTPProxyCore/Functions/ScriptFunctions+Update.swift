@@ -36,46 +36,33 @@ extension ScriptFunctions {
             }
         }
 
-        let gate = sw.gate(flags.rewriteSide)
-        var targets: [MediaTarget?] = Array(repeating: nil, count: media.count)
-        var shared: [ShareKey: (SessionHandle, UInt16)] = [:]
+        var assignment = MediaAssignment(sdp, entries: entries, gate: sw.gate(flags.rewriteSide))
         var updated = Set<Int>()
-        var newlyAllocated: [SessionHandle] = []
 
         for (i, m) in media.enumerated() where m.isActive {
-            let key = ShareKey(m)
             if let handle = entries[i] {
-                let port = gate.rtpPort(session: handle.id)
                 if updated.insert(handle.id).inserted {
                     do {
                         try plane.updateSession(
                             switchboard: sw.name, session: handle,
                             request: sourceRequest(sw, flags, endpoint: m.endpoint))
                     } catch {
-                        let warnings = deleteHandles(sw.name, newlyAllocated)
+                        let warnings = deleteHandles(sw.name, assignment.allocated)
                         return .failure("update of \(sw.name):\(handle) for m= line \(m.line): \(error)", warnings: warnings)
                     }
                 }
-                shared[key] = (handle, port)
-                targets[i] = MediaTarget(address: gate.address, rtpPort: port)
-            } else if let (handle, port) = shared[key] {
-                entries[i] = handle
-                targets[i] = MediaTarget(address: gate.address, rtpPort: port)
-            } else {
+                assignment.assign(i, m, handle, port: sw.gate(flags.rewriteSide).rtpPort(session: handle.id))
+            } else if !assignment.shareEarlier(i, m) {
                 do {
-                    let out = try plane.allocateSession(
-                        switchboard: sw.name, request: sourceRequest(sw, flags, endpoint: m.endpoint))
-                    newlyAllocated.append(out.handle)
-                    let port = out.rtpPorts[flags.rewriteSide.rawValue]
-                    shared[key] = (out.handle, port)
-                    entries[i] = out.handle
-                    targets[i] = MediaTarget(address: gate.address, rtpPort: port)
+                    try assignment.allocate(i, m, on: plane, switchboard: sw.name,
+                                            request: sourceRequest(sw, flags, endpoint: m.endpoint), side: flags.rewriteSide)
                 } catch {
-                    let warnings = deleteHandles(sw.name, newlyAllocated)
+                    let warnings = deleteHandles(sw.name, assignment.allocated)
                     return .failure("update on '\(sw.name)': new m= line \(m.line): \(error)", warnings: warnings)
                 }
             }
         }
+        entries = assignment.entries
 
         // Sessions no active media uses any more: inactive (port 0) or removed media.
         let kept = Set(media.indices.filter { media[$0].isActive }.compactMap { entries[$0]?.id })
@@ -83,10 +70,10 @@ extension ScriptFunctions {
         let released = ids.entries.compactMap { $0 }.filter { !kept.contains($0.id) }
         let warnings = deleteHandles(sw.name, released)
 
-        let rewritten = SDPRewriter.rewrite(sdp, targets: targets)
+        let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets)
         selects.sessionIDs = SessionIDList(switchboard: sw.name, entries: entries).description
         selects.sdpIP = rewritten.firstRewrittenAddress
-        let changed = targets.allSatisfy({ $0 == nil }) ? nil : splice(body, located.range, rewritten.bytes)
+        let changed = assignment.targets.allSatisfy({ $0 == nil }) ? nil : splice(body, located.range, rewritten.bytes)
         return .success(changed, warnings: warnings)
     }
 }
