@@ -56,6 +56,7 @@ install: build
 	install -m 0755 $(BUILD)/iptrtpproxy $(DESTDIR)$(PREFIX)/bin/
 	@if [ -x $(BUILD)/iptrtpproxyd ]; then install -m 0755 $(BUILD)/iptrtpproxyd $(DESTDIR)$(PREFIX)/bin/; fi
 	install -m 0644 iptrtpproxy.cfg.example $(DESTDIR)$(PREFIX)/etc/
+	install -m 0644 examples/kamailio.cfg $(DESTDIR)$(PREFIX)/etc/iptrtpproxy-kamailio.cfg.example
 	@if [ -f $(BUILD)/iptrtpproxy.so ]; then \
 	  install -d $(DESTDIR)/usr/lib/x86_64-linux-gnu/kamailio/modules; \
 	  install -m 0644 $(BUILD)/iptrtpproxy.so $(DESTDIR)/usr/lib/x86_64-linux-gnu/kamailio/modules/; fi
