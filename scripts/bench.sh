@@ -7,7 +7,9 @@
 #     iptrtpproxy = our build/iptrtpproxyd, driven by its control socket) the calls are set up once,
 #     then build/rtpload runs each scenario and prints one JSON line; scripts/bench/table.py turns
 #     them into the table.
-#  3. scripts/bench/sip-load.sh, when present: calls per second through Kamailio.
+#  3. scripts/bench/kernel.sh, when present: kernel forwarding (nf_tables offload) against plain
+#     routing and the userspace relay, in network namespaces it makes and removes (issue 5).
+#  4. scripts/bench/sip-load.sh, when present: calls per second through Kamailio.
 #
 # Everything runs on loopback: phones on 127.0.0.21 (callers) and 127.0.0.22 (callees), ports
 # 40000-41999; rtpengine on 127.0.0.30, ours on gates 127.0.0.31 (A) and 127.0.0.32 (B), relay ports
@@ -15,7 +17,8 @@
 #
 # Knobs (environment): BENCH_RELAYS="direct rtpengine iptrtpproxy" (which, in order),
 # BENCH_SECONDS=5 (measured seconds per scenario; the 1000-stream one runs 1.6x that),
-# BENCH_ONLY=TEXT (only scenarios whose title contains TEXT), BENCH_SIP=0 (skip the SIP load), BENCH_BIN=build (where rtpload and iptrtpproxyd are),
+# BENCH_ONLY=TEXT (only scenarios whose title contains TEXT), BENCH_SIP=0 (skip the SIP load),
+# BENCH_KERNEL=0 (skip the kernel forwarding figures), BENCH_BIN=build (where rtpload and iptrtpproxyd are),
 # BENCH_RELAY_ARGS="--workers 1" (extra arguments for iptrtpproxyd),
 # BENCH_KEEP=1 (keep the work folder with logs, configs, streams and results),
 # BENCH_NICE=-10 (scheduling priority of relays and rtpload when run as root, so that other work on a
@@ -173,6 +176,12 @@ mkdir -p $OUT_DIR
 cp "$RESULTS" $OUT_DIR/bench-results.jsonl
 cp "$WORK/table.md" $OUT_DIR/bench-table.md
 echo "(raw JSON lines: $OUT_DIR/bench-results.jsonl)"
+
+if [ -f $HERE/kernel.sh ] && [ "${BENCH_KERNEL:-1}" != 0 ]; then
+  echo
+  echo "== Kernel forwarding (nf_tables offload) =="
+  IPTRTPPROXYD=$BUILD/iptrtpproxyd bash $HERE/kernel.sh || echo "bench: kernel forwarding figures failed" >&2
+fi
 
 if [ -x $HERE/sip-load.sh ] && [ "${BENCH_SIP:-1}" != 0 ]; then
   echo
