@@ -4,7 +4,7 @@
 # A C sender (sendmmsg, 172-byte packets, flat-out, pinned to CPU 0) sends from the caller for
 # BENCH_KERNEL_SECONDS; a C sink (recvmmsg, CPU 1) counts at the callee. Kernel paths forward in
 # softirq on the sender's core, so "pps" is what one core sends, forwards and delivers per second.
-# Scenarios, interleaved for BENCH_KERNEL_ROUNDS rounds (the median is printed):
+# Scenarios, interleaved for BENCH_KERNEL_ROUNDS rounds (each column's median is printed):
 #   plain routing       caller → callee address, relay only routes (no nft table): the ceiling
 #   kernel offload      caller → relay port, our nf_tables maps (ipt-nft-probe) rewrite and forward
 #   kernel, 8000 more   the same with 8 000 other streams in the maps
@@ -140,7 +140,7 @@ ip netns exec "$caller" ping -c1 -W1 198.51.100.2 >/dev/null 2>&1 || true
 R=192.0.2.10
 stream="$R:30000 203.0.113.2:4000 $R:30002 198.51.100.2:6000"
 
-# measure DST_IP DST_PORT [RELAY_PID] -> "forwarded_pps loss_pct cpu_us_per_packet": the CPU is the
+# measure DST_IP DST_PORT [RELAY_PID] -> "forwarded_pps loss_pct cpu_us_per_packet": CPU per packet delivered, the
 # sender's (which includes the kernel's forwarding on its core) plus the relay process's, if given.
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 measure() {
@@ -155,7 +155,7 @@ measure() {
   wait "$sink" || true
   local got; got=$(tail -1 "$out")
   awk -v s="$sent" -v g="$got" -v d="$SECS" -v c="$cpu" -v r=$((relay_after - relay_before)) -v hz="$(getconf CLK_TCK)" \
-    'BEGIN { printf "%d %.3f %.2f\n", g / d, (s > 0 ? 100 * (s - g) / s : 100), (s > 0 ? 1e6 * (c + r / hz) / s : 0) }'
+    'BEGIN { printf "%d %.3f %.2f\n", g / d, (s > 0 ? 100 * (s - g) / s : 100), (g > 0 ? 1e6 * (c + r / hz) / g : 0) }'
 }
 
 declare -A results
@@ -203,20 +203,20 @@ run_kernel_full() {
 }
 
 have_relay=0
-[ -x "$relayd" ] && have_relay=1
+if [ -x "$relayd" ]; then have_relay=1; fi
 for round in $(seq "$ROUNDS"); do
   run_plain
   run_kernel
   run_kernel_full
-  [ "$have_relay" = 1 ] && run_userspace
+  if [ "$have_relay" = 1 ]; then run_userspace; fi
 done
 ip netns exec "$relay" "$probe" stop
 
-# median of "pps loss;" entries, by pps
+# column N of "pps loss cpu;" entries: the median over the rounds
 median() {
-  echo "$1" | tr ';' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
+  echo "$1" | tr ';' '\n' | awk -v c="$2" 'NF { print $c }' | sort -g | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
 }
-row() { set -- "$1" $(median "$2"); printf 'kernel | %s | %s | %s %% | %s\n' "$1" "$2" "$3" "$4"; }
+row() { printf 'kernel | %s | %s | %s %% | %s\n' "$1" "$(median "$2" 1)" "$(median "$2" 2)" "$(median "$2" 3)"; }
 
 echo "kernel | scenario | pps | loss | CPU µs/pkt"
 row "plain routing (ceiling)" "${results[plain]}"
@@ -224,9 +224,7 @@ row "kernel offload (nf_tables maps)" "${results[kernel]}"
 row "kernel offload, $FILL more streams in the maps" "${results[full]}"
 if [ "$have_relay" = 1 ]; then row "userspace relay (iptrtpproxyd, 1 thread)" "${results[user]}"
 else echo "kernel | userspace relay | not measured ($relayd not built) | - | -"; fi
-plain=$(median "${results[plain]}" | cut -d' ' -f1)
-kernel=$(median "${results[kernel]}" | cut -d' ' -f1)
-# Cost: the median CPU per packet of each scenario (robust when other work shares the cores).
-cost() { echo "$1" | tr ';' '\n' | awk 'NF { print $3 }' | sort -n | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'; }
-awk -v k="$kernel" -v p="$plain" -v kc="$(cost "${results[kernel]}")" -v pc="$(cost "${results[plain]}")" -v n="$ROUNDS" \
-  'BEGIN { printf "kernel offload / plain routing = %.2f (pps, median of %d rounds); by CPU per packet %.2f (%.2f / %.2f µs)\n", (p > 0 ? k / p : 0), n, (kc > 0 ? pc / kc : 0), pc, kc }'
+plain=$(median "${results[plain]}" 1) kernel=$(median "${results[kernel]}" 1)
+plain_cpu=$(median "${results[plain]}" 3) kernel_cpu=$(median "${results[kernel]}" 3)
+awk -v k="$kernel" -v p="$plain" -v kc="$kernel_cpu" -v pc="$plain_cpu" -v n="$ROUNDS" \
+  'BEGIN { printf "kernel offload / plain routing = %.2f by pps, %.2f by CPU per packet (%.2f / %.2f µs); medians of %d rounds\n", (p > 0 ? k / p : 0), (kc > 0 ? pc / kc : 0), pc, kc, n }'
