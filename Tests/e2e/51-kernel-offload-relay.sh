@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The relay daemon with `--offload nftables` (issue 5), in three network namespaces this test
+# The relay daemon with `--kernel-offload` (issue 5), in three network namespaces this test
 # creates and always removes: caller 203.0.113.2 (NAT alias .50) — relay (gate A 192.0.2.10, gate B
 # 192.0.2.11, both on ports 30000+) — callee 198.51.100.2. A NAT'd caller is learned in user space,
 # then the stream is offloaded: RTP and RTCP flow both ways through the kernel (the relay's UDP
@@ -14,8 +14,8 @@ if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
 fi
 daemon=$(realpath -m "${IPTRTPPROXYD:-build/iptrtpproxyd}")
 [ -x "$daemon" ] || { echo "FAIL: $daemon not built (run make)"; exit 1; }
-if ! "$daemon" --help 2>&1 | grep -q -- '--offload'; then
-  echo "skip: $daemon has no --offload option yet"; exit 0
+if ! "$daemon" --help 2>&1 | grep -q -- "--kernel-offload"; then
+  echo "skip: $daemon has no --kernel-offload option"; exit 0
 fi
 
 tag=iptk$$
@@ -63,7 +63,7 @@ CFG
 start_relay() {
   rm -f "$work/control.sock"
   ip netns exec "$relay" "$daemon" --config "$work/iptrtpproxy.cfg" --control "unix:$work/control.sock" \
-    --journal "$work/journal" --workers 1 --offload nftables --log-level info 2>>"$work/relay.log" &
+    --journal "$work/journal" --workers 1 --kernel-offload --log-level info 2>>"$work/relay.log" &
   relay_pid=$!
   for _ in $(seq 100); do [ -S "$work/control.sock" ] && return 0; sleep 0.05; done
   echo "FAIL: control socket did not appear"; cat "$work/relay.log"; return 1
@@ -159,7 +159,7 @@ traffic() {
 }
 
 # --- learn in user space, then offload -------------------------------------------------------
-check "the relay starts with --offload nftables" start_relay
+check "the relay starts with --kernel-offload" start_relay
 check "it creates its table" eval 'ip netns exec "$relay" nft list table ip iptrtpproxy >/dev/null 2>&1'
 check "a call is set up over the control socket" call
 # The caller speaks first, so that the relay has latched its NAT address before the callee sends.
