@@ -8,10 +8,17 @@ enum LibraryDouble {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// Path of the built double.
-    static let path: String = {
+    /// A folder of this test run for the double and its logs, removed when the process exits.
+    static let folder: URL = {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ipt-xt-double-\(getpid())")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(at: LibraryDouble.folder) }
+        return dir
+    }()
+
+    /// Path of the built double.
+    static let path: String = {
+        let dir = folder
         let out = dir.appendingPathComponent("libipt_RTPPROXY_double.so").path
         let cc = Process()
         cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -30,7 +37,7 @@ enum LibraryDouble {
     /// Sets what the double does next (its own symbol, so no environment is changed under other
     /// tests' threads) and returns the file it records to, empty.
     static func configure(fail: String? = nil, kernelPorts: String? = nil, missing: Bool = false) -> String {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("ipt-xt-double-\(getpid())-\(UUID().uuidString).log").path
+        let log = folder.appendingPathComponent("\(UUID().uuidString).log").path
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = dlopen(path, RTLD_NOW)!
         let configure = unsafeBitCast(dlsym(handle, "ipt_rtpproxy_double_configure")!, to: Configure.self)
