@@ -21,11 +21,12 @@ cd "$(dirname "$0")/../.."
 
 HERE=scripts/bench/sip
 RELAYS=${SIP_RELAYS:-iptrtpproxy rtpengine}
-RATES=${SIP_RATES:-100 200 300 400 600 800 1000 1200 1500 2000 2500 3000}
+RATES=${SIP_RATES:-100 200 400 600 800 1000 1200 1400 1600 1800 2000 2200 2500 3000}
 STEP=${SIP_STEP_SECONDS:-5}
 WORK=$(mktemp -d /tmp/iptrtpproxy-sipload.XXXXXX)
 RESULTS=$WORK/results.txt
 STARTED_PIDS=()
+MEASURED_PIDS=""  # Kamailio and an external relay: their CPU per call is reported
 NICE=()
 if [ "$(id -u)" -eq 0 ] && [ "${BENCH_NICE:--10}" != 0 ]; then NICE=(nice -n "${BENCH_NICE:--10}"); fi
 
@@ -48,6 +49,7 @@ start_bg() {
 
 stop_all() {
   local pid
+  MEASURED_PIDS=""
   for pid in "${STARTED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${STARTED_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   STARTED_PIDS=()
@@ -56,6 +58,7 @@ stop_all() {
 start_kamailio() {  # log cfg [kamailio arguments]
   local log=$1 cfg=$2; shift 2
   start_bg "$log" kamailio -DD -E -f "$cfg" -Y "$WORK" -m 256 -M 32 "$@"
+  MEASURED_PIDS="$MEASURED_PIDS $LAST_PID"
   local i
   for i in $(seq 50); do
     grep -q "44960" <(ss -lun 2>/dev/null) && return 0
@@ -104,20 +107,26 @@ kamailio_errors() { grep -a -c -E 'ERROR|CRITICAL|BUG' "$1" || true; }
 # A step passes when every call completed, sipp kept up with the rate (>= 95 %; past that the
 # proxy or relay is saturated and calls only queue) and Kamailio logged no error.
 ramp() {  # label
-  local rate log cps errors before best=0 best_cps=0 stop="none up to the last rate"
+  local rate log cps errors before cpu0 cpu1 cpu_call relay_call best=0 best_cps=0 best_cpu="" best_relay="" stop="none up to the last rate"
   local kamlog=$WORK/kamailio-$1.log
   start_uas "$WORK/uas-$1.log"
   for rate in $RATES; do
     log=$WORK/uac-$1-$rate.log
     before=$(kamailio_errors "$kamlog")
+    # shellcheck disable=SC2086
+    cpu0=$(python3 scripts/bench/tree_cpu.py $MEASURED_PIDS)
     if run_uac "$rate" $((rate * STEP)) "$log"; then
+      # shellcheck disable=SC2086
+      cpu1=$(python3 scripts/bench/tree_cpu.py $MEASURED_PIDS)
+      cpu_call=$(( (${cpu1% *} - ${cpu0% *}) / (rate * STEP) / 1000 ))
+      relay_call=$(( (${cpu1#* } - ${cpu0#* }) / (rate * STEP) / 1000 ))
       cps=$(achieved_cps "$log")
       errors=$(( $(kamailio_errors "$kamlog") - before ))
-      echo "sip-load: $1: $rate cps offered: all $((rate * STEP)) calls completed at ${cps:-?} cps, $errors errors logged"
+      echo "sip-load: $1: $rate cps offered: all $((rate * STEP)) calls completed at ${cps:-?} cps, $errors errors logged, CPU per call ${cpu_call} µs (relay ${relay_call} µs)"
       if [ "$errors" -gt 0 ]; then
         stop="$rate ($errors errors in Kamailio's log, e.g. $(grep -a -E 'ERROR|CRITICAL|BUG' "$kamlog" | tail -1 | sed -E 's/^ *[0-9]+\([0-9]+\) //' | cut -c1-120))"
       elif awk "BEGIN { exit !(${cps:-0} >= 0.95 * $rate) }"; then
-        best=$rate best_cps=$cps
+        best=$rate best_cps=$cps best_cpu=$cpu_call best_relay=$relay_call
         continue
       else
         stop="$rate (sipp reached only ${cps:-?} cps)"
@@ -128,7 +137,7 @@ ramp() {  # label
     fi
     break
   done
-  echo "$1|$best|$best_cps|$stop" >>"$RESULTS"
+  echo "$1|$best|$best_cps|$best_cpu|$best_relay|$stop" >>"$RESULTS"
 }
 
 # --- one function per relay: start it and Kamailio, check the media path, ramp, stop.
@@ -138,6 +147,7 @@ sip_rtpengine() {
   start_bg "$WORK/rtpengine.log" rtpengine --foreground --log-stderr --table=-1 \
     --interface=127.0.0.45 --listen-ng=127.0.0.45:44991 --port-min=42000 --port-max=44899 \
     --log-level=4 --timeout=600 --delete-delay=0
+  MEASURED_PIDS="$MEASURED_PIDS $LAST_PID"
   python3 - <<'EOF'
 import os, socket, sys, time
 sys.path.insert(0, "scripts/bench")
@@ -189,9 +199,9 @@ for relay in $RELAYS; do
 done
 
 echo
-echo "| media relay | highest cps with 0 failed calls | achieved cps at that step | ramp stopped at |"
-echo "|---|---:|---:|---|"
-while IFS='|' read -r relay best cps stop; do
-  echo "| $relay | $best | $cps | $stop |"
+echo "| media relay | highest cps with 0 failed calls | achieved cps | proxy + relay CPU µs/call | of it relay µs/call | ramp stopped at |"
+echo "|---|---:|---:|---:|---:|---|"
+while IFS='|' read -r relay best cps cpu relay_cpu stop; do
+  echo "| $relay | $best | $cps | $cpu | $relay_cpu | $stop |"
 done <"$RESULTS"
 echo "(each step: ${STEP} s of calls; rates tried: $RATES)"
