@@ -132,8 +132,15 @@ run_relay() {
     python3 $HERE/streams.py "$WORK/$relay.calls" --calls "$calls" $([ "$ways" = both ] && echo --both-ways) >"$streams"
     echo "bench: $relay: $title"
     # shellcheck disable=SC2086
+    # In the background and waited for, so that a signal reaches the cleanup at once.
     "${NICE[@]}" $RTPLOAD --streams "$streams" $args --label "$title|$relay" ${RELAY_PID:+--relay-pid $RELAY_PID} \
-      | tee -a "$RESULTS" || echo "bench: $relay: rtpload failed on '$title'" >&2
+      >"$WORK/run.json" &
+    STARTED_PIDS+=("$!")
+    if wait "$!"; then
+      tee -a "$RESULTS" <"$WORK/run.json"
+    else
+      echo "bench: $relay: rtpload failed on '$title'" >&2
+    fi
     if [ -n "$RELAY_PID" ] && ! kill -0 "$RELAY_PID" 2>/dev/null; then
       echo "bench: $relay died; its log:" >&2
       tail -20 "$WORK/$relay.log" >&2 || true
