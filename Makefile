@@ -14,6 +14,14 @@ RELEASE_DIR   = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 SWIFT_FLAGS  ?=
 FUZZ_SECONDS ?= 20
 
+# `make iptdir=PATH`: build the xt_RTPPROXY binding against the real header of an iptables tree
+# with the RTPPROXY extension (PATH/include/linux/netfilter/xt_RTPPROXY.h). Without it the binding
+# uses its reconstructed header. The library itself is found at run time in the xtables folders,
+# or where `relay xt:/path/libipt_RTPPROXY.so` or $IPT_RTPPROXY_LIB says.
+ifdef iptdir
+SWIFT_FLAGS += -Xcc -DIPT_XT_RTPPROXY_REAL_HEADER -Xcc -I$(iptdir)/include
+endif
+
 .PHONY: all deps build test unit e2e fuzz-smoke fuzz demo bench install clean
 
 all: build
@@ -27,7 +35,7 @@ build:
 	@for p in iptrtpproxy iptrtpproxyd iptrtpproxy-bench rtpload; do \
 	  if [ -x "$(RELEASE_DIR)/$$p" ]; then install -m 0755 "$(RELEASE_DIR)/$$p" $(BUILD)/$$p; fi; \
 	done
-	@if [ -f scripts/build-extras.sh ]; then bash scripts/build-extras.sh; fi
+	@if [ -f scripts/build-extras.sh ]; then SWIFT_FLAGS='$(SWIFT_FLAGS)' bash scripts/build-extras.sh; fi
 	@ls $(BUILD)
 
 test: deps build

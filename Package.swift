@@ -41,7 +41,10 @@ let package = Package(
         // Host-neutral C ABI of the loadable module (ipt_mod.h, `ipt_mod_` prefix): state, the five functions, selects.
         .target(
             name: "IPTRTPProxyModule",
-            dependencies: ["IPTRTPProxyCore", "IPTRTPProxyClient", "RTPRelay", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "IPTRTPProxyCore", "IPTRTPProxyClient", "RTPRelay", "XTRTPProxyPlane",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             exclude: ["ipt_mod.h"]
         ),
         // Kernel offload (issue 5): nf_tables over netlink. Thin C (`ipt_nft_`) over libmnl + libnftnl ...

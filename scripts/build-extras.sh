@@ -12,6 +12,8 @@ SWIFT=${SWIFT:-swift}
 # The scratch path of the `swift build` that ran before (make passes SWIFT_FLAGS through).
 if [ -z "${SCRATCH:-}" ] && [[ " ${SWIFT_FLAGS:-} " =~ \ --scratch-path[=\ ]([^ ]+)\  ]]; then SCRATCH=${BASH_REMATCH[1]}; fi
 SCRATCH=${SCRATCH:-.build}
+# The other flags of that build (e.g. `make iptdir=...` defines): the same here, or SwiftPM rebuilds without them.
+EXTRA_FLAGS=$(sed -E 's/(^| )--scratch-path[= ][^ ]+//' <<<"${SWIFT_FLAGS:-}")
 KAMAILIO=${KAMAILIO:-$(command -v kamailio || echo /usr/sbin/kamailio)}
 OUT=build/iptrtpproxy.so
 GEN="$SCRATCH/kamailio-module"
@@ -23,10 +25,12 @@ fi
 
 # 1. The module's Swift half (cheap when `swift build -c release` already built it). The archive
 #    is made afresh: SwiftPM adds to an existing one, so an object of a deleted file would linger.
-BIN=$($SWIFT build -c release --scratch-path "$SCRATCH" --show-bin-path)
+# shellcheck disable=SC2086 # EXTRA_FLAGS is a list of words
+BIN=$($SWIFT build -c release --scratch-path "$SCRATCH" $EXTRA_FLAGS --show-bin-path)
 LIB="$BIN/libIPTRTPProxyModule.a"
 rm -f "$LIB"
-$SWIFT build -c release --scratch-path "$SCRATCH" --product IPTRTPProxyModule >/dev/null
+# shellcheck disable=SC2086
+$SWIFT build -c release --scratch-path "$SCRATCH" $EXTRA_FLAGS --product IPTRTPProxyModule >/dev/null
 
 # 2. Version and flags exactly as this kamailio prints them: the core refuses any other module.
 mkdir -p "$GEN"

@@ -78,6 +78,11 @@ public func ipt_mod_init(
                 runtimeDirectory: HostText.string(runtimeDirectory, runtimeDirectoryLength) ?? "", mainPID: getpid())
             wantsRelayProcess?.pointee = 1
         }
+        if case .xt(let path) = state.configuration.relay {
+            // As the original's mod_init: the library must load and the kernel must know every
+            // switchboard, or the module does not start. Each process opens its own handle later.
+            if case .failure(let e) = state.openXTPlane(switchboards, libraryPath: path) { throw e }
+        }
         let names = switchboards.all.reversed().map { sw in
             "\(sw.name) (A \(Endpoint(address: sw.gateA.address, port: sw.gateA.basePort)), "
                 + "B \(Endpoint(address: sw.gateB.address, port: sw.gateB.basePort)), \(sw.maxSessions) sessions)"

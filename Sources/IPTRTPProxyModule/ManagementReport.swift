@@ -14,6 +14,9 @@ enum ManagementReport {
     }
 
     private static func client() throws -> RelayControlClient {
+        if case .xt = ModuleState.shared.configuration.relay {
+            throw ModuleConfigError("relay xt keeps its sessions in the kernel: use 'iptrtpproxy list' of the xt tools")
+        }
         switch ModuleState.shared.clientForThisProcess() {
         case .success(let c): return c
         case .failure(let e): throw e

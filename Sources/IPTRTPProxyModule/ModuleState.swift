@@ -1,5 +1,6 @@
 import IPTRTPProxyClient
 import IPTRTPProxyCore
+import XTRTPProxyPlane
 
 /// Everything the module holds in one process. The host's main process builds the configuration;
 /// each forked process inherits a copy and then keeps its own selects and its own connection to
@@ -35,6 +36,16 @@ final class ModuleState {
         switch configuration.relay {
         case .embedded: return embeddedSocketPath.map { .unix(path: $0) }
         case .external(let address): return address
+        case .xt: return nil
+        }
+    }
+
+    /// Opens the xt_RTPPROXY plane: the library, and every switchboard looked up in the kernel.
+    func openXTPlane(_ switchboards: SwitchboardSet, libraryPath: String?) -> Result<XTRTPProxyMediaPlane, ModuleConfigError> {
+        do {
+            return .success(try XTRTPProxyMediaPlane(switchboards: switchboards, libraryPath: libraryPath))
+        } catch {
+            return .failure(ModuleConfigError("relay xt: \(error)"))
         }
     }
 
@@ -56,6 +67,17 @@ final class ModuleState {
         if let functions { return .success(functions) }
         guard let switchboards else {
             return .failure(ModuleConfigError("the module was not initialised (mod_init did not run or failed)"))
+        }
+        if case .xt(let path) = configuration.relay {
+            // Each process opens its own library handle, as a socket is not to be shared by workers.
+            switch openXTPlane(switchboards, libraryPath: path) {
+            case .success(let plane):
+                let f = ScriptFunctions(switchboards: plane.switchboards, plane: plane)
+                functions = f
+                return .success(f)
+            case .failure(let e):
+                return .failure(e)
+            }
         }
         switch clientForThisProcess() {
         case .success(let c):

@@ -8,16 +8,28 @@ enum RelaySetting: Equatable, CustomStringConvertible {
     case embedded
     /// An external `iptrtpproxyd` on its control socket.
     case external(ControlAddress)
+    /// The original xt_RTPPROXY kernel target through libipt_RTPPROXY (nil: the library's usual
+    /// places, or `$IPT_RTPPROXY_LIB`).
+    case xt(libraryPath: String?)
 
-    /// Parses `embedded`, `unix:/path` or `tcp:ADDRESS:PORT` (numeric address, IPv6 in brackets).
+    /// Parses `embedded`, `unix:/path`, `tcp:ADDRESS:PORT` (numeric address, IPv6 in brackets),
+    /// `xt` or `xt:/path/to/libipt_RTPPROXY.so`.
     init(parsing raw: String) throws {
         let text = raw.trimmingSpaces
         if text.lowercased() == "embedded" {
             self = .embedded
             return
         }
+        if text.lowercased() == "xt" {
+            self = .xt(libraryPath: nil)
+            return
+        }
+        if text.hasPrefix("xt:/") {
+            self = .xt(libraryPath: String(text.dropFirst(3)))
+            return
+        }
         guard text.hasPrefix("unix:") || text.hasPrefix("tcp:") else {
-            throw ModuleConfigError("relay must be 'embedded', 'unix:/path' or 'tcp:ADDRESS:PORT', not '\(text)'")
+            throw ModuleConfigError("relay must be 'embedded', 'unix:/path', 'tcp:ADDRESS:PORT', 'xt' or 'xt:/path/libipt_RTPPROXY.so', not '\(text)'")
         }
         do {
             self = .external(try ControlAddress(parsing: text))
@@ -30,6 +42,7 @@ enum RelaySetting: Equatable, CustomStringConvertible {
         switch self {
         case .embedded: return "embedded"
         case .external(let address): return address.description
+        case .xt(let path): return path.map { "xt:\($0)" } ?? "xt"
         }
     }
 }
