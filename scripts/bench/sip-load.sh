@@ -78,8 +78,11 @@ start_uas() {  # log [extra sipp arguments]
 
 # Places `calls` calls at `rate` calls/s; succeeds when every call completed.
 run_uac() {  # rate calls log
+  # In the background and waited for, so that a signal reaches the cleanup at once.
   "${NICE[@]}" sipp 127.0.0.40:44960 -sf $HERE/uac.xml -s bench -i 127.0.0.42 -p 44962 -mi 127.0.0.42 -mp 44972 \
-    -r "$1" -m "$2" -l 20000 -timeout $((STEP * 4 + 20))s -recv_timeout 8000 -nostdin >"$3" 2>&1 </dev/null
+    -r "$1" -m "$2" -l 20000 -timeout $((STEP * 4 + 20))s -recv_timeout 8000 -nostdin >"$3" 2>&1 </dev/null &
+  STARTED_PIDS+=("$!")
+  wait "$!"
 }
 
 # The relay really sat in the media path: the callee saw the relay's address in the INVITE's SDP.
