@@ -52,6 +52,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Drops a process that has ended from the cleanup list (its id may be reused later).
+forget_pid() {
+  local p kept=()
+  for p in "${STARTED_PIDS[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done
+  STARTED_PIDS=("${kept[@]}")
+}
+
 # Starts a background process, remembers it for cleanup, sets RELAY_PID.
 start_bg() {
   local log=$1; shift
@@ -64,6 +71,7 @@ stop_relay() {
   [ -n "$RELAY_PID" ] || return 0
   kill "$RELAY_PID" 2>/dev/null || true
   wait "$RELAY_PID" 2>/dev/null || true
+  forget_pid "$RELAY_PID"
   RELAY_PID=""
 }
 
@@ -115,7 +123,7 @@ EOF
 }
 
 run_relay() {
-  local relay=$1 scenario title calls ways args streams
+  local relay=$1 scenario title calls ways args streams rl
   echo "bench: $relay: setting up $MAX_CALLS calls"
   if ! "relay_${relay}_start"; then
     echo "bench: $relay: skipped"
@@ -135,12 +143,14 @@ run_relay() {
     # In the background and waited for, so that a signal reaches the cleanup at once.
     "${NICE[@]}" $RTPLOAD --streams "$streams" $args --label "$title|$relay" ${RELAY_PID:+--relay-pid $RELAY_PID} \
       >"$WORK/run.json" &
-    STARTED_PIDS+=("$!")
-    if wait "$!"; then
+    local rl=$!
+    STARTED_PIDS+=("$rl")
+    if wait "$rl"; then
       tee -a "$RESULTS" <"$WORK/run.json"
     else
       echo "bench: $relay: rtpload failed on '$title'" >&2
     fi
+    forget_pid "$rl"
     if [ -n "$RELAY_PID" ] && ! kill -0 "$RELAY_PID" 2>/dev/null; then
       echo "bench: $relay died; its log:" >&2
       tail -20 "$WORK/$relay.log" >&2 || true

@@ -39,6 +39,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Drops a process that has ended from the cleanup list (its id may be reused later).
+forget_pid() {
+  local p kept=()
+  for p in "${STARTED_PIDS[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done
+  STARTED_PIDS=("${kept[@]}")
+}
+
 LAST_PID=""
 start_bg() {
   local log=$1; shift
@@ -81,8 +88,11 @@ run_uac() {  # rate calls log
   # In the background and waited for, so that a signal reaches the cleanup at once.
   "${NICE[@]}" sipp 127.0.0.40:44960 -sf $HERE/uac.xml -s bench -i 127.0.0.42 -p 44962 -mi 127.0.0.42 -mp 44972 \
     -r "$1" -m "$2" -l 20000 -timeout $((STEP * 4 + 20))s -recv_timeout 8000 -nostdin >"$3" 2>&1 </dev/null &
-  STARTED_PIDS+=("$!")
-  wait "$!"
+  local pid=$! rc=0
+  STARTED_PIDS+=("$pid")
+  wait "$pid" || rc=$?
+  forget_pid "$pid"
+  return $rc
 }
 
 # The relay really sat in the media path: the callee saw the relay's address in the INVITE's SDP.
@@ -93,6 +103,7 @@ check_media_path() {  # relay-address-pattern label
     return 1
   fi
   kill "$UAS_PID"; wait "$UAS_PID" 2>/dev/null || true
+  forget_pid "$UAS_PID"
   if ! grep -Eq "^c=IN IP4 $1" "$WORK/uas-check.msg"; then
     echo "sip-load: $2: the callee's SDP does not carry the relay's address ($1)" >&2
     return 1
