@@ -26,9 +26,22 @@ def rows(lines):
                cell(r["p50_us"], 1), cell(r["p99_us"], 1), cell(r["relay_cpu_us_per_pkt"], 2)]
 
 
+def warnings(lines):
+    """Runs whose figures need a second look: packets at the wrong sink, or the generator itself failing."""
+    for line in lines:
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        r = json.loads(line)
+        problems = [f"{r[k]} {k.replace('_', ' ')}" for k in ("misdelivered", "foreign", "send_errors") if r.get(k)]
+        if problems:
+            yield f"warning: {r['label'].replace('|', ', ')}: " + ", ".join(problems)
+
+
 def main() -> int:
     with open(sys.argv[1]) as f:
-        body = list(rows(f))
+        lines = f.readlines()
+    body = list(rows(lines))
     widths = [max(len(c), *(len(r[i]) for r in body)) if body else len(c) for i, c in enumerate(COLUMNS)]
 
     def line(cells):
@@ -40,6 +53,8 @@ def main() -> int:
     for r in body:
         print(line(r if r[0] != previous else [""] + r[1:]))
         previous = r[0]
+    for w in warnings(lines):
+        print(w)
     return 0
 
 
