@@ -9,10 +9,20 @@ struct RTPLoad: ParsableCommand {
         commandName: "rtpload",
         abstract: "Send paced or flat-out RTP through a relay and measure loss, one-way latency and relay CPU.",
         discussion: """
-            Each line of the streams file is one direction of RTP: SOURCE DESTINATION SINK (a.b.c.d:port each).
-            rtpload binds every SOURCE and SINK, sends 172-byte RTP packets (12-byte header, 160-byte payload
-            carrying the send time) from SOURCE to DESTINATION (a relay gate, or the sink itself
-            for a baseline), and counts them at SINK. One JSON line per run goes to standard output.
+            Each line of the streams file is one direction of RTP: SOURCE DESTINATION SINK (a.b.c.d:port each). \
+            rtpload binds every SOURCE and SINK, sends 172-byte RTP packets (12-byte header, 160-byte payload \
+            carrying the send time) from SOURCE to DESTINATION (a relay gate, or the sink itself for a baseline) \
+            and counts them at SINK, by SSRC.
+
+            One JSON line per run goes to standard output: sent, received, loss_pct, offered_pps, forwarded_pps, \
+            p50_us, p99_us, max_us, relay_cpu_us_per_pkt (with --relay-pid), and checks (misdelivered, foreign, \
+            send_errors) that should be 0.
+
+            Example: a caller at 127.0.0.21:40000 sending through a relay gate 127.0.0.31:42000 to a callee at \
+            127.0.0.22:40000 that answers through gate 127.0.0.32:42000:
+
+              127.0.0.21:40000 127.0.0.31:42000 127.0.0.22:40000
+              127.0.0.22:40000 127.0.0.32:42000 127.0.0.21:40000
             """)
 
     @Option(name: .long, help: "Streams file (SOURCE DESTINATION SINK per line), '-' for standard input.")
