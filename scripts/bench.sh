@@ -175,7 +175,7 @@ echo "== RTP relaying (172-byte RTP packets, loopback) =="
 machine
 : >"$RESULTS"
 for relay in $RELAYS; do
-  run_relay "$relay"
+  run_relay "$relay" || { echo "bench: $relay: stopped early" >&2; stop_relay; }
 done
 
 echo
