@@ -71,9 +71,7 @@ public enum SDPParser {
         let media = pending.map { p -> SessionDescription.Media in
             let own = p.connectionCount == 1 ? p.connection : nil
             let connection = p.connectionCount == 0 ? sessionConnection : own
-            let active = p.port != 0
-                && relayedTransports.contains(p.transport.asciiLowercased)
-                && connection != nil
+            let active = p.port != 0 && p.relayedTransport && connection != nil
             return SessionDescription.Media(
                 line: p.line, type: p.type, portRange: p.portRange, port: p.port,
                 transport: p.transport, ownConnection: own, rtcp: p.rtcp,
@@ -88,6 +86,7 @@ public enum SDPParser {
         var portRange: Range<Int>
         var port: UInt16
         var transport: String
+        var relayedTransport: Bool
         var connection: SessionDescription.Connection?
         var connectionCount = 0
         var rtcp: SessionDescription.RTCPAttribute?
@@ -155,7 +154,19 @@ public enum SDPParser {
         }
         return PendingMedia(
             line: line, type: text(bytes, t[0]), portRange: portRange, port: port,
-            transport: text(bytes, t[2]))
+            transport: text(bytes, t[2]), relayedTransport: isRelayedTransport(bytes, t[2]))
+    }
+
+    /// `relayedTransports` as bytes, for a comparison that allocates nothing per `m=` line.
+    private static let relayedTransportBytes: [[UInt8]] = relayedTransports.map { Array($0.utf8) }
+
+    /// True when the token names a transport in `relayedTransports`, ignoring ASCII case.
+    static func isRelayedTransport(_ bytes: [UInt8], _ token: Range<Int>) -> Bool {
+        relayedTransportBytes.contains { candidate in
+            candidate.count == token.count && zip(candidate, bytes[token]).allSatisfy { c, b in
+                c == (b >= 65 && b <= 90 ? b + 32 : b)
+            }
+        }
     }
 
     /// Decimal 0–65535; nil for anything else (an empty token included).
