@@ -1,13 +1,22 @@
 import ArgumentParser
 import IPTRTPProxyCore
 
-/// Runs `body` and turns configuration errors into exit status 2.
-func runFunction(_ body: () throws -> Never) throws -> Never {
+/// Runs one function the way every function subcommand does: opens the plane, calls `call` with
+/// fresh selects, saves the `--state`, prints the result and exits with its status. Configuration
+/// errors end with status 2; a relay that cannot be reached makes the function false (status 1),
+/// as in the module.
+func runFunction(
+    _ plane: PlaneOptions, json: Bool, input: [UInt8]?,
+    _ call: (ScriptFunctions, inout SelectValues) -> FunctionResult
+) throws -> Never {
     do {
-        try body()
+        let (functions, save) = try plane.openFunctions()
+        var selects = SelectValues()
+        let result = call(functions, &selects)
+        try save()
+        try FunctionOutput.finish(result, input: input, selects: selects, json: json)
     } catch let e as CLIError {
         writeToStandardError("iptrtpproxy: \(e)\n")
-        // A relay that cannot be reached makes the function false, as in the module.
         if case .relay = e { throw ExitCode(1) }
         throw ExitCode(2)
     }
@@ -24,14 +33,10 @@ struct AllocCommand: ParsableCommand {
     @Option(help: "Bit 0: the SDP comes from gate A's side. Bit 1: ringing (use the ringing timeout).") var flags: Int
 
     func run() throws {
-        try runFunction {
-            let (functions, save) = try plane.openFunctions()
-            let input = FunctionOutput.readBody()
-            var selects = SelectValues()
-            let result = functions.alloc(flags: ScriptFlags(flags), switchboard: switchboard, body: input,
-                                         contentType: output.contentType, selects: &selects)
-            try save()
-            try FunctionOutput.finish(result, input: input, selects: selects, json: output.json)
+        let input = FunctionOutput.readBody()
+        try runFunction(plane, json: output.json, input: input) { functions, selects in
+            functions.alloc(flags: ScriptFlags(flags), switchboard: switchboard, body: input,
+                            contentType: output.contentType, selects: &selects)
         }
     }
 }
@@ -48,14 +53,10 @@ struct UpdateCommand: ParsableCommand {
     @Option(help: "Bit 0: the SDP comes from gate A's side. Bit 1: ringing (use the ringing timeout).") var flags: Int
 
     func run() throws {
-        try runFunction {
-            let (functions, save) = try plane.openFunctions()
-            let input = FunctionOutput.readBody()
-            var selects = SelectValues()
-            let result = functions.update(flags: ScriptFlags(flags), sessionIDs: sessionIDs, body: input,
-                                          contentType: output.contentType, selects: &selects)
-            try save()
-            try FunctionOutput.finish(result, input: input, selects: selects, json: output.json)
+        let input = FunctionOutput.readBody()
+        try runFunction(plane, json: output.json, input: input) { functions, selects in
+            functions.update(flags: ScriptFlags(flags), sessionIDs: sessionIDs, body: input,
+                             contentType: output.contentType, selects: &selects)
         }
     }
 }
@@ -71,12 +72,8 @@ struct AdjustTimeoutCommand: ParsableCommand {
     @Option(help: "Bit 0: the side is gate A's. Bit 1: use the ringing timeout.") var flags: Int
 
     func run() throws {
-        try runFunction {
-            let (functions, save) = try plane.openFunctions()
-            var selects = SelectValues()
-            let result = functions.adjustTimeout(flags: ScriptFlags(flags), sessionIDs: sessionIDs, selects: &selects)
-            try save()
-            try FunctionOutput.finish(result, input: nil, selects: selects, json: json)
+        try runFunction(plane, json: json, input: nil) { functions, selects in
+            functions.adjustTimeout(flags: ScriptFlags(flags), sessionIDs: sessionIDs, selects: &selects)
         }
     }
 }
@@ -91,12 +88,8 @@ struct DeleteCommand: ParsableCommand {
     @Option(name: .customLong("session-ids"), help: "The session ids, e.g. 'pub:0/1764,,1/1764'.") var sessionIDs: String
 
     func run() throws {
-        try runFunction {
-            let (functions, save) = try plane.openFunctions()
-            var selects = SelectValues()
-            let result = functions.delete(sessionIDs: sessionIDs, selects: &selects)
-            try save()
-            try FunctionOutput.finish(result, input: nil, selects: selects, json: json)
+        try runFunction(plane, json: json, input: nil) { functions, selects in
+            functions.delete(sessionIDs: sessionIDs, selects: &selects)
         }
     }
 }
@@ -112,11 +105,8 @@ struct FindCommand: ParsableCommand {
     @Option(name: .customLong("gate-b"), help: "Address on the second side (a port is ignored).") var gateB: String
 
     func run() throws {
-        try runFunction {
-            let (functions, _) = try plane.openFunctions()
-            var selects = SelectValues()
-            let result = functions.find(gateA: gateA, gateB: gateB, selects: &selects)
-            try FunctionOutput.finish(result, input: nil, selects: selects, json: json)
+        try runFunction(plane, json: json, input: nil) { functions, selects in
+            functions.find(gateA: gateA, gateB: gateB, selects: &selects)
         }
     }
 }
