@@ -1,5 +1,6 @@
 // Messages that create or delete tables, chains, sets, rules and set elements, appended to a batch.
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <libnftnl/table.h>
 #include <libnftnl/chain.h>
@@ -11,8 +12,7 @@
 
 // The shim's own copies of <linux/netfilter.h> numbers must agree with it.
 _Static_assert((int)IPT_NFT_FAMILY_IPV4 == (int)NFPROTO_IPV4, "NFPROTO_IPV4");
-_Static_assert((int)IPT_NFT_HOOK_PREROUTING == (int)NF_INET_PRE_ROUTING, "NF_INET_PRE_ROUTING");
-_Static_assert((int)IPT_NFT_HOOK_FORWARD == (int)NF_INET_FORWARD, "NF_INET_FORWARD");
+_Static_assert((int)IPT_NFT_FAMILY_NETDEV == (int)NFPROTO_NETDEV, "NFPROTO_NETDEV");
 
 // Upper bound of one table/chain/set/rule message; element messages are sized by their count.
 enum { IPT_NFT_OBJECT_MESSAGE_MAX = 8192 };
@@ -40,25 +40,6 @@ int ipt_nft_batch_add_table(ipt_nft_batch *b, const char *table) {
 
 int ipt_nft_batch_delete_table(ipt_nft_batch *b, const char *table) {
     return ipt_nft_table_message(b, table, NFT_MSG_DELTABLE, 0);
-}
-
-int ipt_nft_batch_add_base_chain(ipt_nft_batch *b, const char *table, const char *chain,
-                                 uint32_t hook, int32_t priority) {
-    struct nftnl_chain *c = nftnl_chain_alloc();
-    if (!c) return -ENOMEM;
-    nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
-    nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
-    nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-    nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
-    nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, priority);
-    nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-    char *at = ipt_nft_batch_reserve(b, IPT_NFT_OBJECT_MESSAGE_MAX);
-    if (!at) { nftnl_chain_free(c); return -ENOMEM; }
-    struct nlmsghdr *nlh = ipt_nft_header(b, at, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
-    nftnl_chain_nlmsg_build_payload(nlh, c);
-    nftnl_chain_free(c);
-    ipt_nft_batch_commit_message(b, nlh);
-    return 0;
 }
 
 int ipt_nft_batch_add_set(ipt_nft_batch *b, const char *table, const char *set, uint32_t set_id,
@@ -142,4 +123,30 @@ int ipt_nft_batch_delete_elements(ipt_nft_batch *b, const char *table, const cha
                                   const uint8_t *keys, uint32_t key_len, uint32_t count) {
     if (count == 0) return 0;
     return ipt_nft_elements_message(b, NFT_MSG_DELSETELEM, 0, table, set, keys, key_len, NULL, 0, count);
+}
+
+int ipt_nft_batch_add_ingress_chain(ipt_nft_batch *b, const char *table, const char *chain, int32_t priority,
+                                    const char *const *devices, uint32_t count) {
+    if (count == 0) return -EINVAL;
+    // libnftnl copies the names from a NULL-terminated array.
+    const char **names = calloc(count + 1, sizeof *names);
+    if (!names) return -ENOMEM;
+    memcpy(names, devices, count * sizeof *names);
+    struct nftnl_chain *c = nftnl_chain_alloc();
+    if (!c) { free(names); return -ENOMEM; }
+    nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+    nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+    nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+    nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_NETDEV_INGRESS);
+    nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, priority);
+    nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+    nftnl_chain_set_data(c, NFTNL_CHAIN_DEVICES, names, 0);
+    free(names);
+    char *at = ipt_nft_batch_reserve(b, IPT_NFT_OBJECT_MESSAGE_MAX + (size_t)count * 32);
+    if (!at) { nftnl_chain_free(c); return -ENOMEM; }
+    struct nlmsghdr *nlh = ipt_nft_header(b, at, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+    nftnl_chain_nlmsg_build_payload(nlh, c);
+    nftnl_chain_free(c);
+    ipt_nft_batch_commit_message(b, nlh);
+    return 0;
 }

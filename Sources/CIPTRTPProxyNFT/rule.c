@@ -92,6 +92,24 @@ int ipt_nft_rule_immediate(ipt_nft_rule *rule, uint32_t dreg, const void *data, 
     return ipt_nft_append(rule, e);
 }
 
-int ipt_nft_rule_notrack(ipt_nft_rule *rule) {
-    return ipt_nft_append(rule, nftnl_expr_alloc("notrack"));
+
+int ipt_nft_rule_bitwise(ipt_nft_rule *rule, uint32_t sreg, uint32_t dreg, const void *mask, const void *xor_,
+                         uint32_t len) {
+    struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+    if (!e) return -ENOMEM;
+    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, sreg);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, dreg);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+    nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+    nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor_, len);
+    return ipt_nft_append(rule, e);
+}
+
+int ipt_nft_rule_fwd(ipt_nft_rule *rule, uint32_t sreg_device, uint32_t sreg_address) {
+    struct nftnl_expr *e = nftnl_expr_alloc("fwd");
+    if (!e) return -ENOMEM;
+    nftnl_expr_set_u32(e, NFTNL_EXPR_FWD_SREG_DEV, sreg_device);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_FWD_SREG_ADDR, sreg_address);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_FWD_NFPROTO, IPT_NFT_FAMILY_IPV4);
+    return ipt_nft_append(rule, e);
 }

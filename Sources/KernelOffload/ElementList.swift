@@ -27,7 +27,9 @@ struct ElementList: Equatable {
         return values.flatMap { $0 + Array(repeating: 0, count: 4 - $0.count) }
     }
 
-    /// The elements in nft's notation, e.g. `192.0.2.10 . 30000 . 203.0.113.2 . 4000 : 198.51.100.2 . 30002 . 6000`.
+    /// The elements in nft's notation, except that a port pair shows as its two ports and an
+    /// interface as `#` and its index: e.g. `192.0.2.10 . 30000 . 203.0.113.2 . 4000 :
+    /// 192.0.2.10 . 198.51.100.2 . 30002 . 6000 . #3 . 198.51.100.2`.
     var rendered: [String] {
         (0..<count).map { i in
             let key = Self.render(Array(keys[i * map.keyLength..<(i + 1) * map.keyLength]), map.key)
@@ -44,6 +46,8 @@ struct ElementList: Equatable {
             switch f {
             case .address: return "\(b[0]).\(b[1]).\(b[2]).\(b[3])"
             case .port: return "\(UInt16(b[0]) << 8 | UInt16(b[1]))"
+            case .portPair: return "\(UInt16(b[0]) << 8 | UInt16(b[1])) . \(UInt16(b[2]) << 8 | UInt16(b[3]))"
+            case .interface: return "#\(b.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })"
             }
         }.joined(separator: " . ")
     }
@@ -53,6 +57,12 @@ struct ElementList: Equatable {
 enum ElementBytes {
     /// A port.
     static func port(_ p: UInt16) -> [UInt8] { [UInt8(p >> 8), UInt8(p & 0xff)] }
+
+    /// A source port and a destination port, as they follow each other in the UDP header.
+    static func portPair(_ source: UInt16, _ destination: UInt16) -> [UInt8] { port(source) + port(destination) }
+
+    /// An interface index, in host byte order (nf_tables reads it as a native 32-bit number).
+    static func interface(_ index: UInt32) -> [UInt8] { withUnsafeBytes(of: index) { Array($0) } }
 
     /// An IPv4 address; nil for IPv6 (the offload table is `ip`: IPv4 only).
     static func address(_ a: IPAddress) -> [UInt8]? {

@@ -51,3 +51,22 @@ public struct KernelCounter: Hashable, Sendable {
         self.bytes = bytes
     }
 }
+
+/// How the kernel reaches a client: the interface it sends on and the next hop there (the client
+/// itself on a connected network, else the gateway), as the routing table said when the stream
+/// was installed.
+public struct KernelRoute: Hashable, Sendable, CustomStringConvertible {
+    /// The output interface's index.
+    public var interface: UInt32
+    /// The neighbour the packet is handed to.
+    public var nextHop: IPAddress
+
+    /// Creates a route.
+    public init(interface: UInt32, nextHop: IPAddress) {
+        self.interface = interface
+        self.nextHop = nextHop
+    }
+
+    /// `via NEXTHOP dev #INDEX`.
+    public var description: String { "via \(nextHop) dev #\(interface)" }
+}

@@ -2,20 +2,21 @@ import Glibc
 import IPTRTPProxyCore
 import CIPTRTPProxyNFT
 
-/// Kernel-space forwarding on a stock kernel: the relay's streams as elements of nf_tables maps in
-/// a table of its own (`ip iptrtpproxy`), driven over netlink (no `nft` binary at run time).
+/// Kernel-space forwarding on a stock kernel: the relay's streams as elements of an nf_tables map
+/// in a table of its own (`netdev iptrtpproxy`), driven over netlink (no `nft` binary at run time).
 ///
 /// The relay learns both clients of a stream in user space, then `install`s it: from the next
-/// packet on, the kernel rewrites and forwards what the latched clients send, and nothing of that
-/// stream reaches the relay's sockets (packets from any other source still do). A re-INVITE
+/// packet on, the kernel rewrites what the latched clients send as it comes in from the network
+/// card (ingress) and sends it straight out to the other client (nf_tables `fwd`), and nothing of
+/// that stream reaches the relay's sockets (packets from any other source still do). A re-INVITE
 /// `repoint`s atomically; `remove` takes streams out in batches (each kernel commit costs ~10 ms,
 /// whatever its size); `counters` tells which streams are still busy. Any error leaves the kernel
 /// as it was: the relay logs it once and forwards that stream in user space.
 ///
-/// Needs CAP_NET_ADMIN and `net.ipv4.ip_forward=1` (relayed packets are routed). IPv4 only. Not
-/// thread-safe: call it from one thread (the relay's control thread).
+/// Needs CAP_NET_ADMIN. IPv4 only. Not thread-safe: call it from one thread (the relay's control
+/// thread).
 public final class NFTablesOffload {
-    /// The table's name (family `ip`).
+    /// The table's name (family `netdev`).
     public let table: String
     private let socket: NetlinkSocket
 
@@ -32,16 +33,17 @@ public final class NFTablesOffload {
         socket = try NetlinkSocket()
     }
 
-    /// Creates the table with its fixed ruleset, replacing one a crashed run left behind (so every
-    /// stream starts in user space). Throws, and changes nothing, when the kernel refuses (no
-    /// CAP_NET_ADMIN, no nf_tables) or when IP forwarding is off.
-    public func start() throws {
-        if let forwarding = Self.readSysctl("/proc/sys/net/ipv4/ip_forward"), forwarding != "1" {
-            throw KernelOffloadError("kernel offload: net.ipv4.ip_forward is \(forwarding); relayed packets are routed, so it must be 1")
-        }
+    /// Creates the table with its fixed ruleset, hooked on the ingress of `interfaces` (default:
+    /// every interface but loopback), replacing one a crashed run left behind (so every stream
+    /// starts in user space). Packets that come in on an interface that is not hooked (one added
+    /// later) reach the relay's sockets and are relayed in user space. Throws, and changes
+    /// nothing, when the kernel refuses (no CAP_NET_ADMIN, no nf_tables) or there is no interface.
+    public func start(interfaces: [String]? = nil) throws {
+        let names = interfaces ?? Self.networkInterfaces()
+        guard !names.isEmpty else { throw KernelOffloadError("kernel offload: no network interface to hook") }
         let tx = try NetlinkTransaction(socket)
-        OffloadRuleset.install(table: table, in: tx)
-        try tx.commit("kernel offload: create table ip \(table)")
+        OffloadRuleset.install(table: table, interfaces: names, in: tx)
+        try tx.commit("kernel offload: create table netdev \(table) on \(names.joined(separator: ", "))")
     }
 
     /// Deletes the table and every stream in it. Call it when the relay exits (the table is not
@@ -51,25 +53,27 @@ public final class NFTablesOffload {
         let tx = try NetlinkTransaction(socket)
         tx.addTable(table)
         tx.deleteTable(table)
-        try tx.commit("kernel offload: delete table ip \(table)")
+        try tx.commit("kernel offload: delete table netdev \(table)")
     }
 
-    /// Puts `stream` in the kernel. Throws when the kernel refuses: e.g. EEXIST when the same
-    /// relay endpoint and client are already installed for another stream.
+    /// Puts `stream` in the kernel, sending to each client the way the routing table says now.
+    /// Throws when a client is not reachable through a network interface (a local address, no
+    /// route) or the kernel refuses: e.g. EEXIST when the same relay endpoint and client are
+    /// already installed for another stream.
     public func install(_ stream: KernelStream) throws {
         var elements = StreamElements()
-        try elements.addInstall(stream)
+        try elements.addInstall(stream, routes: try routes(stream))
         let tx = try NetlinkTransaction(socket)
         for list in elements.lists { tx.addElements(table, list) }
         try tx.commit("kernel offload: install \(stream)")
     }
 
     /// Replaces `old` by `new` in one transaction: no packet sees a half-changed stream. The
-    /// re-pointed stream's counters start again from zero.
+    /// re-pointed stream's counters start again from zero; its routes are looked up again.
     public func repoint(_ old: KernelStream, to new: KernelStream) throws {
         var removal = StreamElements(), install = StreamElements()
         try removal.addRemoval(old)
-        try install.addInstall(new)
+        try install.addInstall(new, routes: try routes(new))
         let tx = try NetlinkTransaction(socket)
         for list in removal.lists { tx.deleteElements(table, list) }
         for list in install.lists { tx.addElements(table, list) }
@@ -115,7 +119,7 @@ public final class NFTablesOffload {
             var keys = [UInt8](repeating: 0, count: capacity * map.keyLength)
             var packets = [UInt64](repeating: 0, count: capacity)
             var bytes = [UInt64](repeating: 0, count: capacity)
-            let n = ipt_nft_dump_counters(socket.raw, UInt16(IPT_NFT_FAMILY_IPV4), table, map.name,
+            let n = ipt_nft_dump_counters(socket.raw, UInt16(IPT_NFT_FAMILY_NETDEV), table, map.name,
                                           &keys, UInt32(map.keyLength), &packets, &bytes, UInt32(capacity))
             if n < 0 { throw KernelOffloadError.system("kernel offload: read counters of \(table)", Int32(-n)) }
             if n > capacity { capacity = n + 64; continue }
@@ -134,14 +138,40 @@ public final class NFTablesOffload {
         }
     }
 
-    /// The first line of a /proc file, or nil when it cannot be read.
-    static func readSysctl(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let n = read(fd, &buffer, buffer.count)
-        guard n > 0 else { return nil }
-        return String(decoding: buffer[0..<n].prefix { $0 != 10 }, as: UTF8.self)
+    /// The routes to the two clients of `stream`, each from the gate it talks to.
+    func routes(_ stream: KernelStream) throws -> (a: KernelRoute, b: KernelRoute) {
+        (try Self.route(to: stream.a.peer.address, from: stream.a.relay.address),
+         try Self.route(to: stream.b.peer.address, from: stream.b.relay.address))
+    }
+
+    /// Where the kernel sends a packet from `source` to `destination` now: output interface and
+    /// next hop. Throws unless that is a unicast route out of an interface.
+    static func route(to destination: IPAddress, from source: IPAddress) throws -> KernelRoute {
+        guard let d = ElementBytes.address(destination), let s = ElementBytes.address(source) else {
+            throw KernelOffloadError("kernel offload: route to \(destination): IPv4 only")
+        }
+        var r = ipt_nft_route()
+        let result = ipt_nft_route_get(d, s, &r)
+        if result < 0 { throw KernelOffloadError.system("kernel offload: route to \(destination)", -result) }
+        guard r.type == IPT_NFT_ROUTE_UNICAST, r.interface != 0 else {
+            throw KernelOffloadError("kernel offload: \(destination) is not reached through a network interface (route type \(r.type)): it stays in user space")
+        }
+        let hop = withUnsafeBytes(of: r.next_hop) { b in (0..<4).reduce(UInt32(0)) { $0 << 8 | UInt32(b[$1]) } }
+        return KernelRoute(interface: r.interface, nextHop: .v4(hop))
+    }
+
+    /// The names of the host's interfaces, loopback left out (its packets are the host's own).
+    static func networkInterfaces() -> [String] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0 else { return [] }
+        defer { freeifaddrs(list) }
+        var names: [String] = []
+        var cursor = list
+        while let entry = cursor {
+            let name = String(cString: entry.pointee.ifa_name)
+            if entry.pointee.ifa_flags & UInt32(IFF_LOOPBACK) == 0 && !names.contains(name) { names.append(name) }
+            cursor = entry.pointee.ifa_next
+        }
+        return names
     }
 }

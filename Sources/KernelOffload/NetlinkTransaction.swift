@@ -16,14 +16,14 @@ final class NetlinkSocket {
     deinit { ipt_nft_socket_close(raw) }
 }
 
-/// One nf_tables transaction for `ip` tables: everything added is applied all together or not at all.
+/// One nf_tables transaction for `netdev` tables: everything added is applied all together or not at all.
 final class NetlinkTransaction {
     private let batch: OpaquePointer
     private var failure: Int32 = 0
 
     /// Starts a transaction on `socket`.
     init(_ socket: NetlinkSocket) throws {
-        guard let b = ipt_nft_batch_new(socket.raw, UInt16(IPT_NFT_FAMILY_IPV4)) else {
+        guard let b = ipt_nft_batch_new(socket.raw, UInt16(IPT_NFT_FAMILY_NETDEV)) else {
             throw KernelOffloadError.system("kernel offload: netlink batch", errno)
         }
         batch = b
@@ -40,8 +40,15 @@ final class NetlinkTransaction {
 
     func deleteTable(_ table: String) { record(ipt_nft_batch_delete_table(batch, table)) }
 
-    func addBaseChain(_ table: String, _ chain: String, hook: UInt32, priority: Int32) {
-        record(ipt_nft_batch_add_base_chain(batch, table, chain, hook, priority))
+    func addIngressChain(_ table: String, _ chain: String, priority: Int32, interfaces: [String]) {
+        var names = interfaces.map { strdup($0) }
+        defer { names.forEach { free($0) } }
+        let result = names.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) {
+                ipt_nft_batch_add_ingress_chain(batch, table, chain, priority, $0, UInt32(buffer.count))
+            }
+        }
+        record(result)
     }
 
     func addMap(_ table: String, _ map: OffloadMap) {

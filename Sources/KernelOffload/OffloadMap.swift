@@ -1,64 +1,60 @@
-/// The two maps of the offload table: the spec's stateless rewrite (kernel-forwarding.md, b1′),
+/// The one map of the offload table: the spec's stateless rewrite (kernel-forwarding.md, b2),
 /// keyed so that the lookup is also the latch check and gates may share port numbers.
 ///
-/// In prerouting, a packet's `ip daddr . udp dport . ip saddr . udp sport` (relay address and port,
-/// client address and port) is looked up once in `arrival`, which gives its new destination
-/// address, source port and destination port. A packet from a source the relay did not latch, or
-/// to a port with no stream in the kernel, matches nothing and reaches the userspace relay's
-/// socket. The new source address (the other gate's) is set in forward, where a local source
-/// address is allowed, from `departure`, keyed by what the packet looks like then:
-/// `ip daddr . udp dport . udp sport`.
+/// At ingress, a packet's `ip daddr . udp dport . ip saddr . udp sport` (relay address and port,
+/// client address and port) is looked up once in `arrival`, which gives everything the packet
+/// leaves with: its new source and destination addresses, its new ports, the interface and the
+/// next hop to send it to. A packet from a source the relay did not latch, or to a port with no
+/// stream in the kernel, matches nothing and goes on to the relay's socket.
 enum OffloadMap: CaseIterable, Hashable {
-    /// Arrival 4-tuple → the other client's address and port, and the other gate's port; each
-    /// element counts its packets.
+    /// Arrival 4-tuple → the other gate's address, the other client's address, the other gate's
+    /// port and the other client's port (one 32-bit word), the output interface and the next hop;
+    /// each element counts its packets.
     case arrival
-    /// Forwarded packet's `daddr . dport . sport` → the other gate's address, its new source.
-    case departure
 
-    /// The name in the table (`nft list table ip iptrtpproxy` shows it).
-    var name: String {
-        switch self {
-        case .arrival: return "arrival"
-        case .departure: return "departure"
-        }
-    }
+    /// The name in the table (`nft list table netdev iptrtpproxy` shows it).
+    var name: String { "arrival" }
 
     /// Names the map for the rules created in the same transaction.
-    var setID: UInt32 {
-        switch self {
-        case .arrival: return 1
-        case .departure: return 2
-        }
-    }
+    var setID: UInt32 { 1 }
 
-    /// The fields of keys and data: `ipv4_addr` or `inet_service`.
+    /// The fields of keys and data.
     enum Field: Hashable {
-        case address, port
+        /// An IPv4 address (`ipv4_addr`).
+        case address
+        /// A port (`inet_service`).
+        case port
+        /// Source port then destination port, as they lie in the UDP header, so that one write
+        /// sets both. nft has no type for two ports in one word; typed `ipv4_addr`, it shows the
+        /// four bytes in order: 117.48.23.112 is 30000 (117·256 + 48) and 6000 (23·256 + 112).
+        case portPair
+        /// An interface index, in host byte order as nf_tables reads it (`iface_index`: nft shows
+        /// the interface's name).
+        case interface
 
         /// nft's datatype number.
-        var nftType: UInt32 { self == .address ? 7 : 13 }
+        var nftType: UInt32 {
+            switch self {
+            case .address: return 7
+            case .port: return 13
+            case .portPair: return 7
+            case .interface: return 20
+            }
+        }
+
         /// Bytes of the value itself.
-        var length: Int { self == .address ? 4 : 2 }
+        var length: Int { self == .port ? 2 : 4 }
     }
 
     /// The key's fields, in order.
-    var key: [Field] {
-        switch self {
-        case .arrival: return [.address, .port, .address, .port]
-        case .departure: return [.address, .port, .port]
-        }
-    }
+    var key: [Field] { [.address, .port, .address, .port] }
 
-    /// The data's fields, in order.
-    var data: [Field] {
-        switch self {
-        case .arrival: return [.address, .port, .port]
-        case .departure: return [.address]
-        }
-    }
+    /// The data's fields, in order: new source and destination addresses (adjacent, as in the IP
+    /// header, so that one write sets both), new ports, output interface, next hop.
+    var data: [Field] { [.address, .address, .portPair, .interface, .address] }
 
     /// Each element carries a packet counter (idle detection reads it).
-    var counted: Bool { self == .arrival }
+    var counted: Bool { true }
 
     /// Bytes of a key.
     var keyLength: Int { Self.length(key) }

@@ -44,21 +44,38 @@ final class RuleBuilder {
                                           pseudoHeader ? NFT_PAYLOAD_L4CSUM_PSEUDOHDR.rawValue : 0))
     }
 
-    /// Stops the rule unless the packet is UDP.
+    /// Stops the rule unless the packet is IPv4 (a netdev chain sees every protocol) and UDP: the
+    /// link-layer protocol and the IP protocol loaded side by side, compared at once (each
+    /// expression costs time on every packet).
     @discardableResult
-    func requireUDP() -> RuleBuilder {
-        var udp: UInt8 = 17
-        _ = record(ipt_nft_rule_meta_load(raw, NFT_META_L4PROTO.rawValue, Self.register(0)))
-        return record(ipt_nft_rule_cmp(raw, Self.register(0), NFT_CMP_EQ.rawValue, &udp, 1))
+    func requireIPv4UDP() -> RuleBuilder {
+        // Each load fills its 32-bit register, zero-padded: 0x0800 (ETH_P_IP), then 17 (UDP).
+        var expected: [UInt8] = [0x08, 0x00, 0, 0, 17, 0, 0, 0]
+        _ = record(ipt_nft_rule_meta_load(raw, NFT_META_PROTOCOL.rawValue, Self.register(0)))
+        _ = record(ipt_nft_rule_meta_load(raw, NFT_META_L4PROTO.rawValue, Self.register(1)))
+        return record(ipt_nft_rule_cmp(raw, Self.register(0), NFT_CMP_EQ.rawValue, &expected, 8))
     }
 
-    /// Stops the rule when the UDP checksum is 0 (sent without one): rewriting the ports updates
-    /// the checksum field incrementally, which would turn "none" into a wrong one.
+    /// Writes the UDP source and destination ports (4 bytes) and fixes the UDP checksum the way
+    /// nf_tables fixes it for a pseudo-header field: that path leaves a datagram sent without a
+    /// checksum (0) without one, where a plain checksum update would turn "none" into a wrong
+    /// value. Its second, plain update is aimed at the source port itself (offset 0), which the
+    /// write then overwrites.
     @discardableResult
-    func requireUDPChecksum() -> RuleBuilder {
-        var zero: UInt16 = 0
-        _ = record(ipt_nft_rule_payload_load(raw, Header.transport.base, 6, 2, Self.register(0)))
-        return record(ipt_nft_rule_cmp(raw, Self.register(0), NFT_CMP_NEQ.rawValue, &zero, 2))
+    func writeUDPPorts(from register: UInt32) -> RuleBuilder {
+        write(.transport, offset: 0, length: 4, from: register, checksumOffset: 0, pseudoHeader: true)
+    }
+
+    /// Stops the rule for a fragment: the kernel path forwards whole datagrams only (a first
+    /// fragment would leave without the rest, which go up to the host and are never completed).
+    @discardableResult
+    func requireWholeDatagram() -> RuleBuilder {
+        // Bytes 4-7 of the IPv4 header: identification, then flags and fragment offset. MF and
+        // the offset (mask 0x3fff) are 0 in a whole datagram.
+        var mask: [UInt8] = [0, 0, 0x3f, 0xff], zero: [UInt8] = [0, 0, 0, 0]
+        _ = record(ipt_nft_rule_payload_load(raw, Header.network.base, 4, 4, Self.register(0)))
+        _ = record(ipt_nft_rule_bitwise(raw, Self.register(0), Self.register(0), &mask, &zero, 4))
+        return record(ipt_nft_rule_cmp(raw, Self.register(0), NFT_CMP_EQ.rawValue, &zero, 4))
     }
 
     /// Looks the key starting at `key` up in `map`, loading the element's data into `result`; the
@@ -68,7 +85,8 @@ final class RuleBuilder {
         record(ipt_nft_rule_lookup(raw, key, map.name, map.setID, Int32(result)))
     }
 
-    /// Conntrack leaves the packet alone.
+    /// Sends the packet out of the interface whose index is in `interface` to the IPv4 next hop in
+    /// `nextHop`; the rule (and the packet's way through this host) ends here.
     @discardableResult
-    func notrack() -> RuleBuilder { record(ipt_nft_rule_notrack(raw)) }
+    func forward(interface: UInt32, nextHop: UInt32) -> RuleBuilder { record(ipt_nft_rule_fwd(raw, interface, nextHop)) }
 }

@@ -1,7 +1,7 @@
 // ipt-nft-probe: drives the kernel offload (KernelOffload) from the shell, one operation per run,
 // for the namespace tests and the benchmark. The table outlives the process until `stop`.
 //
-//   ipt-nft-probe start                      create table ip iptrtpproxy (replacing a stale one)
+//   ipt-nft-probe start                      create table netdev iptrtpproxy on every interface but lo (replacing a stale one)
 //   ipt-nft-probe stop                       delete it
 //   ipt-nft-probe install  STREAM            STREAM = relayA peerA relayB peerB (ip:port each)
 //   ipt-nft-probe repoint  STREAM STREAM     old, then new, in one transaction

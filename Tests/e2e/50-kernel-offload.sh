@@ -3,8 +3,9 @@
 # always removes: caller 203.0.113.2 — relay (media address 192.0.2.10 on lo) — callee
 # 198.51.100.2 (alias .3). A stream's RTP and RTCP flow both ways through the kernel once
 # installed, arrive from the relay's address and ports, and move the kernel counters while the
-# relay's own sockets get nothing; a stranger's packets still reach the relay's socket; re-point
-# moves the stream; remove takes it out; stop removes the table.
+# relay's own sockets get nothing; a stranger's packets and fragments still reach the relay's
+# socket; a datagram without UDP checksum is relayed without one; re-point moves the stream; remove
+# takes it out; stop removes the table; none of it needs IP forwarding.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -69,17 +70,18 @@ import os, select, socket, sys, time
 bind, port, out, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((bind, port))
 if os.environ.get("UDP_NO_CHECKSUM"): s.setsockopt(socket.SOL_SOCKET, 11, 1)  # SO_NO_CHECK
+size = int(os.environ.get("UDP_SIZE", "172"))
 open(out + ".ready", "w").close()
 go = os.path.join(os.path.dirname(out), "go")
 while not os.path.exists(go): time.sleep(0.01)
 if len(sys.argv) > 5:
     dst, n = (sys.argv[5], int(sys.argv[6])), int(sys.argv[7])
     for i in range(n):
-        s.sendto(b"\x80\x00" + i.to_bytes(2, "big") + b"x" * 168, dst); time.sleep(0.002)
+        s.sendto(b"\x80\x00" + i.to_bytes(2, "big") + b"x" * (size - 4), dst); time.sleep(0.002)
 count, sources, end = 0, set(), time.time() + seconds
 while time.time() < end:
     if select.select([s], [], [], 0.05)[0]:
-        data, src = s.recvfrom(2048); count += 1; sources.add("%s:%d" % src)
+        data, src = s.recvfrom(65536); count += 1; sources.add("%s:%d" % src)
 with open(out, "w") as f: f.write("%d %s\n" % (count, ",".join(sorted(sources)) or "-"))
 PY
 round=0
@@ -106,7 +108,7 @@ rtcp="$R:30001 203.0.113.2:4001 $R:30003 198.51.100.2:6001"
 
 # --- before: everything reaches the relay's sockets -------------------------------------------
 check "start creates the table" ip netns exec "$relay" "$probe" start
-check "the table is there" eval 'ip netns exec "$relay" nft list table ip iptrtpproxy >/dev/null'
+check "the table is there" eval 'ip netns exec "$relay" nft list table netdev iptrtpproxy >/dev/null 2>&1'
 begin
 endpoint "$relay" $R 30000
 endpoint "$callee" 198.51.100.2 6000
@@ -147,14 +149,24 @@ run
 check "a source the relay did not latch reaches the relay's socket" is "$(got "$relay" 30000)" "10 203.0.113.2:4444"
 check "…and not the callee" is "$(got "$callee" 6000)" "0 -"
 
-# --- a packet sent without a UDP checksum stays in user space (a port rewrite would spoil it) ----
+# --- a datagram sent without a UDP checksum is relayed in the kernel and still has none ---------
 begin
 endpoint "$relay" $R 30000
 endpoint "$callee" 198.51.100.2 6000
 UDP_NO_CHECKSUM=1 endpoint "$caller" 203.0.113.2 4000 $R 30000 4
 run
-check "a packet without UDP checksum reaches the relay's socket" is "$(got "$relay" 30000)" "4 203.0.113.2:4000"
-check "…and not the callee" is "$(got "$callee" 6000)" "0 -"
+check "a datagram without UDP checksum is relayed in the kernel" is "$(got "$callee" 6000)" "4 $R:30002"
+check "…and arrives without a wrong one" is "$(csum "$callee")" "0"
+check "…and not at the relay's socket" is "$(got "$relay" 30000)" "0 -"
+
+# --- a datagram too big for one packet (IP fragments) goes up to the relay's socket, whole -------
+begin
+endpoint "$relay" $R 30000
+endpoint "$callee" 198.51.100.2 6000
+UDP_SIZE=3000 endpoint "$caller" 203.0.113.2 4000 $R 30000 3
+run
+check "a fragmented datagram reaches the relay's socket, reassembled" is "$(got "$relay" 30000)" "3 203.0.113.2:4000"
+check "…and no fragment of it the callee" is "$(got "$callee" 6000)" "0 -"
 
 # --- re-point: the callee moves to 198.51.100.3:7000 -------------------------------------------
 moved="$R:30000 203.0.113.2:4000 $R:30002 198.51.100.3:7000"
@@ -186,16 +198,30 @@ check "no counters left" is "$(ip netns exec "$relay" "$probe" counters | wc -l)
 ip netns exec "$relay" "$probe" remove $rtcp 2>/dev/null
 check "removing a stream that is not installed fails" test $? -ne 0
 
+# --- a client the kernel cannot send to through an interface (a local address) stays in user space
+ip netns exec "$relay" "$probe" install $R:30004 192.0.2.10:5000 $R:30006 198.51.100.2:6002 2>"$work/err"
+check "a stream with a client on the relay's own address is refused" test $? -ne 0
+check "…and says why" grep -q "not reached through a network interface" "$work/err"
+
 # --- start again replaces a stale table; stop removes it ----------------------------------------
 ip netns exec "$relay" "$probe" install $rtp
 check "start again replaces a stale table (its streams are gone)" ip netns exec "$relay" "$probe" start
 check "…so nothing is counted" is "$(ip netns exec "$relay" "$probe" counters | wc -l)" 0
 check "stop deletes the table" ip netns exec "$relay" "$probe" stop
 check "the table is gone" test -z "$(ip netns exec "$relay" nft list ruleset)"
+
+# --- the kernel path relays without IP forwarding (it is the relay's job, not routing) ------------
 ip netns exec "$relay" sysctl -qw net.ipv4.ip_forward=0
-ip netns exec "$relay" "$probe" start 2>"$work/err"
-check "start refuses when IP forwarding is off" test $? -ne 0
-check "…and says why" grep -q "ip_forward is 0" "$work/err"
+check "start with IP forwarding off" ip netns exec "$relay" "$probe" start
+check "install with IP forwarding off" ip netns exec "$relay" "$probe" install $rtp
+begin
+endpoint "$relay" $R 30000
+endpoint "$callee" 198.51.100.2 6000
+endpoint "$caller" 203.0.113.2 4000 $R 30000 10
+run
+check "with IP forwarding off the kernel relays RTP" is "$(got "$callee" 6000)" "10 $R:30002"
+check "…and plain routing does not" eval '! ip netns exec "$caller" ping -c1 -W1 198.51.100.2 >/dev/null 2>&1'
+ip netns exec "$relay" "$probe" stop
 
 echo "kernel offload: $fails failure(s)"
 [ "$fails" -eq 0 ]

@@ -25,7 +25,7 @@ pids=() relay_pid=""
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   [ -n "$relay_pid" ] && kill -TERM "$relay_pid" 2>/dev/null && sleep 0.3 && kill -KILL "$relay_pid" 2>/dev/null
-  ip netns exec "$relay" nft delete table ip iptrtpproxy 2>/dev/null
+  ip netns exec "$relay" nft delete table netdev iptrtpproxy 2>/dev/null
   for n in "$caller" "$relay" "$callee"; do ip netns del "$n" 2>/dev/null; done
   rm -rf "$work"
 }
@@ -90,12 +90,12 @@ wait_for() {  # wait_for SECONDS 'SHELL CONDITION': until it holds (evaluated an
   while [ $SECONDS -lt $until ]; do eval "$2" && return 0; sleep 0.2; done
   return 1
 }
-elements() { ip netns exec "$relay" nft -j list map ip iptrtpproxy arrival 2>/dev/null | python3 -c '
+elements() { ip netns exec "$relay" nft -j list map netdev iptrtpproxy arrival 2>/dev/null | python3 -c '
 import json, sys
 try: d = json.load(sys.stdin)
 except Exception: print(-1); sys.exit()
 print(sum(len(m["map"].get("elem", [])) for m in d["nftables"] if "map" in m))'; }
-kernel_packets() { ip netns exec "$relay" nft -j list map ip iptrtpproxy arrival 2>/dev/null | python3 -c '
+kernel_packets() { ip netns exec "$relay" nft -j list map netdev iptrtpproxy arrival 2>/dev/null | python3 -c '
 import json, sys
 d = json.load(sys.stdin); n = 0
 for m in d["nftables"]:
@@ -160,7 +160,7 @@ traffic() {
 
 # --- learn in user space, then offload -------------------------------------------------------
 check "the relay starts with --kernel-offload" start_relay
-check "it creates its table" eval 'ip netns exec "$relay" nft list table ip iptrtpproxy >/dev/null 2>&1'
+check "it creates its table" eval 'ip netns exec "$relay" nft list table netdev iptrtpproxy >/dev/null 2>&1'
 check "a call is set up over the control socket" call
 # The caller speaks first, so that the relay has latched its NAT address before the callee sends.
 begin; endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$caller" 203.0.113.50 5556 192.0.2.10 $((pa + 1)) 3; run

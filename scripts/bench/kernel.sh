@@ -6,12 +6,16 @@
 # softirq on the sender's core, so "pps" is what one core sends, forwards and delivers per second.
 # Scenarios, interleaved for BENCH_KERNEL_ROUNDS rounds (each column's median is printed):
 #   plain routing       caller → callee address, relay only routes (no nft table): the ceiling
-#   kernel offload      caller → relay port, our nf_tables maps (ipt-nft-probe) rewrite and forward
+#   kernel offload      caller → relay port, our nf_tables table (ipt-nft-probe: netdev ingress,
+#                       one map lookup, rewrite, fwd to the next hop) relays it
 #   kernel, 8000 more   the same with 8 000 other streams in the maps
 #   userspace relay     caller → relay port, build/iptrtpproxyd forwards (when it is built; the
 #                       relay on CPU 1 with the sink)
 # Prints rows "kernel | scenario | pps | loss | CPU µs/pkt" (CPU: the sender's core, which does the
 # kernel's forwarding, plus the userspace relay's own) and the ratio kernel offload / plain routing.
+# Fair by construction: every scenario sends the same packets from the same pinned sender over the
+# same veths through the relay namespace to the same pinned sink; plain routing is that namespace
+# with no nft table at all (so no netfilter hook runs), the kernel offload adds only our table.
 # Needs root. Knobs: BENCH_KERNEL_SECONDS=3, BENCH_KERNEL_ROUNDS=3, BENCH_KERNEL_FILL=8000.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -220,7 +224,7 @@ row() { printf 'kernel | %s | %s | %s %% | %s\n' "$1" "$(median "$2" 1)" "$(medi
 
 echo "kernel | scenario | pps | loss | CPU µs/pkt"
 row "plain routing (ceiling)" "${results[plain]}"
-row "kernel offload (nf_tables maps)" "${results[kernel]}"
+row "kernel offload (nf_tables netdev + fwd)" "${results[kernel]}"
 row "kernel offload, $FILL more streams in the maps" "${results[full]}"
 if [ "$have_relay" = 1 ]; then row "userspace relay (iptrtpproxyd, 1 thread)" "${results[user]}"
 else echo "kernel | userspace relay | not measured ($relayd not built) | - | -"; fi

@@ -13,8 +13,8 @@
 // <linux/in.h> into Swift next to Glibc's <netinet/in.h>.
 #include <linux/netfilter/nf_tables.h>
 
-/// NFPROTO_IPV4 and the netfilter hooks, as <linux/netfilter.h> numbers them.
-enum { IPT_NFT_FAMILY_IPV4 = 2, IPT_NFT_HOOK_PREROUTING = 0, IPT_NFT_HOOK_FORWARD = 2 };
+/// NFPROTO_IPV4 and NFPROTO_NETDEV, as <linux/netfilter.h> numbers them.
+enum { IPT_NFT_FAMILY_IPV4 = 2, IPT_NFT_FAMILY_NETDEV = 5 };
 
 /// A netlink socket to nf_tables (NETLINK_NETFILTER), bound, with its own sequence numbers.
 typedef struct ipt_nft_socket ipt_nft_socket;
@@ -42,9 +42,10 @@ int ipt_nft_batch_commit(ipt_nft_batch *batch);
 int ipt_nft_batch_add_table(ipt_nft_batch *batch, const char *table);
 /// Deletes table `table` with everything in it (error ENOENT if absent).
 int ipt_nft_batch_delete_table(ipt_nft_batch *batch, const char *table);
-/// Adds a base chain of type filter, policy accept, on `hook` (NF_INET_*) at `priority`.
-int ipt_nft_batch_add_base_chain(ipt_nft_batch *batch, const char *table, const char *chain,
-                                 uint32_t hook, int32_t priority);
+/// Adds a base chain of type filter, policy accept, on the ingress of the `count` interfaces
+/// named in `devices` (a netdev table), at `priority`.
+int ipt_nft_batch_add_ingress_chain(ipt_nft_batch *batch, const char *table, const char *chain, int32_t priority,
+                                    const char *const *devices, uint32_t count);
 /// Adds a set (`data_len` 0) or a map. `key_type`/`data_type` are nft datatype numbers (what `nft
 /// list` prints); `set_id` names the set for rules in the same transaction; `counter` gives every
 /// element a packet/byte counter.
@@ -90,7 +91,26 @@ int ipt_nft_rule_cmp(ipt_nft_rule *rule, uint32_t sreg, uint32_t op, const void 
 int ipt_nft_rule_lookup(ipt_nft_rule *rule, uint32_t sreg, const char *set, uint32_t set_id, int32_t dreg);
 /// `immediate dreg data`.
 int ipt_nft_rule_immediate(ipt_nft_rule *rule, uint32_t dreg, const void *data, uint32_t len);
-/// `notrack`: conntrack leaves the packet alone (only before conntrack, i.e. priority raw).
-int ipt_nft_rule_notrack(ipt_nft_rule *rule);
+/// `bitwise sreg & mask ^ xor => dreg` over `len` bytes.
+int ipt_nft_rule_bitwise(ipt_nft_rule *rule, uint32_t sreg, uint32_t dreg, const void *mask, const void *xor_,
+                         uint32_t len);
+/// `fwd ip to` the IPv4 address in `sreg_address` through the interface whose index is in
+/// `sreg_device` (netdev ingress only): the neighbour layer resolves the address, the TTL is
+/// decremented, and the packet leaves at once.
+int ipt_nft_rule_fwd(ipt_nft_rule *rule, uint32_t sreg_device, uint32_t sreg_address);
+
+/// RTN_UNICAST, as <linux/rtnetlink.h> numbers it: a route out of an interface.
+enum { IPT_NFT_ROUTE_UNICAST = 1 };
+/// Where the kernel routes a packet: the route's type (RTN_*), its output interface, and the next
+/// hop (the gateway, or the destination itself on a connected network; network byte order).
+struct ipt_nft_route {
+    uint8_t type;
+    uint32_t interface;
+    uint8_t next_hop[4];
+};
+/// Looks up the route from `source` (NULL: any) to `destination` (IPv4, network byte order) over
+/// rtnetlink, as `ip route get DESTINATION from SOURCE` does. Returns 0 or -errno (e.g.
+/// -ENETUNREACH).
+int ipt_nft_route_get(const uint8_t destination[4], const uint8_t source[4], struct ipt_nft_route *route);
 
 #endif
