@@ -8,7 +8,7 @@ import CIPTRTPProxyNFT
 /// one per rewritten field and warns that it cannot name the result; the kernel runs it as built):
 /// ```
 /// chain in { type filter hook ingress devices = { eth0, eth1 } priority filter; policy accept;
-///   meta protocol ip  meta l4proto udp  ip frag-off & 0x3fff == 0
+///   meta protocol . ip frag-off, ttl, protocol masked == ip . (not a fragment, udp)
 ///   ip saddr . ip daddr . udp sport . udp dport set  ip daddr . udp dport . ip saddr . udp sport map @arrival
 ///   fwd ip to (next hop from @arrival) device (interface from @arrival) }
 /// ```
@@ -32,7 +32,8 @@ enum OffloadRuleset {
     private static let key = RuleBuilder.register(0)
     private static let data = RuleBuilder.register(4)
 
-    // IPv4 header: fragment offset at 6, header checksum at 10, source at 12, destination at 16.
+    // IPv4 header: flags and fragment offset at 6, protocol at 9, header checksum at 10, source
+    // at 12, destination at 16.
     // UDP header: source port at 0, destination port at 2, checksum at 6.
 
     /// A whole UDP datagram from a latched client to a relay port: one lookup (a missing key stops
@@ -41,8 +42,7 @@ enum OffloadRuleset {
     /// out to the next hop. Every expression is paid on every packet: this is the fewest found.
     static func arrivalRule() -> RuleBuilder {
         let r = RuleBuilder()
-        r.requireIPv4UDP()
-        r.requireWholeDatagram()
+        r.requireWholeIPv4UDP()
         r.load(.network, offset: 16, length: 4, into: key)
         r.load(.transport, offset: 2, length: 2, into: key + 1)
         r.load(.network, offset: 12, length: 4, into: key + 2)

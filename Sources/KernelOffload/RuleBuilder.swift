@@ -44,15 +44,21 @@ final class RuleBuilder {
                                           pseudoHeader ? NFT_PAYLOAD_L4CSUM_PSEUDOHDR.rawValue : 0))
     }
 
-    /// Stops the rule unless the packet is IPv4 (a netdev chain sees every protocol) and UDP: the
-    /// link-layer protocol and the IP protocol loaded side by side, compared at once (each
-    /// expression costs time on every packet).
+    /// Stops the rule unless the packet is a whole IPv4 UDP datagram: IPv4 (a netdev chain sees
+    /// every protocol), UDP, and not a fragment (the kernel path forwards whole datagrams only: a
+    /// first fragment would leave without the rest, which go up to the host and never complete).
+    /// The link-layer protocol and IPv4 header bytes 6-9 (flags and fragment offset, TTL,
+    /// protocol) are loaded side by side, masked and compared at once: every expression costs
+    /// time on every packet.
     @discardableResult
-    func requireIPv4UDP() -> RuleBuilder {
-        // Each load fills its 32-bit register, zero-padded: 0x0800 (ETH_P_IP), then 17 (UDP).
-        var expected: [UInt8] = [0x08, 0x00, 0, 0, 17, 0, 0, 0]
+    func requireWholeIPv4UDP() -> RuleBuilder {
+        // Register 0: 0x0800 (ETH_P_IP), zero-padded. Register 1: MF and the fragment offset
+        // (mask 0x3fff) 0, any TTL, protocol 17.
+        var mask: [UInt8] = [0xff, 0xff, 0, 0, 0x3f, 0xff, 0, 0xff], zero = [UInt8](repeating: 0, count: 8)
+        var expected: [UInt8] = [0x08, 0x00, 0, 0, 0, 0, 0, 17]
         _ = record(ipt_nft_rule_meta_load(raw, NFT_META_PROTOCOL.rawValue, Self.register(0)))
-        _ = record(ipt_nft_rule_meta_load(raw, NFT_META_L4PROTO.rawValue, Self.register(1)))
+        _ = record(ipt_nft_rule_payload_load(raw, Header.network.base, 6, 4, Self.register(1)))
+        _ = record(ipt_nft_rule_bitwise(raw, Self.register(0), Self.register(0), &mask, &zero, 8))
         return record(ipt_nft_rule_cmp(raw, Self.register(0), NFT_CMP_EQ.rawValue, &expected, 8))
     }
 
@@ -64,18 +70,6 @@ final class RuleBuilder {
     @discardableResult
     func writeUDPPorts(from register: UInt32) -> RuleBuilder {
         write(.transport, offset: 0, length: 4, from: register, checksumOffset: 0, pseudoHeader: true)
-    }
-
-    /// Stops the rule for a fragment: the kernel path forwards whole datagrams only (a first
-    /// fragment would leave without the rest, which go up to the host and are never completed).
-    @discardableResult
-    func requireWholeDatagram() -> RuleBuilder {
-        // Bytes 4-7 of the IPv4 header: identification, then flags and fragment offset. MF and
-        // the offset (mask 0x3fff) are 0 in a whole datagram.
-        var mask: [UInt8] = [0, 0, 0x3f, 0xff], zero: [UInt8] = [0, 0, 0, 0]
-        _ = record(ipt_nft_rule_payload_load(raw, Header.network.base, 4, 4, Self.register(0)))
-        _ = record(ipt_nft_rule_bitwise(raw, Self.register(0), Self.register(0), &mask, &zero, 4))
-        return record(ipt_nft_rule_cmp(raw, Self.register(0), NFT_CMP_EQ.rawValue, &zero, 4))
     }
 
     /// Looks the key starting at `key` up in `map`, loading the element's data into `result`; the
