@@ -60,7 +60,7 @@ struct RelayDaemon: ParsableCommand {
     var maxStreamBurst: Double = FloodLimit().burst
 
     @Flag(name: .customLong("kernel-offload"), help: ArgumentHelp(
-        "Forward latched streams in the kernel (nftables table 'ip iptrtpproxy'; needs CAP_NET_ADMIN and net.ipv4.ip_forward=1, IPv4 streams only). The relay refuses to start when the kernel refuses."))
+        "Forward latched streams in the kernel (nftables table 'netdev iptrtpproxy', ingress on every interface but loopback; needs CAP_NET_ADMIN; IPv4 streams only). The relay refuses to start when the kernel refuses."))
     var kernelOffload = false
 
     @Option(name: .customLong("coalesce-us"), help: "Microseconds a worker lets packets gather after a wakeup at light load (0: never).")
