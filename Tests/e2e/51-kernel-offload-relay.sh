@@ -8,6 +8,7 @@
 # journaled call again.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+source Tests/e2e/lib/three-hosts.sh
 
 if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
   echo "skip: needs root and iproute2 (network namespaces)"; exit 0
@@ -26,28 +27,15 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   [ -n "$relay_pid" ] && kill -TERM "$relay_pid" 2>/dev/null && sleep 0.3 && kill -KILL "$relay_pid" 2>/dev/null
   ip netns exec "$relay" nft delete table netdev iptrtpproxy 2>/dev/null
-  for n in "$caller" "$relay" "$callee"; do ip netns del "$n" 2>/dev/null; done
+  three_hosts_delete
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 # --- topology -------------------------------------------------------------------------------
-set -e
-for n in "$caller" "$relay" "$callee"; do ip netns add "$n"; ip -n "$n" link set lo up; done
-ip -n "$caller" link add kc type veth peer name rc netns "$relay"
-ip -n "$callee" link add ke type veth peer name re netns "$relay"
-ip -n "$caller" addr add 203.0.113.2/24 dev kc
-ip -n "$caller" addr add 203.0.113.50/24 dev kc
-ip -n "$relay" addr add 203.0.113.1/24 dev rc
-ip -n "$relay" addr add 198.51.100.1/24 dev re
-ip -n "$callee" addr add 198.51.100.2/24 dev ke
-ip -n "$relay" addr add 192.0.2.10/32 dev lo
-ip -n "$relay" addr add 192.0.2.11/32 dev lo
-for l in "$caller kc" "$relay rc" "$relay re" "$callee ke"; do set -- $l; ip -n "$1" link set "$2" up; done
-ip -n "$caller" route add default via 203.0.113.1
-ip -n "$callee" route add default via 198.51.100.1
-ip netns exec "$relay" sysctl -qw net.ipv4.ip_forward=1
-set +e
+three_hosts_create || { echo "FAIL: cannot create the namespaces"; exit 1; }
+ip -n "$caller" addr add 203.0.113.50/24 dev kc   # the caller's NAT address
+ip -n "$relay" addr add 192.0.2.11/32 dev lo      # gate B
 
 cat > "$work/iptrtpproxy.cfg" <<CFG
 [switchboard:k]

@@ -126,18 +126,8 @@ cc -O2 -o "$work/udpblast" "$work/udpblast.c"
 cc -O2 -o "$work/udpsink" "$work/udpsink.c"
 
 # --- topology ----------------------------------------------------------------------------------
-for n in "$caller" "$relay" "$callee"; do ip netns add "$n"; ip -n "$n" link set lo up; done
-ip -n "$caller" link add kc type veth peer name rc netns "$relay"
-ip -n "$callee" link add ke type veth peer name re netns "$relay"
-ip -n "$caller" addr add 203.0.113.2/24 dev kc
-ip -n "$relay" addr add 203.0.113.1/24 dev rc
-ip -n "$relay" addr add 198.51.100.1/24 dev re
-ip -n "$callee" addr add 198.51.100.2/24 dev ke
-ip -n "$relay" addr add 192.0.2.10/32 dev lo
-for l in "$caller kc" "$relay rc" "$relay re" "$callee ke"; do set -- $l; ip -n "$1" link set "$2" up; done
-ip -n "$caller" route add default via 203.0.113.1
-ip -n "$callee" route add default via 198.51.100.1
-ip netns exec "$relay" sysctl -qw net.ipv4.ip_forward=1
+source Tests/e2e/lib/three-hosts.sh
+three_hosts_create || { echo "kernel: cannot create the namespaces" >&2; exit 1; }
 # Let the first packets find their neighbours before anything is measured.
 ip netns exec "$caller" ping -c1 -W1 198.51.100.2 >/dev/null 2>&1 || true
 
