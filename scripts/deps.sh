@@ -24,7 +24,10 @@ echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# kamailio's package starts a service on 5060; our tests use their own ports and configs.
-systemctl disable --now kamailio >/dev/null 2>&1 || true
-service kamailio stop >/dev/null 2>&1 || true
+# The kamailio and rtpengine packages may start their services (5060, 2223 and media ports where
+# systemd runs); our tests and benchmarks start their own instances with their own ports and configs.
+for service in kamailio rtpengine-daemon; do
+  systemctl disable --now "$service" >/dev/null 2>&1 || true
+  service "$service" stop >/dev/null 2>&1 || true
+done
 echo "deps: done"
