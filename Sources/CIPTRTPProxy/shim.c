@@ -1,6 +1,7 @@
 #define _GNU_SOURCE 1
 #include <sys/socket.h>
 #include <stddef.h>
+#include <sys/prctl.h>
 #include "CIPTRTPProxy.h"
 
 _Static_assert(sizeof(struct ipt_mmsghdr) == sizeof(struct mmsghdr), "ipt_mmsghdr mirrors mmsghdr");
@@ -15,3 +16,4 @@ int ipt_sendmmsg(int fd, struct ipt_mmsghdr *msgvec, unsigned int vlen, int flag
 int ipt_msg_dontwait(void) { return MSG_DONTWAIT; }
 int ipt_msg_waitforone(void) { return MSG_WAITFORONE; }
 int ipt_sock_nonblock_cloexec(void) { return SOCK_NONBLOCK | SOCK_CLOEXEC; }
+int ipt_set_thread_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }

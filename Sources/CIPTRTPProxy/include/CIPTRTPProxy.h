@@ -28,5 +28,7 @@ int ipt_msg_dontwait(void);
 int ipt_msg_waitforone(void);
 /// SOCK_NONBLOCK | SOCK_CLOEXEC for socket(2).
 int ipt_sock_nonblock_cloexec(void);
+/// Names the calling thread (prctl PR_SET_NAME; at most 15 characters are kept), for top -H and ps -L.
+int ipt_set_thread_name(const char *name);
 
 #endif

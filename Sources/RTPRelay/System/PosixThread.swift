@@ -1,3 +1,4 @@
+import CIPTRTPProxy
 import Glibc
 
 /// A POSIX thread running one closure. The engine starts its threads only in `start()`, so that a
@@ -6,11 +7,12 @@ final class PosixThread {
     private var handle = pthread_t()
     private var running = false
 
-    /// Starts `body` on a new thread; `name` appears in error messages.
+    /// Starts `body` on a new thread named `name` (what `top -H` shows; error messages use it too).
     init(name: String, _ body: @escaping () -> Void) throws {
         let box = Unmanaged.passRetained(ThreadBody(name: name, body: body))
         let rc = pthread_create(&handle, nil, { raw in
             let box = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
+            _ = ipt_set_thread_name(box.name)
             box.body()
             return nil
         }, box.toOpaque())
