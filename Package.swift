@@ -4,6 +4,9 @@
 // the relay engine and the plane clients above it, host glue and executables on top.
 import PackageDescription
 
+// Issue 9 moves every target to Swift 6 mode; a target listed with this setting is not converted yet.
+let swift5UntilConverted: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
 let package = Package(
     name: "iptrtpproxy",
     products: [
@@ -29,15 +32,13 @@ let package = Package(
                 "IPTRTPProxyCore",
                 "IPTRTPProxyClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
+            ], swiftSettings: swift5UntilConverted),
         // `make bench`: SDP parse + rewrite figures.
-        .executableTarget(name: "iptrtpproxy-bench", dependencies: ["IPTRTPProxyCore"]),
+        .executableTarget(name: "iptrtpproxy-bench", dependencies: ["IPTRTPProxyCore"], swiftSettings: swift5UntilConverted),
         // `make bench`: the RTP load generator and sink (loss, one-way latency, relay CPU per packet).
         .executableTarget(
             name: "rtpload",
-            dependencies: ["CIPTRTPProxy", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+            dependencies: ["CIPTRTPProxy", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swift5UntilConverted),
         // Host-neutral C ABI of the loadable module (ipt_mod.h, `ipt_mod_` prefix): state, the five functions, selects.
         .target(
             name: "IPTRTPProxyModule",
@@ -45,20 +46,19 @@ let package = Package(
                 "IPTRTPProxyCore", "IPTRTPProxyClient", "RTPRelay", "XTRTPProxyPlane",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["ipt_mod.h"]
-        ),
+            exclude: ["ipt_mod.h"], swiftSettings: swift5UntilConverted),
         // Kernel offload (issue 5): nf_tables over netlink. Thin C (`ipt_nft_`) over libmnl + libnftnl ...
         .target(name: "CIPTRTPProxyNFT", linkerSettings: [.linkedLibrary("nftnl"), .linkedLibrary("mnl")]),
         // ... and the Swift offload: install / re-point / remove streams, read counters; and the relay engine's
         // StreamOffload over it (NFTablesStreamOffload).
-        .target(name: "KernelOffload", dependencies: ["IPTRTPProxyCore", "CIPTRTPProxyNFT", "RTPRelay"]),
+        .target(name: "KernelOffload", dependencies: ["IPTRTPProxyCore", "CIPTRTPProxyNFT", "RTPRelay"], swiftSettings: swift5UntilConverted),
         // Drives KernelOffload from the shell (Tests/e2e/50-kernel-offload.sh, scripts/bench/kernel.sh).
-        .executableTarget(name: "ipt-nft-probe", dependencies: ["KernelOffload", "IPTRTPProxyCore"]),
-        .testTarget(name: "KernelOffloadTests", dependencies: ["KernelOffload", "IPTRTPProxyCore"]),
+        .executableTarget(name: "ipt-nft-probe", dependencies: ["KernelOffload", "IPTRTPProxyCore"], swiftSettings: swift5UntilConverted),
+        .testTarget(name: "KernelOffloadTests", dependencies: ["KernelOffload", "IPTRTPProxyCore"], swiftSettings: swift5UntilConverted),
         // The xt_RTPPROXY binding: libipt_RTPPROXY loaded with dlopen (C, `ipt_xt_`), and the MediaPlane over it.
         .target(name: "CXTRTPProxy", linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "XTRTPProxyPlane", dependencies: ["IPTRTPProxyCore", "CXTRTPProxy"]),
-        .testTarget(name: "XTRTPProxyPlaneTests", dependencies: ["XTRTPProxyPlane", "IPTRTPProxyCore"]),
+        .target(name: "XTRTPProxyPlane", dependencies: ["IPTRTPProxyCore", "CXTRTPProxy"], swiftSettings: swift5UntilConverted),
+        .testTarget(name: "XTRTPProxyPlaneTests", dependencies: ["XTRTPProxyPlane", "IPTRTPProxyCore"], swiftSettings: swift5UntilConverted),
         // The user-space relay engine (issue 3): forwarding threads, learning, expiry, journal, control server.
         .target(
             name: "RTPRelay",
@@ -66,10 +66,9 @@ let package = Package(
                 "IPTRTPProxyCore", "CIPTRTPProxy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
-        ),
+            ], swiftSettings: swift5UntilConverted),
         // The control-socket client: a MediaPlane over a running relay (CLI, Kamailio module).
-        .target(name: "IPTRTPProxyClient", dependencies: ["IPTRTPProxyCore"]),
+        .target(name: "IPTRTPProxyClient", dependencies: ["IPTRTPProxyCore"], swiftSettings: swift5UntilConverted),
         // The relay daemon.
         .executableTarget(
             name: "iptrtpproxyd",
@@ -77,11 +76,9 @@ let package = Package(
                 "RTPRelay", "IPTRTPProxyCore", "KernelOffload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
-        .testTarget(name: "RTPRelayTests", dependencies: ["RTPRelay", "IPTRTPProxyClient", "IPTRTPProxyCore"]),
-        .testTarget(name: "IPTRTPProxyModuleTests", dependencies: ["IPTRTPProxyModule", "IPTRTPProxyCore", "IPTRTPProxyClient"]),
+            ], swiftSettings: swift5UntilConverted),
+        .testTarget(name: "RTPRelayTests", dependencies: ["RTPRelay", "IPTRTPProxyClient", "IPTRTPProxyCore"], swiftSettings: swift5UntilConverted),
+        .testTarget(name: "IPTRTPProxyModuleTests", dependencies: ["IPTRTPProxyModule", "IPTRTPProxyCore", "IPTRTPProxyClient"], swiftSettings: swift5UntilConverted),
         .testTarget(name: "IPTRTPProxyCoreTests", dependencies: ["IPTRTPProxyCore"]),
     ],
-    swiftLanguageModes: [.v5]
 )
