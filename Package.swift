@@ -23,6 +23,8 @@ let package = Package(
     targets: [
         // Pure logic, no I/O and no Foundation (it is linked into the Kamailio module with a static stdlib).
         .target(name: "IPTRTPProxyCore"),
+        // The one POSIX layer: socket addresses, sockets, files, threads, EINTR, errors (relay, client, rtpload, daemon).
+        .target(name: "IPTRTPProxyPOSIX", dependencies: ["IPTRTPProxyCore", "CIPTRTPProxy"]),
         // Thin C shim: system calls Swift cannot reach (recvmmsg/sendmmsg, ...). `ipt_` prefix.
         .target(name: "CIPTRTPProxy"),
         // The command-line tool: runs the five functions on SDP from standard input.
@@ -32,13 +34,18 @@ let package = Package(
                 "IPTRTPProxyCore",
                 "IPTRTPProxyClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ], swiftSettings: swift5UntilConverted),
+            ]
+        ),
         // `make bench`: SDP parse + rewrite figures.
-        .executableTarget(name: "iptrtpproxy-bench", dependencies: ["IPTRTPProxyCore"], swiftSettings: swift5UntilConverted),
+        .executableTarget(name: "iptrtpproxy-bench", dependencies: ["IPTRTPProxyCore"]),
         // `make bench`: the RTP load generator and sink (loss, one-way latency, relay CPU per packet).
         .executableTarget(
             name: "rtpload",
-            dependencies: ["CIPTRTPProxy", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swift5UntilConverted),
+            dependencies: [
+                "CIPTRTPProxy", "IPTRTPProxyCore", "IPTRTPProxyPOSIX",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // Host-neutral C ABI of the loadable module (ipt_mod.h, `ipt_mod_` prefix): state, the five functions, selects.
         .target(
             name: "IPTRTPProxyModule",
@@ -63,21 +70,23 @@ let package = Package(
         .target(
             name: "RTPRelay",
             dependencies: [
-                "IPTRTPProxyCore", "CIPTRTPProxy",
+                "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "CIPTRTPProxy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ], swiftSettings: swift5UntilConverted),
+            ]
+        ),
         // The control-socket client: a MediaPlane over a running relay (CLI, Kamailio module).
-        .target(name: "IPTRTPProxyClient", dependencies: ["IPTRTPProxyCore"], swiftSettings: swift5UntilConverted),
+        .target(name: "IPTRTPProxyClient", dependencies: ["IPTRTPProxyCore", "IPTRTPProxyPOSIX"]),
         // The relay daemon.
         .executableTarget(
             name: "iptrtpproxyd",
             dependencies: [
-                "RTPRelay", "IPTRTPProxyCore", "KernelOffload",
+                "RTPRelay", "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "KernelOffload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ], swiftSettings: swift5UntilConverted),
-        .testTarget(name: "RTPRelayTests", dependencies: ["RTPRelay", "IPTRTPProxyClient", "IPTRTPProxyCore"], swiftSettings: swift5UntilConverted),
+            ]
+        ),
+        .testTarget(name: "RTPRelayTests", dependencies: ["RTPRelay", "IPTRTPProxyPOSIX", "IPTRTPProxyClient", "IPTRTPProxyCore"]),
         .testTarget(name: "IPTRTPProxyModuleTests", dependencies: ["IPTRTPProxyModule", "IPTRTPProxyCore", "IPTRTPProxyClient"], swiftSettings: swift5UntilConverted),
         .testTarget(name: "IPTRTPProxyCoreTests", dependencies: ["IPTRTPProxyCore"]),
     ],

@@ -2,6 +2,8 @@
 #include <sys/socket.h>
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include "CIPTRTPProxy.h"
 
 _Static_assert(sizeof(struct ipt_mmsghdr) == sizeof(struct mmsghdr), "ipt_mmsghdr mirrors mmsghdr");
@@ -17,3 +19,5 @@ int ipt_msg_dontwait(void) { return MSG_DONTWAIT; }
 int ipt_msg_waitforone(void) { return MSG_WAITFORONE; }
 int ipt_sock_nonblock_cloexec(void) { return SOCK_NONBLOCK | SOCK_CLOEXEC; }
 int ipt_set_thread_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
+int ipt_accept_nonblock_cloexec(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+int ipt_pipe_nonblock_cloexec(int fds[2]) { return pipe2(fds, O_NONBLOCK | O_CLOEXEC); }

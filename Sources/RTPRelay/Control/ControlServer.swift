@@ -1,6 +1,8 @@
 import Glibc
 import IPTRTPProxyCore
+import IPTRTPProxyPOSIX
 import Logging
+import Synchronization
 
 /// Serves the control protocol (docs/control-protocol.md) for a `RelayEngine` on a Unix socket
 /// (mode 0660) and optionally on TCP, where every connection must first present the shared
@@ -9,9 +11,9 @@ import Logging
 /// A malformed request is answered with an error and the connection stays usable; a line longer
 /// than the protocol allows, or a wrong secret, closes the connection. Nothing a client sends
 /// reaches the forwarding threads except through the engine's `MediaPlane` calls.
-public final class ControlServer {
+public final class ControlServer: Sendable {
     /// Where to listen.
-    public struct Endpoints {
+    public struct Endpoints: Sendable {
         /// Unix socket path.
         public var unixPath: String?
         /// TCP address (bind loopback unless media hosts are remote).
@@ -35,10 +37,8 @@ public final class ControlServer {
     private let engine: RelayEngine
     private let endpoints: Endpoints
     private let logger: Logger
-    private var listeners: [(fd: Int32, isTCP: Bool)] = []
-    private var connections: [ControlConnection] = []
-    private var stopPipe: WakeupPipe?
-    private var thread: PosixThread?
+    /// The server thread and its stop pipe while started.
+    private let running = Mutex<(stop: WakeupPipe, thread: PosixThread)?>(nil)
 
     /// Creates the server; nothing is opened before `start()`.
     public init(engine: RelayEngine, endpoints: Endpoints, logger: Logger = Logger(label: "iptrtpproxy.control")) {
@@ -51,20 +51,24 @@ public final class ControlServer {
 
     /// Opens the listeners and starts the server thread.
     public func start() throws {
-        guard thread == nil else { return }
-        if endpoints.tcp != nil && (endpoints.secret ?? "").isEmpty {
-            throw MediaPlaneError("a TCP control listener needs a shared secret")
+        try running.withLock { running in
+            guard running == nil else { return }
+            if endpoints.tcp != nil && (endpoints.secret ?? "").isEmpty {
+                throw MediaPlaneError("a TCP control listener needs a shared secret")
+            }
+            var listeners: [(fd: Int32, isTCP: Bool)] = []
+            do {
+                if let path = endpoints.unixPath { listeners.append((try ControlListener.unix(path: path), false)) }
+                if let tcp = endpoints.tcp { listeners.append((try ControlListener.tcp(tcp), true)) }
+            } catch {
+                for l in listeners { close(l.fd) }
+                if endpoints.unixPath != nil && !listeners.isEmpty, let path = endpoints.unixPath { unlink(path) }
+                throw error
+            }
+            let stop = try WakeupPipe()
+            let loop = ControlLoop(engine: engine, endpoints: endpoints, logger: logger, listeners: listeners)
+            running = (stop, try PosixThread(name: "ipt-control") { loop.run(stop: stop) })
         }
-        do {
-            if let path = endpoints.unixPath { listeners.append((try ControlListener.unix(path: path), false)) }
-            if let tcp = endpoints.tcp { listeners.append((try ControlListener.tcp(tcp), true)) }
-        } catch {
-            closeAll()
-            throw error
-        }
-        let pipe = try WakeupPipe()
-        stopPipe = pipe
-        thread = try PosixThread(name: "ipt-control") { [self] in run(stop: pipe) }
         logger.info("control listening", metadata: [
             "unix": "\(endpoints.unixPath ?? "-")", "tcp": "\(endpoints.tcp?.description ?? "-")",
         ])
@@ -72,12 +76,39 @@ public final class ControlServer {
 
     /// Stops the thread, closes every connection and removes the Unix socket file.
     public func stop() {
-        guard let pipe = stopPipe else { return }
-        pipe.signal()
-        thread?.join()
-        thread = nil
-        stopPipe = nil
-        closeAll()
+        guard let (stop, thread) = running.withLock({ running in
+            defer { running = nil }
+            return running
+        }) else { return }
+        stop.signal()
+        thread.join()
+    }
+
+    /// Compares secrets in time that depends only on their lengths.
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var diff = UInt8(x.count == y.count ? 0 : 1)
+        for i in 0..<max(x.count, y.count) {
+            diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+        }
+        return diff == 0
+    }
+}
+
+/// The server thread's state and loop: the listeners and connections belong to it alone; it
+/// closes them (and removes the Unix socket file) when it ends.
+final class ControlLoop {
+    private let engine: RelayEngine
+    private let endpoints: ControlServer.Endpoints
+    private let logger: Logger
+    private var listeners: [(fd: Int32, isTCP: Bool)]
+    private var connections: [ControlConnection] = []
+
+    init(engine: RelayEngine, endpoints: ControlServer.Endpoints, logger: Logger, listeners: [(fd: Int32, isTCP: Bool)]) {
+        self.engine = engine
+        self.endpoints = endpoints
+        self.logger = logger
+        self.listeners = listeners
     }
 
     private func closeAll() {
@@ -88,7 +119,8 @@ public final class ControlServer {
         if let path = endpoints.unixPath { unlink(path) }
     }
 
-    private func run(stop: WakeupPipe) {
+    func run(stop: WakeupPipe) {
+        defer { closeAll() }
         var fds: [pollfd] = []
         while true {
             fds.removeAll(keepingCapacity: true)
@@ -99,9 +131,8 @@ public final class ControlServer {
             for c in connections {
                 fds.append(pollfd(fd: c.fd, events: Int16(POLLIN) | (c.output.isEmpty ? 0 : Int16(POLLOUT)), revents: 0))
             }
-            let n = poll(&fds, nfds_t(fds.count), -1)
+            let n = retryingOnInterrupt { poll(&fds, nfds_t(fds.count), -1) }
             if n < 0 {
-                if errno == EINTR { continue }
                 logger.critical("control server: poll failed: \(SystemError("poll"))")
                 return
             }
@@ -125,10 +156,7 @@ public final class ControlServer {
 
     private func accept(from listener: Int32, isTCP: Bool) {
         while connections.count < ControlServer.maxConnections {
-            let fd = Glibc.accept(listener, nil, nil)
-            if fd < 0 { return }
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            guard let fd = Socket.accept(from: listener) else { return }
             connections.append(ControlConnection(fd: fd, requiresSecret: isTCP))
         }
     }
@@ -137,9 +165,9 @@ public final class ControlServer {
     private func serve(_ c: ControlConnection, readable: Bool, writable: Bool) -> Bool {
         if readable {
             var chunk = [UInt8](repeating: 0, count: 8192)
-            let n = chunk.withUnsafeMutableBytes { recv(c.fd, $0.baseAddress, $0.count, 0) }
+            let n = chunk.withUnsafeMutableBytes { raw in retryingOnInterrupt { recv(c.fd, raw.baseAddress, raw.count, 0) } }
             if n == 0 { return false }
-            if n < 0 { return errno == EAGAIN || errno == EINTR }
+            if n < 0 { return lastCallWouldBlock }
             c.input.append(contentsOf: chunk[0..<n])
             while let newline = c.input.firstIndex(of: 10) {
                 let line = Array(c.input[c.input.startIndex..<newline])
@@ -199,24 +227,16 @@ public final class ControlServer {
 
     private func flush(_ c: ControlConnection) {
         while !c.output.isEmpty {
-            let n = c.output.withUnsafeBytes { send(c.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let n = c.output.withUnsafeBytes { raw in
+                retryingOnInterrupt { send(c.fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL)) }
+            }
             if n > 0 {
                 c.output.removeFirst(n)
             } else {
-                if n < 0 && errno != EAGAIN && errno != EINTR { c.broken = true }
+                if n < 0 && !lastCallWouldBlock { c.broken = true }
                 return
             }
         }
-    }
-
-    /// Compares secrets in time that depends only on their lengths.
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        var diff = UInt8(x.count == y.count ? 0 : 1)
-        for i in 0..<max(x.count, y.count) {
-            diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
-        }
-        return diff == 0
     }
 }
 

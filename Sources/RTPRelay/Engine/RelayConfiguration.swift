@@ -3,7 +3,7 @@ import IPTRTPProxyCore
 import Logging
 
 /// How a `RelayEngine` runs: the switchboards it serves and the knobs of its forwarding.
-public struct RelayConfiguration {
+public struct RelayConfiguration: Sendable {
     /// The switchboards (cfg file plus `switchboard` parameters).
     public var switchboards: SwitchboardSet
     /// Forwarding threads, each with its own epoll set; default one per online CPU.
@@ -23,7 +23,7 @@ public struct RelayConfiguration {
     /// Where time comes from.
     public var clock: RelayClock
     /// Kernel forwarding of fixed streams; nil forwards everything in user space.
-    public var offload: StreamOffload?
+    public var offload: (any StreamOffload)?
     /// Where the engine logs.
     public var logger: Logger
     /// The version `info` reports.
@@ -42,7 +42,7 @@ public struct RelayConfiguration {
         coalescingMicroseconds: Int = RelayConfiguration.defaultCoalescing,
         housekeepingInterval: Int32 = 1000,
         clock: RelayClock = SystemRelayClock(),
-        offload: StreamOffload? = nil,
+        offload: (any StreamOffload)? = nil,
         logger: Logger = Logger(label: "iptrtpproxy.relay"),
         version: String = RelayEngine.version
     ) {

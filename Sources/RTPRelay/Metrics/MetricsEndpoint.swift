@@ -1,17 +1,17 @@
 import Glibc
 import IPTRTPProxyCore
+import IPTRTPProxyPOSIX
 import Logging
+import Synchronization
 
 /// Serves `GET /metrics` (Prometheus text format) over plain HTTP/1.0 on one TCP address,
 /// loopback unless configured otherwise. One thread; one request per connection.
-public final class MetricsEndpoint {
+public final class MetricsEndpoint: Sendable {
     private let engine: RelayEngine
     private let address: Endpoint
     private let logger: Logger
-    private let metrics = RelayMetrics()
-    private var listener: Int32 = -1
-    private var stopPipe: WakeupPipe?
-    private var thread: PosixThread?
+    /// The listener, the thread and its stop pipe while started.
+    private let running = Mutex<(listener: Int32, stop: WakeupPipe, thread: PosixThread)?>(nil)
 
     /// Creates the endpoint; nothing is opened before `start()`.
     public init(engine: RelayEngine, address: Endpoint, logger: Logger = Logger(label: "iptrtpproxy.metrics")) {
@@ -24,46 +24,53 @@ public final class MetricsEndpoint {
 
     /// Listens and starts the thread.
     public func start() throws {
-        guard thread == nil else { return }
-        listener = try ControlListener.tcp(address)
-        let pipe = try WakeupPipe()
-        stopPipe = pipe
-        thread = try PosixThread(name: "ipt-metrics") { [self] in run(stop: pipe) }
+        try running.withLock { running in
+            guard running == nil else { return }
+            let listener = try ControlListener.tcp(address)
+            do {
+                let stop = try WakeupPipe()
+                let engine = self.engine
+                running = (listener, stop, try PosixThread(name: "ipt-metrics") {
+                    MetricsEndpoint.serve(listener: listener, engine: engine, metrics: RelayMetrics(), stop: stop)
+                })
+            } catch {
+                close(listener)
+                throw error
+            }
+        }
         logger.info("metrics listening", metadata: ["address": "\(address)"])
     }
 
     /// Stops the thread and closes the listener.
     public func stop() {
-        guard let pipe = stopPipe else { return }
-        pipe.signal()
-        thread?.join()
-        thread = nil
-        stopPipe = nil
+        guard let (listener, stop, thread) = running.withLock({ running in
+            defer { running = nil }
+            return running
+        }) else { return }
+        stop.signal()
+        thread.join()
         close(listener)
-        listener = -1
     }
 
-    private func run(stop: WakeupPipe) {
+    private static func serve(listener: Int32, engine: RelayEngine, metrics: RelayMetrics, stop: WakeupPipe) {
         var fds = [pollfd(fd: stop.readFD, events: Int16(POLLIN), revents: 0), pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
         while true {
             fds[0].revents = 0
             fds[1].revents = 0
-            let n = poll(&fds, 2, -1)
-            if n < 0 && errno != EINTR { return }
+            let n = retryingOnInterrupt { poll(&fds, 2, -1) }
+            if n < 0 { return }
             if fds[0].revents != 0 { return }
-            if fds[1].revents != 0 {
-                let fd = accept(listener, nil, nil)
-                if fd >= 0 {
-                    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-                    respond(fd)
-                    close(fd)
-                }
+            if fds[1].revents != 0, let fd = Socket.accept(from: listener) {
+                respond(fd, engine: engine, metrics: metrics)
+                close(fd)
             }
         }
     }
 
     /// Reads the request head (bounded in size and time) and writes the response.
-    private func respond(_ fd: Int32) {
+    private static func respond(_ fd: Int32, engine: RelayEngine, metrics: RelayMetrics) {
+        // accept4 made it non-blocking; this exchange is a short blocking one with timeouts.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         var timeout = timeval(tv_sec: 2, tv_usec: 0)
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

@@ -8,8 +8,10 @@ import IPTRTPProxyCore
 /// offloaded the engine reads `counters` to keep the session alive and its counters current.
 ///
 /// The engine calls these from its control path and its housekeeping thread, never from a
-/// forwarding thread, one call at a time (under the engine's control lock).
-public protocol StreamOffload: AnyObject {
+/// forwarding thread, one call at a time (its `OffloadCoordinator` holds a lock around each), so
+/// an implementation needs no lock of its own for that; it is `Sendable` because the engine that
+/// holds it is shared between threads.
+public protocol StreamOffload: AnyObject, Sendable {
     /// A short name for `info` (`none`, `nftables`).
     var name: String { get }
     /// Starts forwarding `stream` in the kernel. Throwing leaves it to user space.

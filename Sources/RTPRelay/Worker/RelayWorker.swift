@@ -1,73 +1,43 @@
 import CIPTRTPProxy
 import Glibc
 import IPTRTPProxyCore
+import IPTRTPProxyPOSIX
 import Logging
 
-/// One forwarding thread with its own epoll set. It owns the sessions whose global index is
-/// congruent to its index modulo the worker count: their four sockets are registered here, and
-/// their legs are read and written under this worker's lock, so a session's state is only ever
-/// contended by the control path.
-final class RelayWorker {
-    /// epoll data that means "stop" (the engine's wakeup pipe).
-    static let stopToken = UInt64.max
-
-    let index: Int
-    let lock = ThreadLock()
-    private let table: SessionTable
-    private let clock: RelayClock
-    private let flood: FloodLimit
-    private let coalescing: timespec
-    /// A recvmmsg of the last round came back full: packets are queued, do not wait.
-    private var backlog = false
-    private let batch = PacketBatch()
-    private let logger: Logger
-    private let epollFD: Int32
+/// One forwarding thread over one `SessionShard`: it waits in the shard's epoll set and, for
+/// each readable socket, forwards one batch holding the shard's lock, so a session's legs are
+/// only ever contended by the control path and housekeeping, never by another forwarding thread.
+/// The batch memory and the backlog flag belong to the thread alone.
+struct RelayWorker: Sendable {
+    let shard: LockedShard
+    let clock: any RelayClock
+    let flood: FloodLimit
+    let coalescing: timespec
+    let logger: Logger
     private let dontWait = ipt_msg_dontwait()
-    private var thread: PosixThread?
 
-    init(index: Int, table: SessionTable, clock: RelayClock, flood: FloodLimit, coalescingMicroseconds: Int, logger: Logger) throws {
-        self.index = index
-        coalescing = timespec(tv_sec: 0, tv_nsec: coalescingMicroseconds * 1000)
-        self.table = table
+    init(shard: LockedShard, clock: any RelayClock, flood: FloodLimit, coalescingMicroseconds: Int, logger: Logger) {
+        self.shard = shard
         self.clock = clock
         self.flood = flood
+        coalescing = timespec(tv_sec: 0, tv_nsec: coalescingMicroseconds * 1000)
         self.logger = logger
-        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard epollFD >= 0 else { throw SystemError("epoll_create1") }
     }
 
-    deinit {
-        close(epollFD)
+    /// Starts the thread (`ipt-relay-N`); it runs until `stop` becomes readable (the shard's epoll
+    /// set holds it).
+    func start(stop: WakeupPipe) throws -> PosixThread {
+        let epollFD = shard.withLock { $0.epollFD }
+        return try PosixThread(name: "ipt-relay-\(shard.index)") { [self] in run(epollFD: epollFD) }
     }
 
-    /// Adds a relay socket; its events carry `leg`.
-    func register(fd: Int32, leg: Int) throws {
-        try add(fd: fd, data: UInt64(leg))
-    }
-
-    /// Starts the thread; it runs until `stop` becomes readable.
-    func start(stop: WakeupPipe) throws {
-        try add(fd: stop.readFD, data: RelayWorker.stopToken)
-        thread = try PosixThread(name: "ipt-relay-\(index)") { [self] in run() }
-    }
-
-    /// Waits for the thread after the stop pipe was signalled.
-    func join() {
-        thread?.join()
-        thread = nil
-    }
-
-    private func add(fd: Int32, data: UInt64) throws {
-        var event = epoll_event()
-        event.events = EPOLLIN.rawValue
-        event.data.u64 = data
-        guard epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0 else { throw SystemError("epoll_ctl ADD") }
-    }
-
-    private func run() {
+    private func run(epollFD: Int32) {
         let capacity: Int32 = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Int(capacity))
         defer { events.deallocate() }
+        let batch = PacketBatch()
+        /// A recvmmsg of the last round came back full: packets are queued, do not wait.
+        var backlog = false
         while true {
             var n = epoll_wait(epollFD, events, capacity, -1)
             // Coalescing: at a light load every packet would cost a wakeup of this thread (and of
@@ -82,14 +52,14 @@ final class RelayWorker {
             backlog = false
             if n < 0 {
                 if errno == EINTR { continue }
-                logger.critical("relay worker \(index): epoll_wait failed: \(SystemError("epoll_wait"))")
+                logger.critical("relay worker \(shard.index): epoll_wait failed: \(SystemError("epoll_wait"))")
                 return
             }
             let now = clock.monotonicNanoseconds()
             for i in 0..<Int(n) {
                 let data = events[i].data.u64
-                if data == RelayWorker.stopToken { return }
-                forward(leg: Int(truncatingIfNeeded: data), now: now)
+                if data == SessionShard.stopToken { return }
+                if forward(leg: Int(truncatingIfNeeded: data), now: now, batch: batch) { backlog = true }
             }
         }
     }
@@ -97,19 +67,23 @@ final class RelayWorker {
     /// Reads one batch from the socket of `leg` and forwards what passes out of the other gate.
     /// One batch per readiness event, so that one flooding socket cannot starve the others
     /// (epoll is level-triggered: what is left is read in the next round).
+    /// Returns true when the batch came back full (more is queued).
     @inline(__always)
-    private func forward(leg index: Int, now: Int64) {
-        lock.lock()
-        defer { lock.unlock() }
-        let rx = table.legs + index
-        let fd = rx.pointee.fd
-        if fd < 0 { return }  // freed after epoll reported it
-        let received = Int(ipt_recvmmsg(fd, batch.receiveMessages, UInt32(batch.capacity), dontWait, nil))
-        if received <= 0 { return }
-        defer { batch.resetReceived(received) }
-        if received == batch.capacity { backlog = true }
+    private func forward(leg index: Int, now: Int64, batch: PacketBatch) -> Bool {
+        shard.withLock { sh in forward(leg: index, in: sh, now: now, batch: batch) }
+    }
 
-        let tx = table.legs + (index ^ 2)
+    @inline(__always)
+    private func forward(leg index: Int, in sh: borrowing SessionShard, now: Int64, batch: PacketBatch) -> Bool {
+        let rx = sh.legs + index
+        let fd = rx.pointee.fd
+        if fd < 0 { return false }  // freed after epoll reported it
+        let received = Int(ipt_recvmmsg(fd, batch.receiveMessages, UInt32(batch.capacity), dontWait, nil))
+        if received <= 0 { return false }
+        defer { batch.resetReceived(received) }
+        let full = received == batch.capacity
+
+        let tx = sh.legs + (index ^ 2)
         let destination = tx.pointee.destination
         rx.pointee.refill(now: now, limit: flood)
         var out = 0
@@ -138,7 +112,7 @@ final class RelayWorker {
             batch.sendVectors[out].iov_len = Int(message.pointee.msg_len)
             out += 1
         }
-        if out == 0 { return }
+        if out == 0 { return full }
 
         let nameLength = destination.write(to: UnsafeMutableRawPointer(batch.sendName))
         var bytes = 0
@@ -163,5 +137,6 @@ final class RelayWorker {
         rx.pointee.dropSendFailed &+= UInt64(failed)
         rx.pointee.packets &+= UInt64(out - failed)
         rx.pointee.bytes &+= UInt64(bytes)
+        return full
     }
 }

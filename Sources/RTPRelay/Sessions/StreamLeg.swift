@@ -1,9 +1,10 @@
 import IPTRTPProxyCore
+import IPTRTPProxyPOSIX
 
 /// One relay socket (a gate's RTP or RTCP port of one session) and what the relay knows about
 /// the client behind it: where the SDP said it is, which source was latched, the learning window,
-/// the flood bucket and the counters. Plain data in a flat table, touched only under its
-/// worker's lock.
+/// the flood bucket and the counters. Plain data in its shard's flat table, touched only under the
+/// shard's lock (`SessionShard`).
 struct StreamLeg {
     /// The socket, -1 when the session is free.
     var fd: Int32 = -1

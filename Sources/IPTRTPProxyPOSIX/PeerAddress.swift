@@ -2,27 +2,28 @@ import Glibc
 import IPTRTPProxyCore
 
 /// A UDP peer in the form the forwarding loop compares and sends to: plain fields, no
-/// allocation, compared in a few instructions against the source of a received packet.
-struct PeerAddress: Equatable {
+/// allocation, compared in a few instructions against the source of a received packet. The one
+/// place in the project that reads and writes `sockaddr_in`/`sockaddr_in6`.
+public struct PeerAddress: Hashable, Sendable {
     /// 0 = none, 4 = IPv4, 6 = IPv6.
-    var family: UInt8 = 0
+    public var family: UInt8 = 0
     /// Host byte order.
-    var port: UInt16 = 0
+    public var port: UInt16 = 0
     /// IPv4 address, host byte order.
-    var v4: UInt32 = 0
+    public var v4: UInt32 = 0
     /// IPv6 bytes 0-7 and 8-15, as `IPAddress.IPv6Bytes` holds them.
-    var high: UInt64 = 0
-    var low: UInt64 = 0
+    public var high: UInt64 = 0
+    public var low: UInt64 = 0
 
     /// No address.
-    static let none = PeerAddress()
+    public static let none = PeerAddress()
 
-    var isSet: Bool { family != 0 }
-    var isV6: Bool { family == 6 }
+    @inlinable public var isSet: Bool { family != 0 }
+    @inlinable public var isV6: Bool { family == 6 }
 
-    init() {}
+    @inlinable public init() {}
 
-    init(_ endpoint: Endpoint) {
+    public init(_ endpoint: Endpoint) {
         port = endpoint.port
         switch endpoint.address {
         case .v4(let a):
@@ -36,8 +37,8 @@ struct PeerAddress: Equatable {
     }
 
     /// Reads a `sockaddr_in` or `sockaddr_in6` (as recvmmsg fills `msg_name`).
-    @inline(__always)
-    init(sockaddr p: UnsafeRawPointer) {
+    @inlinable
+    public init(sockaddr p: UnsafeRawPointer) {
         let family = p.loadUnaligned(as: sa_family_t.self)
         if family == sa_family_t(AF_INET) {
             self.family = 4
@@ -53,8 +54,8 @@ struct PeerAddress: Equatable {
 
     /// Writes the address as a `sockaddr_in`/`sockaddr_in6` at `p` (room for a `sockaddr_in6`)
     /// and returns its length.
-    @inline(__always)
-    func write(to p: UnsafeMutableRawPointer) -> socklen_t {
+    @inlinable
+    public func write(to p: UnsafeMutableRawPointer) -> socklen_t {
         if family == 6 {
             p.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<sockaddr_in6>.size)
             p.storeBytes(of: sa_family_t(AF_INET6), as: sa_family_t.self)
@@ -71,12 +72,18 @@ struct PeerAddress: Equatable {
     }
 
     /// Writes into a `sockaddr_storage`.
-    func write(to storage: inout sockaddr_storage) -> socklen_t {
+    public func write(to storage: inout sockaddr_storage) -> socklen_t {
         withUnsafeMutableBytes(of: &storage) { write(to: $0.baseAddress!) }
     }
 
+    /// Compares in a few instructions: the forwarding loop does this for every packet.
+    @inlinable
+    public static func == (l: PeerAddress, r: PeerAddress) -> Bool {
+        l.family == r.family && l.port == r.port && l.v4 == r.v4 && l.high == r.high && l.low == r.low
+    }
+
     /// The endpoint, or nil for none.
-    var endpoint: Endpoint? {
+    public var endpoint: Endpoint? {
         switch family {
         case 4: return Endpoint(address: .v4(v4), port: port)
         case 6:

@@ -1,0 +1,120 @@
+import Glibc
+import IPTRTPProxyCore
+import IPTRTPProxyPOSIX
+
+/// Opening and freeing one session: its four sockets, its legs, its slot (book lock held).
+extension SessionOperations {
+    /// A request whose address is of another family than its side's gate cannot be relayed, and
+    /// one that names a relay port as a client would make the relay send to itself (a loop).
+    func validate(_ request: SessionRequest, on sw: Switchboard) throws {
+        for side in GateSide.allCases {
+            for stream in request[side].streams {
+                guard let a = stream.address else { continue }
+                for other in switchboards.all {
+                    for gate in [other.gateA, other.gateB] where gate.address == a.address {
+                        let first = Int(gate.basePort), last = first + 2 * other.maxSessions - 1
+                        if (first...last).contains(Int(a.port)) {
+                            throw MediaPlaneError(
+                                "switchboard '\(sw.name)': side \(side.letter) client \(a) is a port of the relay itself (switchboard '\(other.name)')")
+                        }
+                    }
+                }
+            }
+            let gateIsV6: Bool
+            if case .v6 = sw.gate(side).address { gateIsV6 = true } else { gateIsV6 = false }
+            for stream in request[side].streams {
+                guard let a = stream.address else { continue }
+                let isV6: Bool
+                if case .v6 = a.address { isV6 = true } else { isV6 = false }
+                if isV6 != gateIsV6 {
+                    throw MediaPlaneError(
+                        "switchboard '\(sw.name)': side \(side.letter) client \(a) is \(isV6 ? "IPv6" : "IPv4") but gate \(side.letter.uppercased()) is \(gateIsV6 ? "IPv6" : "IPv4")")
+                }
+            }
+        }
+    }
+
+    /// Binds the session's four sockets, fills its legs and registers them with its shard's
+    /// forwarding thread.
+    func open(session handle: SessionHandle, on s: Int, request: SessionRequest, book: inout SessionBook) throws {
+        let sw = switchboards.all[s]
+        let g = layout.global(switchboard: s, id: handle.id)
+        let l = layout.local(of: g)
+        var fds: [Int32] = []
+        do {
+            for side in GateSide.allCases {
+                let gate = sw.gate(side)
+                for j in 0..<2 {
+                    let port = UInt16(truncatingIfNeeded: Int(gate.rtpPort(session: handle.id)) + j)
+                    fds.append(try Socket.udp(
+                        boundTo: Endpoint(address: gate.address, port: port), receiveBuffer: SessionOperations.receiveBufferBytes))
+                }
+            }
+        } catch {
+            for fd in fds { close(fd) }
+            throw error
+        }
+        let now = clock.monotonicNanoseconds()
+        let registered: (any Error)? = shard(of: g).withLock { sh in
+            sh.sessions[l].inUse = true
+            sh.sessions[l].created = handle.created
+            sh.sessions[l].allocatedAt = now
+            sh.sessions[l].touchedAt = now
+            for side in GateSide.allCases {
+                for j in 0..<2 {
+                    let k = SessionShard.leg(local: l, side: side, stream: j)
+                    sh.legs[k] = StreamLeg(fd: fds[k - 4 * l], burst: floodLimit.burst, now: now)
+                    sh.legs[k].apply(
+                        request[side].streams[j], alwaysLearn: request[side].alwaysLearn, now: now,
+                        defaultLearningTimeout: defaultLearningTimeout)
+                    sh.legs[k].latchChanged = false
+                }
+            }
+            do {
+                for k in 0..<4 { try sh.register(fd: fds[k], leg: 4 * l + k) }
+                return nil
+            } catch {
+                return error
+            }
+        }
+        book.requests[g] = request
+        if let registered {
+            _ = free(session: g, book: &book)
+            throw registered
+        }
+    }
+
+    /// Closes a live session's sockets, keeps its counters in the switchboard's totals, takes it
+    /// out of the kernel and lets its slot rest. Returns the record for the store.
+    func free(session g: Int, book: inout SessionBook) -> JournalRecord {
+        let s = layout.switchboard(of: g)
+        let sw = switchboards.all[s]
+        let id = g - layout.bases[s]
+        let l = layout.local(of: g)
+        let handle = SessionHandle(id: id, created: book.slots[s].created[id])
+        let now = clock.monotonicNanoseconds()
+        let wallNow = clock.wallSeconds()
+        let (counters, offloaded): (StreamCounters, [Int]) = shard(of: g).withLock { sh in
+            var counters = StreamCounters()
+            var offloaded: [Int] = []
+            for k in 0..<4 {
+                let leg = sh.legs + (4 * l + k)
+                counters.add(leg.pointee.counters { SessionOperations.wall($0, now: now, wallNow: wallNow) })
+                // Closing the socket also takes it out of the epoll set.
+                if leg.pointee.fd >= 0 { close(leg.pointee.fd) }
+                if leg.pointee.offloaded && k & 2 == 0 { offloaded.append(k & 1) }
+                leg.pointee = StreamLeg()
+            }
+            sh.sessions[l].inUse = false
+            return (counters, offloaded)
+        }
+        book.retired[s].add(counters)
+        offload?.remove(offloaded.map { OffloadedStream.Key(switchboard: sw.name, session: handle, stream: $0) })
+        book.slots[s].free(handle, now: wallNow)
+        book.requests[g] = SessionRequest()
+        return .freed(switchboard: sw.name, session: handle, at: wallNow)
+    }
+
+    /// Receive buffer asked for each relay socket; root may exceed net.core.rmem_max.
+    static let receiveBufferBytes: Int32 = 1 << 20
+}

@@ -1,0 +1,100 @@
+import Glibc
+import IPTRTPProxyPOSIX
+import Synchronization
+
+/// The session journal: an append-only text file of `JournalRecord` lines, synced to disk before
+/// a request is answered, so that a relay restarted after a crash or an upgrade puts every call
+/// back with the same ids, created stamps and ports. No database: the relay is the only writer.
+///
+/// The file is rewritten (compacted) to just the live state when it has grown well past it:
+/// written to `PATH.new`, synced, renamed over `PATH`, and the directory synced.
+final class SessionJournal: SessionStore {
+    let path: String
+    private let file = Mutex(JournalFile())
+
+    /// The append descriptor (opened on first append, closed by a rewrite) and the growth since
+    /// the last rewrite.
+    private struct JournalFile {
+        var fd: Int32 = -1
+        var appendedSinceRewrite = 0
+    }
+
+    init(path: String) {
+        self.path = path
+    }
+
+    deinit {
+        file.withLock { if $0.fd >= 0 { close($0.fd) } }
+    }
+
+    var location: String { path }
+
+    var appendedSinceRewrite: Int { file.withLock { $0.appendedSinceRewrite } }
+
+    /// Reads every valid record; a missing file is an empty journal.
+    func load() throws -> (records: [JournalRecord], skipped: Int) {
+        let data: [UInt8]
+        do {
+            data = try FileIO.read(path)
+        } catch let e as SystemError where e.code == ENOENT {
+            return ([], 0)
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        var records: [JournalRecord] = []
+        var skipped = 0
+        // A last line without its newline was torn by a crash mid-write: not trusted.
+        let complete = text.hasSuffix("\n") ? Substring(text) : text[..<(text.lastIndex(of: "\n").map { text.index(after: $0) } ?? text.startIndex)]
+        for line in complete.split(separator: "\n") {
+            if line == JournalRecord.header { continue }
+            if let r = JournalRecord(line: line) { records.append(r) } else { skipped += 1 }
+        }
+        if complete.endIndex != text.endIndex { skipped += 1 }
+        return (records, skipped)
+    }
+
+    /// Appends records and syncs them to disk.
+    func append(_ records: [JournalRecord]) throws {
+        guard !records.isEmpty else { return }
+        try file.withLock { file in
+            if file.fd < 0 {
+                file.fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+                guard file.fd >= 0 else { throw SystemError("open \(path)") }
+            }
+            try FileIO.writeAll(file.fd, Array(records.map { $0.line + "\n" }.joined().utf8), what: path)
+            guard fdatasync(file.fd) == 0 else { throw SystemError("fdatasync \(path)") }
+            file.appendedSinceRewrite += records.count
+        }
+    }
+
+    /// Replaces the file with `records` (the live state), atomically: written to `PATH.new`,
+    /// synced, renamed over `PATH`, and the directory synced.
+    func rewrite(_ records: [JournalRecord]) throws {
+        try file.withLock { file in
+            let temporary = path + ".new"
+            let wfd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard wfd >= 0 else { throw SystemError("open \(temporary)") }
+            do {
+                try FileIO.writeAll(wfd, Array(([JournalRecord.header] + records.map(\.line)).map { $0 + "\n" }.joined().utf8), what: temporary)
+                guard fsync(wfd) == 0 else { throw SystemError("fsync \(temporary)") }
+            } catch {
+                close(wfd)
+                unlink(temporary)
+                throw error
+            }
+            close(wfd)
+            guard rename(temporary, path) == 0 else { throw SystemError("rename \(temporary)") }
+            let slash = path.lastIndex(of: "/")
+            let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+            let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if dfd >= 0 {
+                _ = fsync(dfd)
+                close(dfd)
+            }
+            if file.fd >= 0 {
+                close(file.fd)
+                file.fd = -1
+            }
+            file.appendedSinceRewrite = 0
+        }
+    }
+}
