@@ -1,5 +1,6 @@
 import Glibc
 import IPTRTPProxyCore
+import IPTRTPProxyPOSIX
 
 /// A `MediaPlane` backed by a running relay, over its control socket (docs/control-protocol.md).
 /// The Kamailio module and the CLI use it; it connects on first use, waits at most `timeout`
@@ -59,7 +60,7 @@ public final class RelayControlClient: MediaPlane {
     }
 
     private func exchange(_ command: ControlCommand) throws -> String {
-        let deadline = ControlSocket.milliseconds() + Int64(timeout)
+        let deadline = MonotonicClock.milliseconds() + Int64(timeout)
         let connection: ControlSocket
         if let s = socket {
             connection = s

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import IPTRTPProxyCore
+import IPTRTPProxyPOSIX
 import KernelOffload
 import Logging
 import RTPRelay
@@ -214,27 +215,17 @@ struct RelayDaemon: ParsableCommand {
     }
 }
 
-/// The whole file as UTF-8 text.
+/// The whole file as UTF-8 text; the error names the file.
 func readFile(_ path: String) throws -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw FileError(path: path, code: errno) }
-    defer { close(fd) }
-    var data: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw FileError(path: path, code: errno)
-        }
-        if n == 0 { break }
-        data.append(contentsOf: chunk[0..<n])
+    do {
+        return try FileIO.readText(path)
+    } catch let e as SystemError {
+        throw FileError(path: path, code: e.code)
     }
-    return String(decoding: data, as: UTF8.self)
 }
 
 struct FileError: Error, CustomStringConvertible {
     var path: String
     var code: Int32
-    var description: String { "\(path): \(String(cString: strerror(code)))" }
+    var description: String { "\(path): \(SystemError.text(code))" }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Glibc
+import IPTRTPProxyPOSIX
 
 /// rtpload: the project's RTP load generator and sink. See BENCHMARKS.md.
 @main
@@ -85,35 +86,42 @@ struct RTPLoad: ParsableCommand {
         defer { sockets.forEach { $0.close() } }
 
         let start = MonotonicClock.nanoseconds() + 50_000_000
-        let measureFrom = start + UInt64(warmup * 1e9)
-        let end = measureFrom + UInt64(duration * 1e9)
+        let measureFrom = start + Int64(warmup * 1e9)
+        let end = measureFrom + Int64(duration * 1e9)
 
-        let sender = StreamSender(plan: plan, sockets: sockets, payloadType: payloadType, batch: batch)
-        let sink = StreamSink(plan: plan, sockets: sockets, arrivalClock: arrivalClock)
-        if timeline != nil {
-            sink.timeline = LatencyTimeline(sliceNanoseconds: 10_000_000, maxSlices: Int(duration * 100) + 100)
+        // The sender and the sink each live on their own thread and hand their figures back.
+        let stopSink = StopFlag()
+        let sinkOutcome = ThreadOutcome<SinkReport>()
+        let senderOutcome = ThreadOutcome<SenderReport>()
+        let arrivalClock = self.arrivalClock, timelineSlices = timeline.map { _ in Int(duration * 100) + 100 }
+        let sinkThread = try PosixThread(name: "rtpload-sink") {
+            let sink = StreamSink(plan: plan, sockets: sockets, arrivalClock: arrivalClock, stop: stopSink)
+            if let timelineSlices { sink.timeline = LatencyTimeline(sliceNanoseconds: 10_000_000, maxSlices: timelineSlices) }
+            sink.run()
+            sinkOutcome.set(sink.report)
         }
-        let senderDone = DispatchSemaphore(value: 0)
-        let sinkDone = DispatchSemaphore(value: 0)
-        Thread { sink.run(); sinkDone.signal() }.start()
-        let rate = self.rate, tick = tickUs * 1000
-        Thread {
+        let rate = self.rate, tick = Int64(tickUs * 1000), payloadType = self.payloadType, batch = self.batch
+        let senderThread = try PosixThread(name: "rtpload-send") {
+            let sender = StreamSender(plan: plan, sockets: sockets, payloadType: payloadType, batch: batch)
             if let rate {
                 sender.runPaced(ratePerStream: rate, start: start, measureFrom: measureFrom, end: end, tickNanoseconds: tick)
             } else {
                 MonotonicClock.sleep(until: start)
                 sender.runFlatOut(measureFrom: measureFrom, end: end)
             }
-            senderDone.signal()
-        }.start()
+            senderOutcome.set(sender.report)
+        }
 
         MonotonicClock.sleep(until: measureFrom)
         let cpuBefore = relayPid.isEmpty ? nil : ProcessCPU.nanoseconds(of: relayPid)
-        senderDone.wait()
-        MonotonicClock.sleep(until: MonotonicClock.nanoseconds() + UInt64(drain * 1e9))
+        senderThread.join()
+        MonotonicClock.sleep(until: MonotonicClock.nanoseconds() + Int64(drain * 1e9))
         let cpuAfter = relayPid.isEmpty ? nil : ProcessCPU.nanoseconds(of: relayPid)
-        sink.stop.store(true, ordering: .relaxed)
-        sinkDone.wait()
+        stopSink.set()
+        sinkThread.join()
+        guard let sender = senderOutcome.result, let sink = sinkOutcome.result else {
+            throw ValidationError("the sender or the sink thread ended without a report")
+        }
 
         var cpu: UInt64?
         if let a = cpuBefore, let b = cpuAfter, b >= a { cpu = b - a }

@@ -1,6 +1,7 @@
 import Glibc
+import IPTRTPProxyCore
 
-/// An IPv4 UDP address as rtpload uses it: text form for reports, sockaddr form for the kernel.
+/// An IPv4 UDP address as rtpload uses it: text form for reports, `Endpoint` for the POSIX layer.
 struct UDPAddress: Hashable, CustomStringConvertible {
     var host: UInt32  // host byte order
     var port: UInt16
@@ -14,13 +15,8 @@ struct UDPAddress: Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    var sockaddr: sockaddr_in {
-        var sa = sockaddr_in()
-        sa.sin_family = sa_family_t(AF_INET)
-        sa.sin_port = port.bigEndian
-        sa.sin_addr.s_addr = host.bigEndian
-        return sa
-    }
+    /// The address as the POSIX layer takes it.
+    var endpoint: Endpoint { Endpoint(address: .v4(host), port: port) }
 
     var description: String {
         "\(host >> 24).\(host >> 16 & 0xff).\(host >> 8 & 0xff).\(host & 0xff):\(port)"

@@ -1,13 +1,18 @@
 import CIPTRTPProxy
 import Glibc
+import IPTRTPProxyCore
+import IPTRTPProxyPOSIX
 
 /// Sends the plan's streams, either paced (every stream at the same rate, phases spread evenly, so
 /// the aggregate is a smooth N×R) or flat out. Packets of one stream due together leave in one
-/// sendmmsg. All buffers are made once; nothing is allocated per packet.
+/// sendmmsg. All buffers are made once; nothing is allocated per packet. Created and run on its
+/// own thread; `report` is what it hands back.
 final class StreamSender {
     private let streamCount: Int
     private let fds: [Int32]
-    private let destinations: UnsafeMutablePointer<sockaddr_in>
+    /// Each stream's destination, written once by `PeerAddress`, and its length.
+    private let destinations: UnsafeMutablePointer<sockaddr_in6>
+    private let destinationLengths: [socklen_t]
     private var sequence: [UInt16]
     private var timestamp: [UInt32]
     private let payloadType: UInt8
@@ -24,8 +29,11 @@ final class StreamSender {
     init(plan: StreamPlan, sockets: [UDPSocket], payloadType: UInt8, batch: Int) {
         streamCount = plan.streams.count
         fds = plan.sourceSocket.map { sockets[$0].fd }
-        destinations = .allocate(capacity: streamCount)
-        for (i, s) in plan.streams.enumerated() { destinations[i] = s.destination.sockaddr }
+        let destinations = UnsafeMutablePointer<sockaddr_in6>.allocate(capacity: streamCount)
+        destinationLengths = plan.streams.enumerated().map { i, s in
+            PeerAddress(s.destination.endpoint).write(to: UnsafeMutableRawPointer(destinations + i))
+        }
+        self.destinations = destinations
         sequence = (0..<streamCount).map { UInt16(truncatingIfNeeded: $0 &* 7919) }
         timestamp = (0..<streamCount).map { UInt32(truncatingIfNeeded: $0 &* 104_729) }
         self.payloadType = payloadType
@@ -39,7 +47,6 @@ final class StreamSender {
             var m = ipt_mmsghdr()
             m.msg_hdr.msg_iov = iovecs + k
             m.msg_hdr.msg_iovlen = 1
-            m.msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
             messages[k] = m
         }
         sent = [UInt64](repeating: 0, count: streamCount)
@@ -54,7 +61,7 @@ final class StreamSender {
 
     /// Sends `ratePerStream` packets per second on every stream from `start` until `end`.
     /// Packet j of the aggregate is due at start + j/(N×R) and belongs to stream j mod N.
-    func runPaced(ratePerStream: Double, start: UInt64, measureFrom: UInt64, end: UInt64, tickNanoseconds: UInt64) {
+    func runPaced(ratePerStream: Double, start: Int64, measureFrom: Int64, end: Int64, tickNanoseconds: Int64) {
         let n = UInt64(streamCount)
         let aggregate = ratePerStream * Double(streamCount)
         let gap = 1e9 / aggregate
@@ -79,19 +86,22 @@ final class StreamSender {
                 }
             }
             next = due
-            let nextDue = start + UInt64((Double(next) * gap).rounded(.up))
+            let nextDue = start + Int64((Double(next) * gap).rounded(.up))
             wake = max(nextDue, now + tickNanoseconds)
         }
     }
 
     /// Sends batches round-robin over the streams as fast as the kernel takes them until `end`.
-    func runFlatOut(measureFrom: UInt64, end: UInt64) {
+    func runFlatOut(measureFrom: Int64, end: Int64) {
         while true {
             let now = MonotonicClock.nanoseconds()
             if now >= end { break }
             for s in 0..<streamCount { send(stream: s, count: batch, measured: now >= measureFrom) }
         }
     }
+
+    /// What the sender did, for the report.
+    var report: SenderReport { SenderReport(sent: sent, sendErrors: sendErrors) }
 
     /// How many of the indices 0..<x belong to stream s when streams take turns among n.
     private static func packets(below x: UInt64, of s: UInt64, among n: UInt64) -> UInt64 {
@@ -107,12 +117,12 @@ final class StreamSender {
             sequence[s] &+= 1
             timestamp[s] &+= RTPPacketLayout.timestampStep
             messages[k].msg_hdr.msg_name = UnsafeMutableRawPointer(destinations + s)
+            messages[k].msg_hdr.msg_namelen = destinationLengths[s]
         }
         var offset = 0
         while offset < count {
-            let r = ipt_sendmmsg(fds[s], messages + offset, UInt32(count - offset), 0)
+            let r = retryingOnInterrupt { ipt_sendmmsg(fds[s], messages + offset, UInt32(count - offset), 0) }
             if r <= 0 {
-                if r < 0 && errno == EINTR { continue }
                 sendErrors &+= UInt64(count - offset)
                 break
             }
@@ -120,4 +130,10 @@ final class StreamSender {
         }
         if measured { sent[s] &+= UInt64(offset) }
     }
+}
+
+/// The sender's figures, handed from its thread to the main one.
+struct SenderReport {
+    var sent: [UInt64]
+    var sendErrors: UInt64
 }

@@ -27,9 +27,11 @@ final class StreamSink {
     /// Packets sent during warm-up (before the measured window): not counted.
     private(set) var warmup: UInt64 = 0
 
-    let stop = Atomic<Bool>(false)
+    /// Set by the main thread when the run is over.
+    private let stop: StopFlag
 
-    init(plan: StreamPlan, sockets: [UDPSocket], arrivalClock: ArrivalClock) {
+    init(plan: StreamPlan, sockets: [UDPSocket], arrivalClock: ArrivalClock, stop: StopFlag) {
+        self.stop = stop
         self.sockets = sockets
         self.arrivalClock = arrivalClock
         controls = .allocate(byteCount: batch * ReceiveTimestamp.controlBytes, alignment: 16)
@@ -68,13 +70,18 @@ final class StreamSink {
         let maxEvents: Int32 = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Int(maxEvents))
         defer { events.deallocate() }
-        while !stop.load(ordering: .relaxed) {
+        while !stop.isSet {
             let n = epoll_wait(ep, events, maxEvents, 20)
             if n <= 0 { continue }
             for e in 0..<Int(n) { drain(socket: Int(events[e].data.u64)) }
         }
         // Anything still queued was sent in time too.
         for i in sockets.indices { drain(socket: i) }
+    }
+
+    /// What the sink counted, for the report.
+    var report: SinkReport {
+        SinkReport(received: received, latency: latency, timeline: timeline, misdelivered: misdelivered, foreign: foreign)
     }
 
     private func drain(socket index: Int) {
@@ -108,4 +115,27 @@ final class StreamSink {
             if Int(r) < batch { return }
         }
     }
+}
+
+/// The sink's figures, handed from its thread to the main one.
+struct SinkReport {
+    var received: [UInt64]
+    var latency: LatencyHistogram
+    var timeline: LatencyTimeline?
+    var misdelivered: UInt64
+    var foreign: UInt64
+}
+
+/// Tells the sink thread to finish.
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+    func set() { flag.store(true, ordering: .relaxed) }
+}
+
+/// What a thread hands back when it ends (read after `join`).
+final class ThreadOutcome<Value: Sendable>: Sendable {
+    private let value = Mutex<Value?>(nil)
+    func set(_ v: Value) { value.withLock { $0 = v } }
+    var result: Value? { value.withLock { $0 } }
 }

@@ -1,6 +1,7 @@
 import Glibc
 import IPTRTPProxyClient
 import IPTRTPProxyCore
+import IPTRTPProxyPOSIX
 import Testing
 @testable import RTPRelay
 
@@ -177,12 +178,10 @@ struct RelayControlTests {
         defer { endpoint.stop(); h.engine.stop() }
         _ = try h.engine.allocateSession(switchboard: "pub", request: SessionRequest())
 
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = try Socket.connected(to: SocketAddress(address), timeout: 2000)
         defer { close(fd) }
-        var storage = sockaddr_storage()
-        let length = PeerAddress(address).write(to: &storage)
-        let rc = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) } }
-        #expect(rc == 0)
+        // Blocking from here: the test reads until the server closes.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         let request = Array("GET /metrics HTTP/1.0\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var data: [UInt8] = []

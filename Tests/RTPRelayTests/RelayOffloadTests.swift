@@ -1,4 +1,5 @@
 import IPTRTPProxyCore
+import Synchronization
 import Testing
 @testable import RTPRelay
 
@@ -6,25 +7,50 @@ import Testing
 /// make): records what the engine asks and serves counters the test sets.
 final class RecordingOffload: StreamOffload {
     var name: String { "recording" }
-    var calls: [String] = []
-    var installed: [OffloadedStream.Key: OffloadedStream] = [:]
-    var kernelCounters: [OffloadedStream.Key: OffloadCounters] = [:]
-    var refuse = false
+    private let state = Mutex(Recorded())
+
+    struct Recorded {
+        var calls: [String] = []
+        var installed: [OffloadedStream.Key: OffloadedStream] = [:]
+        var kernelCounters: [OffloadedStream.Key: OffloadCounters] = [:]
+        var refuse = false
+    }
+
+    /// What the engine asked, in order.
+    var calls: [String] {
+        get { state.withLock { $0.calls } }
+        set { state.withLock { $0.calls = newValue } }
+    }
+    var installed: [OffloadedStream.Key: OffloadedStream] { state.withLock { $0.installed } }
+    var kernelCounters: [OffloadedStream.Key: OffloadCounters] {
+        get { state.withLock { $0.kernelCounters } }
+        set { state.withLock { $0.kernelCounters = newValue } }
+    }
+    var refuse: Bool {
+        get { state.withLock { $0.refuse } }
+        set { state.withLock { $0.refuse = newValue } }
+    }
 
     func install(_ stream: OffloadedStream) throws {
-        calls.append("install \(stream.key.session) \(stream.key.stream) \(stream.clients[0]) \(stream.clients[1])")
-        if refuse { throw MediaPlaneError("refused") }
-        installed[stream.key] = stream
+        try state.withLock { r in
+            r.calls.append("install \(stream.key.session) \(stream.key.stream) \(stream.clients[0]) \(stream.clients[1])")
+            if r.refuse { throw MediaPlaneError("refused") }
+            r.installed[stream.key] = stream
+        }
     }
     func update(_ stream: OffloadedStream) throws {
-        calls.append("update \(stream.key.session) \(stream.key.stream)")
-        installed[stream.key] = stream
+        state.withLock { r in
+            r.calls.append("update \(stream.key.session) \(stream.key.stream)")
+            r.installed[stream.key] = stream
+        }
     }
     func remove(_ key: OffloadedStream.Key) {
-        calls.append("remove \(key.session) \(key.stream)")
-        installed[key] = nil
+        state.withLock { r in
+            r.calls.append("remove \(key.session) \(key.stream)")
+            r.installed[key] = nil
+        }
     }
-    func counters(_ key: OffloadedStream.Key) -> OffloadCounters? { kernelCounters[key] }
+    func counters(_ key: OffloadedStream.Key) -> OffloadCounters? { state.withLock { $0.kernelCounters[key] } }
 }
 
 @Suite("relay kernel offload seam")

@@ -1,22 +1,22 @@
 import Glibc
 import IPTRTPProxyCore
+import IPTRTPProxyPOSIX
 import Logging
+import Synchronization
 @testable import RTPRelay
 
 /// A clock the test moves: learning windows, expiry and the flood bucket without waiting.
-final class ManualClock: RelayClock, @unchecked Sendable {
-    private let lock = ThreadLock()
-    private var mono: Int64 = 1_000_000_000_000
-    private var wall: UInt32 = 1_700_000_000
+final class ManualClock: RelayClock {
+    private let now = Mutex((mono: Int64(1_000_000_000_000), wall: UInt32(1_700_000_000)))
 
-    func monotonicNanoseconds() -> Int64 { lock.withLock { mono } }
-    func wallSeconds() -> UInt32 { lock.withLock { wall } }
+    func monotonicNanoseconds() -> Int64 { now.withLock { $0.mono } }
+    func wallSeconds() -> UInt32 { now.withLock { $0.wall } }
 
     /// Moves both clocks forward.
     func advance(seconds: Int) {
-        lock.withLock {
-            mono += Int64(seconds) * 1_000_000_000
-            wall += UInt32(seconds)
+        now.withLock {
+            $0.mono += Int64(seconds) * 1_000_000_000
+            $0.wall += UInt32(seconds)
         }
     }
 }
@@ -28,29 +28,15 @@ final class UDPPeer {
 
     init(_ address: String, _ port: UInt16) throws {
         endpoint = Endpoint(address: IPAddress(address)!, port: port)
-        let v6 = address.contains(":")
-        fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        var storage = sockaddr_storage()
-        let length = PeerAddress(endpoint).write(to: &storage)
-        let rc = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        guard rc == 0 else {
-            close(fd)
-            throw SystemError("bind test peer \(endpoint)")
-        }
+        fd = try Socket.udp(boundTo: endpoint, nonBlocking: false)
     }
 
     deinit { close(fd) }
 
     /// Sends `payload` to `address:port`.
     func send(_ payload: String, to address: String, _ port: UInt16) {
-        var storage = sockaddr_storage()
-        let length = PeerAddress(Endpoint(address: IPAddress(address)!, port: port)).write(to: &storage)
         let bytes = Array(payload.utf8)
-        _ = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, length) }
-        }
+        _ = SocketAddress(Endpoint(address: IPAddress(address)!, port: port)).withSockaddr { sendto(fd, bytes, bytes.count, 0, $0, $1) }
     }
 
     /// The next datagram and its source, or nil when none comes within `milliseconds`.
