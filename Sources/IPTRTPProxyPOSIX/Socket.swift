@@ -54,6 +54,30 @@ public enum Socket {
         return fd >= 0 ? fd : nil
     }
 
+    /// Sends one datagram to `address`; the bytes sent, or -1 (errno says why).
+    @discardableResult
+    public static func send(_ fd: Int32, _ bytes: [UInt8], to address: SocketAddress) -> Int {
+        address.withSockaddr { name, length in
+            retryingOnInterrupt { sendto(fd, bytes, bytes.count, 0, name, length) }
+        }
+    }
+
+    /// Receives one datagram (at most `maxLength` bytes) and its source; nil when none is queued
+    /// on a non-blocking socket, or on error.
+    public static func receive(_ fd: Int32, maxLength: Int = 65536) -> (bytes: [UInt8], from: PeerAddress)? {
+        var buffer = [UInt8](repeating: 0, count: maxLength)
+        var storage = sockaddr_in6()
+        var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        let n = withUnsafeMutableBytes(of: &storage) { name in
+            retryingOnInterrupt {
+                recvfrom(fd, &buffer, buffer.count, 0, name.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length)
+            }
+        }
+        guard n >= 0 else { return nil }
+        let from = withUnsafeBytes(of: storage) { PeerAddress(sockaddr: $0.baseAddress!) }
+        return (Array(buffer[0..<n]), from)
+    }
+
     /// Sets an integer socket option; false when the kernel refused.
     @discardableResult
     public static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) -> Bool {

@@ -10,15 +10,10 @@ import Testing
 struct RelayControlTests {
     /// Sends raw lines on a fresh Unix connection and returns the reply lines.
     func raw(_ path: String, _ lines: [[UInt8]], expectReplies: Int) -> [String] {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var un = sockaddr_un()
-        un.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &un.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
-        let ok = withUnsafePointer(to: &un) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        guard let address = try? SocketAddress(unixPath: path), let fd = try? Socket.connected(to: address, timeout: 2000) else {
+            return []
         }
-        guard ok == 0 else { return [] }
+        defer { close(fd) }
         for line in lines { _ = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)

@@ -36,22 +36,15 @@ final class UDPPeer {
     /// Sends `payload` to `address:port`.
     func send(_ payload: String, to address: String, _ port: UInt16) {
         let bytes = Array(payload.utf8)
-        _ = SocketAddress(Endpoint(address: IPAddress(address)!, port: port)).withSockaddr { sendto(fd, bytes, bytes.count, 0, $0, $1) }
+        Socket.send(fd, bytes, to: SocketAddress(Endpoint(address: IPAddress(address)!, port: port)))
     }
 
     /// The next datagram and its source, or nil when none comes within `milliseconds`.
     func receive(within milliseconds: Int32 = 2000) -> (payload: String, from: Endpoint)? {
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&p, 1, milliseconds) == 1 else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 2048)
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let n = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &length) }
-        }
-        guard n >= 0 else { return nil }
-        let from = withUnsafeBytes(of: &storage) { PeerAddress(sockaddr: $0.baseAddress!) }
-        return (String(decoding: buffer[0..<n], as: UTF8.self), from.endpoint!)
+        guard let (bytes, from) = Socket.receive(fd, maxLength: 2048) else { return nil }
+        return (String(decoding: bytes, as: UTF8.self), from.endpoint!)
     }
 
     /// Every payload already queued, without waiting.

@@ -39,7 +39,7 @@ struct RelayWorker: Sendable {
         /// A recvmmsg of the last round came back full: packets are queued, do not wait.
         var backlog = false
         while true {
-            var n = epoll_wait(epollFD, events, capacity, -1)
+            var n = retryingOnInterrupt { epoll_wait(epollFD, events, capacity, -1) }
             // Coalescing: at a light load every packet would cost a wakeup of this thread (and of
             // the receiver it sends to). Waiting a moment after the first readiness lets packets
             // gather, so that one wakeup and one recvmmsg/sendmmsg serve many. Under backlog the
@@ -51,7 +51,6 @@ struct RelayWorker: Sendable {
             }
             backlog = false
             if n < 0 {
-                if errno == EINTR { continue }
                 logger.critical("relay worker \(shard.index): epoll_wait failed: \(SystemError("epoll_wait"))")
                 return
             }
