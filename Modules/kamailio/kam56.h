@@ -199,6 +199,7 @@ extern int register_select_table(kam_select_row_t *table);
 extern char *get_body(struct sip_msg *msg);
 extern struct lump *del_lump(struct sip_msg *msg, int offset, int len, int type);
 extern struct lump *insert_new_lump_after(struct lump *after, char *new_hdr, int len, int type);
+extern int remove_lump(struct sip_msg *msg, struct lump *l); /* unlinks and frees a root lump */
 
 extern int fixup_var_int_12(void **param, int param_no);
 extern int fixup_var_pve_str_12(void **param, int param_no);

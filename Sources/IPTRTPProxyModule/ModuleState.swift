@@ -25,8 +25,6 @@ final class ModuleState {
     /// The selects of the current script run.
     var selects = SelectValues()
 
-    /// The rewritten body handed to the host.
-    let bodyOut = ReturnedBuffer()
     /// One buffer per select, so that reading one does not move another.
     let selectOut = [ReturnedBuffer(), ReturnedBuffer(), ReturnedBuffer(), ReturnedBuffer()]
     /// Management reports handed to the host.
