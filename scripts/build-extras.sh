@@ -5,6 +5,11 @@
 #
 #   SCRATCH=.build-x bash scripts/build-extras.sh   # use another SwiftPM scratch path
 #   KAMAILIO=/path/to/kamailio                      # the binary whose version/flags the module must match
+#   IPT_MODULE_OUT=/tmp/x.so                        # write the module there instead of build/iptrtpproxy.so
+#   IPT_KAM_BUILT_FOR=5.6.4                         # tests only: the Kamailio version the module records
+#                                                   # as built for in its own load check (module_version
+#                                                   # and the layouts keep what kamailio -v printed), to
+#                                                   # show the check refuses (Tests/e2e/41-kamailio-version-check.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,8 +20,10 @@ SCRATCH=${SCRATCH:-.build}
 # The other flags of that build (e.g. `make iptdir=...` defines): the same here, or SwiftPM rebuilds without them.
 EXTRA_FLAGS=$(sed -E 's/(^| )--scratch-path[= ][^ ]+//' <<<"${SWIFT_FLAGS:-}")
 KAMAILIO=${KAMAILIO:-$(command -v kamailio || echo /usr/sbin/kamailio)}
-OUT=build/iptrtpproxy.so
+OUT=${IPT_MODULE_OUT:-build/iptrtpproxy.so}
+# Generated files per output, so that a test's variant never overwrites the real build's.
 GEN="$SCRATCH/kamailio-module"
+[ "$OUT" = build/iptrtpproxy.so ] || GEN="$SCRATCH/kamailio-module-$(basename "$OUT" .so)"
 
 # 1. The module's Swift half (cheap when `swift build -c release` already built it). The archive
 #    is made afresh: SwiftPM adds to an existing one, so an object of a deleted file would linger.
@@ -75,6 +82,8 @@ version_line=$("$KAMAILIO" -v | sed -n 's/^version: //p' | sed 's/[[:space:]]*$/
 flags_line=$("$KAMAILIO" -v | sed -n 's/^flags: //p' | sed 's/[[:space:]]*$//')
 [[ "$version_line" =~ ^kamailio\ ([0-9]+)\.([0-9]+)\.([0-9]+) ]] || { echo "build-extras: cannot read the version of $KAMAILIO" >&2; exit 1; }
 major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]} patch=${BASH_REMATCH[3]}
+built_for=${IPT_KAM_BUILT_FOR:-$major.$minor.$patch}
+[[ "$built_for" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "build-extras: IPT_KAM_BUILT_FOR must be X.Y.Z" >&2; exit 1; }
 dbg_mem=0; [[ ", $flags_line," == *", DBG_SR_MEMORY,"* ]] && dbg_mem=1
 header="$GEN/ipt_kam_version.h"
 cat > "$header.tmp" <<H
@@ -84,6 +93,8 @@ cat > "$header.tmp" <<H
 #define IPT_KAM_VERSION_MAJOR $major
 #define IPT_KAM_VERSION_MINOR $minor
 #define IPT_KAM_VERSION_PATCH $patch
+/* The core version the module runs in (mod_register compares it with the core's ver_version). */
+#define IPT_KAM_BUILT_FOR "$built_for"
 #define IPT_KAM_DBG_SR_MEMORY $dbg_mem
 H
 cmp -s "$header.tmp" "$header" 2>/dev/null && rm "$header.tmp" || mv "$header.tmp" "$header"
@@ -99,7 +110,7 @@ for c in Modules/kamailio/*.c; do
 done
 
 # 5. One shared object: glue + every Swift object of the product + the static Swift runtime.
-mkdir -p build
+mkdir -p "$(dirname "$OUT")"
 swiftc -emit-library -static-stdlib -o "$OUT.tmp" "${objs[@]}" \
   -Xlinker --whole-archive "$LIB" -Xlinker --no-whole-archive \
   -Xlinker --version-script=Modules/kamailio/exports.map \
