@@ -50,10 +50,10 @@ let package = Package(
         .target(
             name: "IPTRTPProxyModule",
             dependencies: [
-                "IPTRTPProxyCore", "IPTRTPProxyClient", "RTPRelay", "XTRTPProxyPlane",
+                "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "IPTRTPProxyClient", "RTPRelay", "XTRTPProxyPlane",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["ipt_mod.h"], swiftSettings: swift5UntilConverted),
+            exclude: ["ipt_mod.h"]),
         // Kernel offload (issue 5): nf_tables over netlink. Thin C (`ipt_nft_`) over libmnl + libnftnl ...
         .target(name: "CIPTRTPProxyNFT", linkerSettings: [.linkedLibrary("nftnl"), .linkedLibrary("mnl")]),
         // ... and the Swift offload: install / re-point / remove streams, read counters; and the relay engine's
@@ -64,8 +64,8 @@ let package = Package(
         .testTarget(name: "KernelOffloadTests", dependencies: ["KernelOffload", "IPTRTPProxyCore"], swiftSettings: swift5UntilConverted),
         // The xt_RTPPROXY binding: libipt_RTPPROXY loaded with dlopen (C, `ipt_xt_`), and the MediaPlane over it.
         .target(name: "CXTRTPProxy", linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "XTRTPProxyPlane", dependencies: ["IPTRTPProxyCore", "CXTRTPProxy"], swiftSettings: swift5UntilConverted),
-        .testTarget(name: "XTRTPProxyPlaneTests", dependencies: ["XTRTPProxyPlane", "IPTRTPProxyCore"], swiftSettings: swift5UntilConverted),
+        .target(name: "XTRTPProxyPlane", dependencies: ["IPTRTPProxyCore", "CXTRTPProxy"]),
+        .testTarget(name: "XTRTPProxyPlaneTests", dependencies: ["XTRTPProxyPlane", "IPTRTPProxyCore"]),
         // The user-space relay engine (issue 3): forwarding threads, learning, expiry, journal, control server.
         .target(
             name: "RTPRelay",
@@ -87,7 +87,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RTPRelayTests", dependencies: ["RTPRelay", "IPTRTPProxyPOSIX", "IPTRTPProxyClient", "IPTRTPProxyCore"]),
-        .testTarget(name: "IPTRTPProxyModuleTests", dependencies: ["IPTRTPProxyModule", "IPTRTPProxyCore", "IPTRTPProxyClient"], swiftSettings: swift5UntilConverted),
+        .testTarget(name: "IPTRTPProxyModuleTests", dependencies: ["IPTRTPProxyModule", "IPTRTPProxyCore", "IPTRTPProxyClient"]),
         .testTarget(name: "IPTRTPProxyCoreTests", dependencies: ["IPTRTPProxyCore"]),
     ],
 )

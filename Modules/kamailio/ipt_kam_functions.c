@@ -52,7 +52,8 @@ static int ipt_kam_get_body(struct sip_msg *msg, ipt_kam_body_t *body)
 	return 0;
 }
 
-/* Replaces the whole body with `text` (copied into pkg memory, which the core frees with the lump). */
+/* Replaces the whole body with `text` (copied into pkg memory, which the core frees with the lump).
+ * On failure the message is left as it was. */
 static int ipt_kam_replace_body(struct sip_msg *msg, const ipt_kam_body_t *body, const char *text, int length)
 {
 	char *buf = KAM_FIELD(msg, KAM_MSG_BUF, char *);
@@ -73,6 +74,8 @@ static int ipt_kam_replace_body(struct sip_msg *msg, const ipt_kam_body_t *body,
 		return -1;
 	}
 	if (insert_new_lump_after(anchor, copy, length, 0) == NULL) {
+		/* Take the deletion back too, so that the message keeps its old body. */
+		remove_lump(msg, anchor);
 		_pkg_root.xfree(_pkg_root.mem_block, copy, __FILE__, __func__, __LINE__, "iptrtpproxy");
 		IPT_ERR("cannot insert the new body");
 		return -1;
@@ -114,58 +117,51 @@ static int ipt_kam_str_param(struct sip_msg *msg, char *param, const char *funct
 	return 0;
 }
 
-/* After alloc or update: puts the new body into the message; when that fails after an alloc, frees
- * the sessions the alloc made so that nothing leaks. */
-static int ipt_kam_apply(struct sip_msg *msg, const ipt_kam_body_t *body, const char *new_body, int new_length,
-		int undo_alloc)
-{
-	const char *ids;
-	int ids_length;
+/* What the body sink needs to put a new body into the message being processed. */
+typedef struct ipt_kam_rewrite {
+	struct sip_msg *msg;
+	ipt_kam_body_t body;
+} ipt_kam_rewrite_t;
 
-	if (new_body == NULL)
-		return IPT_KAM_TRUE;
-	if (ipt_kam_replace_body(msg, body, new_body, new_length) == 0)
-		return IPT_KAM_TRUE;
-	if (undo_alloc && ipt_mod_get_select(IPT_MOD_SELECT_SESSION_IDS, &ids, &ids_length) == 1)
-		ipt_mod_delete(ids, ids_length);
-	ipt_mod_reset_selects();
-	return IPT_KAM_FALSE;
+/* ipt_mod_body_sink_t: alloc and update hand the rewritten body here; on -1 they undo themselves. */
+static int ipt_kam_put_body(void *context, const char *new_body, int new_length)
+{
+	ipt_kam_rewrite_t *rewrite = context;
+	return ipt_kam_replace_body(rewrite->msg, &rewrite->body, new_body, new_length);
 }
 
 static int ipt_kam_alloc(struct sip_msg *msg, char *p_flags, char *p_switchboard)
 {
-	ipt_kam_body_t body;
+	ipt_kam_rewrite_t rewrite = {.msg = msg};
 	kam_str_t switchboard;
-	int flags, new_length = 0;
-	const char *new_body = NULL;
+	int flags;
 
 	if (ipt_kam_int_param(msg, p_flags, "alloc", &flags) < 0
 			|| ipt_kam_str_param(msg, p_switchboard, "alloc", "switchboard", &switchboard) < 0
-			|| ipt_kam_rewritable_body(msg, "alloc", &body) < 0)
+			|| ipt_kam_rewritable_body(msg, "alloc", &rewrite.body) < 0)
 		return IPT_KAM_FALSE;
-	if (ipt_mod_alloc(flags, switchboard.s, switchboard.len, body.start, body.length, body.content_type,
-				body.content_type_length, &new_body, &new_length)
-			!= 1)
-		return IPT_KAM_FALSE;
-	return ipt_kam_apply(msg, &body, new_body, new_length, 1);
+	return ipt_mod_alloc(flags, switchboard.s, switchboard.len, rewrite.body.start, rewrite.body.length,
+			       rewrite.body.content_type, rewrite.body.content_type_length, ipt_kam_put_body, &rewrite)
+			== 1
+		? IPT_KAM_TRUE
+		: IPT_KAM_FALSE;
 }
 
 static int ipt_kam_update(struct sip_msg *msg, char *p_flags, char *p_session_ids)
 {
-	ipt_kam_body_t body;
+	ipt_kam_rewrite_t rewrite = {.msg = msg};
 	kam_str_t ids;
-	int flags, new_length = 0;
-	const char *new_body = NULL;
+	int flags;
 
 	if (ipt_kam_int_param(msg, p_flags, "update", &flags) < 0
 			|| ipt_kam_str_param(msg, p_session_ids, "update", "session_ids", &ids) < 0
-			|| ipt_kam_rewritable_body(msg, "update", &body) < 0)
+			|| ipt_kam_rewritable_body(msg, "update", &rewrite.body) < 0)
 		return IPT_KAM_FALSE;
-	if (ipt_mod_update(flags, ids.s, ids.len, body.start, body.length, body.content_type, body.content_type_length,
-				&new_body, &new_length)
-			!= 1)
-		return IPT_KAM_FALSE;
-	return ipt_kam_apply(msg, &body, new_body, new_length, 0);
+	return ipt_mod_update(flags, ids.s, ids.len, rewrite.body.start, rewrite.body.length,
+			       rewrite.body.content_type, rewrite.body.content_type_length, ipt_kam_put_body, &rewrite)
+			== 1
+		? IPT_KAM_TRUE
+		: IPT_KAM_FALSE;
 }
 
 static int ipt_kam_adjust_timeout(struct sip_msg *msg, char *p_flags, char *p_session_ids)

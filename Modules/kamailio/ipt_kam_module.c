@@ -139,14 +139,29 @@ IPT_KAM_EXPORT kam_module_exports_t exports = {
 	ipt_kam_destroy
 };
 
-/* Called right after dlopen, before the script's modparams: installs the log sink and registers
- * the selects, which `$sel(...)` in the script resolves while the script is parsed. */
+/* The module reads the core's structures at offsets verified for the one version it was built
+ * for (kam56.h), so it runs in that version only, patch level included. The core's own check of
+ * module_version says the same today; this one does not depend on the core's policy, and says why. */
+static int ipt_kam_check_version(const char *path)
+{
+	if (strcmp(ver_version, IPT_KAM_BUILT_FOR) == 0)
+		return 0;
+	IPT_ERR("%s was built for Kamailio %s and this is Kamailio %s: refusing to load (the module reads "
+		"the core's structures as Kamailio %s lays them out); rebuild it against this Kamailio (make build)",
+		path ? path : "iptrtpproxy.so", IPT_KAM_BUILT_FOR, ver_version, IPT_KAM_BUILT_FOR);
+	return -1;
+}
+
+/* Called right after dlopen, before the script's modparams: checks the core's version, installs
+ * the log sink and registers the selects, which `$sel(...)` in the script resolves while the
+ * script is parsed. */
 IPT_KAM_EXPORT int mod_register(char *path, int *dlflags, void *p1, void *p2)
 {
-	(void)path;
 	(void)dlflags;
 	(void)p1;
 	(void)p2;
+	if (ipt_kam_check_version(path) < 0)
+		return -1;
 	ipt_mod_set_log_sink(ipt_kam_log_sink);
 	return ipt_kam_register_selects();
 }

@@ -14,8 +14,12 @@
 #include <stddef.h>
 #include "ipt_kam_version.h" /* generated from `kamailio -v` by scripts/build-extras.sh */
 
-#if IPT_KAM_VERSION_MAJOR != 5 || IPT_KAM_VERSION_MINOR != 6
-#error "kam56.h declares Kamailio 5.6 layouts; verify them for this Kamailio version first"
+/* The one Kamailio release whose layouts below were verified (the sip_msg offsets change between
+ * patch releases without notice). The build refuses any other, and the module itself refuses to
+ * load into a core of another version than it was built for (mod_register, ipt_kam_module.c). */
+#define KAM56_VERIFIED_VERSION "5.6.3"
+#if IPT_KAM_VERSION_MAJOR != 5 || IPT_KAM_VERSION_MINOR != 6 || IPT_KAM_VERSION_PATCH != 3
+#error "kam56.h declares the layouts of Kamailio 5.6.3 (KAM56_VERIFIED_VERSION); this build is for another version (IPT_KAM_VERSION): verify the offsets (spec kamailio-5.6-abi.md section 2) first"
 #endif
 #if !IPT_KAM_DBG_SR_MEMORY
 #error "kam56.h declares the DBG_SR_MEMORY memory API; this Kamailio was built without it"
@@ -199,6 +203,7 @@ extern int register_select_table(kam_select_row_t *table);
 extern char *get_body(struct sip_msg *msg);
 extern struct lump *del_lump(struct sip_msg *msg, int offset, int len, int type);
 extern struct lump *insert_new_lump_after(struct lump *after, char *new_hdr, int len, int type);
+extern int remove_lump(struct sip_msg *msg, struct lump *l); /* unlinks and frees a root lump */
 
 extern int fixup_var_int_12(void **param, int param_no);
 extern int fixup_var_pve_str_12(void **param, int param_no);
@@ -211,6 +216,7 @@ extern int cfg_register_child(int num);
 extern int cfg_child_init(void);
 extern int fork_process(int child_id, char *desc, int make_sock);
 extern char *runtime_dir; /* -Y / runtime_dir: the proxy's private folder */
+extern const char ver_version[]; /* the running core's version number, e.g. "5.6.3" (core/ver.c) */
 
 /* ---- logging (dprint.h): the LM_* macros are reproduced in ipt_kam_log.c ---- */
 #define KAM_L_ERR (-1)

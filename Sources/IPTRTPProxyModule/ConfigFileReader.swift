@@ -1,4 +1,5 @@
 import Glibc
+import IPTRTPProxyPOSIX
 
 /// Reads the switchboard cfg file with plain system calls (the module links no Foundation).
 enum ConfigFileReader {
@@ -7,25 +8,13 @@ enum ConfigFileReader {
 
     /// The file's text.
     static func text(of path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw ModuleConfigError("cannot open switchboard config '\(path)': \(String(cString: strerror(errno)))")
+        do {
+            return String(decoding: try FileIO.read(path, maxBytes: maxSize), as: UTF8.self)
+        } catch let e as SystemError where e.code == EFBIG {
+            throw ModuleConfigError("switchboard config '\(path)' is larger than \(maxSize) bytes")
+        } catch let e as SystemError {
+            let verb = e.call.hasPrefix("open") ? "open" : "read"
+            throw ModuleConfigError("cannot \(verb) switchboard config '\(path)': \(SystemError.text(e.code))")
         }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ModuleConfigError("cannot read switchboard config '\(path)': \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-            guard bytes.count <= maxSize else {
-                throw ModuleConfigError("switchboard config '\(path)' is larger than \(maxSize) bytes")
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

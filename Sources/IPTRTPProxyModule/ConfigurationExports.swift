@@ -7,7 +7,7 @@ import IPTRTPProxyCore
 /// Installs the host's log sink.
 @_cdecl("ipt_mod_set_log_sink")
 public func ipt_mod_set_log_sink(_ sink: (@convention(c) (Int32, UnsafePointer<CChar>?, Int32) -> Void)?) {
-    HostLog.sink = sink
+    HostLog.install(sink)
 }
 
 /// modparam `config`.
@@ -67,15 +67,15 @@ public func ipt_mod_init(
     _ runtimeDirectory: UnsafePointer<CChar>?, _ runtimeDirectoryLength: Int32,
     _ wantsRelayProcess: UnsafeMutablePointer<Int32>?
 ) -> Int32 {
-    let state = ModuleState.shared
     wantsRelayProcess?.pointee = 0
+    let runtimeFolder = HostText.string(runtimeDirectory, runtimeDirectoryLength) ?? ""
+    let state = ModuleState.shared
     do {
         let switchboards = try state.configuration.finish()
         state.switchboards = switchboards
         state.initPID = getpid()
         if state.configuration.relay == .embedded {
-            state.embeddedSocketPath = try EmbeddedRelay.socketPath(
-                runtimeDirectory: HostText.string(runtimeDirectory, runtimeDirectoryLength) ?? "", mainPID: getpid())
+            state.embeddedSocketPath = try EmbeddedRelay.socketPath(runtimeDirectory: runtimeFolder, mainPID: getpid())
             wantsRelayProcess?.pointee = 1
         }
         if case .xt(let path) = state.configuration.relay {

@@ -1,22 +1,25 @@
 import IPTRTPProxyCore
 
 // The five script functions of ipt_mod.h. Each copies what the host passed, runs the core's
-// function, logs one line on failure (and one per warning), hands the new body back, and returns
-// 1 or -1. Nothing here throws or traps on bad input.
+// function, logs one line on failure (and one per warning) and returns 1 or -1. alloc and update
+// hand the new body to the host's sink and undo themselves when the message cannot take it
+// (RewritingCall). Nothing here throws or traps on bad input.
+
+/// `ipt_mod_body_sink_t`: puts a rewritten body into the host's message; 0 when it took it.
+public typealias HostBodySink = @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int32) -> Int32
 
 @_cdecl("ipt_mod_alloc")
 public func ipt_mod_alloc(
     _ flags: Int32, _ switchboard: UnsafePointer<CChar>?, _ switchboardLength: Int32,
     _ body: UnsafePointer<CChar>?, _ bodyLength: Int32,
     _ contentType: UnsafePointer<CChar>?, _ contentTypeLength: Int32,
-    _ newBody: UnsafeMutablePointer<UnsafePointer<CChar>?>?, _ newLength: UnsafeMutablePointer<Int32>?
+    _ putBody: HostBodySink?, _ context: UnsafeMutableRawPointer?
 ) -> Int32 {
-    newBody?.pointee = nil
     guard let name = HostText.string(switchboard, switchboardLength) else { return refuse("alloc", "bad switchboard argument") }
     guard let message = MessageBody(body, bodyLength, contentType, contentTypeLength) else {
         return refuse("alloc", "bad message body")
     }
-    return run("alloc", newBody, newLength) { functions, selects in
+    return rewrite("alloc", priorSessionIDs: nil, putBody, context) { functions, selects in
         functions.alloc(flags: ScriptFlags(Int(flags)), switchboard: name, body: message.bytes,
                         contentType: message.contentType, selects: &selects)
     }
@@ -27,14 +30,13 @@ public func ipt_mod_update(
     _ flags: Int32, _ sessionIDs: UnsafePointer<CChar>?, _ sessionIDsLength: Int32,
     _ body: UnsafePointer<CChar>?, _ bodyLength: Int32,
     _ contentType: UnsafePointer<CChar>?, _ contentTypeLength: Int32,
-    _ newBody: UnsafeMutablePointer<UnsafePointer<CChar>?>?, _ newLength: UnsafeMutablePointer<Int32>?
+    _ putBody: HostBodySink?, _ context: UnsafeMutableRawPointer?
 ) -> Int32 {
-    newBody?.pointee = nil
     guard let ids = HostText.string(sessionIDs, sessionIDsLength) else { return refuse("update", "bad session_ids argument") }
     guard let message = MessageBody(body, bodyLength, contentType, contentTypeLength) else {
         return refuse("update", "bad message body")
     }
-    return run("update", newBody, newLength) { functions, selects in
+    return rewrite("update", priorSessionIDs: ids, putBody, context) { functions, selects in
         functions.update(flags: ScriptFlags(Int(flags)), sessionIDs: ids, body: message.bytes,
                          contentType: message.contentType, selects: &selects)
     }
@@ -45,7 +47,7 @@ public func ipt_mod_adjust_timeout(_ flags: Int32, _ sessionIDs: UnsafePointer<C
     guard let ids = HostText.string(sessionIDs, sessionIDsLength) else {
         return refuse("adjust_timeout", "bad session_ids argument")
     }
-    return run("adjust_timeout", nil, nil) { functions, selects in
+    return run("adjust_timeout") { functions, selects in
         functions.adjustTimeout(flags: ScriptFlags(Int(flags)), sessionIDs: ids, selects: &selects)
     }
 }
@@ -53,7 +55,7 @@ public func ipt_mod_adjust_timeout(_ flags: Int32, _ sessionIDs: UnsafePointer<C
 @_cdecl("ipt_mod_delete")
 public func ipt_mod_delete(_ sessionIDs: UnsafePointer<CChar>?, _ sessionIDsLength: Int32) -> Int32 {
     guard let ids = HostText.string(sessionIDs, sessionIDsLength) else { return refuse("delete", "bad session_ids argument") }
-    return run("delete", nil, nil) { functions, selects in
+    return run("delete") { functions, selects in
         functions.delete(sessionIDs: ids, selects: &selects)
     }
 }
@@ -65,7 +67,7 @@ public func ipt_mod_find(
     guard let a = HostText.string(gateA, gateALength), let b = HostText.string(gateB, gateBLength) else {
         return refuse("find", "bad gate argument")
     }
-    return run("find", nil, nil) { functions, selects in
+    return run("find") { functions, selects in
         functions.find(gateA: a, gateB: b, selects: &selects)
     }
 }
@@ -88,10 +90,9 @@ struct MessageBody {
     }
 }
 
-/// Runs one function with this process's functions and selects, and reports its result.
-private func run(
-    _ name: String,
-    _ newBody: UnsafeMutablePointer<UnsafePointer<CChar>?>?, _ newLength: UnsafeMutablePointer<Int32>?,
+/// Runs alloc or update with this process's functions and selects; the host's sink takes the body.
+private func rewrite(
+    _ name: String, priorSessionIDs: String?, _ putBody: HostBodySink?, _ context: UnsafeMutableRawPointer?,
     _ call: (ScriptFunctions, inout SelectValues) -> FunctionResult
 ) -> Int32 {
     let state = ModuleState.shared
@@ -100,19 +101,28 @@ private func run(
     case .success(let f): functions = f
     case .failure(let e): return refuse(name, e.description)
     }
+    let rewriting = RewritingCall(name: name, functions: functions, priorSessionIDs: priorSessionIDs)
+    return rewriting.run(selects: &state.selects, deliver: { body in
+        guard let putBody else { return false }
+        return body.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { putBody(context, $0.baseAddress, Int32(bytes.count)) == 0 }
+        }
+    }, call)
+}
+
+/// Runs a function that leaves the body alone with this process's functions and selects.
+private func run(_ name: String, _ call: (ScriptFunctions, inout SelectValues) -> FunctionResult) -> Int32 {
+    let state = ModuleState.shared
+    let functions: ScriptFunctions
+    switch state.functionsForThisProcess() {
+    case .success(let f): functions = f
+    case .failure(let e): return refuse(name, e.description)
+    }
     let result = call(functions, &state.selects)
     for warning in result.warnings { HostLog.warning(warning) }
-    if !result.succeeded {
+    guard result.succeeded else {
         HostLog.error(result.error ?? "\(name) failed")
         return -1
-    }
-    if let body = result.body, let newBody, let newLength {
-        guard body.count < Int(HostText.maxLength) else {
-            HostLog.error("\(name): the rewritten body is too large (\(body.count) bytes)")
-            return -1
-        }
-        newBody.pointee = state.bodyOut.fill(body)
-        newLength.pointee = Int32(state.bodyOut.count)
     }
     return 1
 }

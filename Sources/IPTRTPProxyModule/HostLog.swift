@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The host's log, as the module glue installed it (`ipt_mod_set_log_sink`). Every line the module
 /// writes goes through here, so that it lands in the proxy's own log with the proxy's levels.
 enum HostLog {
@@ -6,12 +8,22 @@ enum HostLog {
         case error = 0, warning, notice, info, debug
     }
 
-    /// The C function the glue gave us; nil until then (lines are dropped).
-    static var sink: (@convention(c) (Int32, UnsafePointer<CChar>?, Int32) -> Void)?
+    /// The C function the glue gives us (`ipt_mod_log_sink_t`).
+    typealias Sink = @convention(c) (Int32, UnsafePointer<CChar>?, Int32) -> Void
+
+    /// The sink, nil until the glue sets it (lines are dropped). Its lock is also held while a
+    /// line is written: the embedded relay logs from several threads, and the host's log is not
+    /// thread-aware, so one line at a time keeps the lines whole. (A worker process has one thread;
+    /// there the lock is never contended.)
+    private static let sink = Mutex<Sink?>(nil)
+
+    /// Installs (or, with nil, removes) the host's sink.
+    static func install(_ newSink: Sink?) {
+        sink.withLock { $0 = newSink }
+    }
 
     /// Writes one line.
     static func write(_ level: Level, _ message: String) {
-        guard let sink else { return }
         var text = message
         text.withUTF8 { bytes in
             // The sink gets a NUL-terminated copy, so hosts may pass it on as a C string.
@@ -22,7 +34,9 @@ enum HostLog {
                 UnsafeMutableRawPointer(buffer).copyMemory(from: base, byteCount: count)
             }
             buffer[count] = 0
-            sink(level.rawValue, buffer, Int32(clamping: count))
+            sink.withLock { sink in
+                sink?(level.rawValue, buffer, Int32(clamping: count))
+            }
         }
     }
 

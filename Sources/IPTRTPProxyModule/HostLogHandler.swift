@@ -1,8 +1,7 @@
-import Glibc
 import Logging
 
 /// A swift-log handler that writes to the host's log, so that the embedded relay's lines land in
-/// the proxy's log. The relay logs from several threads; one lock keeps the lines whole.
+/// the proxy's log. The relay logs from several threads; `HostLog` writes one line at a time.
 struct HostLogHandler: LogHandler {
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .info
@@ -29,20 +28,6 @@ struct HostLogHandler: LogHandler {
         case .warning: level = .warning
         case .error, .critical: level = .error
         }
-        HostLogHandler.lock.withLock { HostLog.write(level, text) }
-    }
-
-    /// Serializes the relay threads' lines into the host's (not thread-aware) log.
-    static let lock = HostLogLock()
-}
-
-/// A plain mutex (the relay process only; the proxy's workers never take it).
-final class HostLogLock: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    func withLock<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body()
+        HostLog.write(level, text)
     }
 }

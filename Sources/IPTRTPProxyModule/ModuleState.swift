@@ -4,10 +4,11 @@ import XTRTPProxyPlane
 
 /// Everything the module holds in one process. The host's main process builds the configuration;
 /// each forked process inherits a copy and then keeps its own selects and its own connection to
-/// the relay. Only the host's thread touches it (the proxy's workers are single-threaded).
+/// the relay. Only the host's thread touches it: the proxy's processes are single-threaded, and the
+/// embedded relay's process reads it once, before its relay starts any thread.
 final class ModuleState {
     /// The one state of this process.
-    static let shared = ModuleState()
+    nonisolated(unsafe) static let shared = ModuleState()  // only the host's one thread per process calls ipt_mod_*
 
     /// What the modparams said.
     var configuration = ModuleConfiguration()
@@ -24,8 +25,6 @@ final class ModuleState {
     /// The selects of the current script run.
     var selects = SelectValues()
 
-    /// The rewritten body handed to the host.
-    let bodyOut = ReturnedBuffer()
     /// One buffer per select, so that reading one does not move another.
     let selectOut = [ReturnedBuffer(), ReturnedBuffer(), ReturnedBuffer(), ReturnedBuffer()]
     /// Management reports handed to the host.

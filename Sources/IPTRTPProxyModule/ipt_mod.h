@@ -89,16 +89,23 @@ void ipt_mod_reset_selects(void);
  * process), or 0 when the select has no value. */
 int ipt_mod_get_select(int which, const char **value, int *length);
 
+/* Puts a rewritten body into the host's message: `context` is what the host passed to alloc or
+ * update, `body` (`length` bytes) is valid during the call only. Returns 0 when the message took the
+ * body, -1 when it could not (the sink logs why). It must not call any ipt_mod_ function. */
+typedef int (*ipt_mod_body_sink_t)(void *context, const char *body, int length);
+
 /* The five script functions. Each returns 1 (true) or -1 (false), never 0, and logs one line on
  * failure. `body`/`content_type` describe the message (content_type NULL: no Content-Type header).
- * When the SDP was rewritten, *new_body / *new_length receive the whole new body (valid until the
- * next ipt_mod_ call in this process); otherwise *new_body is set to NULL. */
+ * alloc and update decide their whole outcome: when the SDP was rewritten they hand the new body
+ * to `put_body` (with `context`); when it refuses the body (or the body is too large) they free
+ * the sessions they allocated, restore the selects and return -1, so that nothing is left
+ * allocated and the message stays as it was. The host undoes nothing itself. */
 int ipt_mod_alloc(int flags, const char *switchboard, int switchboard_length,
 		const char *body, int body_length, const char *content_type, int content_type_length,
-		const char **new_body, int *new_length);
+		ipt_mod_body_sink_t put_body, void *context);
 int ipt_mod_update(int flags, const char *session_ids, int session_ids_length,
 		const char *body, int body_length, const char *content_type, int content_type_length,
-		const char **new_body, int *new_length);
+		ipt_mod_body_sink_t put_body, void *context);
 int ipt_mod_adjust_timeout(int flags, const char *session_ids, int session_ids_length);
 int ipt_mod_delete(const char *session_ids, int session_ids_length);
 int ipt_mod_find(const char *gate_a, int gate_a_length, const char *gate_b, int gate_b_length);

@@ -2,8 +2,9 @@ import Glibc
 
 /// Whole-file reads and writes through file descriptors: configuration files, secrets, the journal.
 public enum FileIO {
-    /// The whole file. Throws `SystemError` (its `code` is ENOENT for a missing file).
-    public static func read(_ path: String) throws -> [UInt8] {
+    /// The whole file. Throws `SystemError` (its `code` is ENOENT for a missing file, EFBIG for a
+    /// file longer than `maxBytes`, which is then not read further).
+    public static func read(_ path: String, maxBytes: Int = Int.max) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("open \(path)") }
         defer { close(fd) }
@@ -14,6 +15,7 @@ public enum FileIO {
             if n < 0 { throw SystemError("read \(path)") }
             if n == 0 { return data }
             data.append(contentsOf: chunk[0..<n])
+            guard data.count <= maxBytes else { throw SystemError("read \(path): larger than \(maxBytes) bytes", code: EFBIG) }
         }
     }
 

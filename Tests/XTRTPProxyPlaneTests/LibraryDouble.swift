@@ -1,10 +1,16 @@
 import Foundation
 import IPTRTPProxyCore
+import Synchronization
 
 /// The libipt_RTPPROXY test double (Tests/doubles/libipt_RTPPROXY_double.c), compiled once per
 /// test run into a temporary folder, and what it recorded. A double, not the library: neither
 /// the library nor the xt_RTPPROXY kernel module exists on current systems.
 enum LibraryDouble {
+    /// Why the double is not there: the test that needed it fails with this.
+    struct Unavailable: Error, CustomStringConvertible {
+        let description: String
+    }
+
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
@@ -16,32 +22,58 @@ enum LibraryDouble {
         return dir
     }()
 
-    /// Path of the built double.
-    static let path: String = {
-        let dir = folder
-        let out = dir.appendingPathComponent("libipt_RTPPROXY_double.so").path
+    /// The outcome of building the double, once per run (tests run on several threads).
+    private static let built = Mutex<Result<String, Unavailable>?>(nil)
+
+    /// Path of the built double; throws, with the compiler's own words, when it cannot be built.
+    static func path() throws -> String {
+        try built.withLock { outcome in
+            if outcome == nil { outcome = build() }
+            return try outcome!.get()
+        }
+    }
+
+    private static func build() -> Result<String, Unavailable> {
+        let out = folder.appendingPathComponent("libipt_RTPPROXY_double.so").path
+        let source = repository.appendingPathComponent("Tests/doubles/libipt_RTPPROXY_double.c").path
         let cc = Process()
         cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        cc.arguments = ["cc", "-shared", "-fPIC", "-o", out,
-                        repository.appendingPathComponent("Tests/doubles/libipt_RTPPROXY_double.c").path,
+        cc.arguments = ["cc", "-shared", "-fPIC", "-o", out, source,
                         "-I", repository.appendingPathComponent("Sources/CXTRTPProxy").path]
-        try! cc.run()
+        let errors = Pipe()
+        cc.standardError = errors
+        do {
+            try cc.run()
+        } catch {
+            return .failure(Unavailable(description: "cannot run cc to build the libipt_RTPPROXY double: \(error)"))
+        }
+        let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         cc.waitUntilExit()
-        precondition(cc.terminationStatus == 0, "could not build the libipt_RTPPROXY double")
-        return out
-    }()
+        guard cc.terminationStatus == 0 else {
+            return .failure(Unavailable(
+                description: "cc could not build the libipt_RTPPROXY double from \(source) (exit \(cc.terminationStatus)): \(said)"))
+        }
+        return .success(out)
+    }
 
     private typealias Configure = @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?,
                                                   UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void
 
     /// Sets what the double does next (its own symbol, so no environment is changed under other
     /// tests' threads) and returns the file it records to, empty.
-    static func configure(fail: String? = nil, kernelPorts: String? = nil, missing: Bool = false) -> String {
+    static func configure(fail: String? = nil, kernelPorts: String? = nil, missing: Bool = false) throws -> String {
+        let library = try path()
         let log = folder.appendingPathComponent("\(UUID().uuidString).log").path
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = dlopen(path, RTLD_NOW)!
-        let configure = unsafeBitCast(dlsym(handle, "ipt_rtpproxy_double_configure")!, to: Configure.self)
-        configure(log, fail, kernelPorts, missing ? "1" : nil)
+        guard FileManager.default.createFile(atPath: log, contents: nil) else {
+            throw Unavailable(description: "cannot create the double's log \(log)")
+        }
+        guard let handle = dlopen(library, RTLD_NOW) else {
+            throw Unavailable(description: "cannot load the double \(library): \(String(cString: dlerror()))")
+        }
+        guard let symbol = dlsym(handle, "ipt_rtpproxy_double_configure") else {
+            throw Unavailable(description: "the double \(library) has no ipt_rtpproxy_double_configure")
+        }
+        unsafeBitCast(symbol, to: Configure.self)(log, fail, kernelPorts, missing ? "1" : nil)
         return log
     }
 

@@ -35,8 +35,8 @@ struct XTRTPProxyPlaneDoubleTests {
         """)
 
     func functions(_ log: inout String, fail: String? = nil, kernelPorts: String? = nil) throws -> ScriptFunctions {
-        log = LibraryDouble.configure(fail: fail, kernelPorts: kernelPorts)
-        let plane = try XTRTPProxyMediaPlane(switchboards: try testSwitchboards(), libraryPath: LibraryDouble.path)
+        log = try LibraryDouble.configure(fail: fail, kernelPorts: kernelPorts)
+        let plane = try XTRTPProxyMediaPlane(switchboards: try testSwitchboards(), libraryPath: try LibraryDouble.path())
         return ScriptFunctions(switchboards: plane.switchboards, plane: plane)
     }
 
@@ -198,9 +198,10 @@ struct XTRTPProxyPlaneDoubleTests {
 
     @Test("opening fails when the double's kernel lacks a switchboard")
     func missingSwitchboard() throws {
-        _ = LibraryDouble.configure(missing: true)
+        _ = try LibraryDouble.configure(missing: true)
+        let library = try LibraryDouble.path()
         #expect {
-            _ = try XTRTPProxyMediaPlane(switchboards: try testSwitchboards(), libraryPath: LibraryDouble.path)
+            _ = try XTRTPProxyMediaPlane(switchboards: try testSwitchboards(), libraryPath: library)
         } throws: { error in
             "\(error)".contains("switchboard 'pub' (192.0.2.10:40000 / 198.51.100.10:41000) not found in iptables")
         }
