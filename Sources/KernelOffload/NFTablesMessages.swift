@@ -80,7 +80,7 @@ extension NetlinkBatch {
     }
 
     /// Adds the elements of `list` (keys and data) to its map. Adding a key that exists with other
-    /// data: EEXIST at commit. An empty list writes nothing.
+    /// data: EEXIST at commit. An empty list writes nothing; a long one several messages.
     mutating func addElements(_ table: String, _ list: ElementList) throws(NetlinkError) {
         try elementsMessage(NFT_MSG_NEWSETELEM, flags: NLM_F_CREATE, table, list, withData: true)
     }
@@ -90,32 +90,43 @@ extension NetlinkBatch {
         try elementsMessage(NFT_MSG_DELSETELEM, flags: 0, table, list, withData: false)
     }
 
+    /// Bytes an element may take in a message: its key, its data and a few attribute headers.
+    private static func elementRoom(_ keyLength: Int, _ dataLength: Int) -> Int { keyLength + dataLength + 64 }
+
+    /// The elements of one message: they are nested in one attribute, whose length is 16 bits,
+    /// so a long list goes in several messages of the same transaction.
+    static func elementsPerMessage(keyLength: Int, dataLength: Int) -> Int {
+        max(1, (Int(UInt16.max) - 1024) / elementRoom(keyLength, dataLength))
+    }
+
     private mutating func elementsMessage(_ type: nf_tables_msg_types, flags: Int32, _ table: String, _ list: ElementList,
                                           withData: Bool) throws(NetlinkError) {
-        guard list.count > 0 else { return }
-        guard let s = nftnl_set_alloc() else { throw NetlinkError(ENOMEM) }
-        defer { nftnl_set_free(s) }
-        nftnl_set_set_str(s, UInt16(NFTNL_SET_TABLE.rawValue), table)
-        nftnl_set_set_str(s, UInt16(NFTNL_SET_NAME.rawValue), list.map.name)
         let keyLength = list.map.keyLength, dataLength = withData ? list.map.dataLength : 0
-        for i in 0..<list.count {
-            // The set takes each element over: freed with it.
-            guard let e = nftnl_set_elem_alloc() else { throw NetlinkError(ENOMEM) }
-            let key: Range<Int> = i * keyLength..<(i + 1) * keyLength
-            list.keys[key].withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Void in
-                nftnl_set_elem_set(e, UInt16(NFTNL_SET_ELEM_KEY), bytes.baseAddress, UInt32(bytes.count))
-            }
-            if dataLength > 0 {
-                let datum: Range<Int> = i * dataLength..<(i + 1) * dataLength
-                list.data[datum].withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Void in
-                    nftnl_set_elem_set(e, UInt16(NFTNL_SET_ELEM_DATA), bytes.baseAddress, UInt32(bytes.count))
+        let perMessage = Self.elementsPerMessage(keyLength: keyLength, dataLength: dataLength)
+        for first in stride(from: 0, to: list.count, by: perMessage) {
+            guard let s = nftnl_set_alloc() else { throw NetlinkError(ENOMEM) }
+            defer { nftnl_set_free(s) }
+            nftnl_set_set_str(s, UInt16(NFTNL_SET_TABLE.rawValue), table)
+            nftnl_set_set_str(s, UInt16(NFTNL_SET_NAME.rawValue), list.map.name)
+            let elements = first..<min(first + perMessage, list.count)
+            for i in elements {
+                // The set takes each element over: freed with it.
+                guard let e = nftnl_set_elem_alloc() else { throw NetlinkError(ENOMEM) }
+                let key: Range<Int> = i * keyLength..<(i + 1) * keyLength
+                list.keys[key].withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Void in
+                    nftnl_set_elem_set(e, UInt16(NFTNL_SET_ELEM_KEY), bytes.baseAddress, UInt32(bytes.count))
                 }
+                if dataLength > 0 {
+                    let datum: Range<Int> = i * dataLength..<(i + 1) * dataLength
+                    list.data[datum].withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Void in
+                        nftnl_set_elem_set(e, UInt16(NFTNL_SET_ELEM_DATA), bytes.baseAddress, UInt32(bytes.count))
+                    }
+                }
+                nftnl_set_elem_add(s, e)
             }
-            nftnl_set_elem_add(s, e)
-        }
-        // Each element costs its key, its data and a few attribute headers.
-        append(type, flags: flags, room: 1024 + list.count * (keyLength + dataLength + 64)) {
-            nftnl_set_elems_nlmsg_build_payload($0, s)
+            append(type, flags: flags, room: 1024 + elements.count * Self.elementRoom(keyLength, dataLength)) {
+                nftnl_set_elems_nlmsg_build_payload($0, s)
+            }
         }
     }
 }
