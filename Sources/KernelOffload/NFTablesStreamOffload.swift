@@ -12,6 +12,7 @@ import Synchronization
 /// (the table's socket, the streams in the kernel, the last counter snapshot) is one state behind
 /// one lock, so calls from both threads cannot interleave.
 public final class NFTablesStreamOffload: StreamOffload, Sendable {
+    /// `nftables`, for `info`.
     public var name: String { "nftables" }
 
     private struct State {
@@ -51,6 +52,8 @@ public final class NFTablesStreamOffload: StreamOffload, Sendable {
     /// The last error of a call that cannot throw (`remove`, `counters`), for the host to log.
     public var lastError: KernelOffloadError? { state.withLock { $0.lastError } }
 
+    /// Puts the stream's two directions in the map; throws (and the stream stays in user space)
+    /// when the kernel refuses or a client is not reached through an interface.
     public func install(_ stream: OffloadedStream) throws {
         let s = try Self.kernelStream(stream)
         try state.withLock { state in
@@ -59,6 +62,7 @@ public final class NFTablesStreamOffload: StreamOffload, Sendable {
         }
     }
 
+    /// Re-points an installed stream in one transaction (installs one that is not).
     public func update(_ stream: OffloadedStream) throws {
         let new = try Self.kernelStream(stream)
         try state.withLock { state in
@@ -71,6 +75,8 @@ public final class NFTablesStreamOffload: StreamOffload, Sendable {
         }
     }
 
+    /// Takes the stream out of the kernel; a refusal is kept in `lastError`, since the engine
+    /// forgets the stream either way.
     public func remove(_ key: OffloadedStream.Key) {
         state.withLock { state in
             guard let s = state.installed.removeValue(forKey: key) else { return }
@@ -78,6 +84,8 @@ public final class NFTablesStreamOffload: StreamOffload, Sendable {
         }
     }
 
+    /// The stream's kernel counters per side, from a map dump at most `snapshotNanoseconds` old;
+    /// nil for a stream not installed, or when the dump fails (then `lastError` says why).
     public func counters(_ key: OffloadedStream.Key) -> OffloadCounters? {
         state.withLock { state in
             guard let s = state.installed[key] else { return nil }

@@ -5,7 +5,7 @@
 //
 // What is left here is what Swift cannot import: numbers that only <linux/netfilter.h> defines
 // (that header pulls <linux/in.h> into Swift next to Glibc's <netinet/in.h>) and macros that are
-// expressions, each copied into an `ipt_nft_` constant that shim.c checks against the original.
+// expressions, each copied into an `IPT_NFT_` constant that shim.c checks against the original.
 #ifndef CIPTRTPPROXYNFT_H
 #define CIPTRTPPROXYNFT_H
 
