@@ -4,9 +4,6 @@
 // the relay engine and the plane clients above it, host glue and executables on top.
 import PackageDescription
 
-// Issue 9 moves every target to Swift 6 mode; a target listed with this setting is not converted yet.
-let swift5UntilConverted: [SwiftSetting] = [.swiftLanguageMode(.v5)]
-
 let package = Package(
     name: "iptrtpproxy",
     products: [
@@ -54,14 +51,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["ipt_mod.h"]),
-        // Kernel offload (issue 5): nf_tables over netlink. Thin C (`ipt_nft_`) over libmnl + libnftnl ...
+        // Kernel offload (issue 5): nf_tables over netlink. C only for what Swift cannot import (`ipt_nft_`
+        // constants, compile-time checks) next to libmnl + libnftnl ...
         .target(name: "CIPTRTPProxyNFT", linkerSettings: [.linkedLibrary("nftnl"), .linkedLibrary("mnl")]),
-        // ... and the Swift offload: install / re-point / remove streams, read counters; and the relay engine's
-        // StreamOffload over it (NFTablesStreamOffload).
-        .target(name: "KernelOffload", dependencies: ["IPTRTPProxyCore", "CIPTRTPProxyNFT", "RTPRelay"], swiftSettings: swift5UntilConverted),
+        // ... and the Swift offload: netlink batches, acks, dumps and route lookups; install / re-point / remove
+        // streams, read counters; and the relay engine's StreamOffload over it (NFTablesStreamOffload).
+        .target(name: "KernelOffload", dependencies: ["IPTRTPProxyCore", "CIPTRTPProxyNFT", "RTPRelay"]),
         // Drives KernelOffload from the shell (Tests/e2e/50-kernel-offload.sh, scripts/bench/kernel.sh).
-        .executableTarget(name: "ipt-nft-probe", dependencies: ["KernelOffload", "IPTRTPProxyCore"], swiftSettings: swift5UntilConverted),
-        .testTarget(name: "KernelOffloadTests", dependencies: ["KernelOffload", "IPTRTPProxyCore"], swiftSettings: swift5UntilConverted),
+        .executableTarget(name: "ipt-nft-probe", dependencies: ["KernelOffload", "IPTRTPProxyCore"]),
+        .testTarget(name: "KernelOffloadTests", dependencies: ["KernelOffload", "IPTRTPProxyCore", "CIPTRTPProxyNFT"]),
         // The xt_RTPPROXY binding: libipt_RTPPROXY loaded with dlopen (C, `ipt_xt_`), and the MediaPlane over it.
         .target(name: "CXTRTPProxy", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "XTRTPProxyPlane", dependencies: ["IPTRTPProxyCore", "CXTRTPProxy"]),

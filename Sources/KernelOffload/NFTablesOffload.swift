@@ -30,7 +30,11 @@ public final class NFTablesOffload {
     /// Opens the netlink socket. Throws when nf_tables cannot be reached.
     public init(table: String = NFTablesOffload.defaultTable) throws {
         self.table = table
-        socket = try NetlinkSocket()
+        do throws(NetlinkError) {
+            socket = try NetlinkSocket(family: NETLINK_NETFILTER, forTransactions: true)
+        } catch {
+            throw KernelOffloadError.system("kernel offload: netlink socket to nf_tables", error.errno)
+        }
     }
 
     /// Creates the table with its fixed ruleset, hooked on the ingress of `interfaces` (default:
@@ -41,7 +45,7 @@ public final class NFTablesOffload {
     public func start(interfaces: [String]? = nil) throws {
         let names = interfaces ?? Self.networkInterfaces()
         guard !names.isEmpty else { throw KernelOffloadError("kernel offload: no network interface to hook") }
-        let tx = try NetlinkTransaction(socket)
+        let tx = NetlinkTransaction(socket)
         OffloadRuleset.install(table: table, interfaces: names, in: tx)
         try tx.commit("kernel offload: create table netdev \(table) on \(names.joined(separator: ", "))")
     }
@@ -50,7 +54,7 @@ public final class NFTablesOffload {
     /// tied to this object: a tool may create it in one run and delete it in another). No error
     /// when it is already gone.
     public func stop() throws {
-        let tx = try NetlinkTransaction(socket)
+        let tx = NetlinkTransaction(socket)
         tx.addTable(table)
         tx.deleteTable(table)
         try tx.commit("kernel offload: delete table netdev \(table)")
@@ -63,7 +67,7 @@ public final class NFTablesOffload {
     public func install(_ stream: KernelStream) throws {
         var elements = StreamElements()
         try elements.addInstall(stream, routes: try routes(stream))
-        let tx = try NetlinkTransaction(socket)
+        let tx = NetlinkTransaction(socket)
         for list in elements.lists { tx.addElements(table, list) }
         try tx.commit("kernel offload: install \(stream)")
     }
@@ -74,7 +78,7 @@ public final class NFTablesOffload {
         var removal = StreamElements(), install = StreamElements()
         try removal.addRemoval(old)
         try install.addInstall(new, routes: try routes(new))
-        let tx = try NetlinkTransaction(socket)
+        let tx = NetlinkTransaction(socket)
         for list in removal.lists { tx.deleteElements(table, list) }
         for list in install.lists { tx.addElements(table, list) }
         try tx.commit("kernel offload: re-point \(old) to \(new)")
@@ -104,7 +108,7 @@ public final class NFTablesOffload {
     private func removeTogether(_ streams: [KernelStream]) throws {
         var elements = StreamElements()
         for s in streams { try elements.addRemoval(s) }
-        let tx = try NetlinkTransaction(socket)
+        let tx = NetlinkTransaction(socket)
         for list in elements.lists { tx.deleteElements(table, list) }
         let what = streams.count == 1 ? "\(streams[0])" : "\(streams.count) streams"
         try tx.commit("kernel offload: remove \(what)")
@@ -114,28 +118,23 @@ public final class NFTablesOffload {
     /// direction of each installed stream). Poll and compare to tell idle streams.
     public func counters() throws -> [Endpoint: KernelCounter] {
         let map = OffloadMap.arrival
-        var capacity = 256
-        while true {
-            var keys = [UInt8](repeating: 0, count: capacity * map.keyLength)
-            var packets = [UInt64](repeating: 0, count: capacity)
-            var bytes = [UInt64](repeating: 0, count: capacity)
-            let n = ipt_nft_dump_counters(socket.raw, UInt16(IPT_NFT_FAMILY_NETDEV), table, map.name,
-                                          &keys, UInt32(map.keyLength), &packets, &bytes, UInt32(capacity))
-            if n < 0 { throw KernelOffloadError.system("kernel offload: read counters of \(table)", Int32(-n)) }
-            if n > capacity { capacity = n + 64; continue }
-            let count = n
-            var out: [Endpoint: KernelCounter] = [:]
-            for i in 0..<count {
-                // The key starts with the relay address (4 bytes) and port (2 bytes, padded to 4).
-                let k = Array(keys[i * map.keyLength..<i * map.keyLength + 6])
-                var address: UInt32 = 0
-                for byte in k[0..<4] { address = address << 8 | UInt32(byte) }
-                let relay = Endpoint(address: .v4(address), port: UInt16(k[4]) << 8 | UInt16(k[5]))
-                let previous = out[relay] ?? KernelCounter(packets: 0, bytes: 0)
-                out[relay] = KernelCounter(packets: previous.packets + packets[i], bytes: previous.bytes + bytes[i])
-            }
-            return out
+        let elements: [SetElementCounter]
+        do throws(NetlinkError) {
+            elements = try SetElementCounters.dump(socket, family: UInt16(IPT_NFT_FAMILY_NETDEV), table: table, set: map.name)
+        } catch {
+            throw KernelOffloadError.system("kernel offload: read counters of \(table)", error.errno)
         }
+        var out: [Endpoint: KernelCounter] = [:]
+        for element in elements {
+            // The key starts with the relay address (4 bytes) and port (2 bytes, padded to 4); a
+            // short key is read as if zero-padded to the map's key length.
+            let k = element.key.prefix(6) + [UInt8](repeating: 0, count: max(0, 6 - element.key.count))
+            let address = k.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            let relay = Endpoint(address: .v4(address), port: UInt16(k[k.startIndex + 4]) << 8 | UInt16(k[k.startIndex + 5]))
+            let previous = out[relay] ?? KernelCounter(packets: 0, bytes: 0)
+            out[relay] = KernelCounter(packets: previous.packets + element.packets, bytes: previous.bytes + element.bytes)
+        }
+        return out
     }
 
     /// The routes to the two clients of `stream`, each from the gate it talks to.
@@ -150,13 +149,16 @@ public final class NFTablesOffload {
         guard let d = ElementBytes.address(destination), let s = ElementBytes.address(source) else {
             throw KernelOffloadError("kernel offload: route to \(destination): IPv4 only")
         }
-        var r = ipt_nft_route()
-        let result = ipt_nft_route_get(d, s, &r)
-        if result < 0 { throw KernelOffloadError.system("kernel offload: route to \(destination)", -result) }
-        guard r.type == IPT_NFT_ROUTE_UNICAST, r.interface != 0 else {
+        let r: RouteAnswer
+        do throws(NetlinkError) {
+            r = try RouteLookup.route(to: d, from: s)
+        } catch {
+            throw KernelOffloadError.system("kernel offload: route to \(destination)", error.errno)
+        }
+        guard r.type == UInt8(RTN_UNICAST), r.interface != 0 else {
             throw KernelOffloadError("kernel offload: \(destination) is not reached through a network interface (route type \(r.type)): it stays in user space")
         }
-        let hop = withUnsafeBytes(of: r.next_hop) { b in (0..<4).reduce(UInt32(0)) { $0 << 8 | UInt32(b[$1]) } }
+        let hop = r.nextHop.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         return KernelRoute(interface: r.interface, nextHop: .v4(hop))
     }
 

@@ -1,24 +1,30 @@
 import Glibc
 import IPTRTPProxyCore
 import RTPRelay
+import Synchronization
 
 /// The relay engine's kernel offload (`RelayConfiguration.offload`) over nf_tables: the engine's
 /// streams as `NFTablesOffload` streams. Creating it creates the table (replacing one a crashed
 /// relay left, so that every stream starts in user space and is offloaded again once latched);
 /// call `stop()` when the relay exits to delete it.
 ///
-/// The engine calls it one call at a time from its control path and housekeeping thread.
-public final class NFTablesStreamOffload: StreamOffload {
+/// The engine calls it from its control path and its housekeeping thread; everything it knows
+/// (the table's socket, the streams in the kernel, the last counter snapshot) is one state behind
+/// one lock, so calls from both threads cannot interleave.
+public final class NFTablesStreamOffload: StreamOffload, Sendable {
+    /// `nftables`, for `info`.
     public var name: String { "nftables" }
 
-    /// The table and its netlink socket.
-    public let offload: NFTablesOffload
-    /// The last error of a call that cannot throw (`remove`, `counters`), for the host to log.
-    public private(set) var lastError: KernelOffloadError?
+    private struct State {
+        /// The table and its netlink socket.
+        let offload: NFTablesOffload
+        var installed: [OffloadedStream.Key: KernelStream] = [:]
+        var snapshot: [Endpoint: KernelCounter] = [:]
+        var snapshotTime: UInt64 = 0
+        var lastError: KernelOffloadError?
+    }
 
-    private var installed: [OffloadedStream.Key: KernelStream] = [:]
-    private var snapshot: [Endpoint: KernelCounter] = [:]
-    private var snapshotTime: UInt64 = 0
+    private let state: Mutex<State>
 
     /// A counter snapshot serves the `counters` calls of one housekeeping round: one dump of the
     /// map per round instead of one per stream.
@@ -27,54 +33,78 @@ public final class NFTablesStreamOffload: StreamOffload {
     /// Opens netlink and creates the table. Throws (and leaves the relay in user space) when the
     /// kernel refuses: no CAP_NET_ADMIN, no nf_tables, IP forwarding off.
     public init(table: String = NFTablesOffload.defaultTable) throws {
-        offload = try NFTablesOffload(table: table)
+        let offload = try NFTablesOffload(table: table)
         try offload.start()
+        state = Mutex(State(offload: offload))
     }
 
     /// Deletes the table: every stream goes back to user space (relay exit).
     public func stop() throws {
-        installed = [:]
-        try offload.stop()
+        try state.withLock { state in
+            state.installed = [:]
+            try state.offload.stop()
+        }
     }
 
     /// The streams in the kernel now.
-    public var installedCount: Int { installed.count }
+    public var installedCount: Int { state.withLock { $0.installed.count } }
 
+    /// The last error of a call that cannot throw (`remove`, `counters`), for the host to log.
+    public var lastError: KernelOffloadError? { state.withLock { $0.lastError } }
+
+    /// Puts the stream's two directions in the map; throws (and the stream stays in user space)
+    /// when the kernel refuses or a client is not reached through an interface.
     public func install(_ stream: OffloadedStream) throws {
         let s = try Self.kernelStream(stream)
-        try offload.install(s)
-        installed[stream.key] = s
+        try state.withLock { state in
+            try state.offload.install(s)
+            state.installed[stream.key] = s
+        }
     }
 
+    /// Re-points an installed stream in one transaction (installs one that is not).
     public func update(_ stream: OffloadedStream) throws {
         let new = try Self.kernelStream(stream)
-        guard let old = installed[stream.key] else { return try install(stream) }
-        try offload.repoint(old, to: new)
-        installed[stream.key] = new
-    }
-
-    public func remove(_ key: OffloadedStream.Key) {
-        guard let s = installed.removeValue(forKey: key) else { return }
-        do { try offload.remove([s]) } catch let e as KernelOffloadError { lastError = e } catch {}
-    }
-
-    public func counters(_ key: OffloadedStream.Key) -> OffloadCounters? {
-        guard let s = installed[key] else { return nil }
-        let now = Self.monotonicNanoseconds()
-        if now &- snapshotTime > Self.snapshotNanoseconds {
-            do {
-                snapshot = try offload.counters()
-                snapshotTime = now
-            } catch let e as KernelOffloadError {
-                lastError = e
-                return nil
-            } catch {
-                return nil
+        try state.withLock { state in
+            if let old = state.installed[stream.key] {
+                try state.offload.repoint(old, to: new)
+            } else {
+                try state.offload.install(new)
             }
+            state.installed[stream.key] = new
         }
-        let a = snapshot[s.a.relay] ?? KernelCounter(packets: 0, bytes: 0)
-        let b = snapshot[s.b.relay] ?? KernelCounter(packets: 0, bytes: 0)
-        return OffloadCounters(packets: [a.packets, b.packets], bytes: [a.bytes, b.bytes])
+    }
+
+    /// Takes the stream out of the kernel; a refusal is kept in `lastError`, since the engine
+    /// forgets the stream either way.
+    public func remove(_ key: OffloadedStream.Key) {
+        state.withLock { state in
+            guard let s = state.installed.removeValue(forKey: key) else { return }
+            do { try state.offload.remove([s]) } catch let e as KernelOffloadError { state.lastError = e } catch {}
+        }
+    }
+
+    /// The stream's kernel counters per side, from a map dump at most `snapshotNanoseconds` old;
+    /// nil for a stream not installed, or when the dump fails (then `lastError` says why).
+    public func counters(_ key: OffloadedStream.Key) -> OffloadCounters? {
+        state.withLock { state in
+            guard let s = state.installed[key] else { return nil }
+            let now = Self.monotonicNanoseconds()
+            if now &- state.snapshotTime > Self.snapshotNanoseconds {
+                do {
+                    state.snapshot = try state.offload.counters()
+                    state.snapshotTime = now
+                } catch let e as KernelOffloadError {
+                    state.lastError = e
+                    return nil
+                } catch {
+                    return nil
+                }
+            }
+            let a = state.snapshot[s.a.relay] ?? KernelCounter(packets: 0, bytes: 0)
+            let b = state.snapshot[s.b.relay] ?? KernelCounter(packets: 0, bytes: 0)
+            return OffloadCounters(packets: [a.packets, b.packets], bytes: [a.bytes, b.bytes])
+        }
     }
 
     /// The engine's description of a stream as the kernel path takes it.

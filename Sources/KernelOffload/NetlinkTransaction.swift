@@ -1,87 +1,78 @@
 import Glibc
 import CIPTRTPProxyNFT
 
-/// A netlink socket to nf_tables. Owned by one thread at a time.
-final class NetlinkSocket {
-    let raw: OpaquePointer
-
-    /// Opens the socket; throws when netlink or nf_tables is unavailable.
-    init() throws {
-        guard let s = ipt_nft_socket_open() else {
-            throw KernelOffloadError.system("kernel offload: netlink socket to nf_tables", errno)
-        }
-        raw = s
-    }
-
-    deinit { ipt_nft_socket_close(raw) }
-}
-
-/// One nf_tables transaction for `netdev` tables: everything added is applied all together or not at all.
+/// One nf_tables transaction for `netdev` tables on a socket: everything added is applied all
+/// together or not at all. Building never throws; the first failure to build a message is kept and
+/// thrown by `commit`, so that a ruleset reads as a plain list of what it adds.
 final class NetlinkTransaction {
-    private let batch: OpaquePointer
-    private var failure: Int32 = 0
+    private let socket: NetlinkSocket
+    private var batch: NetlinkBatch
+    private var failure: NetlinkError?
 
-    /// Starts a transaction on `socket`.
-    init(_ socket: NetlinkSocket) throws {
-        guard let b = ipt_nft_batch_new(socket.raw, UInt16(IPT_NFT_FAMILY_NETDEV)) else {
-            throw KernelOffloadError.system("kernel offload: netlink batch", errno)
-        }
-        batch = b
+    /// Starts a transaction on `socket`, numbering its messages from the socket's next sequence number.
+    init(_ socket: NetlinkSocket) {
+        self.socket = socket
+        batch = NetlinkBatch(family: UInt16(IPT_NFT_FAMILY_NETDEV), firstSequence: socket.nextSequence)
     }
 
-    deinit { ipt_nft_batch_free(batch) }
-
-    /// Keeps the first failure of building a message; `commit` reports it.
-    private func record(_ result: Int32) {
-        if result < 0 && failure == 0 { failure = -result }
+    /// Runs one step of building, keeping its failure if it is the first.
+    private func record(_ step: (inout NetlinkBatch) throws(NetlinkError) -> Void) {
+        do throws(NetlinkError) { try step(&batch) } catch { failure = failure ?? error }
     }
 
-    func addTable(_ table: String) { record(ipt_nft_batch_add_table(batch, table)) }
+    func addTable(_ table: String) { record { b throws(NetlinkError) in try b.addTable(table) } }
 
-    func deleteTable(_ table: String) { record(ipt_nft_batch_delete_table(batch, table)) }
+    func deleteTable(_ table: String) { record { b throws(NetlinkError) in try b.deleteTable(table) } }
 
     func addIngressChain(_ table: String, _ chain: String, priority: Int32, interfaces: [String]) {
-        var names = interfaces.map { strdup($0) }
-        defer { names.forEach { free($0) } }
-        let result = names.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) {
-                ipt_nft_batch_add_ingress_chain(batch, table, chain, priority, $0, UInt32(buffer.count))
-            }
-        }
-        record(result)
+        record { b throws(NetlinkError) in try b.addIngressChain(table, chain, priority: priority, interfaces: interfaces) }
     }
 
-    func addMap(_ table: String, _ map: OffloadMap) {
-        record(ipt_nft_batch_add_set(batch, table, map.name, map.setID, map.keyType, UInt32(map.keyLength),
-                                     map.dataType, UInt32(map.dataLength), map.counted ? 1 : 0))
-    }
+    func addMap(_ table: String, _ map: OffloadMap) { record { b throws(NetlinkError) in try b.addMap(table, map) } }
 
     func addRule(_ table: String, _ chain: String, _ rule: RuleBuilder) {
-        record(rule.failure == 0 ? ipt_nft_batch_add_rule(batch, table, chain, rule.raw) : -rule.failure)
+        record { b throws(NetlinkError) in try b.addRule(table, chain, rule) }
     }
 
-    func addElements(_ table: String, _ list: ElementList) {
-        guard list.count > 0 else { return }
-        list.keys.withUnsafeBufferPointer { k in
-            list.data.withUnsafeBufferPointer { d in
-                record(ipt_nft_batch_add_elements(batch, table, list.map.name, k.baseAddress, UInt32(list.map.keyLength),
-                                                  d.baseAddress, UInt32(list.map.dataLength), UInt32(list.count)))
-            }
-        }
-    }
+    func addElements(_ table: String, _ list: ElementList) { record { b throws(NetlinkError) in try b.addElements(table, list) } }
 
     func deleteElements(_ table: String, _ list: ElementList) {
-        guard list.count > 0 else { return }
-        list.keys.withUnsafeBufferPointer { k in
-            record(ipt_nft_batch_delete_elements(batch, table, list.map.name, k.baseAddress,
-                                                 UInt32(list.map.keyLength), UInt32(list.count)))
+        record { b throws(NetlinkError) in try b.deleteElements(table, list) }
+    }
+
+    /// Sends the transaction and waits for the kernel's answer to each message. `what` names it in
+    /// the error: the errno of the batch or of the first message the kernel refused (then nothing
+    /// was applied), or of the failure to build, send or read.
+    func commit(_ what: String) throws(KernelOffloadError) {
+        do throws(NetlinkError) {
+            if let failure { throw failure }
+            try apply()
+        } catch {
+            throw KernelOffloadError.system(what, error.errno)
         }
     }
 
-    /// Applies the transaction. `what` names it in the error.
-    func commit(_ what: String) throws {
-        if failure != 0 { throw KernelOffloadError.system(what, failure) }
-        let result = ipt_nft_batch_commit(batch)
-        if result < 0 { throw KernelOffloadError.system(what, -result) }
+    private func apply() throws(NetlinkError) {
+        guard batch.messageCount > 0 else { return }
+        let bytes = batch.close()
+        socket.nextSequence = batch.nextSequence
+        try socket.send(bytes)
+        var acks = BatchAcknowledgements(portID: socket.portID, beginSequence: batch.beginSequence,
+                                         expected: batch.messageCount)
+        while !acks.isSettled {
+            let messages: [NetlinkMessage]
+            do throws(NetlinkError) {
+                messages = try socket.receive()
+            } catch {
+                // A refused message already read says more than the failed read (e.g. the wait ran out).
+                throw acks.failure ?? error
+            }
+            for message in messages { acks.take(message) }
+        }
+        if acks.batchError == nil {
+            // A late commit error is queued right behind the acks: read what is there, without waiting.
+            while let late = socket.receiveQueued() { for message in late { acks.takeLate(message) } }
+        }
+        if let failure = acks.failure { throw failure }
     }
 }

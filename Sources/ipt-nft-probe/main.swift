@@ -13,8 +13,16 @@ import Glibc
 import IPTRTPProxyCore
 import KernelOffload
 
+/// Says what went wrong on standard error and exits with status 1. Written to the file descriptor:
+/// C's `stderr` is a global `var` that Swift 6 cannot prove safe to share.
 func fail(_ message: String) -> Never {
-    fputs("ipt-nft-probe: \(message)\n", stderr)
+    var bytes = Array("ipt-nft-probe: \(message)\n".utf8)[...]
+    while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        if written < 0 && errno == EINTR { continue }
+        if written <= 0 { break }
+        bytes = bytes.dropFirst(written)
+    }
     exit(1)
 }
 

@@ -49,38 +49,8 @@ for l in "$caller kc" "$relay rc" "$relay re" "$callee ke"; do
   set -- $l; ip netns exec "$1" python3 "$work/txcsum-off.py" "$2" || echo "note: could not turn off tx checksum offload on $2"
 done
 
-# --- UDP endpoints --------------------------------------------------------------------------
-# An endpoint binds one address:port (as an RTP client does, for sending and receiving), waits
-# for the go signal, sends COUNT packets to DST if given, receives for SECONDS, then writes
-# "count sources" to OUT.
-cat > "$work/udp.py" <<'PY'
-import os, select, socket, sys, time
-bind, port, out, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((bind, port))
-if os.environ.get("UDP_NO_CHECKSUM"): s.setsockopt(socket.SOL_SOCKET, 11, 1)  # SO_NO_CHECK
-size = int(os.environ.get("UDP_SIZE", "172"))
-open(out + ".ready", "w").close()
-go = os.path.join(os.path.dirname(out), "go")
-while not os.path.exists(go): time.sleep(0.01)
-if len(sys.argv) > 5:
-    dst, n = (sys.argv[5], int(sys.argv[6])), int(sys.argv[7])
-    for i in range(n):
-        s.sendto(b"\x80\x00" + i.to_bytes(2, "big") + b"x" * (size - 4), dst); time.sleep(0.002)
-count, sources, end = 0, set(), time.time() + seconds
-while time.time() < end:
-    if select.select([s], [], [], 0.05)[0]:
-        data, src = s.recvfrom(65536); count += 1; sources.add("%s:%d" % src)
-with open(out, "w") as f: f.write("%d %s\n" % (count, ",".join(sorted(sources)) or "-"))
-PY
-round=0
-endpoint() {  # endpoint NS BIND PORT [DST_IP DST_PORT COUNT]: one endpoint of the next round
-  local ns=$1 bind=$2 port=$3; shift 3
-  ip netns exec "$ns" python3 "$work/udp.py" "$bind" "$port" "$work/r$round/$ns-$port" 1.5 "$@" & pids+=($!)
-  for _ in $(seq 200); do [ -e "$work/r$round/$ns-$port.ready" ] && return; sleep 0.01; done
-}
-begin() { round=$((round + 1)); mkdir -p "$work/r$round"; }
-run() { touch "$work/r$round/go"; wait "${pids[@]}" 2>/dev/null; pids=(); }
-got() { cat "$work/r$round/$1-$2"; }   # got NS PORT -> "count sources"
+# --- UDP endpoints (three-hosts.sh): rounds of senders and receivers, checked as they settle ----
+udp_rounds_setup
 counter() { ip netns exec "$relay" "$probe" counters | awk -v e="$1" '$1 == e { print $2 }'; }
 
 fails=0
@@ -102,8 +72,8 @@ endpoint "$relay" $R 30000
 endpoint "$callee" 198.51.100.2 6000
 endpoint "$caller" 203.0.113.2 4000 $R 30000 10
 run
-check "before install: the relay's socket gets RTP" is "$(got "$relay" 30000)" "10 203.0.113.2:4000"
-check "before install: the callee gets nothing" is "$(got "$callee" 6000)" "0 -"
+check "before install: the relay's socket gets RTP" settles "10 203.0.113.2:4000" got "$relay" 30000
+check "before install: the callee gets nothing" settles "0 -" got "$callee" 6000
 
 # --- install: RTP and RTCP both ways in the kernel --------------------------------------------
 check "install RTP stream" ip netns exec "$relay" "$probe" install $rtp
@@ -115,16 +85,16 @@ endpoint "$caller" 203.0.113.2 4001 $R 30001 5
 endpoint "$callee" 198.51.100.2 6000 $R 30002 30
 endpoint "$callee" 198.51.100.2 6001 $R 30003 7
 run
-check "caller→callee RTP arrives from the relay's gate-B port" is "$(got "$callee" 6000)" "20 $R:30002"
-check "caller→callee RTCP arrives from the relay's gate-B port" is "$(got "$callee" 6001)" "5 $R:30003"
-check "callee→caller RTP arrives from the relay's gate-A port" is "$(got "$caller" 4000)" "30 $R:30000"
-check "callee→caller RTCP arrives from the relay's gate-A port" is "$(got "$caller" 4001)" "7 $R:30001"
+check "caller→callee RTP arrives from the relay's gate-B port" settles "20 $R:30002" got "$callee" 6000
+check "caller→callee RTCP arrives from the relay's gate-B port" settles "5 $R:30003" got "$callee" 6001
+check "callee→caller RTP arrives from the relay's gate-A port" settles "30 $R:30000" got "$caller" 4000
+check "callee→caller RTCP arrives from the relay's gate-A port" settles "7 $R:30001" got "$caller" 4001
 check "the relay's sockets got none of it" \
-  is "$(got "$relay" 30000)/$(got "$relay" 30001)/$(got "$relay" 30002)/$(got "$relay" 30003)" "0 -/0 -/0 -/0 -"
-check "kernel counter of 30000 (caller RTP)" is "$(counter $R:30000)" 20
-check "kernel counter of 30001 (caller RTCP)" is "$(counter $R:30001)" 5
-check "kernel counter of 30002 (callee RTP)" is "$(counter $R:30002)" 30
-check "kernel counter of 30003 (callee RTCP)" is "$(counter $R:30003)" 7
+  settles "0 -/0 -/0 -/0 -" eval 'echo "$(got "$relay" 30000)/$(got "$relay" 30001)/$(got "$relay" 30002)/$(got "$relay" 30003)"'
+check "kernel counter of 30000 (caller RTP)" settles 20 counter $R:30000
+check "kernel counter of 30001 (caller RTCP)" settles 5 counter $R:30001
+check "kernel counter of 30002 (callee RTP)" settles 30 counter $R:30002
+check "kernel counter of 30003 (callee RTCP)" settles 7 counter $R:30003
 csum() { ip netns exec "$1" nstat -az UdpInCsumErrors | awk '/UdpInCsumErrors/ {print $2}'; }
 check "rewritten packets have valid UDP checksums" is "$(csum "$callee")/$(csum "$caller")" "0/0"
 
@@ -134,8 +104,8 @@ endpoint "$relay" $R 30000
 endpoint "$callee" 198.51.100.2 6000
 endpoint "$caller" 203.0.113.2 4444 $R 30000 10
 run
-check "a source the relay did not latch reaches the relay's socket" is "$(got "$relay" 30000)" "10 203.0.113.2:4444"
-check "…and not the callee" is "$(got "$callee" 6000)" "0 -"
+check "a source the relay did not latch reaches the relay's socket" settles "10 203.0.113.2:4444" got "$relay" 30000
+check "…and not the callee" settles "0 -" got "$callee" 6000
 
 # --- a datagram sent without a UDP checksum is relayed in the kernel and still has none ---------
 begin
@@ -143,9 +113,9 @@ endpoint "$relay" $R 30000
 endpoint "$callee" 198.51.100.2 6000
 UDP_NO_CHECKSUM=1 endpoint "$caller" 203.0.113.2 4000 $R 30000 4
 run
-check "a datagram without UDP checksum is relayed in the kernel" is "$(got "$callee" 6000)" "4 $R:30002"
+check "a datagram without UDP checksum is relayed in the kernel" settles "4 $R:30002" got "$callee" 6000
 check "…and arrives without a wrong one" is "$(csum "$callee")" "0"
-check "…and not at the relay's socket" is "$(got "$relay" 30000)" "0 -"
+check "…and not at the relay's socket" settles "0 -" got "$relay" 30000
 
 # --- a datagram too big for one packet (IP fragments) goes up to the relay's socket, whole -------
 begin
@@ -153,8 +123,8 @@ endpoint "$relay" $R 30000
 endpoint "$callee" 198.51.100.2 6000
 UDP_SIZE=3000 endpoint "$caller" 203.0.113.2 4000 $R 30000 3
 run
-check "a fragmented datagram reaches the relay's socket, reassembled" is "$(got "$relay" 30000)" "3 203.0.113.2:4000"
-check "…and no fragment of it the callee" is "$(got "$callee" 6000)" "0 -"
+check "a fragmented datagram reaches the relay's socket, reassembled" settles "3 203.0.113.2:4000" got "$relay" 30000
+check "…and no fragment of it the callee" settles "0 -" got "$callee" 6000
 
 # --- re-point: the callee moves to 198.51.100.3:7000 -------------------------------------------
 moved="$R:30000 203.0.113.2:4000 $R:30002 198.51.100.3:7000"
@@ -164,10 +134,10 @@ endpoint "$callee" 198.51.100.2 6000
 endpoint "$callee" 198.51.100.3 7000 $R 30002 6
 endpoint "$caller" 203.0.113.2 4000 $R 30000 15
 run
-check "after re-point RTP goes to the new address" is "$(got "$callee" 7000)" "15 $R:30002"
-check "…and no longer to the old one" is "$(got "$callee" 6000)" "0 -"
-check "the new callee address reaches the caller" is "$(got "$caller" 4000)" "6 $R:30000"
-check "re-pointed counters start again" is "$(counter $R:30000)" 15
+check "after re-point RTP goes to the new address" settles "15 $R:30002" got "$callee" 7000
+check "…and no longer to the old one" settles "0 -" got "$callee" 6000
+check "the new callee address reaches the caller" settles "6 $R:30000" got "$caller" 4000
+check "re-pointed counters start again" settles 15 counter $R:30000
 
 # --- remove (both streams in one batch): back to user space -------------------------------------
 check "remove both streams in one batch" ip netns exec "$relay" "$probe" remove $moved $rtcp
@@ -179,9 +149,9 @@ endpoint "$callee" 198.51.100.2 6001
 endpoint "$caller" 203.0.113.2 4000 $R 30000 10
 endpoint "$caller" 203.0.113.2 4001 $R 30001 3
 run
-check "after remove the relay's socket gets RTP again" is "$(got "$relay" 30000)" "10 203.0.113.2:4000"
-check "after remove the relay's socket gets RTCP again" is "$(got "$relay" 30001)" "3 203.0.113.2:4001"
-check "after remove nothing is forwarded" is "$(got "$callee" 7000)/$(got "$callee" 6001)" "0 -/0 -"
+check "after remove the relay's socket gets RTP again" settles "10 203.0.113.2:4000" got "$relay" 30000
+check "after remove the relay's socket gets RTCP again" settles "3 203.0.113.2:4001" got "$relay" 30001
+check "after remove nothing is forwarded" settles "0 -/0 -" eval 'echo "$(got "$callee" 7000)/$(got "$callee" 6001)"'
 check "no counters left" is "$(ip netns exec "$relay" "$probe" counters | wc -l)" 0
 ip netns exec "$relay" "$probe" remove $rtcp 2>/dev/null
 check "removing a stream that is not installed fails" test $? -ne 0
@@ -207,7 +177,7 @@ endpoint "$relay" $R 30000
 endpoint "$callee" 198.51.100.2 6000
 endpoint "$caller" 203.0.113.2 4000 $R 30000 10
 run
-check "with IP forwarding off the kernel relays RTP" is "$(got "$callee" 6000)" "10 $R:30002"
+check "with IP forwarding off the kernel relays RTP" settles "10 $R:30002" got "$callee" 6000
 check "…and plain routing does not" eval '! ip netns exec "$caller" ping -c1 -W1 198.51.100.2 >/dev/null 2>&1'
 ip netns exec "$relay" "$probe" stop
 

@@ -25,7 +25,10 @@ work=$(mktemp -d)
 pids=() relay_pid=""
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  [ -n "$relay_pid" ] && kill -TERM "$relay_pid" 2>/dev/null && sleep 0.3 && kill -KILL "$relay_pid" 2>/dev/null
+  if [ -n "$relay_pid" ] && kill -TERM "$relay_pid" 2>/dev/null; then
+    for _ in $(seq 60); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.05; done   # up to 3 s to exit
+    kill -KILL "$relay_pid" 2>/dev/null
+  fi
   ip netns exec "$relay" nft delete table netdev iptrtpproxy 2>/dev/null
   three_hosts_delete
   rm -rf "$work"
@@ -90,35 +93,11 @@ for m in d["nftables"]:
     for e in m.get("map", {}).get("elem", []):
         n += e[0]["elem"]["counter"]["packets"]
 print(n)'; }
+stats_packets() { ctl stats | cut -d' ' -f2- | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["packets"])'; }
 udp_in() { ip netns exec "$relay" nstat -az UdpInDatagrams | awk '/UdpInDatagrams/ { print $2 }'; }
 
-# UDP endpoints, as in 50-kernel-offload.sh: bind, wait for go, send COUNT to DST, receive.
-cat > "$work/udp.py" <<'PY'
-import os, select, socket, sys, time
-bind, port, out, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((bind, port))
-open(out + ".ready", "w").close()
-go = os.path.join(os.path.dirname(out), "go")
-while not os.path.exists(go): time.sleep(0.01)
-if len(sys.argv) > 5:
-    dst, n = (sys.argv[5], int(sys.argv[6])), int(sys.argv[7])
-    for i in range(n):
-        s.sendto(b"\x80\x00" + i.to_bytes(2, "big") + b"x" * 168, dst); time.sleep(0.002)
-count, sources, end = 0, set(), time.time() + seconds
-while time.time() < end:
-    if select.select([s], [], [], 0.05)[0]:
-        data, src = s.recvfrom(2048); count += 1; sources.add("%s:%d" % src)
-with open(out, "w") as f: f.write("%d %s\n" % (count, ",".join(sorted(sources)) or "-"))
-PY
-round=0
-endpoint() {
-  local ns=$1 bind=$2 port=$3; shift 3
-  ip netns exec "$ns" python3 "$work/udp.py" "$bind" "$port" "$work/r$round/$ns-$port" 1.5 "$@" & pids+=($!)
-  for _ in $(seq 200); do [ -e "$work/r$round/$ns-$port.ready" ] && return; sleep 0.01; done
-}
-begin() { round=$((round + 1)); mkdir -p "$work/r$round"; }
-run() { touch "$work/r$round/go"; wait "${pids[@]}" 2>/dev/null; pids=(); }
-got() { cat "$work/r$round/$1-$2"; }
+# UDP endpoints (three-hosts.sh): rounds of senders and receivers, checked as they settle.
+udp_rounds_setup
 
 fails=0
 check() {
@@ -153,22 +132,22 @@ check "a call is set up over the control socket" call
 # The caller speaks first, so that the relay has latched its NAT address before the callee sends.
 begin; endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$caller" 203.0.113.50 5556 192.0.2.10 $((pa + 1)) 3; run
 traffic 20
-check "user space relays the NAT'd caller first (RTP)" is "$(got "$callee" 6000)" "20 192.0.2.11:$pb"
-check "user space relays back to the caller's NAT address" is "$(got "$caller" 5555)" "20 192.0.2.10:$pa"
+check "user space relays the NAT'd caller first (RTP)" settles "20 192.0.2.11:$pb" got "$callee" 6000
+check "user space relays back to the caller's NAT address" settles "20 192.0.2.10:$pa" got "$caller" 5555
 check "both sides latched: the stream is offloaded" wait_for 5 '[ "$(offloaded)" = true ]'
 check "four arrival elements (RTP and RTCP, both ways)" is "$(elements)" 4
 
 before_udp=$(udp_in) before_kernel=$(kernel_packets)
 traffic 50
-check "in the kernel: caller RTP reaches the callee from gate B" is "$(got "$callee" 6000)" "50 192.0.2.11:$pb"
-check "in the kernel: caller RTCP reaches the callee from gate B" is "$(got "$callee" 6001)" "10 192.0.2.11:$((pb + 1))"
-check "in the kernel: callee RTP reaches the NAT'd caller from gate A" is "$(got "$caller" 5555)" "50 192.0.2.10:$pa"
-check "in the kernel: callee RTCP reaches the NAT'd caller from gate A" is "$(got "$caller" 5556)" "10 192.0.2.10:$((pa + 1))"
+check "in the kernel: caller RTP reaches the callee from gate B" settles "50 192.0.2.11:$pb" got "$callee" 6000
+check "in the kernel: caller RTCP reaches the callee from gate B" settles "10 192.0.2.11:$((pb + 1))" got "$callee" 6001
+check "in the kernel: callee RTP reaches the NAT'd caller from gate A" settles "50 192.0.2.10:$pa" got "$caller" 5555
+check "in the kernel: callee RTCP reaches the NAT'd caller from gate A" settles "10 192.0.2.10:$((pa + 1))" got "$caller" 5556
 check "the relay's UDP sockets got none of it" is "$(( $(udp_in) - before_udp ))" 0
 check "the kernel counters moved by 120" is "$(( $(kernel_packets) - before_kernel ))" 120
-sleep 1.5
+# The relay reads the kernel's counters on its housekeeping rounds: wait for one to have run.
 check "stats count the kernel's packets too" \
-  test "$(ctl stats | cut -d' ' -f2- | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["packets"])')" -ge 168
+  wait_for 5 '[ "$(stats_packets)" -ge 168 ] 2>/dev/null'
 
 # --- a call the kernel keeps busy does not expire (the relay reads the element counters) -------
 begin
@@ -189,15 +168,16 @@ begin; endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$calle
 traffic 10
 check "…is offloaded" wait_for 5 '[ "$(offloaded)" = true ]'
 traffic 10
+check "…and forwarded" settles "10 192.0.2.11:$pb" got "$callee" 6000
 stale=$(kernel_packets)
-check "…and forwarded in the kernel" test "$stale" -gt 0
+check "…in the kernel" test "$stale" -gt 0
 kill -KILL "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=""
 check "a killed relay leaves its elements behind" is "$(elements)" 4
 check "the relay restarts" start_relay
 check "the restarted relay replaced the stale table (its counters start from 0)" test "$(kernel_packets)" -lt "$stale"
 check "the journaled call is back" is "$(ctl list | cut -d' ' -f2- | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')" 1
 traffic 10
-check "after the restart the call flows again" is "$(got "$callee" 6000)" "10 192.0.2.11:$pb"
+check "after the restart the call flows again" settles "10 192.0.2.11:$pb" got "$callee" 6000
 check "…and is offloaded again" wait_for 5 '[ "$(offloaded)" = true ]'
 check "…with its four elements" is "$(elements)" 4
 
