@@ -6,6 +6,7 @@
 #   source "$(dirname "$0")/lib/harness.sh"
 #   e2e_init NAME [TOOL...]          # E2E_DIR (temp), E2E_ROOT (the repository), the trap; TOOLs must exist
 #   e2e_track PID [--group]          # stopped at cleanup (--group: with its whole session/process group)
+#   e2e_untrack PID [--group]        # no longer (it was stopped and waited for)
 #   e2e_check "what" CMD...          # runs CMD; counts and prints a pass or a failure
 #   e2e_check_within SECS "what" CMD...   # passes as soon as CMD succeeds, fails at the deadline
 #   wait_for SECS "what" CMD...      # polls CMD every 50 ms; false, with a message, at the deadline
@@ -134,14 +135,30 @@ e2e_checks_from() {
 }
 
 # e2e_stop PID [SECS]: SIGTERM, then wait up to SECS (default 5) for the exit; SIGKILL after.
-# Returns the process's exit status (as `wait` gives it; 137 after SIGKILL).
+# Returns the process's exit status (as `wait` gives it; 137 after SIGKILL). The cleanup forgets
+# PID (its number may be reused), but not its process group.
 e2e_stop() {
-  local pid=$1 secs=${2:-5}
+  local pid=$1 secs=${2:-5} rc
   kill -TERM "$pid" 2>/dev/null || true
   if ! wait_for "$secs" "process $pid to exit after SIGTERM" e2e_exited "$pid"; then
     kill -KILL "$pid" 2>/dev/null || true
   fi
   wait "$pid" 2>/dev/null
+  rc=$?
+  e2e_untrack "$pid"
+  return "$rc"
+}
+
+# e2e_untrack PID [--group]: the cleanup no longer signals PID (it ended and was waited for);
+# with --group, nor its process group.
+e2e_untrack() {
+  local kept=() p
+  for p in "${E2E_PIDS[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done
+  E2E_PIDS=("${kept[@]}")
+  [ "${2:-}" = --group ] || return 0
+  kept=()
+  for p in "${E2E_GROUPS[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done
+  E2E_GROUPS=("${kept[@]}")
 }
 
 # True once PID has ended (for a child of this shell: also once only its zombie is left).

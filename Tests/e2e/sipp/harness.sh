@@ -110,6 +110,7 @@ kam_stop() {
   # Its workers and the embedded relay leave with it; wait for the last (it holds the media ports).
   wait_for 5 "kamailio's workers and relay to exit" kam_session_gone "$KAM_PID" || true
   kill -KILL -- "-$KAM_PID" 2>/dev/null || true
+  e2e_untrack "$KAM_PID" --group
   mv "$KAM_DIR/kamailio.log" "$KAM_DIR/kamailio-$KAM_PID.log"
   KAM_PID=""
 }
