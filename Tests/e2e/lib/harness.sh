@@ -12,7 +12,7 @@
 #   wait_for SECS "what" CMD...      # polls CMD every 50 ms; false, with a message, at the deadline
 #   e2e_checks_from "what" CMD...    # CMD (a Python block) prints "ok WHAT" / "FAIL WHAT" lines: each counts
 #   e2e_stop PID [SECS]              # SIGTERM, wait for the exit, SIGKILL at the deadline; returns its status
-#   e2e_free_ports LO HI COUNT [--not P...] [--addr A]... [--tcp]   # first of COUNT free ports
+#   e2e_free_ports LO HI COUNT [--not P...] [--addr A]... [--tcp]   # first of COUNT free ports, reserved
 #   e2e_finish                       # prints the verdict and exits 0 (every check passed) or 1
 #
 # E2E_KEEP=1 keeps the temp dir (it is always kept when a check failed).
@@ -64,6 +64,7 @@ e2e_cleanup() {
     wait_for 5 "process $pid to exit after SIGTERM" e2e_exited "$pid" || kill -KILL "$pid" 2>/dev/null || true
   done
   for pid in "${E2E_GROUPS[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  e2e_release_ports
   [ -n "$E2E_DIR" ] || return 0
   if [ "${E2E_KEEP:-0}" = 1 ] || [ "$E2E_FAILED" -ne 0 ]; then
     e2e_log "logs kept in $E2E_DIR"
@@ -164,7 +165,12 @@ e2e_untrack() {
 # True once PID has ended (for a child of this shell: also once only its zombie is left).
 e2e_exited() { ! e2e_running "$1"; }
 
-e2e_free_ports() { python3 "$E2E_LIB/free-ports.py" "$@"; }
+# Reserved for this script until its cleanup, so that scripts running side by side (also other
+# people's) never pick the same ports, even those bound only now and then (see free-ports.py).
+e2e_free_ports() { python3 "$E2E_LIB/free-ports.py" "$@" --hold "$$"; }
+
+# Drops this script's port reservations.
+e2e_release_ports() { rm -f "${IPT_E2E_PORTS_DIR:-/tmp/ipt-e2e-ports}/$$-"*; }
 
 # Prints the verdict and exits: 0 when every check passed, 1 otherwise or when no check ran.
 e2e_finish() {

@@ -26,10 +26,10 @@ kam_init() {
   KAM_NAME=$E2E_NAME
   [ -f "$KAM_MODULE" ] || { kam_log "$KAM_MODULE is missing (make build)"; exit 1; }
   KAM_DIR=$E2E_DIR
-  # SIP: Kamailio, caller, callee in 15060-15099.
-  KAM_SIP_PORT=$(kam_free_ports 15060 15099 1) || { echo "[$KAM_NAME] no free SIP port"; exit 1; }
-  UAC_SIP_PORT=$(kam_free_ports 15060 15099 1 --not "$KAM_SIP_PORT") || exit 1
-  UAS_SIP_PORT=$(kam_free_ports 15060 15099 1 --not "$KAM_SIP_PORT" "$UAC_SIP_PORT") || exit 1
+  # SIP: Kamailio, caller, callee in 15060-15599.
+  KAM_SIP_PORT=$(kam_free_ports 15060 15599 1) || { echo "[$KAM_NAME] no free SIP port"; exit 1; }
+  UAC_SIP_PORT=$(kam_free_ports 15060 15599 1) || exit 1
+  UAS_SIP_PORT=$(kam_free_ports 15060 15599 1) || exit 1
   # Media: one free block of 400 ports in 46000-49999: gate A, gate B, the two phones.
   local base
   base=$(kam_free_ports 46000 49999 400) || { echo "[$KAM_NAME] no free media ports"; exit 1; }
