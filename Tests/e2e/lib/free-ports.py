@@ -82,9 +82,14 @@ def main():
 
     lock = None
     if a.hold is not None:
-        os.makedirs(RESERVATIONS, mode=0o1777, exist_ok=True)
-        lock = open(os.path.join(RESERVATIONS, "lock"), "a")
-        fcntl.flock(lock, fcntl.LOCK_EX)   # released when this process ends
+        os.makedirs(RESERVATIONS, exist_ok=True)
+        try:
+            os.chmod(RESERVATIONS, 0o1777)   # shared by every user's test runs, like /tmp
+        except PermissionError:
+            pass
+        # Read-only is enough for flock, and any user can open it so; released when this process ends.
+        lock = os.open(os.path.join(RESERVATIONS, "lock"), os.O_RDONLY | os.O_CREAT, 0o644)
+        fcntl.flock(lock, fcntl.LOCK_EX)
         avoid |= reserved_ports()
 
     for start in starts:
