@@ -2,17 +2,15 @@
 # The command-line tool behaves as the foundation issue promises: SDP out on stdout, selects on
 # stderr, --json with null where a select has no value, exit 0 / 1 / 2, and --state carrying
 # sessions from alloc to update and delete.
-set -uo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/lib/harness.sh"
+set -o pipefail
+e2e_init cli-functions
+cd "$E2E_ROOT"
 cli=build/iptrtpproxy
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+[ -x "$cli" ] || { e2e_log "$cli is missing (make build)"; exit 1; }
+work=$E2E_DIR
 cfg=iptrtpproxy.cfg.example
-fails=0
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
-}
+check() { e2e_check "$@"; }
 json() { python3 -c "import json,sys; d=json.load(open('$1')); print(d$2)"; }
 
 # alloc: rewritten SDP on stdout, selects on stderr, exit 0.
@@ -64,5 +62,4 @@ check "state is empty after delete" test ! -s "$work/s"
 $cli update --config $cfg --session-ids "$ids" --flags 0 --state "$work/s" < examples/sdp/answer.sdp >/dev/null 2>&1
 check "update of deleted sessions exits 1" test $? -eq 1
 
-echo "cli: $((24 - fails)) passed, $fails failed"
-[ "$fails" -eq 0 ]
+e2e_finish

@@ -2,62 +2,73 @@
 # End to end: build/iptrtpproxyd as a real daemon, driven over its control socket (Unix and TCP
 # with a secret), relaying real UDP on 127.0.30.0/24, stopped with SIGTERM and restarted with its
 # journal while a call is up. Prints what it checks; exits 0 when all pass.
-set -u
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/lib/harness.sh"
+e2e_init relay-daemon ss
+cd "$E2E_ROOT"
 DAEMON=${IPTRTPPROXYD:-build/iptrtpproxyd}
-if [ ! -x "$DAEMON" ]; then echo "FAIL: $DAEMON not built (run make)"; exit 1; fi
+[ -x "$DAEMON" ] || { e2e_log "$DAEMON is missing (make build)"; exit 1; }
+WORK=$E2E_DIR
 
-WORK=$(mktemp -d /tmp/iptrtpproxy-e2e-relay.XXXXXX)
-PID=""
-cleanup() {
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then kill -TERM "$PID"; sleep 0.5; kill -KILL "$PID" 2>/dev/null; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# One block of ports free (UDP and TCP) on every address the test binds:
+#   +0..+31 gate A (16 sessions) on .1, +40..+71 gate B on .2,
+#   +80/+81 A's client as its SDP says (.10), +82 A's client behind NAT (.10) and the attacker (.66),
+#   +84/+85 B's client (.20), +90 metrics and +91 control TCP on .1.
+BASE=$(e2e_free_ports 20000 32000 100 --tcp \
+  --addr 127.0.30.1 --addr 127.0.30.2 --addr 127.0.30.10 --addr 127.0.30.20 --addr 127.0.30.66) ||
+  { e2e_log "no free ports"; exit 1; }
+e2e_log "ports $BASE-$((BASE + 99)) on 127.0.30.1/.2/.10/.20/.66"
 
 cat > "$WORK/iptrtpproxy.cfg" <<CFG
 [switchboard:e2e]
 addr-a = 127.0.30.1
 addr-b = 127.0.30.2
-port-a = 35000
-port-b = 36000
+port-a = $BASE
+port-b = $((BASE + 40))
 max-sess = 16
 expires-timeout = 60
 CFG
 echo "e2e-secret-$$" > "$WORK/secret"
 
+STARTS=0
+# The daemon logs "running" once its engine (sessions restored), control listeners and metrics
+# endpoint are all up.
+daemon_running() { [ "$(grep -c "iptrtpproxyd .* running" "$WORK/daemon.log")" -ge "$STARTS" ]; }
+daemon_up_or_gone() { daemon_running || ! e2e_running "$PID"; }
+
 start_daemon() {
+  STARTS=$((STARTS + 1))
   "$DAEMON" --config "$WORK/iptrtpproxy.cfg" --switchboard-param 'name=e2e;learning-timeout-a=5' \
-    --control "unix:$WORK/control.sock" --control-tcp 127.0.30.1:39031 --secret-file "$WORK/secret" \
-    --journal "$WORK/journal" --metrics 127.0.30.1:39030 --workers 2 2>>"$WORK/daemon.log" &
+    --control "unix:$WORK/control.sock" --control-tcp "127.0.30.1:$((BASE + 91))" --secret-file "$WORK/secret" \
+    --journal "$WORK/journal" --metrics "127.0.30.1:$((BASE + 90))" --workers 2 2>>"$WORK/daemon.log" &
   PID=$!
-  for _ in $(seq 1 100); do [ -S "$WORK/control.sock" ] && return 0; sleep 0.05; done
-  echo "FAIL: control socket did not appear"; cat "$WORK/daemon.log"; return 1
+  e2e_track "$PID"
+  wait_for 10 "iptrtpproxyd to log that it is running (start $STARTS)" daemon_up_or_gone
+  e2e_check "iptrtpproxyd starts (start $STARTS)" daemon_running || { cat "$WORK/daemon.log"; e2e_finish; }
 }
 
 stop_daemon() {
   kill -TERM "$PID"
-  for _ in $(seq 1 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.05; done
-  if kill -0 "$PID" 2>/dev/null; then echo "FAIL: daemon ignored SIGTERM"; return 1; fi
-  wait "$PID"; local rc=$?
-  PID=""
-  [ "$rc" -eq 0 ] || { echo "FAIL: daemon exited $rc on SIGTERM"; cat "$WORK/daemon.log"; return 1; }
-  [ ! -e "$WORK/control.sock" ] || { echo "FAIL: control socket left behind"; return 1; }
-  echo "ok: SIGTERM stops the daemon cleanly"
+  e2e_check_within 5 "SIGTERM stops the daemon" e2e_exited "$PID" || e2e_finish
+  wait "$PID"
+  local rc=$?
+  e2e_untrack "$PID"
+  e2e_check "it exits with status 0 (exit $rc)" [ "$rc" -eq 0 ] || cat "$WORK/daemon.log"
+  e2e_check "it removes its control socket" [ ! -e "$WORK/control.sock" ]
 }
 
-start_daemon || exit 1
-mode=$(stat -c %a "$WORK/control.sock")
-[ "$mode" = 660 ] || { echo "FAIL: control socket mode $mode, expected 660"; exit 1; }
-echo "ok: control socket mode 0660"
+start_daemon
+e2e_check "control socket mode 0660" [ "$(stat -c %a "$WORK/control.sock")" = 660 ]
 
-python3 - "$WORK" phase1 <<'PY' || exit 1
-import json, os, socket, sys, urllib.request
-work, phase = sys.argv[1], sys.argv[2]
+# The Python blocks print "ok WHAT" / "FAIL WHAT" per check; a reply that does not come within
+# its socket's timeout is a failed check, not a hang.
+cat > "$WORK/common.py" <<'PY'
+import json, socket, sys
+work, base = sys.argv[1], int(sys.argv[2])
 failures = []
 def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
+    print(("ok " if cond else "FAIL ") + what, flush=True)
     if not cond: failures.append(what)
+    return cond
 
 class Control:
     def __init__(self, family, addr):
@@ -73,6 +84,20 @@ class Control:
 def udp(addr, port):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((addr, port)); s.settimeout(2); return s
 
+def recv(sock):
+    """(data, source) of the next datagram, or (None, None) when none comes within 2 s."""
+    try:
+        return sock.recvfrom(2048)
+    except socket.timeout:
+        return None, None
+PY
+
+phase1() {
+python3 - "$WORK" "$BASE" <<'PY'
+import sys; sys.path.insert(0, sys.argv[1])
+from common import *
+import urllib.request
+
 c = Control(socket.AF_UNIX, work + "/control.sock")
 check(c.req("ping") == ("ok", "pong"), "ping answers pong")
 status, text = c.raw(b"this is not a request").split(" ", 3)[2:4]
@@ -80,55 +105,53 @@ check(status == "error", "a malformed line gets an error reply")
 check(c.req("alloc e2e a.rtp=1.2.3:4")[0] == "error", "a bad address gets an error reply")
 check(c.req("ping") == ("ok", "pong"), "the connection still works after errors")
 
-st, payload = c.req("alloc e2e a.always-learn=0 a.rtp=127.0.30.10:37000 a.rtcp=127.0.30.10:37001")
-check(st == "ok", "alloc succeeds: " + payload)
+a_sdp, a_nat, b_sdp = base + 80, base + 82, base + 84
+st, payload = c.req("alloc e2e a.always-learn=0 a.rtp=127.0.30.10:%d a.rtcp=127.0.30.10:%d" % (a_sdp, a_sdp + 1))
+if not check(st == "ok", "alloc succeeds: " + payload): sys.exit(1)
 sid, pa, pb = payload.split()
 pa, pb = int(pa), int(pb)
-st, _ = c.req("update e2e %s b.always-learn=0 b.rtp=127.0.30.20:38000 b.rtcp=127.0.30.20:38001" % sid)
+st, _ = c.req("update e2e %s b.always-learn=0 b.rtp=127.0.30.20:%d b.rtcp=127.0.30.20:%d" % (sid, b_sdp, b_sdp + 1))
 check(st == "ok", "update with the answer succeeds")
 
-alice = udp("127.0.30.10", 37222)    # behind NAT: not the SDP port
-bob = udp("127.0.30.20", 38000)
-alice_rtcp = udp("127.0.30.10", 37001); bob_rtcp = udp("127.0.30.20", 38001)
+alice = udp("127.0.30.10", a_nat)    # behind NAT: not the SDP port
+bob = udp("127.0.30.20", b_sdp)
+alice_rtcp = udp("127.0.30.10", a_sdp + 1); bob_rtcp = udp("127.0.30.20", b_sdp + 1)
 alice.sendto(b"A" * 172, ("127.0.30.1", pa))
-data, src = bob.recvfrom(2048)
+data, src = recv(bob)
 check(data == b"A" * 172 and src == ("127.0.30.2", pb), "RTP from A's side leaves gate B towards B's client")
 bob.sendto(b"B" * 172, ("127.0.30.2", pb))
-data, src = alice.recvfrom(2048)
+data, src = recv(alice)
 check(data == b"B" * 172 and src == ("127.0.30.1", pa), "RTP from B's side reaches A's latched NAT source")
 alice_rtcp.sendto(b"rtcp", ("127.0.30.1", pa + 1))
-check(bob_rtcp.recvfrom(2048)[0] == b"rtcp", "RTCP is relayed on port+1")
+check(recv(bob_rtcp)[0] == b"rtcp", "RTCP is relayed on port+1")
 
 ls = json.loads(c.req("list")[1])
-check(len(ls["sessions"]) == 1 and ls["sessions"][0]["sides"][0]["streams"][0]["latched"] == "127.0.30.10:37222",
+check(len(ls["sessions"]) == 1 and ls["sessions"][0]["sides"][0]["streams"][0]["latched"] == "127.0.30.10:%d" % a_nat,
       "list shows the session and the latched NAT source")
 stats = json.loads(c.req("stats")[1])
 check(stats["counters"]["packets"] == 3, "stats count 3 forwarded packets")
 
-t = Control(socket.AF_INET, ("127.0.30.1", 39031))
+t = Control(socket.AF_INET, ("127.0.30.1", base + 91))
 check(t.req("ping")[0] == "error", "TCP without the secret is refused")
 secret = open(work + "/secret").read().strip()
 check(t.req("auth " + secret)[0] == "ok", "TCP with the secret is accepted")
 check(t.req("ping") == ("ok", "pong"), "TCP ping after auth")
 
-metrics = urllib.request.urlopen("http://127.0.30.1:39030/metrics", timeout=3).read().decode()
+metrics = urllib.request.urlopen("http://127.0.30.1:%d/metrics" % (base + 90), timeout=3).read().decode()
 check("iptrtpproxy_packets_total{switchboard=\"e2e\"} 3" in metrics, "metrics endpoint counts the packets")
 
 open(work + "/session", "w").write("%s %d %d" % (sid, pa, pb))
 sys.exit(1 if failures else 0)
 PY
+}
 
-stop_daemon || exit 1
-start_daemon || exit 1
+phase2() {
+python3 - "$WORK" "$BASE" <<'PY'
+import sys; sys.path.insert(0, sys.argv[1])
+from common import *
 
-python3 - "$WORK" <<'PY' || exit 1
-import json, socket, sys
-work = sys.argv[1]
 sid, pa, pb = open(work + "/session").read().split(); pa, pb = int(pa), int(pb)
-failures = []
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond: failures.append(what)
+a_nat, b_sdp = base + 82, base + 84
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(3); s.connect(work + "/control.sock")
 f = s.makefile("rwb")
 def req(cmd):
@@ -137,16 +160,15 @@ def req(cmd):
 ls = json.loads(req("list")[1])["sessions"]
 check([("%d/%d" % (x["id"], x["created"]), x["port-a"], x["port-b"]) for x in ls] == [(sid, pa, pb)],
       "after a restart the session is back with the same id/created and ports")
-alice = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); alice.bind(("127.0.30.10", 37222)); alice.settimeout(2)
-bob = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); bob.bind(("127.0.30.20", 38000)); bob.settimeout(2)
-attacker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); attacker.bind(("127.0.30.66", 37222))
-import time
-time.sleep(0.2)
+alice = udp("127.0.30.10", a_nat)
+bob = udp("127.0.30.20", b_sdp)
+attacker = udp("127.0.30.66", a_nat)
+# The restored session's sockets are bound before the control socket appears: no wait needed.
 bob.sendto(b"after-restart", ("127.0.30.2", pb))
-check(alice.recvfrom(2048)[0] == b"after-restart", "the call keeps flowing to A's latched source after the restart")
+check(recv(alice)[0] == b"after-restart", "the call keeps flowing to A's latched source after the restart")
 for _ in range(10): attacker.sendto(b"evil", ("127.0.30.1", pa))
 alice.sendto(b"legit", ("127.0.30.1", pa))
-got = bob.recvfrom(2048)[0]
+got = recv(bob)[0]
 check(got == b"legit", "attacker packets are not forwarded (%r)" % got)
 side = json.loads(req("list")[1])["sessions"][0]["sides"][0]
 check(side["counters"]["drops"]["unknown-source"] == 10, "the 10 attacker packets are counted as unknown-source drops")
@@ -154,6 +176,11 @@ check(req("delete e2e %s" % sid)[0] == "ok", "delete succeeds")
 check(json.loads(req("list")[1])["sessions"] == [], "no session left")
 sys.exit(1 if failures else 0)
 PY
+}
 
-stop_daemon || exit 1
-echo "30-relay-daemon: all checks passed"
+e2e_checks_from "control, relaying, TCP and metrics" phase1 || e2e_finish
+stop_daemon
+start_daemon
+e2e_checks_from "the session after a restart" phase2
+stop_daemon
+e2e_finish

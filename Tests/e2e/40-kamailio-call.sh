@@ -7,13 +7,18 @@ kam_init kamailio-call
 kam_start || kam_finish
 kam_capture_start
 
-# While the call is up, ask the relay for its sessions through Kamailio's RPC.
-(sleep 1.8; kam_rpc iptrtpproxy.list >"$KAM_DIR/list-during-call.txt" 2>&1) &
+# While the call is up, ask the relay for its sessions through Kamailio's RPC until it shows the
+# call's (it can only show it between the INVITE and the BYE).
+list_shows_call() {
+  kam_rpc iptrtpproxy.list >"$KAM_DIR/list-during-call.txt" 2>&1 && grep -q "^loop:0/" "$KAM_DIR/list-during-call.txt"
+}
+wait_for 15 "kamcmd iptrtpproxy.list to show the call's session" list_shows_call &
 lister=$!
 KAM_CALL_MS=2500
 kam_check "call completes (INVITE/180/200/ACK/BYE) through the record-routing proxy" \
   kam_call uas-call.xml uac-call.xml call
 wait "$lister"
+listed=$?
 kam_capture_stop
 
 trace() { kam_trace "$KAM_DIR/call-$1.log"; }
@@ -34,7 +39,7 @@ kam_log "RTP relayed: caller -> callee $to_callee packets, callee -> caller $to_
 kam_check "RTP relayed caller -> callee (gate B -> callee)" [ "$to_callee" -gt 20 ]
 kam_check "RTP relayed callee -> caller (gate A -> caller)" [ "$to_caller" -gt 20 ]
 
-kam_check "during the call, kamcmd iptrtpproxy.list showed its session" grep -q "^loop:0/" "$KAM_DIR/list-during-call.txt"
+kam_check "during the call, kamcmd iptrtpproxy.list showed its session" [ "$listed" -eq 0 ]
 stats=$(kam_rpc iptrtpproxy.stats 2>&1)
 kam_log "relay stats: $(grep -E '^(sessions|packets):' <<<"$stats" | tr '\n' ';')"
 kam_check "relay stats: one session allocated and deleted" grep -q "1 allocated, 1 deleted" <<<"$stats"

@@ -17,9 +17,8 @@ echo "s3cret-$$-$RANDOM" >"$KAM_DIR/secret"
   --control-tcp "127.0.0.1:$RELAY_TCP_PORT" --secret-file "$KAM_DIR/secret" --workers 1 \
   >"$KAM_DIR/iptrtpproxyd.log" 2>&1 &
 RELAYD_PID=$!
-KAM_PIDS+=("$RELAYD_PID")
-for _ in $(seq 50); do [ -S "$RELAY_SOCK" ] && break; sleep 0.1; done
-kam_check "iptrtpproxyd is listening on $RELAY_SOCK" [ -S "$RELAY_SOCK" ]
+e2e_track "$RELAYD_PID"
+e2e_check_within 5 "iptrtpproxyd is listening on $RELAY_SOCK" test -S "$RELAY_SOCK"
 
 relay_stats() { "$CLI" stats --control "unix:$RELAY_SOCK" 2>&1; }
 
@@ -33,7 +32,8 @@ kam_check "callee got the offer rewritten to gate B" \
 to_callee=$(kam_count_packets "$GATE_B_PORT" "$((GATE_B_PORT + 1))" "$UAS_MEDIA_PORT")
 to_caller=$(kam_count_packets "$GATE_A_PORT" "$((GATE_A_PORT + 1))" "$UAC_MEDIA_PORT")
 kam_log "RTP relayed by iptrtpproxyd: caller -> callee $to_callee, callee -> caller $to_caller"
-kam_check "iptrtpproxyd relayed RTP both ways" [ "$to_callee" -gt 20 ] && [ "$to_caller" -gt 20 ]
+relayed_both_ways() { [ "$to_callee" -gt 20 ] && [ "$to_caller" -gt 20 ]; }
+kam_check "iptrtpproxyd relayed RTP both ways" relayed_both_ways
 kam_check "iptrtpproxyd: one session allocated and deleted" grep -q "1 allocated, 1 deleted" <(relay_stats)
 kam_check "kamcmd iptrtpproxy.list reaches the external relay" kam_no_sessions_left
 kam_stop
@@ -55,7 +55,7 @@ kam_check "callee got the offer untouched (caller's own port)" \
   grep -q "^received INVITE .*m=audio $UAC_MEDIA_PORT " <(kam_trace "$KAM_DIR/slow-uas.log")
 kam_check "one log line: no reply within the timeout" [ "$(kam_logged 'ERROR: iptrtpproxy: .*within the timeout')" -eq 1 ]
 
-kill -TERM "$RELAYD_PID"; wait "$RELAYD_PID" 2>/dev/null
+e2e_stop "$RELAYD_PID"
 kam_check "call completes with the relay gone (media not relayed)" kam_call uas-call.xml uac-call.xml gone
 kam_check "callee got the offer untouched" \
   grep -q "^received INVITE .*m=audio $UAC_MEDIA_PORT " <(kam_trace "$KAM_DIR/gone-uas.log")

@@ -9,7 +9,8 @@ kam_check "call with a malformed offer completes" kam_call uas-call.xml uac-malf
 sent=$(kam_trace "$KAM_DIR/bad-uac.log" | grep "^sent     INVITE" | grep -o "body=[0-9]*:[0-9a-f]*")
 got=$(kam_trace "$KAM_DIR/bad-uas.log" | grep "^received INVITE" | grep -o "body=[0-9]*:[0-9a-f]*")
 kam_log "offer sent $sent, received $got"
-kam_check "the callee got the offer byte for byte" [ -n "$sent" ] && [ "$sent" = "$got" ]
+same_offer() { [ -n "$sent" ] && [ "$sent" = "$got" ]; }
+kam_check "the callee got the offer byte for byte" same_offer
 kam_check "one error line from the module" [ "$(kam_logged 'ERROR: iptrtpproxy: alloc')" -eq 1 ]
 kam_check "the script saw alloc return false" [ "$(kam_logged 'iptrtpproxy_alloc failed')" -eq 1 ]
 kam_check "no session left on the relay (kamcmd iptrtpproxy.list)" kam_no_sessions_left

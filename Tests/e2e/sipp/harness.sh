@@ -1,59 +1,35 @@
-# Shared by Tests/e2e/40-kamailio-*.sh (sourced, not run): Kamailio with build/iptrtpproxy.so and
-# examples/kamailio.cfg on loopback, sipp phones, tshark, and a cleanup that stops everything the
-# test started, also when it fails.
+# Kamailio and sipp for Tests/e2e/40-kamailio-*.sh (sourced, not run), on top of the common
+# harness (Tests/e2e/lib/harness.sh: temp dir, cleanup of every process started, check counting,
+# verdict, wait_for with a deadline): Kamailio with build/iptrtpproxy.so and examples/kamailio.cfg
+# on loopback, sipp phones, tshark.
 #
 #   source "$(dirname "$0")/sipp/harness.sh"
-#   kam_init NAME          # temp dir, ports, trap
-#   kam_start [-A DEF]...  # Kamailio (embedded relay unless RELAY is set)
-#   kam_call UAS.xml UAC.xml [sipp options...]   # one call, both phones must succeed
-#   kam_check "what" COMMAND...                  # counts a pass or a failure
+#   kam_init NAME          # temp dir, free ports, trap
+#   kam_start [-A DEF]...  # Kamailio (embedded relay unless RELAY is set), back once it is ready
+#   kam_call UAS.xml UAC.xml NAME [sipp options...]   # one call, both phones must succeed
+#   kam_check "what" COMMAND...                       # counts a pass or a failure (e2e_check)
 #   kam_finish             # prints the verdict and exits 0/1
 
-set -u
-KAM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
+KAM_ROOT=$E2E_ROOT
 KAM_SIPP_DIR="$KAM_ROOT/Tests/e2e/sipp"
 KAM_MODULE=${KAM_MODULE:-$KAM_ROOT/build/iptrtpproxy.so}
-KAM_PIDS=()
-KAM_GROUPS=()
-KAM_FAILED=0
-KAM_PASSED=0
+E2E_KEEP=${E2E_KEEP:-${KAM_KEEP:-0}}
 
-kam_log() { echo "[$KAM_NAME] $*"; }
-
-kam_cleanup() {
-  local pid
-  for pid in "${KAM_PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${KAM_PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  # Kamailio runs in a session of its own: whatever of it is left (workers, the embedded relay) goes.
-  for pid in "${KAM_GROUPS[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
-  if [ "${KAM_KEEP:-0}" = 1 ] || [ "$KAM_FAILED" -ne 0 ]; then
-    kam_log "logs kept in $KAM_DIR"
-  else
-    rm -rf "$KAM_DIR"
-  fi
-}
+kam_log() { e2e_log "$@"; }
 
 # kam_free_ports LO HI COUNT [--not PORT...]: the first of COUNT free consecutive UDP ports.
-kam_free_ports() { python3 "$KAM_SIPP_DIR/free-ports.py" "$@"; }
+kam_free_ports() { e2e_free_ports "$@"; }
 
 kam_init() {
-  KAM_NAME=$1
-  for tool in kamailio sipp ss python3; do
-    command -v "$tool" >/dev/null || { echo "[$KAM_NAME] $tool is not installed (make deps)"; exit 1; }
-  done
-  [ -f "$KAM_MODULE" ] || { echo "[$KAM_NAME] $KAM_MODULE is missing (make build)"; exit 1; }
-  KAM_DIR=$(mktemp -d "/tmp/ipt-e2e-$KAM_NAME.XXXXXX")
-  trap kam_cleanup EXIT
-  trap 'exit 1' INT TERM
-  # SIP: Kamailio, caller, callee in 15060-15099.
-  KAM_SIP_PORT=$(kam_free_ports 15060 15099 1) || { echo "[$KAM_NAME] no free SIP port"; exit 1; }
-  UAC_SIP_PORT=$(kam_free_ports 15060 15099 1 --not "$KAM_SIP_PORT") || exit 1
-  UAS_SIP_PORT=$(kam_free_ports 15060 15099 1 --not "$KAM_SIP_PORT" "$UAC_SIP_PORT") || exit 1
+  e2e_init "$1" kamailio sipp ss
+  KAM_NAME=$E2E_NAME
+  [ -f "$KAM_MODULE" ] || { kam_log "$KAM_MODULE is missing (make build)"; exit 1; }
+  KAM_DIR=$E2E_DIR
+  # SIP: Kamailio, caller, callee in 15060-15599.
+  KAM_SIP_PORT=$(kam_free_ports 15060 15599 1) || { echo "[$KAM_NAME] no free SIP port"; exit 1; }
+  UAC_SIP_PORT=$(kam_free_ports 15060 15599 1) || exit 1
+  UAS_SIP_PORT=$(kam_free_ports 15060 15599 1) || exit 1
   # Media: one free block of 400 ports in 46000-49999: gate A, gate B, the two phones.
   local base
   base=$(kam_free_ports 46000 49999 400) || { echo "[$KAM_NAME] no free media ports"; exit 1; }
@@ -101,28 +77,40 @@ kam_start() {
     -A WITH_CTL -A "CTL_SOCKET=\"unix:$KAM_CTL\"" \
     "$@" >"$KAM_DIR/kamailio.log" 2>&1 &
   KAM_PID=$!
-  KAM_PIDS+=("$KAM_PID")
-  KAM_GROUPS+=("$KAM_PID")
-  for _ in $(seq 100); do
-    if ! kill -0 "$KAM_PID" 2>/dev/null; then
-      kam_log "kamailio exited at start:"; tail -20 "$KAM_DIR/kamailio.log"; KAM_FAILED=$((KAM_FAILED + 1)); return 1
-    fi
-    [ -n "$(ss -Hnul "sport = :$KAM_SIP_PORT")" ] && [ -S "$KAM_CTL" ] && { sleep 0.3; return 0; }
-    sleep 0.1
-  done
-  kam_log "kamailio did not start listening"; tail -20 "$KAM_DIR/kamailio.log"; KAM_FAILED=$((KAM_FAILED + 1)); return 1
+  # Kamailio runs in a session of its own: whatever of it is left (workers, the embedded relay)
+  # goes with it at cleanup.
+  e2e_track "$KAM_PID" --group
+  wait_for 10 "kamailio to listen on udp:$KAM_SIP_PORT and $KAM_CTL$(kam_embedded && echo ", and its relay on $(kam_relay_socket)")" \
+    kam_ready_or_gone
+  if ! e2e_running "$KAM_PID"; then
+    kam_log "kamailio exited at start:"; tail -20 "$KAM_DIR/kamailio.log"; e2e_fail "kamailio starts"; return 1
+  fi
+  kam_ready || { tail -20 "$KAM_DIR/kamailio.log"; e2e_fail "kamailio starts"; return 1; }
 }
+
+kam_embedded() { [ "${RELAY:-embedded}" = embedded ]; }
+
+# The embedded relay's control socket: in the runtime dir (-Y), named for the main process.
+kam_relay_socket() { echo "$KAM_DIR/iptrtpproxy-$KAM_PID.sock"; }
+
+# Ready: SIP port bound, kamcmd's socket there and, with the embedded relay, the relay's control
+# socket there (the relay creates it once its engine runs, journal restored).
+kam_ready() {
+  [ -n "$(ss -Hnul "sport = :$KAM_SIP_PORT")" ] && [ -S "$KAM_CTL" ] && { ! kam_embedded || [ -S "$(kam_relay_socket)" ]; }
+}
+kam_ready_or_gone() { kam_ready || ! e2e_running "$KAM_PID"; }
+
+# True when no process of Kamailio's session is left.
+kam_session_gone() { ! pgrep -s "$1" >/dev/null; }
 
 # Stops this test's Kamailio (the next kam_start starts a fresh one).
 kam_stop() {
   [ -n "${KAM_PID:-}" ] || return 0
-  kill -TERM "$KAM_PID" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$KAM_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$KAM_PID" 2>/dev/null || true
-  wait "$KAM_PID" 2>/dev/null || true
+  e2e_stop "$KAM_PID" 5
   # Its workers and the embedded relay leave with it; wait for the last (it holds the media ports).
-  for _ in $(seq 50); do pgrep -s "$KAM_PID" >/dev/null || break; sleep 0.1; done
+  wait_for 5 "kamailio's workers and relay to exit" kam_session_gone "$KAM_PID" || true
   kill -KILL -- "-$KAM_PID" 2>/dev/null || true
+  e2e_untrack "$KAM_PID" --group
   mv "$KAM_DIR/kamailio.log" "$KAM_DIR/kamailio-$KAM_PID.log"
   KAM_PID=""
 }
@@ -137,22 +125,34 @@ kam_no_sessions_left() {
   grep -q "(no sessions)" <<<"$out" || { kam_log "sessions left:"; echo "$out"; return 1; }
 }
 
-# Starts a capture of loopback UDP in the media block; kam_capture_stop ends it.
+# Starts a capture of loopback UDP in the media block; kam_capture_stop ends it. Both wait until
+# a marked probe datagram (to the block's last port, which nothing uses) is in the capture file:
+# at start, so that the capture sees what follows; at stop, so that it holds what came before.
 kam_capture_start() {
   command -v tshark >/dev/null || { KAM_CAPTURE=""; return 0; }
   KAM_CAPTURE="$KAM_DIR/media.pcap"
-  tshark -q -i lo -f "udp portrange $GATE_A_PORT-$((GATE_A_PORT + 399))" -w "$KAM_CAPTURE" >"$KAM_DIR/tshark.log" 2>&1 &
+  KAM_PROBE_PORT=$((GATE_A_PORT + 399))
+  tshark -q -i lo -f "udp portrange $GATE_A_PORT-$KAM_PROBE_PORT" -w "$KAM_CAPTURE" >"$KAM_DIR/tshark.log" 2>&1 &
   KAM_TSHARK_PID=$!
-  KAM_PIDS+=("$KAM_TSHARK_PID")
-  for _ in $(seq 50); do grep -q "Capturing on" "$KAM_DIR/tshark.log" 2>/dev/null && break; sleep 0.1; done
-  sleep 0.2
+  e2e_track "$KAM_TSHARK_PID"
+  KAM_PROBES=$((${KAM_PROBES:-0} + 1))
+  wait_for 10 "tshark to capture a probe on udp:$KAM_PROBE_PORT" kam_capture_probe "start-$KAM_PROBES" ||
+    { tail -5 "$KAM_DIR/tshark.log"; e2e_fail "the capture starts"; }
+}
+
+# Sends the probe MARK into the captured range; true once the capture file holds it.
+kam_capture_probe() {
+  local mark="ipt-e2e-probe-$$-$1"
+  printf '%s' "$mark" 2>/dev/null >"/dev/udp/127.0.0.1/$KAM_PROBE_PORT" || true
+  grep -qaF "$mark" "$KAM_CAPTURE" 2>/dev/null
 }
 
 kam_capture_stop() {
   [ -n "${KAM_TSHARK_PID:-}" ] || return 0
-  sleep 0.3
+  wait_for 10 "tshark to capture the closing probe" kam_capture_probe "stop-$KAM_PROBES" ||
+    e2e_fail "the capture holds every packet sent before its end"
   kill -INT "$KAM_TSHARK_PID" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$KAM_TSHARK_PID" 2>/dev/null || break; sleep 0.1; done
+  wait_for 5 "tshark to exit" e2e_exited "$KAM_TSHARK_PID" || kill -KILL "$KAM_TSHARK_PID" 2>/dev/null
   KAM_TSHARK_PID=""
 }
 
@@ -171,8 +171,8 @@ kam_call() {
     -trace_msg -message_file "$KAM_DIR/$name-uas.log" -trace_err -error_file "$KAM_DIR/$name-uas.err" \
     -key pcap "$KAM_PCAP" -timeout 30 -timeout_error "$@" >"$KAM_DIR/$name-uas.out" 2>&1 &
   local uas_pid=$!
-  KAM_PIDS+=("$uas_pid")
-  sleep 0.3
+  e2e_track "$uas_pid"
+  wait_for 5 "the callee (sipp) to listen on udp:$UAS_SIP_PORT" kam_listening "$UAS_SIP_PORT"
   sipp -sf "$KAM_SIPP_DIR/$uac" "127.0.0.1:$KAM_SIP_PORT" -i 127.0.0.1 -p "$UAC_SIP_PORT" -mp "$UAC_MEDIA_PORT" \
     -m 1 -nostdin -trace_msg -message_file "$KAM_DIR/$name-uac.log" -trace_err -error_file "$KAM_DIR/$name-uac.err" \
     -key pcap "$KAM_PCAP" -d "${KAM_CALL_MS:-1500}" -timeout 30 -timeout_error "$@" >"$KAM_DIR/$name-uac.out" 2>&1
@@ -190,24 +190,18 @@ kam_call() {
 # The SIP messages of a trace with their c=/m= lines (see sip-trace.py).
 kam_trace() { python3 "$KAM_SIPP_DIR/sip-trace.py" "$@"; }
 
+# True when something listens on UDP PORT.
+kam_listening() { [ -n "$(ss -Hnul "sport = :$1")" ]; }
+
 # kam_check "description" command...: runs the command, counts and prints the result.
-kam_check() {
-  local what=$1; shift
-  if "$@"; then
-    KAM_PASSED=$((KAM_PASSED + 1)); echo "  ok   $what"
-  else
-    KAM_FAILED=$((KAM_FAILED + 1)); echo "  FAIL $what"
-  fi
-}
+kam_check() { e2e_check "$@"; }
 
 # Lines of the running Kamailio's log (what the module and the script logged).
 kam_logged() { grep -c -- "$1" "$KAM_DIR/kamailio.log" || true; }
 
+# Prints the verdict and exits 0 (every check passed) or 1.
 kam_finish() {
   # A worker that died would have stopped Kamailio: it must still be up.
-  if [ -n "${KAM_PID:-}" ] && ! kill -0 "$KAM_PID" 2>/dev/null; then
-    KAM_FAILED=$((KAM_FAILED + 1)); echo "  FAIL kamailio stopped during the test"
-  fi
-  echo "[$KAM_NAME] $KAM_PASSED passed, $KAM_FAILED failed"
-  [ "$KAM_FAILED" -eq 0 ]
+  if [ -n "${KAM_PID:-}" ] && ! e2e_running "$KAM_PID"; then e2e_fail "kamailio stopped during the test"; fi
+  e2e_finish
 }
