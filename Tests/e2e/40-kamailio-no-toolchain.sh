@@ -46,5 +46,5 @@ kam_check "a call completes" kam_call uas-call.xml uac-call.xml call
 kam_capture_stop
 to_callee=$(kam_count_packets "$GATE_B_PORT" "$((GATE_B_PORT + 1))" "$UAS_MEDIA_PORT")
 to_caller=$(kam_count_packets "$GATE_A_PORT" "$((GATE_A_PORT + 1))" "$UAC_MEDIA_PORT")
-kam_check "the embedded relay relayed RTP both ways ($to_callee / $to_caller packets)" [ "$to_callee" -gt 20 ] && [ "$to_caller" -gt 20 ]
+kam_check "the embedded relay relayed RTP both ways ($to_callee / $to_caller packets)" test "$to_callee" -gt 20 -a "$to_caller" -gt 20
 kam_finish

@@ -36,7 +36,7 @@ status=$?
 refusal="was built for Kamailio $other and this is Kamailio $running: refusing to load"
 kam_log "Kamailio said: $(grep -m1 'refusing to load' "$KAM_DIR/kamailio-altered.log")"
 kam_check "Kamailio refuses the copy, naming both versions ($refusal)" grep -q -- "$refusal" "$KAM_DIR/kamailio-altered.log"
-kam_check "Kamailio does not start with it (exit status $status, not a timeout)" [ "$status" -ne 0 ] && [ "$status" -ne 124 ]
+kam_check "Kamailio does not start with it (exit status $status, not a timeout)" test "$status" -ne 0 -a "$status" -ne 124
 kam_check "the core reports the module's refusal (mod_register failed)" grep -q 'mod_register failed' "$KAM_DIR/kamailio-altered.log"
 kam_check "no switchboard was read by the refused copy" bash -c "! grep -q 'iptrtpproxy: switchboards:' '$KAM_DIR/kamailio-altered.log'"
 
