@@ -16,12 +16,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Pure logic, no I/O and no Foundation (it is linked into the Kamailio module with a static stdlib).
         .target(name: "IPTRTPProxyCore"),
         // The one POSIX layer: socket addresses, sockets, files, threads, EINTR, errors (relay, client, rtpload, daemon).
         .target(name: "IPTRTPProxyPOSIX", dependencies: ["IPTRTPProxyCore", "CIPTRTPProxy"]),
+        // The control protocol's challenge (HMAC-SHA256 over fresh nonces) and greeting: pure, shared by relay and client.
+        .target(
+            name: "IPTRTPProxyAuth",
+            dependencies: ["IPTRTPProxyCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Thin C shim: system calls Swift cannot reach (recvmmsg/sendmmsg, ...). `ipt_` prefix.
         .target(name: "CIPTRTPProxy"),
         // The command-line tool: runs the five functions on SDP from standard input.
@@ -68,13 +74,13 @@ let package = Package(
         .target(
             name: "RTPRelay",
             dependencies: [
-                "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "CIPTRTPProxy",
+                "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "IPTRTPProxyAuth", "CIPTRTPProxy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // The control-socket client: a MediaPlane over a running relay (CLI, Kamailio module).
-        .target(name: "IPTRTPProxyClient", dependencies: ["IPTRTPProxyCore", "IPTRTPProxyPOSIX"]),
+        .target(name: "IPTRTPProxyClient", dependencies: ["IPTRTPProxyCore", "IPTRTPProxyPOSIX", "IPTRTPProxyAuth"]),
         // The relay daemon.
         .executableTarget(
             name: "iptrtpproxyd",
@@ -84,7 +90,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "RTPRelayTests", dependencies: ["RTPRelay", "IPTRTPProxyPOSIX", "IPTRTPProxyClient", "IPTRTPProxyCore"]),
+        .testTarget(name: "RTPRelayTests", dependencies: ["RTPRelay", "IPTRTPProxyPOSIX", "IPTRTPProxyAuth", "IPTRTPProxyClient", "IPTRTPProxyCore"]),
         .testTarget(name: "IPTRTPProxyModuleTests", dependencies: ["IPTRTPProxyModule", "IPTRTPProxyCore", "IPTRTPProxyClient"]),
         .testTarget(name: "IPTRTPProxyCoreTests", dependencies: ["IPTRTPProxyCore"]),
     ],

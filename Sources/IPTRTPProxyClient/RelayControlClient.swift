@@ -1,4 +1,5 @@
 import Glibc
+import IPTRTPProxyAuth
 import IPTRTPProxyCore
 import IPTRTPProxyPOSIX
 
@@ -19,7 +20,7 @@ public final class RelayControlClient: MediaPlane {
     private var nextID = 1
     private let idPrefix: String
 
-    /// A client for the relay at `address`; `secret` is sent first on TCP connections.
+    /// A client for the relay at `address`; `secret` answers the challenge of a TCP relay.
     public init(address: ControlAddress, secret: String? = nil, timeout: Int32 = 2000) {
         self.address = address
         self.secret = secret
@@ -66,12 +67,32 @@ public final class RelayControlClient: MediaPlane {
             connection = s
         } else {
             connection = try ControlSocket(address, timeout: timeout)
+            try greet(connection, deadline: deadline)
             socket = connection
-            if case .tcp = address, let secret {
-                _ = try roundTrip(connection, .auth(secret: secret), deadline: deadline)
-            }
         }
         return try roundTrip(connection, command, deadline: deadline)
+    }
+
+    /// Reads the relay's greeting and, where it asks, answers its challenge and checks the relay's
+    /// own proof (docs/control-protocol.md, "Authentication"): the secret never leaves this host.
+    private func greet(_ connection: ControlSocket, deadline: Int64) throws {
+        let greeting = try ControlGreeting(parsing: connection.readLine(deadline: deadline, maxLength: 512))
+        guard greeting.authRequired else { return }
+        guard let secret, !secret.isEmpty else {
+            throw MediaPlaneError("relay \(address) asks for the shared secret, and none is configured")
+        }
+        let challenge = ControlChallenge(serverNonce: greeting.serverNonce, binding: "tcp")
+        let nonce = ControlChallenge.newNonce()
+        let relayProof: String
+        do {
+            relayProof = try roundTrip(connection, .auth(nonce: nonce, proof: challenge.clientProof(secret: secret, clientNonce: nonce)),
+                                       deadline: deadline)
+        } catch let e as MediaPlaneError {
+            throw MediaPlaneError("relay \(address) refused authentication: \(e.message)")
+        }
+        guard challenge.acceptsRelay(proof: relayProof, clientNonce: nonce, secret: secret) else {
+            throw MediaPlaneError("relay \(address) did not prove that it holds the shared secret; not using it")
+        }
     }
 
     private func roundTrip(_ connection: ControlSocket, _ command: ControlCommand, deadline: Int64) throws -> String {

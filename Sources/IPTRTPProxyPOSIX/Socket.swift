@@ -50,8 +50,21 @@ public enum Socket {
 
     /// Accepts one connection (non-blocking, close-on-exec); nil when none is waiting.
     public static func accept(from listener: Int32) -> Int32? {
-        let fd = retryingOnInterrupt { ipt_accept_nonblock_cloexec(listener) }
-        return fd >= 0 ? fd : nil
+        acceptWithPeer(from: listener)?.fd
+    }
+
+    /// Accepts one connection and tells who it comes from (`PeerAddress.none` on a Unix socket).
+    public static func acceptWithPeer(from listener: Int32) -> (fd: Int32, peer: PeerAddress)? {
+        var storage = sockaddr_in6()
+        var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        let fd = withUnsafeMutableBytes(of: &storage) { raw in
+            retryingOnInterrupt {
+                ipt_accept_nonblock_cloexec(listener, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length)
+            }
+        }
+        guard fd >= 0 else { return nil }
+        let peer = withUnsafeBytes(of: storage) { PeerAddress(sockaddr: $0.baseAddress!) }
+        return (fd, peer)
     }
 
     /// Sends one datagram to `address`; the bytes sent, or -1 (errno says why).

@@ -29,13 +29,13 @@ struct ControlFuzzTests {
 
     /// The id the grammar says a line carries (docs/control-protocol.md, Framing), or nil when the
     /// line is refused before its id can be trusted: too long, not printable ASCII once a final CR
-    /// is dropped, not `iptrtp/1` as its first word, or an id not of 1-32 of `A-Z a-z 0-9 . _ -`.
+    /// is dropped, not `iptrtp/2` as its first word, or an id not of 1-32 of `A-Z a-z 0-9 . _ -`.
     static func expectedID(_ line: [UInt8]) -> String? {
         guard line.count <= 4096 else { return nil }
         let body = line.last == 13 ? line.dropLast() : line[...]
         guard body.allSatisfy({ $0 >= 0x20 && $0 <= 0x7e }) else { return nil }
         let words = body.split(separator: 32, maxSplits: 2, omittingEmptySubsequences: false)
-        guard words.count >= 2, Array(words[0]) == Array("iptrtp/1".utf8) else { return nil }
+        guard words.count >= 2, Array(words[0]) == Array("iptrtp/2".utf8) else { return nil }
         let id = words[1]
         guard (1...32).contains(id.count), id.allSatisfy(idBytes.contains) else { return nil }
         return String(decoding: id, as: UTF8.self)
@@ -96,21 +96,21 @@ struct ControlFuzzTests {
     /// Canonical lines (as `encode` writes them): the examples of docs/control-protocol.md and
     /// one of every command.
     static let goodLines = [
-        "iptrtp/1 1 alloc pub a.always-learn=0 a.rtp=192.0.2.10:4000 a.rtp-learning=90 a.rtcp=192.0.2.10:4001 a.rtcp-learning=90",
-        "iptrtp/1 2 update pub 7/1700000000 b.always-learn=0 b.rtp=198.51.100.5:5000 b.rtcp=198.51.100.5:5001",
-        "iptrtp/1 3 update pub 7/1700000000 a.always-learn=0 a.rtp-learning=10 a.rtcp-learning=10",
-        "iptrtp/1 u-1 update Pub_2 12/1700000000 b.always-learn=1 b.rtp=[2001:db8::5]:5000 b.rtcp=[2001:db8::5]:5001",
-        "iptrtp/1 r.7 alloc sw-1",
-        "iptrtp/1 x_ alloc s a.always-learn=1 b.always-learn=0 b.rtp=10.0.0.1:1 b.rtcp-learning=4294967295",
-        "iptrtp/1 9 delete pub 3-5/77",
-        "iptrtp/1 9 delete pub 3/77",
-        "iptrtp/1 9 delete SwitchboardNameOf_20 0-65535/0",
-        "iptrtp/1 1 ping",
-        "iptrtp/1 1 info",
-        "iptrtp/1 1 stats",
-        "iptrtp/1 1 list",
-        "iptrtp/1 1 list pub",
-        "iptrtp/1 \(String(repeating: "i", count: 32)) auth s3cr3t",
+        "iptrtp/2 1 alloc pub a.always-learn=0 a.rtp=192.0.2.10:4000 a.rtp-learning=90 a.rtcp=192.0.2.10:4001 a.rtcp-learning=90",
+        "iptrtp/2 2 update pub 7/1700000000 b.always-learn=0 b.rtp=198.51.100.5:5000 b.rtcp=198.51.100.5:5001",
+        "iptrtp/2 3 update pub 7/1700000000 a.always-learn=0 a.rtp-learning=10 a.rtcp-learning=10",
+        "iptrtp/2 u-1 update Pub_2 12/1700000000 b.always-learn=1 b.rtp=[2001:db8::5]:5000 b.rtcp=[2001:db8::5]:5001",
+        "iptrtp/2 r.7 alloc sw-1",
+        "iptrtp/2 x_ alloc s a.always-learn=1 b.always-learn=0 b.rtp=10.0.0.1:1 b.rtcp-learning=4294967295",
+        "iptrtp/2 9 delete pub 3-5/77",
+        "iptrtp/2 9 delete pub 3/77",
+        "iptrtp/2 9 delete SwitchboardNameOf_20 0-65535/0",
+        "iptrtp/2 1 ping",
+        "iptrtp/2 1 info",
+        "iptrtp/2 1 stats",
+        "iptrtp/2 1 list",
+        "iptrtp/2 1 list pub",
+        "iptrtp/2 \(String(repeating: "i", count: 32)) auth \(String(repeating: "ab", count: 32)) \(String(repeating: "0f", count: 32))",
     ]
 
     @Test("every known-good request decodes, and encodes back to exactly its line")
@@ -128,13 +128,13 @@ struct ControlFuzzTests {
     }
 
     @Test("spellings that differ from the canonical line decode to the same request", arguments: [
-        ("iptrtp/1 1 ping\r", "iptrtp/1 1 ping"),
-        ("iptrtp/1 1 alloc pub a.rtcp-learning=90 a.rtp=192.0.2.10:4000 a.rtcp=192.0.2.10:4001 a.rtp-learning=90 a.always-learn=0",
-         "iptrtp/1 1 alloc pub a.always-learn=0 a.rtp=192.0.2.10:4000 a.rtp-learning=90 a.rtcp=192.0.2.10:4001 a.rtcp-learning=90"),
-        ("iptrtp/1 1 alloc pub a.rtp-learning=007", "iptrtp/1 1 alloc pub a.always-learn=0 a.rtp-learning=7"),
-        ("iptrtp/1 1 alloc pub a.always-learn=0", "iptrtp/1 1 alloc pub"),
-        ("iptrtp/1 2 update pub 007/01 b.rtp=[2001:DB8:0::5]:05000", "iptrtp/1 2 update pub 7/1 b.always-learn=0 b.rtp=[2001:db8::5]:5000"),
-        ("iptrtp/1 9 delete pub 3-3/77", "iptrtp/1 9 delete pub 3/77"),
+        ("iptrtp/2 1 ping\r", "iptrtp/2 1 ping"),
+        ("iptrtp/2 1 alloc pub a.rtcp-learning=90 a.rtp=192.0.2.10:4000 a.rtcp=192.0.2.10:4001 a.rtp-learning=90 a.always-learn=0",
+         "iptrtp/2 1 alloc pub a.always-learn=0 a.rtp=192.0.2.10:4000 a.rtp-learning=90 a.rtcp=192.0.2.10:4001 a.rtcp-learning=90"),
+        ("iptrtp/2 1 alloc pub a.rtp-learning=007", "iptrtp/2 1 alloc pub a.always-learn=0 a.rtp-learning=7"),
+        ("iptrtp/2 1 alloc pub a.always-learn=0", "iptrtp/2 1 alloc pub"),
+        ("iptrtp/2 2 update pub 007/01 b.rtp=[2001:DB8:0::5]:05000", "iptrtp/2 2 update pub 7/1 b.always-learn=0 b.rtp=[2001:db8::5]:5000"),
+        ("iptrtp/2 9 delete pub 3-3/77", "iptrtp/2 9 delete pub 3/77"),
     ])
     func equivalentSpellings(line: String, canonical: String) throws {
         let request = try ControlProtocol.decodeRequest(Array(line.utf8))
@@ -165,7 +165,7 @@ struct ControlFuzzTests {
                 }
             }
         }
-        // Both outcomes occur (a digit for a digit still decodes; a byte in `iptrtp/1` never does).
+        // Both outcomes occur (a digit for a digit still decodes; a byte in `iptrtp/2` never does).
         #expect(decoded > 1_000, "\(decoded) mutants decoded")
         #expect(refused > 10_000, "\(refused) mutants refused")
     }
@@ -247,10 +247,10 @@ struct ControlFuzzTests {
     ]
     static let otherWords = ["s3cr3t", "", "é", "\t", "extra"]
 
-    /// `iptrtp/1 ID VERB ARG...`: mostly the arguments the verb takes (some of them wrong), now and
+    /// `iptrtp/2 ID VERB ARG...`: mostly the arguments the verb takes (some of them wrong), now and
     /// then any words, a wrong version, a CR or a trailing space.
     static func generatedLine(_ rng: inout Rng) -> [UInt8] {
-        var words = [rng.below(20) == 0 ? rng.pick(["iptrtp/2", "IPTRTP/1", "iptrtp/1 "]) : "iptrtp/1"]
+        var words = [rng.below(20) == 0 ? rng.pick(["iptrtp/1", "IPTRTP/2", "iptrtp/2 "]) : "iptrtp/2"]
         words.append(rng.below(4) == 0 ? rng.pick(idWords) : "\(rng.below(1000))")
         let verb = rng.pick(verbWords)
         words.append(verb)
@@ -259,7 +259,7 @@ struct ControlFuzzTests {
             words += some(names + handles + fields + otherWords, [0, 1, 2, 3, 5])
         } else {
             switch verb {
-            case "auth": words += some(otherWords, [1, 1, 1, 0, 2])
+            case "auth": words += some(otherWords, [2, 2, 2, 1, 3])
             case "list": words += some(names, [0, 1, 1, 2])
             case "alloc": words += some(names, [1, 1, 1, 0]) + some(fields, [0, 1, 2, 3, 4])
             case "update": words += some(names, [1, 1, 1, 0]) + some(handles, [1, 1, 1, 0]) + some(fields, [0, 1, 2, 3])
@@ -296,7 +296,7 @@ struct ControlFuzzTests {
     }
 
     static let fragments = [
-        "iptrtp/1", " ", "1", "x-9", "alloc", "update", "delete", "list", "ping", "info", "stats", "auth", "pub",
+        "iptrtp/2", " ", "1", "x-9", "alloc", "update", "delete", "list", "ping", "info", "stats", "auth", "pub",
         "a.rtp=", "b.rtcp=", "a.always-learn=1", "a.rtp-learning=", "192.0.2.1:4000", "[::1]:5", "[", "]", ":",
         "/", "-", "=", "7/1", "3-4/9", "4294967296", "65536", "\r", "\t", "é", "\u{0}", ".",
     ]
@@ -359,7 +359,7 @@ struct ControlFuzzTests {
         let payloads = ["", "pong", "3/1700000000 40006 41006", "no session 7/1", "{\"a\": [1, 2]}", " lead", "tail ", "a\rb"]
         var decoded = 0, refused = 0
         for _ in 0..<5_000 {
-            var words = [rng.below(10) == 0 ? "iptrtp/2" : "iptrtp/1", rng.pick(["5", "-", "r.1"]), rng.pick(statuses)]
+            var words = [rng.below(10) == 0 ? "iptrtp/2" : "iptrtp/2", rng.pick(["5", "-", "r.1"]), rng.pick(statuses)]
             let payload = rng.pick(payloads)
             if !payload.isEmpty || rng.below(2) == 0 { words.append(payload) }
             let line = words.joined(separator: " ")
@@ -371,7 +371,7 @@ struct ControlFuzzTests {
             } catch let error as ControlProtocolError {
                 refused += 1
                 #expect(!error.message.isEmpty)
-                #expect(!["ok", "error"].contains(words[2]) || words[0] != "iptrtp/1", "refused \(line.debugDescription)")
+                #expect(!["ok", "error"].contains(words[2]) || words[0] != "iptrtp/2", "refused \(line.debugDescription)")
             } catch {
                 Issue.record("line \(line.debugDescription): threw \(error)")
             }

@@ -78,7 +78,7 @@ class Control:
         self.f.write(line + b"\n"); self.f.flush(); return self.f.readline().decode().rstrip("\n")
     def req(self, cmd):
         self.n += 1
-        r = self.raw(("iptrtp/1 %d %s" % (self.n, cmd)).encode()).split(" ", 3)
+        r = self.raw(("iptrtp/2 %d %s" % (self.n, cmd)).encode()).split(" ", 3)
         return r[2], (r[3] if len(r) > 3 else "")
 
 def udp(addr, port):
@@ -155,7 +155,7 @@ a_nat, b_sdp = base + 82, base + 84
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(3); s.connect(work + "/control.sock")
 f = s.makefile("rwb")
 def req(cmd):
-    f.write(("iptrtp/1 9 " + cmd + "\n").encode()); f.flush(); r = f.readline().decode().rstrip("\n").split(" ", 3)
+    f.write(("iptrtp/2 9 " + cmd + "\n").encode()); f.flush(); r = f.readline().decode().rstrip("\n").split(" ", 3)
     return r[2], (r[3] if len(r) > 3 else "")
 ls = json.loads(req("list")[1])["sessions"]
 check([("%d/%d" % (x["id"], x["created"]), x["port-a"], x["port-b"]) for x in ls] == [(sid, pa, pb)],

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Sets up N calls on a running iptrtpproxyd over its control socket (docs/control-protocol.md,
-`iptrtp/1` text lines) and writes a calls file (see callplan.py). The caller is the client on
+`iptrtp/2` text lines) and writes a calls file (see callplan.py). The caller is the client on
 gate A, the callee the client on gate B: `alloc` names both clients' RTP and RTCP addresses (what
 the SDP of offer and answer would carry), and the reply `ID/CREATED PORT_A PORT_B` says where each
 sends: caller -> gate A:PORT_A, callee -> gate B:PORT_B.
@@ -17,7 +17,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import callplan  # noqa: E402
 
-VERSION = "iptrtp/1"
+VERSION = "iptrtp/2"
 
 
 class ControlClient:

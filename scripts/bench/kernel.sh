@@ -180,7 +180,7 @@ run_userspace() {
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(3); s.connect(sys.argv[1]); f = s.makefile("rwb")
 def req(n, cmd):
-    f.write(("iptrtp/1 %d %s\n" % (n, cmd)).encode()); f.flush(); return f.readline().decode().split()
+    f.write(("iptrtp/2 %d %s\n" % (n, cmd)).encode()); f.flush(); return f.readline().decode().split()
 r = req(1, "alloc bench a.rtp=203.0.113.2:4000 a.rtcp=203.0.113.2:4001")
 req(2, "update bench %s b.rtp=198.51.100.2:6000 b.rtcp=198.51.100.2:6001" % r[3])
 print(r[4])

@@ -29,7 +29,7 @@ int ipt_msg_waitforone(void);
 /// SOCK_NONBLOCK | SOCK_CLOEXEC for socket(2).
 int ipt_sock_nonblock_cloexec(void);
 /// accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC: no window in which the descriptor leaks to exec.
-int ipt_accept_nonblock_cloexec(int fd);
+int ipt_accept_nonblock_cloexec(int fd, struct sockaddr *address, socklen_t *length);
 /// pipe2(2) with O_NONBLOCK | O_CLOEXEC.
 int ipt_pipe_nonblock_cloexec(int fds[2]);
 /// Names the calling thread (prctl PR_SET_NAME; at most 15 characters are kept), for top -H and ps -L.

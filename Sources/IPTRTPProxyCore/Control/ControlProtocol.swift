@@ -1,16 +1,16 @@
-/// The wire form of the control protocol, version 1 (docs/control-protocol.md): one request per
+/// The wire form of the control protocol, version 2 (docs/control-protocol.md): one request per
 /// line, one reply line per request, fields separated by single spaces.
 ///
-///     iptrtp/1 <id> <verb> [arguments]            request
-///     iptrtp/1 <id> ok [payload]                  reply: success
-///     iptrtp/1 <id> error <message>               reply: failure
+///     iptrtp/2 <id> <verb> [arguments]            request
+///     iptrtp/2 <id> ok [payload]                  reply: success
+///     iptrtp/2 <id> error <message>               reply: failure
 ///
 /// A text protocol so that an operator can talk to a relay with `socat` and read a capture;
 /// lines so that a stream socket needs no further framing. Decoding never traps: any byte
 /// string yields a request or a `ControlProtocolError`.
 public enum ControlProtocol {
     /// The version token that starts every line.
-    public static let version = "iptrtp/1"
+    public static let version = "iptrtp/2"
     /// Longest request line accepted, newline excluded. Requests are short; a longer line is an error.
     public static let maxRequestLength = 4096
     /// Longest id.
@@ -24,8 +24,9 @@ public enum ControlProtocol {
         switch request.command {
         case .ping, .info, .stats:
             break
-        case .auth(let secret):
-            words.append(secret)
+        case .auth(let nonce, let proof):
+            words.append(nonce)
+            words.append(proof)
         case .list(let switchboard):
             if let switchboard { words.append(switchboard) }
         case .alloc(let switchboard, let r):
@@ -76,8 +77,8 @@ public enum ControlProtocol {
             try count(0...0, "ping")
             command = .ping
         case "auth":
-            try count(1...1, "auth SECRET")
-            command = .auth(secret: args[0])
+            try count(2...2, "auth CLIENT-NONCE CLIENT-PROOF")
+            command = .auth(nonce: args[0], proof: args[1])
         case "info":
             try count(0...0, "info")
             command = .info

@@ -13,12 +13,13 @@ public struct ControlRequest: Hashable, Sendable {
     }
 }
 
-/// The commands of protocol version 1. alloc, update and delete mirror `MediaPlane`.
+/// The commands of protocol version 2. alloc, update and delete mirror `MediaPlane`.
 public enum ControlCommand: Hashable, Sendable {
     /// Liveness check; the reply payload is `pong`.
     case ping
-    /// Presents the shared secret; required first on a TCP connection.
-    case auth(secret: String)
+    /// Answers the relay's challenge (docs/control-protocol.md): the client's nonce and its
+    /// HMAC proof; required first on a TCP or TLS connection.
+    case auth(nonce: String, proof: String)
     /// The relay and its switchboards (JSON payload, `RelayInfo`).
     case info
     /// The live sessions, of one switchboard or all (JSON payload, `SessionListing`).

@@ -1,6 +1,6 @@
 /// The reply to `info`: what relay this is and the switchboards it serves.
 public struct RelayInfo: Hashable, Sendable {
-    /// The control protocol version (`iptrtp/1`).
+    /// The control protocol version (`iptrtp/2`).
     public var protocolVersion: String
     /// The relay's software version.
     public var relayVersion: String

@@ -1,0 +1,259 @@
+import Glibc
+import IPTRTPProxyAuth
+import IPTRTPProxyCore
+import IPTRTPProxyPOSIX
+import Logging
+
+/// The control server's thread: its listeners and connections belong to it alone. One poll loop
+/// accepts, reads, answers one request at a time per connection, writes, and enforces each
+/// listener's limits and deadlines; it closes everything (and removes the Unix socket file) when
+/// it ends.
+final class ControlLoop {
+    /// A listening socket and what it allows.
+    struct Listener {
+        enum Kind: Equatable { case unix, tcp }
+        let fd: Int32
+        let kind: Kind
+        let limits: ControlLimits
+    }
+
+    private let engine: RelayEngine
+    private let endpoints: ControlServer.Endpoints
+    private let logger: Logger
+    private var listeners: [Listener]
+    private var connections: [ControlConnection] = []
+    /// Failed authentications per peer address, per listener.
+    private var throttles: [AuthThrottle]
+    /// Lines a stranger can cause, per listener.
+    private var strangerLog: [RateLimitedLog]
+
+    init(engine: RelayEngine, endpoints: ControlServer.Endpoints, logger: Logger, listeners: [Listener]) {
+        self.engine = engine
+        self.endpoints = endpoints
+        self.logger = logger
+        self.listeners = listeners
+        throttles = listeners.map { AuthThrottle(burst: $0.limits.failedAuthBurst, perSecond: $0.limits.failedAuthPerSecond) }
+        strangerLog = listeners.map { _ in RateLimitedLog() }
+    }
+
+    func run(stop: WakeupPipe) {
+        defer { closeAll() }
+        var fds: [pollfd] = []
+        while true {
+            fds.removeAll(keepingCapacity: true)
+            fds.append(pollfd(fd: stop.readFD, events: Int16(POLLIN), revents: 0))
+            for l in listeners { fds.append(pollfd(fd: l.fd, events: Int16(POLLIN), revents: 0)) }
+            for c in connections {
+                // One request in flight: nothing more is read while a reply waits to be taken.
+                let events = c.output.isEmpty ? Int16(POLLIN) : Int16(POLLOUT)
+                fds.append(pollfd(fd: c.fd, events: events, revents: 0))
+            }
+            let n = retryingOnInterrupt { poll(&fds, nfds_t(fds.count), pollTimeout()) }
+            if n < 0 {
+                logger.critical("control server: poll failed: \(SystemError("poll"))")
+                return
+            }
+            if fds[0].revents != 0 { return }
+            let now = MonotonicClock.milliseconds()
+            let served = connections
+            for (i, l) in listeners.enumerated() where fds[1 + i].revents & Int16(POLLIN) != 0 {
+                accept(listener: i, l, now: now)
+            }
+            let base = 1 + listeners.count
+            for (i, c) in served.enumerated() {
+                let revents = fds[base + i].revents
+                if revents == 0 || c.broken { continue }
+                serve(c, readable: revents & Int16(POLLIN | POLLHUP | POLLERR) != 0, now: now)
+            }
+            enforceDeadlines(now: MonotonicClock.milliseconds())
+            let gone = connections.filter { $0.broken }
+            if !gone.isEmpty {
+                for c in gone { close(c.fd) }
+                connections.removeAll { $0.broken }
+            }
+        }
+    }
+
+    private func closeAll() {
+        for l in listeners { close(l.fd) }
+        listeners = []
+        for c in connections { close(c.fd) }
+        connections = []
+        if let path = endpoints.unixPath { unlink(path) }
+    }
+
+    // MARK: Accepting
+
+    private func accept(listener index: Int, _ l: Listener, now: Int64) {
+        // Bounded: at most a few hundred per round, the rest wait in the backlog for the next.
+        for _ in 0..<256 {
+            guard let (fd, peer) = Socket.acceptWithPeer(from: l.fd) else { return }
+            let c = ControlConnection(
+                fd: fd, listener: index, peer: peer,
+                challenge: l.kind == .unix ? nil : ControlChallenge(binding: "tcp"), now: now)
+            guard admit(c, l, now: now) else {
+                close(fd)
+                continue
+            }
+            connections.append(c)
+            c.queue(line: ControlGreeting(serverNonce: c.challenge?.serverNonce ?? ControlChallenge.newNonce(),
+                                          authRequired: c.challenge != nil).line, now: now)
+            c.flush()
+        }
+    }
+
+    /// Makes room for `c` within its listener's limits; false when it must be turned away. A new
+    /// connection pushes out the oldest unauthenticated one (from its own address when that
+    /// address has its fill, else from anyone when the listener is full): strangers cannot keep a
+    /// client that authenticates at once from getting in, and authenticated clients are never
+    /// pushed out.
+    private func admit(_ c: ControlConnection, _ l: Listener, now: Int64) -> Bool {
+        var mine = connections.filter { $0.listener == c.listener && !$0.broken }
+        if !c.authenticated {
+            let sameAddress = mine.filter { !$0.authenticated && $0.peerHost == c.peerHost }
+            if sameAddress.count >= l.limits.maxUnauthenticatedPerAddress,
+               let oldest = sameAddress.min(by: { $0.connectedAt < $1.connectedAt }) {
+                strangerLog[c.listener].warning(
+                    "control: \(sameAddress.count) unauthenticated connections from \(c.peerHost); closed the oldest (\(oldest.peer))",
+                    logger: logger, now: now)
+                oldest.broken = true
+                mine.removeAll { $0 === oldest }
+            }
+        }
+        if mine.count >= l.limits.maxConnections {
+            guard let oldest = mine.filter({ !$0.authenticated }).min(by: { $0.connectedAt < $1.connectedAt }) else {
+                strangerLog[c.listener].warning(
+                    "control: refused a connection from \(c.peer): \(mine.count) authenticated connections, the most this listener takes",
+                    logger: logger, now: now)
+                return false
+            }
+            strangerLog[c.listener].warning(
+                "control: closed an unauthenticated connection from \(oldest.peer) to make room (\(mine.count) connections)",
+                logger: logger, now: now)
+            oldest.broken = true
+        }
+        return true
+    }
+
+    // MARK: Serving
+
+    /// Reads, answers and writes for one connection; marks it broken when it must close.
+    private func serve(_ c: ControlConnection, readable: Bool, now: Int64) {
+        if !c.output.isEmpty {
+            c.flush()
+            if c.closing && c.output.isEmpty { c.broken = true }
+            if !c.output.isEmpty || c.broken { return }
+        } else if readable {
+            if !c.receive() {
+                c.broken = true
+                return
+            }
+        }
+        answerBuffered(c, now: now)
+    }
+
+    /// Answers the complete lines already read, one at a time, while replies leave at once.
+    private func answerBuffered(_ c: ControlConnection, now: Int64) {
+        while c.output.isEmpty, !c.closing, let line = c.nextLine() {
+            c.lastRequestAt = now
+            answer(c, line, now: now)
+            c.flush()
+        }
+        if c.closing && c.output.isEmpty { c.broken = true }
+        if c.input.count > ControlProtocol.maxRequestLength + 1 && !c.closing {
+            engine.noteControlRequest(failed: true)
+            c.queue(ControlReply(id: "-", outcome: .error("request longer than \(ControlProtocol.maxRequestLength) bytes")), now: now)
+            c.input = []
+            c.closing = true
+            c.flush()
+            if c.output.isEmpty { c.broken = true }
+        }
+    }
+
+    /// Answers one line; sets `closing` when the connection must end after the reply.
+    private func answer(_ c: ControlConnection, _ line: [UInt8], now: Int64) {
+        if line.isEmpty || line == [13] { return }
+        let request: ControlRequest
+        do {
+            request = try ControlProtocol.decodeRequest(line)
+        } catch let e as ControlProtocolError {
+            engine.noteControlRequest(failed: true)
+            c.queue(ControlReply(id: e.id ?? "-", outcome: .error(e.message)), now: now)
+            // A stranger gets one malformed line, not a conversation.
+            if !c.authenticated { c.closing = true }
+            return
+        } catch {
+            c.closing = true
+            return
+        }
+        if case .auth(let nonce, let proof) = request.command {
+            authenticate(c, id: request.id, nonce: nonce, proof: proof, now: now)
+            return
+        }
+        guard c.authenticated else {
+            engine.noteControlRequest(failed: true)
+            c.queue(ControlReply(id: request.id, outcome: .error("authenticate first")), now: now)
+            return
+        }
+        c.queue(engine.reply(to: request), now: now)
+    }
+
+    private func authenticate(_ c: ControlConnection, id: String, nonce: String, proof: String, now: Int64) {
+        guard let challenge = c.challenge else {
+            // The Unix socket asks for nothing: an auth there is accepted and ignored.
+            c.queue(ControlReply(id: id, outcome: .ok("")), now: now)
+            return
+        }
+        guard !c.authenticated else {
+            c.queue(ControlReply(id: id, outcome: .error("already authenticated")), now: now)
+            return
+        }
+        guard throttles[c.listener].mayTry(c.peerHost, now: now) else {
+            engine.noteControlRequest(failed: true)
+            strangerLog[c.listener].warning(
+                "control: too many failed authentications from \(c.peerHost); refusing \(c.peer) unchecked", logger: logger, now: now)
+            c.queue(ControlReply(id: id, outcome: .error("too many failed attempts from \(c.peerHost); try later")), now: now)
+            c.closing = true
+            return
+        }
+        let secret = endpoints.secret ?? ""
+        guard !secret.isEmpty, challenge.acceptsClient(proof: proof, clientNonce: nonce, secret: secret) else {
+            throttles[c.listener].failed(c.peerHost, now: now)
+            engine.noteControlRequest(failed: true)
+            strangerLog[c.listener].warning("control: wrong secret from \(c.peer); connection closed", logger: logger, now: now)
+            c.queue(ControlReply(id: id, outcome: .error("wrong secret")), now: now)
+            c.closing = true
+            return
+        }
+        c.authenticated = true
+        c.queue(ControlReply(id: id, outcome: .ok(challenge.relayProof(secret: secret, clientNonce: nonce))), now: now)
+    }
+
+    // MARK: Deadlines
+
+    /// Closes connections past a deadline: not authenticated in time, idle too long, or not
+    /// taking their replies.
+    private func enforceDeadlines(now: Int64) {
+        for c in connections where !c.broken {
+            let limits = listeners[c.listener].limits
+            if let since = c.outputSince, !c.output.isEmpty, now - since >= limits.replyTimeout {
+                strangerLog[c.listener].warning(
+                    "control: \(c.peer) did not read its reply for \(limits.replyTimeout / 1000) s; connection closed",
+                    logger: logger, now: now)
+                c.broken = true
+            } else if !c.authenticated && limits.authTimeout > 0 && now - c.connectedAt >= limits.authTimeout {
+                strangerLog[c.listener].warning(
+                    "control: \(c.peer) did not authenticate within \(limits.authTimeout / 1000) s; connection closed",
+                    logger: logger, now: now)
+                c.broken = true
+            } else if limits.idleTimeout > 0 && c.output.isEmpty && now - c.lastRequestAt >= limits.idleTimeout {
+                c.broken = true
+            }
+        }
+    }
+
+    /// Milliseconds until the next deadline (at most one second), -1 when there is none.
+    private func pollTimeout() -> Int32 {
+        connections.isEmpty ? -1 : 1000
+    }
+}
