@@ -359,7 +359,7 @@ struct ControlFuzzTests {
         let payloads = ["", "pong", "3/1700000000 40006 41006", "no session 7/1", "{\"a\": [1, 2]}", " lead", "tail ", "a\rb"]
         var decoded = 0, refused = 0
         for _ in 0..<5_000 {
-            var words = [rng.below(10) == 0 ? "iptrtp/2" : "iptrtp/2", rng.pick(["5", "-", "r.1"]), rng.pick(statuses)]
+            var words = [rng.below(10) == 0 ? "iptrtp/1" : "iptrtp/2", rng.pick(["5", "-", "r.1"]), rng.pick(statuses)]
             let payload = rng.pick(payloads)
             if !payload.isEmpty || rng.below(2) == 0 { words.append(payload) }
             let line = words.joined(separator: " ")

@@ -1,7 +1,7 @@
 import Testing
 @testable import IPTRTPProxyCore
 
-@Suite("control protocol v1: requests and replies")
+@Suite("control protocol v2: requests and replies")
 struct ControlProtocolTests {
     func decode(_ line: String) throws -> ControlRequest { try ControlProtocol.decodeRequest(Array(line.utf8)) }
 
@@ -55,7 +55,7 @@ struct ControlProtocolTests {
     @Test("malformed requests are errors that carry the id when it could be read", arguments: [
         ("", nil),
         ("hello", nil),
-        ("iptrtp/2 1 ping", nil),
+        ("iptrtp/1 1 ping", nil),
         ("iptrtp/2", nil),
         ("iptrtp/2 bad!id ping", nil),
         ("iptrtp/2 1", "1"),
