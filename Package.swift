@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "iptrtpproxyd",
             dependencies: [
-                "RTPRelay", "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "KernelOffload",
+                "RTPRelay", "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "IPTRTPProxyAuth", "KernelOffload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import IPTRTPProxyAuth
 import IPTRTPProxyCore
 import IPTRTPProxyPOSIX
 import KernelOffload
@@ -39,8 +40,19 @@ struct RelayDaemon: ParsableCommand {
         valueName: "address:port"))
     var controlTCP: String?
 
-    @Option(name: .customLong("secret-file"), help: ArgumentHelp("File holding the shared secret TCP clients must send.", valueName: "file"))
+    @Option(name: .customLong("secret-file"), help: ArgumentHelp(
+        "File whose first line is the shared secret (at least 16 bytes) that TCP clients prove they hold; it never crosses the wire.",
+        valueName: "file"))
     var secretFile: String?
+
+    @Option(name: .customLong("control-max-connections"), help: "Connections one TCP control listener takes at once.")
+    var controlMaxConnections: Int = ControlLimits.network.maxConnections
+
+    @Option(name: .customLong("control-auth-timeout"), help: "Seconds a TCP control client has to authenticate.")
+    var controlAuthTimeout: Double = Double(ControlLimits.network.authTimeout) / 1000
+
+    @Option(name: .customLong("control-idle-timeout"), help: "Seconds a TCP control connection may stay silent (0: no limit).")
+    var controlIdleTimeout: Double = Double(ControlLimits.network.idleTimeout) / 1000
 
     @Option(help: ArgumentHelp("Session journal file; sessions survive a restart when set.", valueName: "file"))
     var journal: String?
@@ -77,6 +89,9 @@ struct RelayDaemon: ParsableCommand {
         if controlTCP != nil && secretFile == nil {
             throw ValidationError("--control-tcp needs --secret-file: TCP clients must authenticate")
         }
+        if controlMaxConnections < 1 || !(controlAuthTimeout > 0) || controlIdleTimeout < 0 {
+            throw ValidationError("--control-max-connections must be at least 1, --control-auth-timeout positive, --control-idle-timeout 0 or more")
+        }
         if let w = workers, w < 1 { throw ValidationError("--workers must be at least 1") }
         guard (0...100_000).contains(coalesceMicroseconds) else { throw ValidationError("--coalesce-us must be 0-100000") }
         guard maxStreamPPS > 0, maxStreamBurst >= 1 else {
@@ -112,6 +127,10 @@ struct RelayDaemon: ParsableCommand {
             metricsAddress = e
         }
         let secret = try secretFile.map(readSecret)
+        var networkLimits = ControlLimits.network
+        networkLimits.maxConnections = controlMaxConnections
+        networkLimits.authTimeout = Int64(controlAuthTimeout * 1000)
+        networkLimits.idleTimeout = Int64(controlIdleTimeout * 1000)
         raiseOpenFileLimit(logger)
 
         // Signals are taken by sigwait below; block them before any thread starts so that every
@@ -142,7 +161,8 @@ struct RelayDaemon: ParsableCommand {
             logger: Logger(label: "iptrtpproxy.relay")))
         let server = ControlServer(
             engine: engine,
-            endpoints: ControlServer.Endpoints(unixPath: String(control.dropFirst(5)), tcp: tcp, secret: secret))
+            endpoints: ControlServer.Endpoints(
+                unixPath: String(control.dropFirst(5)), tcp: tcp, secret: secret, networkLimits: networkLimits))
         let endpoint = metricsAddress.map { MetricsEndpoint(engine: engine, address: $0) }
         do {
             try engine.start()
@@ -210,6 +230,10 @@ struct RelayDaemon: ParsableCommand {
         let secret = String(text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first ?? "")
         guard !secret.isEmpty, !secret.contains(" ") else {
             throw ValidationError("--secret-file \(path): the first line must hold the secret (no spaces)")
+        }
+        guard secret.utf8.count >= ControlChallenge.minimumSecretLength else {
+            throw ValidationError(
+                "--secret-file \(path): the secret is \(secret.utf8.count) bytes; use at least \(ControlChallenge.minimumSecretLength) (e.g. 32 random hex digits)")
         }
         return secret
     }

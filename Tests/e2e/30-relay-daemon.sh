@@ -27,7 +27,7 @@ port-b = $((BASE + 40))
 max-sess = 16
 expires-timeout = 60
 CFG
-echo "e2e-secret-$$" > "$WORK/secret"
+head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n" > "$WORK/secret"
 
 STARTS=0
 # The daemon logs "running" once its engine (sessions restored), control listeners and metrics
@@ -62,7 +62,7 @@ e2e_check "control socket mode 0660" [ "$(stat -c %a "$WORK/control.sock")" = 66
 # The Python blocks print "ok WHAT" / "FAIL WHAT" per check; a reply that does not come within
 # its socket's timeout is a failed check, not a hang.
 cat > "$WORK/common.py" <<'PY'
-import json, socket, sys
+import hashlib, hmac, json, os, socket, sys
 work, base = sys.argv[1], int(sys.argv[2])
 failures = []
 def check(cond, what):
@@ -74,6 +74,7 @@ class Control:
     def __init__(self, family, addr):
         self.s = socket.socket(family, socket.SOCK_STREAM); self.s.settimeout(3); self.s.connect(addr)
         self.f = self.s.makefile("rwb"); self.n = 0
+        self.greeting = self.f.readline().decode().rstrip("\n").split(" ")
     def raw(self, line):
         self.f.write(line + b"\n"); self.f.flush(); return self.f.readline().decode().rstrip("\n")
     def req(self, cmd):
@@ -132,9 +133,15 @@ stats = json.loads(c.req("stats")[1])
 check(stats["counters"]["packets"] == 3, "stats count 3 forwarded packets")
 
 t = Control(socket.AF_INET, ("127.0.30.1", base + 91))
-check(t.req("ping")[0] == "error", "TCP without the secret is refused")
-secret = open(work + "/secret").read().strip()
-check(t.req("auth " + secret)[0] == "ok", "TCP with the secret is accepted")
+check(t.greeting[:3] == ["iptrtp/2", "-", "hello"] and t.greeting[4] == "auth=required", "TCP greets with a challenge")
+check(t.req("ping") == ("error", "authenticate first"), "TCP without the proof is refused")
+secret = open(work + "/secret").read().strip().encode()
+def proof(who, server, client):
+    return hmac.new(secret, ("iptrtp/2 %s %s %s tcp" % (who, server, client)).encode(), hashlib.sha256).hexdigest()
+nonce = os.urandom(32).hex()
+status, relay_proof = t.req("auth %s %s" % (nonce, proof("client", t.greeting[3], nonce)))
+check(status == "ok", "TCP with the secret's proof is accepted")
+check(hmac.compare_digest(relay_proof, proof("relay", t.greeting[3], nonce)), "the relay proves it holds the secret too")
 check(t.req("ping") == ("ok", "pong"), "TCP ping after auth")
 
 metrics = urllib.request.urlopen("http://127.0.30.1:%d/metrics" % (base + 90), timeout=3).read().decode()
@@ -154,6 +161,7 @@ sid, pa, pb = open(work + "/session").read().split(); pa, pb = int(pa), int(pb)
 a_nat, b_sdp = base + 82, base + 84
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(3); s.connect(work + "/control.sock")
 f = s.makefile("rwb")
+check(f.readline().decode().startswith("iptrtp/2 - hello "), "the restarted relay greets")
 def req(cmd):
     f.write(("iptrtp/2 9 " + cmd + "\n").encode()); f.flush(); r = f.readline().decode().rstrip("\n").split(" ", 3)
     return r[2], (r[3] if len(r) > 3 else "")

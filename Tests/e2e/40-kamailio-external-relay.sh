@@ -12,7 +12,7 @@ kam_write_switchboards
 
 RELAY_SOCK="$KAM_DIR/relay.sock"
 RELAY_TCP_PORT=$((GATE_A_PORT + 390))
-echo "s3cret-$$-$RANDOM" >"$KAM_DIR/secret"
+head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n" >"$KAM_DIR/secret"
 "$RELAYD" --config "$KAM_DIR/iptrtpproxy.cfg" --control "unix:$RELAY_SOCK" \
   --control-tcp "127.0.0.1:$RELAY_TCP_PORT" --secret-file "$KAM_DIR/secret" --workers 1 \
   >"$KAM_DIR/iptrtpproxyd.log" 2>&1 &

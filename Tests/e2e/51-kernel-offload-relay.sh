@@ -64,7 +64,8 @@ start_relay() {
 cat > "$work/ctl.py" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(3); s.connect(sys.argv[1])
-f = s.makefile("rwb"); f.write(("iptrtp/2 1 " + " ".join(sys.argv[2:]) + "\n").encode()); f.flush()
+f = s.makefile("rwb"); f.readline()  # the relay's greeting
+f.write(("iptrtp/2 1 " + " ".join(sys.argv[2:]) + "\n").encode()); f.flush()
 print(" ".join(f.readline().decode().rstrip("\n").split(" ", 3)[2:]))
 PY
 ctl() { python3 "$work/ctl.py" "$work/control.sock" "$@"; }

@@ -34,6 +34,13 @@ class ControlClient:
         self.sock.settimeout(5)
         self.reader = self.sock.makefile("rb")
         self.serial = 0
+        # Version 2: the relay speaks first (docs/control-protocol.md); the bench uses the Unix
+        # socket, which asks for no authentication.
+        greeting = self.reader.readline().decode().rstrip("\r\n").split(" ")
+        if greeting[:3] != [VERSION, "-", "hello"]:
+            raise RuntimeError(f"relay did not greet with {VERSION}: {' '.join(greeting)}")
+        if greeting[-1] != "auth=none":
+            raise RuntimeError("the bench drives the relay over its Unix socket (no authentication)")
 
     @staticmethod
     def _connect(target: str) -> socket.socket:

@@ -179,6 +179,7 @@ run_userspace() {
   python3 - "$work/control.sock" >"$work/call" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(3); s.connect(sys.argv[1]); f = s.makefile("rwb")
+f.readline()  # the relay's greeting
 def req(n, cmd):
     f.write(("iptrtp/2 %d %s\n" % (n, cmd)).encode()); f.flush(); return f.readline().decode().split()
 r = req(1, "alloc bench a.rtp=203.0.113.2:4000 a.rtcp=203.0.113.2:4001")
