@@ -16,18 +16,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Pure logic, no I/O and no Foundation (it is linked into the Kamailio module with a static stdlib).
         .target(name: "IPTRTPProxyCore"),
         // The one POSIX layer: socket addresses, sockets, files, threads, EINTR, errors (relay, client, rtpload, daemon).
         .target(name: "IPTRTPProxyPOSIX", dependencies: ["IPTRTPProxyCore", "CIPTRTPProxy"]),
-        // The control protocol's challenge (HMAC-SHA256 over fresh nonces) and greeting: pure, shared by relay and client.
-        .target(
-            name: "IPTRTPProxyAuth",
-            dependencies: ["IPTRTPProxyCore", .product(name: "Crypto", package: "swift-crypto")]
-        ),
+        // The control protocol's challenge (HMAC-SHA256 over fresh nonces) and greeting, shared by relay and client.
+        .target(name: "IPTRTPProxyAuth", dependencies: ["IPTRTPProxyCore", "CIPTRTPProxyCrypto"]),
+        // OpenSSL's libcrypto for it (HMAC, constant-time compare): a header, no logic.
+        .target(name: "CIPTRTPProxyCrypto", linkerSettings: [.linkedLibrary("crypto")]),
         // Thin C shim: system calls Swift cannot reach (recvmmsg/sendmmsg, ...). `ipt_` prefix.
         .target(name: "CIPTRTPProxy"),
         // The command-line tool: runs the five functions on SDP from standard input.

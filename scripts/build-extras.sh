@@ -112,10 +112,13 @@ for c in Modules/kamailio/*.c; do
   objs+=("$o")
 done
 
-# 5. One shared object: glue + every Swift object of the product + the static Swift runtime.
+# 5. One shared object: glue + every Swift object of the product + the static Swift runtime, and
+#    the system's OpenSSL (the control challenge's HMAC, TLS to remote relays): SwiftPM's
+#    linkedLibrary settings do not reach this manual link.
 mkdir -p "$(dirname "$OUT")"
 swiftc -emit-library -static-stdlib -o "$OUT.tmp" "${objs[@]}" \
   -Xlinker --whole-archive "$LIB" -Xlinker --no-whole-archive \
+  -lssl -lcrypto \
   -Xlinker --version-script=Modules/kamailio/exports.map \
   -Xlinker -z -Xlinker now
 mv "$OUT.tmp" "$OUT"

@@ -1,4 +1,4 @@
-import Crypto
+import CIPTRTPProxyCrypto
 import IPTRTPProxyCore
 
 /// The challenge of the control protocol (docs/control-protocol.md, "Authentication"): the relay
@@ -51,21 +51,33 @@ public struct ControlChallenge: Sendable {
     public func acceptsClient(proof: String, clientNonce: String, secret: String) -> Bool {
         guard ControlChallenge.isWellFormed(proof), ControlChallenge.isWellFormed(clientNonce),
               let bytes = ControlChallenge.bytes(ofHex: proof) else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(
-            bytes, authenticating: Array("iptrtp/2 client \(serverNonce) \(clientNonce) \(binding)".utf8),
-            using: SymmetricKey(data: Array(secret.utf8)))
+        return ControlChallenge.constantTimeEqual(bytes, mac(secret, "iptrtp/2 client \(serverNonce) \(clientNonce) \(binding)"))
     }
 
     /// Checks the relay's answer in constant time.
     public func acceptsRelay(proof: String, clientNonce: String, secret: String) -> Bool {
         guard ControlChallenge.isWellFormed(proof), let bytes = ControlChallenge.bytes(ofHex: proof) else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(
-            bytes, authenticating: Array("iptrtp/2 relay \(serverNonce) \(clientNonce) \(binding)".utf8),
-            using: SymmetricKey(data: Array(secret.utf8)))
+        return ControlChallenge.constantTimeEqual(bytes, mac(secret, "iptrtp/2 relay \(serverNonce) \(clientNonce) \(binding)"))
     }
 
+    /// HMAC-SHA256 of `message` with `secret` as the key (OpenSSL's one-shot HMAC).
     private func mac(_ secret: String, _ message: String) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: SymmetricKey(data: Array(secret.utf8))))
+        let key = Array(secret.utf8), data = Array(message.utf8)
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let done = key.withUnsafeBytes { k in
+            data.withUnsafeBytes { d in
+                HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), d.bindMemory(to: UInt8.self).baseAddress, d.count, &out, &length)
+            }
+        }
+        // HMAC fails only without memory; an empty proof then matches nothing.
+        return done == nil ? [] : Array(out.prefix(Int(length)))
+    }
+
+    /// Equal bytes, compared in time that depends only on the length.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count, !a.isEmpty else { return false }
+        return a.withUnsafeBytes { x in b.withUnsafeBytes { y in CRYPTO_memcmp(x.baseAddress, y.baseAddress, a.count) == 0 } }
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

@@ -59,6 +59,10 @@ struct ModuleConfiguration {
     /// modparam `relay_secret`.
     mutating func setRelaySecret(_ text: String) throws {
         guard !text.isEmpty else { throw ModuleConfigError("modparam 'relay_secret' is empty") }
+        // The relay refuses shorter secrets; say so at load time rather than at the first call.
+        guard text.utf8.count >= 16 else {
+            throw ModuleConfigError("modparam 'relay_secret' has \(text.utf8.count) bytes; the relay needs at least 16 (e.g. 32 random hex digits)")
+        }
         relaySecret = text
     }
 
