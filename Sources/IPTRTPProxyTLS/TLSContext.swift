@@ -82,11 +82,12 @@ public final class TLSContext: Sendable {
         guard SSL_CTX_use_certificate_chain_file(handle, certificateFile) == 1 else {
             throw TLSError("tls: cannot load certificate file '\(certificateFile)': \(OpenSSLErrors.drain())")
         }
-        guard SSL_CTX_use_PrivateKey_file(handle, keyFile, SSL_FILETYPE_PEM) == 1 else {
+        guard SSL_CTX_use_PrivateKey_file(handle, keyFile, SSL_FILETYPE_PEM) == 1, SSL_CTX_check_private_key(handle) == 1 else {
+            let first = ERR_peek_error()
+            if ERR_GET_LIB(first) == ERR_LIB_X509 && ERR_GET_REASON(first) == X509_R_KEY_VALUES_MISMATCH {
+                throw TLSError("tls: key file '\(keyFile)' does not belong to certificate file '\(certificateFile)': \(OpenSSLErrors.drain())")
+            }
             throw TLSError("tls: cannot load key file '\(keyFile)': \(OpenSSLErrors.drain())")
-        }
-        guard SSL_CTX_check_private_key(handle) == 1 else {
-            throw TLSError("tls: key file '\(keyFile)' does not belong to certificate file '\(certificateFile)': \(OpenSSLErrors.drain())")
         }
     }
 

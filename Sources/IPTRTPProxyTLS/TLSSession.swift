@@ -200,7 +200,8 @@ public final class TLSSession {
             let hungUp = first == 0 || ERR_GET_REASON(first) == SSL_R_UNEXPECTED_EOF_WHILE_READING
             let reason = OpenSSLErrors.drain(or: "")
             let socketError = socketState.pointee.error
-            if socketState.pointee.sawEOF && socketError == 0 && hungUp { return .closed }
+            // (OpenSSL may then fail to send its alert: that EPIPE is not the cause.)
+            if socketState.pointee.sawEOF && hungUp { return .closed }
             if socketError != 0 { return .failed(SystemError.text(socketError)) }
             return .failed(reason.isEmpty ? "TLS error \(kind)" : reason)
         }
