@@ -82,7 +82,7 @@ let package = Package(
         .target(name: "IPTRTPProxyTLS", dependencies: ["IPTRTPProxyCore", "IPTRTPProxyPOSIX", "CIPTRTPProxyTLS"]),
         .testTarget(
             name: "IPTRTPProxyTLSTests",
-            dependencies: ["IPTRTPProxyTLS", "IPTRTPProxyClient", "IPTRTPProxyCore", "IPTRTPProxyPOSIX"]
+            dependencies: ["IPTRTPProxyTLS", "CIPTRTPProxyTLS", "IPTRTPProxyClient", "IPTRTPProxyCore", "IPTRTPProxyPOSIX"]
         ),
         // The relay daemon.
         .executableTarget(

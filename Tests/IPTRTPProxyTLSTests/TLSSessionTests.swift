@@ -1,3 +1,4 @@
+import CIPTRTPProxyTLS
 import Glibc
 import IPTRTPProxyPOSIX
 import Testing
@@ -51,6 +52,21 @@ struct TLSSessionTests {
             bindings.append(ours)
         }
         #expect(bindings[0] != bindings[1])
+    }
+
+    @Test("a TLS 1.2 client is served too, and both ends derive the same binding")
+    func tls12() throws {
+        let certificates = try TestCertificates.shared()
+        let sockets = SocketPair()
+        let context = try clientContext(certificates)
+        #expect(ipt_tls_ctx_set_max_proto_version(context.handle, TLS1_2_VERSION) == 1)
+        let client = try TLSSession(clientOn: sockets.client, context: context, expectedHost: "127.0.0.1")
+        let server = try TLSSession(serverOn: sockets.server, context: try serverContext(certificates))
+        #expect(handshake(client, server) == (.done, .done))
+        #expect(server.peerDescription.hasPrefix("TLSv1.2 "))
+        let ours = try #require(client.channelBinding())
+        #expect(ours.count == 32)
+        #expect(ours == server.channelBinding())
     }
 
     @Test("a megabyte crosses each way through partial writes, wantWrite and buffered input")

@@ -13,6 +13,8 @@
 
 /// SSL_CTX_set_min_proto_version: the oldest protocol the context accepts (TLS1_2_VERSION).
 int ipt_tls_ctx_set_min_proto_version(SSL_CTX *ctx, int version);
+/// SSL_CTX_set_max_proto_version: the newest protocol the context offers (tests use it to speak TLS 1.2).
+int ipt_tls_ctx_set_max_proto_version(SSL_CTX *ctx, int version);
 /// SSL_CTX_set_mode: adds SSL_MODE_* bits; returns the new mode.
 long ipt_tls_ctx_set_mode(SSL_CTX *ctx, long mode);
 /// SSL_set_tlsext_host_name: the server name (SNI) a client sends; a DNS name, never an IP literal.
