@@ -74,7 +74,9 @@ public final class TLSContext: Sendable {
         }
         // Non-blocking writes: SSL_write returns after each record (the caller advances by what
         // was written), and a retry after wantWrite may pass the same bytes from another address.
-        _ = ipt_tls_ctx_set_mode(handle, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+        // An idle connection gives its record buffers back (a relay holds hundreds of them).
+        let modes = SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS
+        _ = ipt_tls_ctx_set_mode(handle, Int(modes))
     }
 
     private func useCertificate(_ certificateFile: String, key keyFile: String) throws {
