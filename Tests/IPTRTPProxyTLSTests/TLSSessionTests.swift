@@ -69,6 +69,22 @@ struct TLSSessionTests {
         #expect(ours == server.channelBinding())
     }
 
+    @Test("the relay refuses a client that offers only TLS 1.1")
+    func belowTLS12() throws {
+        let certificates = try TestCertificates.shared()
+        let sockets = SocketPair()
+        let context = try clientContext(certificates)
+        // A client willing to speak TLS 1.1 (security level 0 lets OpenSSL offer it at all).
+        SSL_CTX_set_security_level(context.handle, 0)
+        #expect(ipt_tls_ctx_set_min_proto_version(context.handle, TLS1_1_VERSION) == 1)
+        #expect(ipt_tls_ctx_set_max_proto_version(context.handle, TLS1_1_VERSION) == 1)
+        let client = try TLSSession(clientOn: sockets.client, context: context, expectedHost: "127.0.0.1")
+        let server = try TLSSession(serverOn: sockets.server, context: try serverContext(certificates))
+        let (_, s) = handshake(client, server)
+        guard case .failed(let reason) = s else { Issue.record("relay: \(s)"); return }
+        #expect(reason.contains("unsupported protocol"), "\(reason)")
+    }
+
     @Test("a megabyte crosses each way through partial writes, wantWrite and buffered input")
     func bulkBothWays() throws {
         let certificates = try TestCertificates.shared()
