@@ -72,13 +72,22 @@ let package = Package(
         .target(
             name: "RTPRelay",
             dependencies: [
-                "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "IPTRTPProxyAuth", "CIPTRTPProxy",
+                "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "IPTRTPProxyAuth", "IPTRTPProxyTLS", "CIPTRTPProxy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // The control-socket client: a MediaPlane over a running relay (CLI, Kamailio module).
-        .target(name: "IPTRTPProxyClient", dependencies: ["IPTRTPProxyCore", "IPTRTPProxyPOSIX", "IPTRTPProxyAuth"]),
+        .target(name: "IPTRTPProxyClient", dependencies: ["IPTRTPProxyCore", "IPTRTPProxyPOSIX", "IPTRTPProxyAuth", "IPTRTPProxyTLS"]),
+        // TLS of the control connection (issue 11) over the system's OpenSSL: C only for its macros
+        // (`ipt_tls_`) ...
+        .target(name: "CIPTRTPProxyTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        // ... and the Swift: contexts from PEM files, non-blocking sessions, the channel binding.
+        .target(name: "IPTRTPProxyTLS", dependencies: ["IPTRTPProxyCore", "IPTRTPProxyPOSIX", "CIPTRTPProxyTLS"]),
+        .testTarget(
+            name: "IPTRTPProxyTLSTests",
+            dependencies: ["IPTRTPProxyTLS", "CIPTRTPProxyTLS", "IPTRTPProxyClient", "IPTRTPProxyCore", "IPTRTPProxyPOSIX"]
+        ),
         // The relay daemon.
         .executableTarget(
             name: "iptrtpproxyd",

@@ -8,6 +8,7 @@ packages=(
   rtpengine-daemon                                    # the peer relay measured by `make bench`
   libmnl-dev libnftnl-dev nftables                    # kernel-space forwarding over netlink
   libiptc-dev libxtables-dev                          # headers the xt_RTPPROXY binding builds against
+  libssl-dev openssl                                  # TLS of the control connection; test certificates
   iproute2 tshark procps psmisc python3               # test namespaces, captures, process control, test drivers
 )
 
