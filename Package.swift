@@ -86,7 +86,10 @@ let package = Package(
         .target(name: "IPTRTPProxyTLS", dependencies: ["IPTRTPProxyCore", "IPTRTPProxyPOSIX", "CIPTRTPProxyTLS"]),
         .testTarget(
             name: "IPTRTPProxyTLSTests",
-            dependencies: ["IPTRTPProxyTLS", "CIPTRTPProxyTLS", "IPTRTPProxyClient", "IPTRTPProxyCore", "IPTRTPProxyPOSIX"]
+            dependencies: [
+                "IPTRTPProxyTLS", "CIPTRTPProxyTLS", "IPTRTPProxyClient", "IPTRTPProxyCore", "IPTRTPProxyPOSIX",
+                "IPTRTPProxyAuth", "RTPRelay", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The relay daemon.
         .executableTarget(

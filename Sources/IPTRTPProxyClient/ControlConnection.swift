@@ -1,4 +1,5 @@
 import Glibc
+import IPTRTPProxyAuth
 import IPTRTPProxyCore
 import IPTRTPProxyPOSIX
 import IPTRTPProxyTLS
@@ -58,7 +59,7 @@ final class ControlSocket {
             }
             self.fd = fd
             self.session = session
-            channelBinding = "tls:" + binding.map { ControlSocket.hexDigits[Int($0 >> 4)] + ControlSocket.hexDigits[Int($0 & 15)] }.joined()
+            channelBinding = tlsChannelBinding(binding)
         } catch let e as TLSError {
             close(fd)
             throw MediaPlaneError("control \(address): \(e.message)")
@@ -72,8 +73,6 @@ final class ControlSocket {
         session?.close()
         close(fd)
     }
-
-    private static let hexDigits = (0..<16).map { String($0, radix: 16) }
 
     private static func handshake(_ session: TLSSession, address: ControlAddress, deadline: Int64) throws {
         while true {

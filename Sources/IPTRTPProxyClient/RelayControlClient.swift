@@ -2,6 +2,7 @@ import Glibc
 import IPTRTPProxyAuth
 import IPTRTPProxyCore
 import IPTRTPProxyPOSIX
+import IPTRTPProxyTLS
 
 /// A `MediaPlane` backed by a running relay, over its control socket (docs/control-protocol.md).
 /// The Kamailio module and the CLI use it; it connects on first use, waits at most `timeout`
@@ -16,21 +17,25 @@ public final class RelayControlClient: MediaPlane {
     /// Longest reply accepted (a `list` of many sessions is large).
     public var maxReplyLength = 256 << 20
     private let secret: String?
+    /// The CA (and client certificate) for `tls:` relays.
+    private let tls: TLSContext?
     private var socket: ControlSocket?
     private var nextID = 1
     private let idPrefix: String
 
-    /// A client for the relay at `address`; `secret` answers the challenge of a TCP relay.
-    public init(address: ControlAddress, secret: String? = nil, timeout: Int32 = 2000) {
+    /// A client for the relay at `address`; `secret` answers the challenge of a TCP or TLS relay,
+    /// `tls` verifies a `tls:` relay (and carries a client certificate where one is asked).
+    public init(address: ControlAddress, secret: String? = nil, timeout: Int32 = 2000, tls: TLSContext? = nil) {
         self.address = address
         self.secret = secret
+        self.tls = tls
         self.timeout = timeout
         idPrefix = "p\(getpid())-"
     }
 
     /// A client for `unix:PATH` or `tcp:ADDRESS:PORT`.
-    public convenience init(_ address: String, secret: String? = nil, timeout: Int32 = 2000) throws {
-        self.init(address: try ControlAddress(parsing: address), secret: secret, timeout: timeout)
+    public convenience init(_ address: String, secret: String? = nil, timeout: Int32 = 2000, tls: TLSContext? = nil) throws {
+        self.init(address: try ControlAddress(parsing: address), secret: secret, timeout: timeout, tls: tls)
     }
 
     /// Closes the connection (the next call opens a new one).
@@ -66,7 +71,7 @@ public final class RelayControlClient: MediaPlane {
         if let s = socket {
             connection = s
         } else {
-            connection = try ControlSocket(address, timeout: timeout)
+            connection = try ControlSocket(address, timeout: timeout, tls: tls)
             try greet(connection, deadline: deadline)
             socket = connection
         }
@@ -81,7 +86,7 @@ public final class RelayControlClient: MediaPlane {
         guard let secret, !secret.isEmpty else {
             throw MediaPlaneError("relay \(address) asks for the shared secret, and none is configured")
         }
-        let challenge = ControlChallenge(serverNonce: greeting.serverNonce, binding: "tcp")
+        let challenge = ControlChallenge(serverNonce: greeting.serverNonce, binding: connection.channelBinding)
         let nonce = ControlChallenge.newNonce()
         let relayProof: String
         do {

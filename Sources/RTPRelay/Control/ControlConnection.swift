@@ -2,6 +2,7 @@ import Glibc
 import IPTRTPProxyAuth
 import IPTRTPProxyCore
 import IPTRTPProxyPOSIX
+import IPTRTPProxyTLS
 
 /// One client connection of the control server, owned by the server's thread.
 final class ControlConnection {
@@ -13,7 +14,13 @@ final class ControlConnection {
     /// The address alone: what failed authentications and unauthenticated connections are counted by.
     let peerHost: String
     /// The challenge of this connection; nil where no authentication is asked (Unix socket).
-    let challenge: ControlChallenge?
+    /// On TLS it is made once the handshake is done (it is bound to the TLS session).
+    var challenge: ControlChallenge?
+    /// The TLS session on a TLS listener; `tlsEstablished` once its handshake is done.
+    let tls: TLSSession?
+    var tlsEstablished = false
+    /// The TLS session needs the socket writable before it can go on (read or handshake).
+    var tlsWantsWrite = false
     var authenticated: Bool
     let connectedAt: Int64
     /// Last time (ms) a request arrived.
@@ -26,8 +33,9 @@ final class ControlConnection {
     var input: [UInt8] = []
     var output: [UInt8] = []
 
-    init(fd: Int32, listener: Int, peer: PeerAddress, challenge: ControlChallenge?, now: Int64) {
+    init(fd: Int32, listener: Int, peer: PeerAddress, challenge: ControlChallenge?, tls: TLSSession? = nil, now: Int64) {
         self.fd = fd
+        self.tls = tls
         self.listener = listener
         if let e = peer.endpoint {
             self.peer = e.description
@@ -37,7 +45,7 @@ final class ControlConnection {
             peerHost = "unix"
         }
         self.challenge = challenge
-        authenticated = challenge == nil
+        authenticated = challenge == nil && tls == nil
         connectedAt = now
         lastRequestAt = now
     }
@@ -62,8 +70,44 @@ final class ControlConnection {
         return line
     }
 
+    /// The events to poll for: a TLS handshake waits for what it asked; otherwise one request in
+    /// flight, so nothing more is read while a reply waits to be taken.
+    var pollEvents: Int16 {
+        if tls != nil && (!tlsEstablished || output.isEmpty) && tlsWantsWrite { return Int16(POLLOUT) }
+        return output.isEmpty ? Int16(POLLIN) : Int16(POLLOUT)
+    }
+
+    /// Moves the TLS handshake on; true once it is done. Marks the connection broken when it failed.
+    func advanceHandshake() -> Bool {
+        guard let tls, !tlsEstablished else { return true }
+        switch tls.handshake() {
+        case .done:
+            tlsEstablished = true
+            tlsWantsWrite = false
+            return true
+        case .wantRead:
+            tlsWantsWrite = false
+        case .wantWrite:
+            tlsWantsWrite = true
+        case .failed(let why):
+            handshakeFailure = why
+            broken = true
+        }
+        return false
+    }
+
+    /// Why the TLS handshake failed, for the log.
+    var handshakeFailure: String?
+
+    /// Closes the TLS session (if any) and the socket.
+    func close() {
+        tls?.close()
+        Glibc.close(fd)
+    }
+
     /// Reads what has arrived; false when the peer closed or the connection failed.
     func receive() -> Bool {
+        if let tls { return receiveTLS(tls) }
         var chunk = [UInt8](repeating: 0, count: 8192)
         let n = chunk.withUnsafeMutableBytes { raw in retryingOnInterrupt { recv(fd, raw.baseAddress, raw.count, 0) } }
         if n == 0 { return false }
@@ -72,8 +116,35 @@ final class ControlConnection {
         return true
     }
 
+    private func receiveTLS(_ tls: TLSSession) -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 8192)
+        // Bounded: what one round may take is the protocol's longest line and some.
+        while input.count <= ControlProtocol.maxRequestLength + 8192 {
+            let r = chunk.withUnsafeMutableBytes { tls.read(into: $0) }
+            switch r {
+            case .bytes(let n):
+                input.append(contentsOf: chunk[0..<n])
+                tlsWantsWrite = false
+                if !tls.hasBufferedInput { return true }
+            case .wantRead:
+                tlsWantsWrite = false
+                return true
+            case .wantWrite:
+                tlsWantsWrite = true
+                return true
+            case .closed, .failed:
+                return false
+            }
+        }
+        return true
+    }
+
     /// Sends what the socket takes now.
     func flush() {
+        if let tls {
+            flushTLS(tls)
+            return
+        }
         while !output.isEmpty {
             let n = output.withUnsafeBytes { raw in
                 retryingOnInterrupt { send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL)) }
@@ -82,6 +153,22 @@ final class ControlConnection {
                 output.removeFirst(n)
             } else {
                 if n < 0 && !lastCallWouldBlock { broken = true }
+                return
+            }
+        }
+        outputSince = nil
+    }
+
+    private func flushTLS(_ tls: TLSSession) {
+        while !output.isEmpty {
+            let r = output.withUnsafeBytes { tls.write($0) }
+            switch r {
+            case .bytes(let n):
+                output.removeFirst(n)
+            case .wantRead, .wantWrite:
+                return
+            case .closed, .failed:
+                broken = true
                 return
             }
         }

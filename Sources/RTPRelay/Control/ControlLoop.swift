@@ -2,6 +2,7 @@ import Glibc
 import IPTRTPProxyAuth
 import IPTRTPProxyCore
 import IPTRTPProxyPOSIX
+import IPTRTPProxyTLS
 import Logging
 
 /// The control server's thread: its listeners and connections belong to it alone. One poll loop
@@ -11,10 +12,11 @@ import Logging
 final class ControlLoop {
     /// A listening socket and what it allows.
     struct Listener {
-        enum Kind: Equatable { case unix, tcp }
+        enum Kind { case unix, tcp, tls(TLSContext) }
         let fd: Int32
         let kind: Kind
         let limits: ControlLimits
+        var isUnix: Bool { if case .unix = kind { true } else { false } }
     }
 
     private let engine: RelayEngine
@@ -43,11 +45,7 @@ final class ControlLoop {
             fds.removeAll(keepingCapacity: true)
             fds.append(pollfd(fd: stop.readFD, events: Int16(POLLIN), revents: 0))
             for l in listeners { fds.append(pollfd(fd: l.fd, events: Int16(POLLIN), revents: 0)) }
-            for c in connections {
-                // One request in flight: nothing more is read while a reply waits to be taken.
-                let events = c.output.isEmpty ? Int16(POLLIN) : Int16(POLLOUT)
-                fds.append(pollfd(fd: c.fd, events: events, revents: 0))
-            }
+            for c in connections { fds.append(pollfd(fd: c.fd, events: c.pollEvents, revents: 0)) }
             let n = retryingOnInterrupt { poll(&fds, nfds_t(fds.count), pollTimeout()) }
             if n < 0 {
                 logger.critical("control server: poll failed: \(SystemError("poll"))")
@@ -68,7 +66,12 @@ final class ControlLoop {
             enforceDeadlines(now: MonotonicClock.milliseconds())
             let gone = connections.filter { $0.broken }
             if !gone.isEmpty {
-                for c in gone { close(c.fd) }
+                for c in gone {
+                    if let why = c.handshakeFailure {
+                        strangerLog[c.listener].warning("control: TLS handshake with \(c.peer) failed: \(why)", logger: logger, now: now)
+                    }
+                    c.close()
+                }
                 connections.removeAll { $0.broken }
             }
         }
@@ -77,7 +80,7 @@ final class ControlLoop {
     private func closeAll() {
         for l in listeners { close(l.fd) }
         listeners = []
-        for c in connections { close(c.fd) }
+        for c in connections { c.close() }
         connections = []
         if let path = endpoints.unixPath { unlink(path) }
     }
@@ -88,17 +91,25 @@ final class ControlLoop {
         // Bounded: at most a few hundred per round, the rest wait in the backlog for the next.
         for _ in 0..<256 {
             guard let (fd, peer) = Socket.acceptWithPeer(from: l.fd) else { return }
-            let c = ControlConnection(
-                fd: fd, listener: index, peer: peer,
-                challenge: l.kind == .unix ? nil : ControlChallenge(binding: "tcp"), now: now)
+            let c: ControlConnection
+            switch l.kind {
+            case .unix:
+                c = ControlConnection(fd: fd, listener: index, peer: peer, challenge: nil, now: now)
+            case .tcp:
+                c = ControlConnection(fd: fd, listener: index, peer: peer, challenge: ControlChallenge(binding: "tcp"), now: now)
+            case .tls(let context):
+                guard let session = try? TLSSession(serverOn: fd, context: context) else {
+                    close(fd)
+                    continue
+                }
+                c = ControlConnection(fd: fd, listener: index, peer: peer, challenge: nil, tls: session, now: now)
+            }
             guard admit(c, l, now: now) else {
-                close(fd)
+                c.close()
                 continue
             }
             connections.append(c)
-            c.queue(line: ControlGreeting(serverNonce: c.challenge?.serverNonce ?? ControlChallenge.newNonce(),
-                                          authRequired: c.challenge != nil).line, now: now)
-            c.flush()
+            if c.tls == nil { greet(c, now: now) } else { serve(c, readable: true, now: now) }
         }
     }
 
@@ -137,13 +148,37 @@ final class ControlLoop {
 
     // MARK: Serving
 
+    /// Sends the greeting with the connection's challenge (TLS: once the handshake is done, as
+    /// the challenge is bound to the TLS session).
+    private func greet(_ c: ControlConnection, now: Int64) {
+        if let tls = c.tls {
+            guard let exported = tls.channelBinding() else {
+                c.broken = true
+                return
+            }
+            c.challenge = ControlChallenge(binding: tlsChannelBinding(exported))
+        }
+        c.queue(line: ControlGreeting(serverNonce: c.challenge?.serverNonce ?? ControlChallenge.newNonce(),
+                                      authRequired: c.challenge != nil).line, now: now)
+        c.flush()
+    }
+
     /// Reads, answers and writes for one connection; marks it broken when it must close.
     private func serve(_ c: ControlConnection, readable: Bool, now: Int64) {
+        if c.tls != nil && !c.tlsEstablished {
+            if c.advanceHandshake() { greet(c, now: now) }
+            return
+        }
         if !c.output.isEmpty {
             c.flush()
             if c.closing && c.output.isEmpty { c.broken = true }
             if !c.output.isEmpty || c.broken { return }
-        } else if readable {
+            // Decrypted bytes TLS already holds never make the socket readable again.
+            if c.tls?.hasBufferedInput == true && !c.receive() {
+                c.broken = true
+                return
+            }
+        } else if readable || c.tlsWantsWrite {
             if !c.receive() {
                 c.broken = true
                 return

@@ -2,6 +2,7 @@ import Glibc
 import IPTRTPProxyAuth
 import IPTRTPProxyCore
 import IPTRTPProxyPOSIX
+import IPTRTPProxyTLS
 import Logging
 import Synchronization
 
@@ -20,7 +21,10 @@ public final class ControlServer: Sendable {
         public var unixPath: String?
         /// TCP address (bind loopback unless media hosts are remote).
         public var tcp: Endpoint?
-        /// The secret TCP clients prove they hold; required when `tcp` is set (at least 16 bytes).
+        /// TLS address and its server context (certificate, key, optional client CA).
+        public var tls: Endpoint?
+        public var tlsContext: TLSContext?
+        /// The secret TCP and TLS clients prove they hold; required with either (at least 16 bytes).
         public var secret: String?
         /// Limits of the Unix socket.
         public var unixLimits: ControlLimits
@@ -29,11 +33,13 @@ public final class ControlServer: Sendable {
 
         /// Creates the endpoints.
         public init(
-            unixPath: String? = nil, tcp: Endpoint? = nil, secret: String? = nil,
-            unixLimits: ControlLimits = .unixSocket, networkLimits: ControlLimits = .network
+            unixPath: String? = nil, tcp: Endpoint? = nil, tls: Endpoint? = nil, tlsContext: TLSContext? = nil,
+            secret: String? = nil, unixLimits: ControlLimits = .unixSocket, networkLimits: ControlLimits = .network
         ) {
             self.unixPath = unixPath
             self.tcp = tcp
+            self.tls = tls
+            self.tlsContext = tlsContext
             self.secret = secret
             self.unixLimits = unixLimits
             self.networkLimits = networkLimits
@@ -59,11 +65,14 @@ public final class ControlServer: Sendable {
     public func start() throws {
         try running.withLock { running in
             guard running == nil else { return }
-            if endpoints.tcp != nil {
+            if endpoints.tcp != nil || endpoints.tls != nil {
                 guard let secret = endpoints.secret, secret.utf8.count >= ControlChallenge.minimumSecretLength else {
                     throw MediaPlaneError(
-                        "a TCP control listener needs a shared secret of at least \(ControlChallenge.minimumSecretLength) bytes")
+                        "a TCP or TLS control listener needs a shared secret of at least \(ControlChallenge.minimumSecretLength) bytes")
                 }
+            }
+            if endpoints.tls != nil && endpoints.tlsContext == nil {
+                throw MediaPlaneError("a TLS control listener needs a certificate and key")
             }
             var listeners: [ControlLoop.Listener] = []
             do {
@@ -73,9 +82,12 @@ public final class ControlServer: Sendable {
                 if let tcp = endpoints.tcp {
                     listeners.append(.init(fd: try ControlListener.tcp(tcp), kind: .tcp, limits: endpoints.networkLimits))
                 }
+                if let tls = endpoints.tls, let context = endpoints.tlsContext {
+                    listeners.append(.init(fd: try ControlListener.tcp(tls), kind: .tls(context), limits: endpoints.networkLimits))
+                }
             } catch {
                 for l in listeners { close(l.fd) }
-                if let path = endpoints.unixPath, listeners.contains(where: { $0.kind == .unix }) { unlink(path) }
+                if let path = endpoints.unixPath, listeners.contains(where: { $0.isUnix }) { unlink(path) }
                 throw error
             }
             let stop = try WakeupPipe()
@@ -84,6 +96,7 @@ public final class ControlServer: Sendable {
         }
         logger.info("control listening", metadata: [
             "unix": "\(endpoints.unixPath ?? "-")", "tcp": "\(endpoints.tcp?.description ?? "-")",
+            "tls": "\(endpoints.tls?.description ?? "-")",
         ])
     }
 
