@@ -34,6 +34,7 @@ let package = Package(
             dependencies: [
                 "IPTRTPProxyCore",
                 "IPTRTPProxyClient",
+                "IPTRTPProxyTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,7 +52,7 @@ let package = Package(
         .target(
             name: "IPTRTPProxyModule",
             dependencies: [
-                "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "IPTRTPProxyClient", "RTPRelay", "XTRTPProxyPlane",
+                "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "IPTRTPProxyTLS", "IPTRTPProxyClient", "RTPRelay", "XTRTPProxyPlane",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["ipt_mod.h"]),
@@ -95,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "iptrtpproxyd",
             dependencies: [
-                "RTPRelay", "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "IPTRTPProxyAuth", "KernelOffload",
+                "RTPRelay", "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "IPTRTPProxyAuth", "IPTRTPProxyTLS", "KernelOffload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -46,6 +46,27 @@ static int ipt_kam_param_relay_secret(unsigned int type, void *value)
 	return s ? ipt_mod_set_relay_secret(s, (int)strlen(s)) : -1;
 }
 
+static int ipt_kam_param_relay_tls_ca(unsigned int type, void *value)
+{
+	const char *s = value;
+	(void)type;
+	return s ? ipt_mod_set_relay_tls_ca(s, (int)strlen(s)) : -1;
+}
+
+static int ipt_kam_param_relay_tls_cert(unsigned int type, void *value)
+{
+	const char *s = value;
+	(void)type;
+	return s ? ipt_mod_set_relay_tls_cert(s, (int)strlen(s)) : -1;
+}
+
+static int ipt_kam_param_relay_tls_key(unsigned int type, void *value)
+{
+	const char *s = value;
+	(void)type;
+	return s ? ipt_mod_set_relay_tls_key(s, (int)strlen(s)) : -1;
+}
+
 static int ipt_kam_param_relay_journal(unsigned int type, void *value)
 {
 	const char *s = value;
@@ -65,6 +86,9 @@ static kam_param_export_t ipt_kam_params[] = {
 	{"relay", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay},
 	{"relay_secret", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_secret},
 	{"relay_journal", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_journal},
+	{"relay_tls_ca", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_tls_ca},
+	{"relay_tls_cert", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_tls_cert},
+	{"relay_tls_key", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_tls_key},
 	{"relay_timeout", KAM_PARAM_INT | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_timeout},
 	{0, 0, 0}
 };

@@ -46,6 +46,24 @@ public func ipt_mod_set_relay_secret(_ text: UnsafePointer<CChar>?, _ length: In
     }
 }
 
+/// modparam `relay_tls_ca`.
+@_cdecl("ipt_mod_set_relay_tls_ca")
+public func ipt_mod_set_relay_tls_ca(_ text: UnsafePointer<CChar>?, _ length: Int32) -> Int32 {
+    configure("relay_tls_ca") { config in try config.setRelayTLS(.ca, HostText.string(text, length)) }
+}
+
+/// modparam `relay_tls_cert`.
+@_cdecl("ipt_mod_set_relay_tls_cert")
+public func ipt_mod_set_relay_tls_cert(_ text: UnsafePointer<CChar>?, _ length: Int32) -> Int32 {
+    configure("relay_tls_cert") { config in try config.setRelayTLS(.certificate, HostText.string(text, length)) }
+}
+
+/// modparam `relay_tls_key`.
+@_cdecl("ipt_mod_set_relay_tls_key")
+public func ipt_mod_set_relay_tls_key(_ text: UnsafePointer<CChar>?, _ length: Int32) -> Int32 {
+    configure("relay_tls_key") { config in try config.setRelayTLS(.key, HostText.string(text, length)) }
+}
+
 /// modparam `relay_journal`.
 @_cdecl("ipt_mod_set_relay_journal")
 public func ipt_mod_set_relay_journal(_ text: UnsafePointer<CChar>?, _ length: Int32) -> Int32 {

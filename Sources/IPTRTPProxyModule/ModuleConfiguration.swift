@@ -17,6 +17,8 @@ struct ModuleConfiguration {
     private var relayGiven = false
     /// The shared secret of a TCP control connection (`relay_secret`).
     private(set) var relaySecret: String?
+    /// PEM files for a `tls:` relay (`relay_tls_ca`, `relay_tls_cert`, `relay_tls_key`).
+    private(set) var relayTLSFiles = TLSFiles()
     /// The embedded relay's session journal (`relay_journal`): its calls survive a proxy restart.
     private(set) var relayJournal: String?
     /// Longest wait for the relay, in milliseconds (`relay_timeout`).
@@ -66,6 +68,27 @@ struct ModuleConfiguration {
         relaySecret = text
     }
 
+    /// The files of a TLS client: the CA that signed the relay's certificate, and a client
+    /// certificate and key where the relay asks for one.
+    struct TLSFiles: Equatable {
+        enum Part: String { case ca = "relay_tls_ca", certificate = "relay_tls_cert", key = "relay_tls_key" }
+        var ca: String?
+        var certificate: String?
+        var key: String?
+    }
+
+    /// modparams `relay_tls_ca`, `relay_tls_cert`, `relay_tls_key`: absolute paths.
+    mutating func setRelayTLS(_ part: TLSFiles.Part, _ text: String?) throws {
+        guard let path = text?.trimmingSpaces, path.hasPrefix("/") else {
+            throw ModuleConfigError("modparam '\(part.rawValue)' must be an absolute path")
+        }
+        switch part {
+        case .ca: relayTLSFiles.ca = path
+        case .certificate: relayTLSFiles.certificate = path
+        case .key: relayTLSFiles.key = path
+        }
+    }
+
     /// modparam `relay_journal`.
     mutating func setRelayJournal(_ text: String) throws {
         let path = text.trimmingSpaces
@@ -90,6 +113,22 @@ struct ModuleConfiguration {
         }
         guard !a.switchboards.all.isEmpty else {
             throw ModuleConfigError("'\(configPath ?? Self.defaultConfigPath)' declares no [switchboard:NAME]")
+        }
+        if relayTLSFiles != TLSFiles() {
+            guard case .external(.tls) = relay else {
+                throw ModuleConfigError("modparams relay_tls_* are for a relay given as tls:HOST:PORT")
+            }
+        }
+        if case .external(.tls) = relay, relayTLSFiles.ca == nil {
+            throw ModuleConfigError("relay \(relay) needs modparam relay_tls_ca: the relay's certificate is always verified")
+        }
+        if case .external(let address) = relay, relaySecret == nil {
+            switch address {
+            case .tcp, .tls:
+                throw ModuleConfigError("relay \(relay) needs modparam relay_secret: a TCP or TLS relay asks every client for it")
+            case .unix:
+                break
+            }
         }
         return a.switchboards
     }

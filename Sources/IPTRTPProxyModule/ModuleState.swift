@@ -1,5 +1,6 @@
 import IPTRTPProxyClient
 import IPTRTPProxyCore
+import IPTRTPProxyTLS
 import XTRTPProxyPlane
 
 /// Everything the module holds in one process. The host's main process builds the configuration;
@@ -55,8 +56,21 @@ final class ModuleState {
         guard switchboards != nil, let address = relayAddress else {
             return .failure(ModuleConfigError("the module was not initialised (mod_init did not run or failed)"))
         }
+        // The TLS context is made here, in the worker, after the fork (OpenSSL state is per process).
+        var tls: TLSContext?
+        if case .tls = address {
+            let files = configuration.relayTLSFiles
+            guard let ca = files.ca else {
+                return .failure(ModuleConfigError("relay \(address) needs modparam relay_tls_ca (the CA that signed its certificate)"))
+            }
+            do {
+                tls = try TLSContext.client(caFile: ca, certificateFile: files.certificate, keyFile: files.key)
+            } catch {
+                return .failure(ModuleConfigError("relay \(address): \(error)"))
+            }
+        }
         let c = RelayControlClient(
-            address: address, secret: configuration.relaySecret, timeout: configuration.relayTimeout)
+            address: address, secret: configuration.relaySecret, timeout: configuration.relayTimeout, tls: tls)
         client = c
         return .success(c)
     }

@@ -12,7 +12,8 @@ enum RelaySetting: Equatable, CustomStringConvertible {
     /// places, or `$IPT_RTPPROXY_LIB`).
     case xt(libraryPath: String?)
 
-    /// Parses `embedded`, `unix:/path`, `tcp:ADDRESS:PORT` (numeric address, IPv6 in brackets),
+    /// Parses `embedded`, `unix:/path`, `tcp:ADDRESS:PORT` or `tls:HOST:PORT` (numeric address,
+    /// IPv6 in brackets, or localhost),
     /// `xt` or `xt:/path/to/libipt_RTPPROXY.so`.
     init(parsing raw: String) throws {
         let text = raw.trimmingSpaces
@@ -28,8 +29,9 @@ enum RelaySetting: Equatable, CustomStringConvertible {
             self = .xt(libraryPath: String(text.dropFirst(3)))
             return
         }
-        guard text.hasPrefix("unix:") || text.hasPrefix("tcp:") else {
-            throw ModuleConfigError("relay must be 'embedded', 'unix:/path', 'tcp:ADDRESS:PORT', 'xt' or 'xt:/path/libipt_RTPPROXY.so', not '\(text)'")
+        guard text.hasPrefix("unix:") || text.hasPrefix("tcp:") || text.hasPrefix("tls:") else {
+            throw ModuleConfigError(
+                "relay must be 'embedded', 'unix:/path', 'tcp:ADDRESS:PORT', 'tls:HOST:PORT', 'xt' or 'xt:/path/libipt_RTPPROXY.so', not '\(text)'")
         }
         do {
             self = .external(try ControlAddress(parsing: text))

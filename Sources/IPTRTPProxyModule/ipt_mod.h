@@ -53,11 +53,17 @@ int ipt_mod_set_config(const char *path, int length);
 /* modparam `switchboard` (repeatable): `name=NAME|*;learning-timeout-a=..;...`. */
 int ipt_mod_add_switchboard_param(const char *text, int length);
 
-/* modparam `relay`: `embedded` (default), `unix:/path` or `tcp:ADDRESS:PORT`. */
+/* modparam `relay`: `embedded` (default), `unix:/path`, `tcp:ADDRESS:PORT` or `tls:HOST:PORT`. */
 int ipt_mod_set_relay(const char *text, int length);
 
-/* modparam `relay_secret`: the shared secret sent first on a TCP control connection. */
+/* modparam `relay_secret`: the shared secret that answers a TCP or TLS relay's challenge. */
 int ipt_mod_set_relay_secret(const char *text, int length);
+
+/* modparams `relay_tls_ca`, `relay_tls_cert`, `relay_tls_key`: PEM files for a `tls:` relay (the
+   CA that signed its certificate; a client certificate and key where the relay asks for one). */
+int ipt_mod_set_relay_tls_ca(const char *text, int length);
+int ipt_mod_set_relay_tls_cert(const char *text, int length);
+int ipt_mod_set_relay_tls_key(const char *text, int length);
 
 /* modparam `relay_journal`: the embedded relay's session journal (absolute path); with it, calls
  * keep their relay sessions across a restart of the proxy. */

@@ -3,6 +3,7 @@ import Glibc
 import IPTRTPProxyAuth
 import IPTRTPProxyCore
 import IPTRTPProxyPOSIX
+import IPTRTPProxyTLS
 import KernelOffload
 import Logging
 import RTPRelay
@@ -39,6 +40,22 @@ struct RelayDaemon: ParsableCommand {
         "Also listen for control requests on TCP (for remote SIP proxies); requires --secret-file. Bind loopback unless media hosts are remote.",
         valueName: "address:port"))
     var controlTCP: String?
+
+    @Option(name: .customLong("control-tls"), help: ArgumentHelp(
+        "Also listen for control requests over TLS (for SIP proxies across networks); needs --tls-cert, --tls-key and --secret-file.",
+        valueName: "address:port"))
+    var controlTLS: String?
+
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("The relay's certificate (PEM, chain allowed) for --control-tls.", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("The private key of --tls-cert (PEM).", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp(
+        "Ask TLS control clients for a certificate signed by this CA (PEM); without it any client that proves the secret is served.",
+        valueName: "file"))
+    var tlsCA: String?
 
     @Option(name: .customLong("secret-file"), help: ArgumentHelp(
         "File whose first line is the shared secret (at least 16 bytes) that TCP clients prove they hold; it never crosses the wire.",
@@ -89,6 +106,12 @@ struct RelayDaemon: ParsableCommand {
         if controlTCP != nil && secretFile == nil {
             throw ValidationError("--control-tcp needs --secret-file: TCP clients must authenticate")
         }
+        if controlTLS != nil && (secretFile == nil || tlsCert == nil || tlsKey == nil) {
+            throw ValidationError("--control-tls needs --tls-cert, --tls-key and --secret-file")
+        }
+        if controlTLS == nil && (tlsCert != nil || tlsKey != nil || tlsCA != nil) {
+            throw ValidationError("--tls-cert, --tls-key and --tls-ca go with --control-tls")
+        }
         if controlMaxConnections < 1 || !(controlAuthTimeout > 0) || controlIdleTimeout < 0 {
             throw ValidationError("--control-max-connections must be at least 1, --control-auth-timeout positive, --control-idle-timeout 0 or more")
         }
@@ -118,6 +141,19 @@ struct RelayDaemon: ParsableCommand {
                 throw ValidationError("--control-tcp '\(text)' is not ADDRESS:PORT")
             }
             tcp = e
+        }
+        var tls: Endpoint? = nil
+        var tlsContext: TLSContext? = nil
+        if let text = controlTLS {
+            guard let e = ControlProtocol.parseEndpoint(text), e.port != 0 else {
+                throw ValidationError("--control-tls '\(text)' is not ADDRESS:PORT")
+            }
+            tls = e
+            do {
+                tlsContext = try TLSContext.server(certificateFile: tlsCert ?? "", keyFile: tlsKey ?? "", clientCAFile: tlsCA)
+            } catch {
+                throw ValidationError("--control-tls: \(error)")
+            }
         }
         var metricsAddress: Endpoint? = nil
         if let text = metrics {
@@ -162,7 +198,8 @@ struct RelayDaemon: ParsableCommand {
         let server = ControlServer(
             engine: engine,
             endpoints: ControlServer.Endpoints(
-                unixPath: String(control.dropFirst(5)), tcp: tcp, secret: secret, networkLimits: networkLimits))
+                unixPath: String(control.dropFirst(5)), tcp: tcp, tls: tls, tlsContext: tlsContext, secret: secret,
+                networkLimits: networkLimits))
         let endpoint = metricsAddress.map { MetricsEndpoint(engine: engine, address: $0) }
         do {
             try engine.start()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The module against an external build/iptrtpproxyd: over its Unix control socket, then over TCP
-# with the shared secret; then the relay stopped (SIGSTOP: slow) and gone (killed). A relay that
+# and over TLS (client certificate asked) with the shared secret's challenge; then the relay stopped (SIGSTOP: slow) and gone (killed). A relay that
 # does not answer costs one bounded wait (relay_timeout) and one log line; the function returns
 # -1, the call goes on without the relay, and no Kamailio worker dies.
 source "$(dirname "$0")/sipp/harness.sh"
@@ -12,9 +12,14 @@ kam_write_switchboards
 
 RELAY_SOCK="$KAM_DIR/relay.sock"
 RELAY_TCP_PORT=$((GATE_A_PORT + 390))
+RELAY_TLS_PORT=$((GATE_A_PORT + 391))
 head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n" >"$KAM_DIR/secret"
+bash "$KAM_ROOT/Tests/e2e/lib/make-certs.sh" "$KAM_DIR/certs" >/dev/null
+CERTS="$KAM_DIR/certs"
 "$RELAYD" --config "$KAM_DIR/iptrtpproxy.cfg" --control "unix:$RELAY_SOCK" \
   --control-tcp "127.0.0.1:$RELAY_TCP_PORT" --secret-file "$KAM_DIR/secret" --workers 1 \
+  --control-tls "127.0.0.1:$RELAY_TLS_PORT" --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
+  --tls-ca "$CERTS/ca.pem" \
   >"$KAM_DIR/iptrtpproxyd.log" 2>&1 &
 RELAYD_PID=$!
 e2e_track "$RELAYD_PID"
@@ -44,6 +49,19 @@ kam_check "call over the relay's TCP control port completes" kam_call uas-call.x
 kam_check "callee got the offer rewritten (session 1 on gate B)" \
   grep -q "^received INVITE .*m=audio $((GATE_B_PORT + 2)) " <(kam_trace "$KAM_DIR/tcp-uas.log")
 kam_check "iptrtpproxyd: two sessions allocated and deleted" grep -q "2 allocated, 2 deleted" <(relay_stats)
+kam_stop
+
+# 2b. TLS: the relay's certificate verified, the module's client certificate asked for.
+RELAY="tls:127.0.0.1:$RELAY_TLS_PORT" kam_start -A "IPT_RELAY_SECRET=\"$(cat "$KAM_DIR/secret")\"" \
+  -A "IPT_RELAY_TLS_CA=\"$CERTS/ca.pem\"" -A "IPT_RELAY_TLS_CERT=\"$CERTS/client.pem\"" \
+  -A "IPT_RELAY_TLS_KEY=\"$CERTS/client.key\"" || kam_finish
+kam_check "call over the relay's TLS control port completes" kam_call uas-call.xml uac-call.xml tls
+kam_check "callee got the offer rewritten (session 2 on gate B)" \
+  grep -q "^received INVITE .*m=audio $((GATE_B_PORT + 4)) " <(kam_trace "$KAM_DIR/tls-uas.log")
+kam_check "iptrtpproxyd: three sessions allocated and deleted" grep -q "3 allocated, 3 deleted" <(relay_stats)
+kam_check "the CLI reaches the relay over TLS too" \
+  "$CLI" stats --control "tls:localhost:$RELAY_TLS_PORT" --tls-ca "$CERTS/ca.pem" --tls-cert "$CERTS/client.pem" \
+  --tls-key "$CERTS/client.key" --secret-file "$KAM_DIR/secret"
 kam_stop
 
 # 3. A relay that does not answer (stopped), then one that is gone.

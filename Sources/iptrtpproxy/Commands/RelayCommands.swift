@@ -4,12 +4,21 @@ import IPTRTPProxyCore
 
 /// Options of the commands that only talk to a running relay.
 struct RelayOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The relay's control socket: unix:PATH or tcp:ADDRESS:PORT.", valueName: "address"))
+    @Option(name: .long, help: ArgumentHelp("The relay's control socket: unix:PATH, tcp:ADDRESS:PORT or tls:HOST:PORT.", valueName: "address"))
     var control: String = "unix:/run/iptrtpproxy/control.sock"
 
     @Option(name: .customLong("secret-file"),
-            help: ArgumentHelp("File holding the shared secret of a relay's TCP control listener.", valueName: "file"))
+            help: ArgumentHelp("File whose first line is the shared secret of a relay's TCP or TLS control listener.", valueName: "file"))
     var secretFile: String?
+
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("CA (PEM) that signed a tls: relay's certificate.", valueName: "file"))
+    var tlsCA: String?
+
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Client certificate (PEM) for a tls: relay that asks for one.", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("Private key (PEM) of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
 
     @Flag(name: .long, help: "Print the relay's JSON reply instead of text.")
     var json = false
@@ -19,6 +28,9 @@ struct RelayOptions: ParsableArguments {
         var plane = PlaneOptions()
         plane.control = control
         plane.secretFile = secretFile
+        plane.tlsCA = tlsCA
+        plane.tlsCert = tlsCert
+        plane.tlsKey = tlsKey
         do {
             guard let relay = try plane.openRelay() else { return }
             print(try body(relay))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IPTRTPProxyClient
 import IPTRTPProxyCore
+import IPTRTPProxyTLS
 
 /// Where the functions get their switchboards and sessions from.
 struct PlaneOptions: ParsableArguments {
@@ -15,14 +16,26 @@ struct PlaneOptions: ParsableArguments {
 
     @Option(name: .long,
             help: ArgumentHelp("""
-                A running relay: unix:PATH or tcp:ADDRESS:PORT. Sessions are then allocated by \
-                the relay, and the switchboards come from it (--config is not read).
+                A running relay: unix:PATH, tcp:ADDRESS:PORT or tls:HOST:PORT. Sessions are then \
+                allocated by the relay, and the switchboards come from it (--config is not read).
                 """, valueName: "address"))
     var control: String?
 
     @Option(name: .customLong("secret-file"),
-            help: ArgumentHelp("File holding the shared secret of a relay's TCP control listener.", valueName: "file"))
+            help: ArgumentHelp("File whose first line is the shared secret of a relay's TCP or TLS control listener.", valueName: "file"))
     var secretFile: String?
+
+    @Option(name: .customLong("tls-ca"),
+            help: ArgumentHelp("CA (PEM) that signed a tls: relay's certificate; required with tls:.", valueName: "file"))
+    var tlsCA: String?
+
+    @Option(name: .customLong("tls-cert"),
+            help: ArgumentHelp("Client certificate (PEM) for a tls: relay that asks for one.", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"),
+            help: ArgumentHelp("Private key (PEM) of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
 
     @Option(name: .long,
             help: ArgumentHelp("""
@@ -56,13 +69,23 @@ struct PlaneOptions: ParsableArguments {
         if let secretFile {
             do {
                 secret = try String(contentsOfFile: secretFile, encoding: .utf8)
-                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                    .split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first.map(String.init)
             } catch {
                 throw CLIError.configuration("cannot read secret file \(secretFile): \(error.localizedDescription)")
             }
         }
+        var tls: TLSContext?
+        if let tlsCA {
+            do {
+                tls = try TLSContext.client(caFile: tlsCA, certificateFile: tlsCert, keyFile: tlsKey)
+            } catch {
+                throw CLIError.configuration("\(error)")
+            }
+        } else if control.hasPrefix("tls:") {
+            throw CLIError.usage("--control \(control) needs --tls-ca: the relay's certificate is always verified")
+        }
         do {
-            return try RelayControlClient(control, secret: secret)
+            return try RelayControlClient(control, secret: secret, tls: tls)
         } catch {
             throw CLIError.usage("--control: \(error)")
         }
