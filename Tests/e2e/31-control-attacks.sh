@@ -117,8 +117,12 @@ dumpcap_up_or_gone() { grep -q "^File: " "$WORK/dumpcap.log" || ! e2e_running "$
 wait_for 10 "dumpcap to start capturing" dumpcap_up_or_gone
 e2e_check "dumpcap captures on lo" grep -q "^File: " "$WORK/dumpcap.log" || cat "$WORK/dumpcap.log"
 run exchange
-# dumpcap writes packets out as they come; the exchange's last segment (the relay's FIN) is
-# there once the file has the client's and the relay's payload (analyze below checks both).
+# dumpcap gets packets from the kernel in blocks (up to a second late) and drops what it has not
+# got when stopped: stop it once the file holds the client's FIN, which ends the exchange.
+client_fin_captured() {
+  [ "$(tshark -r "$WORK/exchange.pcapng" -Y "tcp.flags.fin == 1 && tcp.dstport == $((BASE + 99))" 2>/dev/null | wc -l)" -ge 1 ]
+}
+wait_for 10 "the capture file to hold the end of the exchange" client_fin_captured
 e2e_stop "$CAP" 5
 run analyze --capture "$WORK/exchange.pcapng"
 e2e_check "the captured exchange was a working one (ping: $(r exchange ping), alloc: $(r exchange alloc))" \

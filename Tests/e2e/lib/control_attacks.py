@@ -663,10 +663,12 @@ def phase_idle(t, args):
     def body():
         out = {}
         t0 = now()
-        for i in range(20):
-            open_one(ONE_ADDR_SRC, "one")
+        # The crowd first, then the 20 from one address: those are the newest, so only the limit
+        # per address (not the listener's cap, which makes room from the oldest) closes them.
         for i in range(args.idle):
             open_one(IDLE_NET % (100 + i // 4), "many")
+        for i in range(20):
+            open_one(ONE_ADDR_SRC, "one")
         pump(now() + 0.5)
         # Connects still pending after 3 s are given up (the relay did not take them).
         while connecting and now() < t0 + 3:
