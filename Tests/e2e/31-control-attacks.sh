@@ -148,6 +148,7 @@ L0=$(lines); B0=$(bytes)
 run wrong --duration 3 --threads 8
 L1=$(lines); B1=$(bytes)
 W=$(r wrong wrong); T=$(r wrong elapsed)
+e2e_log "guessing: a refused try is told: $(r wrong throttled_example)"
 e2e_log "guessing: $(r wrong tries) tries in ${T}s ($(r wrong tries_per_s)/s): $W checked (error wrong secret), $(r wrong throttled) too many failed attempts, $(r wrong closed) closed, $(r wrong refused) refused, $(r wrong timeout) timed out, $(r wrong other) other $(r wrong others)"
 e2e_check "guessing: the attack ran at full speed ($(r wrong tries_per_s) tries/s >= 200)" le 200 "$(r wrong tries_per_s)"
 e2e_check "guessing: no wrong proof is accepted" is wrong ok 0
@@ -161,6 +162,9 @@ e2e_check "guessing: the extra tries are refused as too many failed attempts or 
 probes wrong
 wrong_logged() { tail -c +"$((B0 + 1))" "$WORK/daemon.log" | grep '127\.0\.0\.3' | grep -qiE 'auth|secret|fail'; }
 e2e_check_within 2 "guessing: the failures are logged with the peer address 127.0.0.3" wrong_logged
+ADDR_LINES=$(tail -c +"$((B0 + 1))" "$WORK/daemon.log" | grep -c '127\.0\.0\.3')
+e2e_check "guessing: at most one log line per second names the guesser ($ADDR_LINES lines in ${T}s and the wait after)" \
+  le "$ADDR_LINES" "$(awk -v t="$T" 'BEGIN { printf "%d", t + 3 }')"
 e2e_check "guessing: the log stays small ($((L1 - L0)) lines, $(((B1 - B0) / 1024)) KB for the attack; < 200 lines, < 50 KB)" \
   eval '[ $((L1 - L0)) -lt 200 ] && [ $((B1 - B0)) -lt 51200 ]'
 alive "the guessing"

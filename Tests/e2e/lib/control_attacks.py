@@ -435,7 +435,7 @@ def phase_replay(t, args):
 
 def phase_wrong(t, args):
     counts = {"wrong": 0, "throttled": 0, "closed": 0, "timeout": 0, "refused": 0, "other": 0, "ok": 0}
-    others = []
+    others, throttled_example = [], []
     lock = threading.Lock()
     deadline = now() + args.duration
 
@@ -454,8 +454,10 @@ def phase_wrong(t, args):
                 # A throttled guesser may be told so before or after its greeting.
                 if line.endswith(" error wrong secret"):
                     kind = "wrong"
-                elif line.endswith(" error too many failed attempts"):
+                elif " error too many failed attempts" in line:  # the spec's message, maybe with more
                     kind = "throttled"
+                    if not throttled_example:
+                        throttled_example.append(line[:200])
                 elif line.split(" ")[2:3] == ["ok"]:
                     kind = "ok"
                 else:
@@ -494,6 +496,7 @@ def phase_wrong(t, args):
         out["checked_per_s"] = round(counts["wrong"] / elapsed, 1)
         out["tries_per_s"] = round(out["tries"] / elapsed, 1)
         out["others"] = others[:5]
+        out["throttled_example"] = throttled_example[:1]
         return out
     return with_prober(t, body)
 
