@@ -23,17 +23,17 @@ ATTACK=$E2E_LIB/control_attacks.py
 WORK=$E2E_DIR
 SERVE=2   # seconds within which the legitimate clients must be served
 
-# Gates on 127.0.31.1/.2 (+0..+63 and +64..+99 are plenty for 32 sessions), control TCP on
-# 127.0.0.1 at +99; the attacker's source addresses are 127.0.0.2-.7 and .100-.224.
-BASE=$(e2e_free_ports 20000 32000 100 --tcp --addr 127.0.31.1 --addr 127.0.31.2 --addr 127.0.0.1) ||
+# Gates on 127.0.0.21/.22 (+0..+31 and +64..+95 for 16 sessions), control TCP on
+# 127.0.0.1 at +99; the clients come from 127.0.0.2-.7 and .100-.224 (SDP addresses: .31).
+BASE=$(e2e_free_ports 20000 32000 100 --tcp --addr 127.0.0.21 --addr 127.0.0.22 --addr 127.0.0.1) ||
   { e2e_log "no free ports"; exit 1; }
 CTL=127.0.0.1:$((BASE + 99))
 e2e_log "ports $BASE-$((BASE + 99)); control TCP $CTL"
 
 cat > "$WORK/iptrtpproxy.cfg" <<CFG
 [switchboard:e2e]
-addr-a = 127.0.31.1
-addr-b = 127.0.31.2
+addr-a = 127.0.0.21
+addr-b = 127.0.0.22
 port-a = $BASE
 port-b = $((BASE + 64))
 max-sess = 16

@@ -284,7 +284,7 @@ def phase_legit(t, args):
             st, payload = c.req("info")
             out["info_protocol"] = json.loads(payload).get("protocol") if st == "ok" else st + " " + payload
             allocated = t.stats()["sessions"]["allocated"]
-            st, payload = c.req("alloc e2e a.always-learn=0 a.rtp=127.0.31.10:4000")
+            st, payload = c.req("alloc e2e a.always-learn=0 a.rtp=127.0.0.31:4000")
             out["alloc"] = st + " " + payload
             out["alloc_counted"] = t.stats()["sessions"]["allocated"] - allocated
             if st == "ok":
@@ -322,7 +322,7 @@ def phase_exchange(t, args):
         try:
             out["relay_proof_ok"] = c.authenticate(t.secret)
             out["ping"] = " ".join(c.req("ping"))
-            st, payload = c.req("alloc e2e a.always-learn=0 a.rtp=127.0.31.10:4000")
+            st, payload = c.req("alloc e2e a.always-learn=0 a.rtp=127.0.0.31:4000")
             out["alloc"] = st + " " + payload
             if st == "ok":
                 out["delete"] = " ".join(c.req("delete e2e " + payload.split()[0])).strip()
@@ -722,7 +722,7 @@ def phase_noread(t, args):
     try:
         # Sessions make list replies long, so that an unbounded relay grows fast.
         for i in range(args.sessions):
-            st, payload = u.req("alloc e2e a.always-learn=0 a.rtp=127.0.31.10:%d a.rtcp=127.0.31.10:%d"
+            st, payload = u.req("alloc e2e a.always-learn=0 a.rtp=127.0.0.31:%d a.rtcp=127.0.0.31:%d"
                                 % (5000 + 2 * i, 5001 + 2 * i))
             if st == "ok":
                 sessions.append(payload.split()[0])
