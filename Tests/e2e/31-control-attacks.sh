@@ -190,15 +190,16 @@ alive "the garbage"
 # 6. Idle connections ---------------------------------------------------------------------------
 L0=$(lines); B0=$(bytes)
 run idle --idle 500
-e2e_log "idle: $(r idle opened_many) of 500 connected from 125 addresses, $(r idle opened_one) of 20 from one; open after 2 s: $(r idle open_many_after_2s) and $(r idle open_one_after_2s); closed by the relay: $(r idle closed_by_relay) ($(r idle closed_within_1s) within 1 s, the last after $(r idle max_close_delay)s)"
+e2e_log "idle: $(r idle opened_many) of 500 connected from 125 addresses, $(r idle opened_one) of 20 from one, in $(r idle open_seconds)s; $(r idle greeted) greeted (accepted by the relay), $(r idle never_greeted) never; held by the relay after 2 s: $(r idle open_many_after_2s) and $(r idle open_one_after_2s); closed by the relay: $(r idle closed_by_relay) ($(r idle closed_within_1s) within 1 s of their greeting, the last after $(r idle max_close_delay)s)"
 e2e_check "idle: the connections were made ($(r idle opened_many) >= 256, the listener's cap)" le 256 "$(r idle opened_many)"
+e2e_check "idle: the relay accepted (greeted) every one of them ($(r idle never_greeted) never greeted)" is idle never_greeted 0
 probes idle
 e2e_check "idle: at most 8 unauthenticated connections stay open from one address ($(r idle open_one_after_2s) of $(r idle opened_one))" \
   le "$(r idle open_one_after_2s)" 8
 e2e_check "idle: at most 256 stay open on the TCP listener ($(r idle open_many_after_2s) of $(r idle opened_many))" \
   le "$(r idle open_many_after_2s)" 256
-e2e_check "idle: every idle connection is closed by the relay by the auth deadline (${AUTH_TIMEOUT}s + 3; $(r idle still_open_after_deadline) left, last after $(r idle max_close_delay)s)" \
-  eval 'is idle still_open_after_deadline 0 && lt 0 "$(r idle closed_by_relay)"'
+e2e_check "idle: every idle connection is closed by the relay by the auth deadline (${AUTH_TIMEOUT}s + 2 after its greeting; $(r idle still_open_after_deadline) left, the last after $(r idle max_close_delay)s)" \
+  eval 'is idle still_open_after_deadline 0 && lt 0 "$(r idle closed_by_relay)" && le "$(r idle max_close_delay)" $((AUTH_TIMEOUT + 2))'
 e2e_check "idle: the log stays small ($(($(lines) - L0)) lines, $((($(bytes) - B0) / 1024)) KB)" \
   eval '[ $(($(lines) - L0)) -lt 200 ] && [ $(($(bytes) - B0)) -lt 51200 ]'
 alive "the idle connections"
