@@ -60,12 +60,14 @@ wait_for 15 "iptrtpproxyd to log that it is running" daemon_up_or_gone
 e2e_check "iptrtpproxyd starts" grep -q "iptrtpproxyd .*running" "$WORK/daemon.log" || { cat "$WORK/daemon.log"; e2e_finish; }
 
 # run PHASE [ARGS...]: one phase of the attacker; its JSON result goes to $WORK/PHASE.json.
-run() {
-  local phase=$1; shift
-  e2e_log "phase $phase"
+run() { run_as "$1" "$@"; }
+# run_as NAME PHASE [ARGS...]: the same, its result in $WORK/NAME.json.
+run_as() {
+  local name=$1 phase=$2; shift 2
+  e2e_log "phase $name"
   timeout 180 python3 "$ATTACK" "$phase" --tcp "$CTL" --unix "$WORK/control.sock" --secret-file "$WORK/secret" \
-    --pid "$PID" --auth-timeout "$AUTH_TIMEOUT" "$@" >"$WORK/$phase.json" 2>"$WORK/$phase.err" ||
-    { e2e_log "phase $phase failed:"; tail -5 "$WORK/$phase.err"; }
+    --pid "$PID" --auth-timeout "$AUTH_TIMEOUT" "$@" >"$WORK/$name.json" 2>"$WORK/$name.err" ||
+    { e2e_log "phase $name failed:"; tail -5 "$WORK/$name.err"; }
 }
 # r PHASE KEY: one value of that phase's result ("" when missing).
 r() { python3 "$ATTACK" get "$WORK/$1.json" "$2"; }
@@ -203,6 +205,12 @@ e2e_check "idle: every idle connection is closed by the relay by the auth deadli
 e2e_check "idle: the log stays small ($(($(lines) - L0)) lines, $((($(bytes) - B0) / 1024)) KB)" \
   eval '[ $(($(lines) - L0)) -lt 200 ] && [ $(($(bytes) - B0)) -lt 51200 ]'
 alive "the idle connections"
+# The same crowd all at once: more than the listen backlog takes; the legitimate clients still get in.
+run_as burst idle --idle 500 --burst
+e2e_log "burst: $(r burst opened_many) of 500 connected at once, $(r burst greeted) greeted by the relay within 2 s"
+e2e_check "burst: the connections were made ($(r burst opened_many) >= 256)" le 256 "$(r burst opened_many)"
+probes burst
+alive "the burst of idle connections"
 
 # 7. Clients that never read --------------------------------------------------------------------
 run noread --clients 8 --sessions 12 --max-seconds 20
