@@ -182,6 +182,8 @@ for c in random_bytes binary_line no_newline line_10mb authed_binary_line authed
 done
 e2e_check "garbage: a malformed request after auth leaves the connection usable or closes it, never ok" \
   eval '! grep -q "not usable" <<<"$(r garbage not_refused)" && [ -n "$(r garbage cases.authed_binary_line)" ]'
+e2e_check "garbage: a line over 4096 bytes ends the connection after the error ($(r garbage long_line_ends))" \
+  eval 'is garbage long_line_ends.tcp closed && is garbage long_line_ends.tcp_authenticated closed && is garbage long_line_ends.unix closed'
 e2e_check "garbage: bytes without a newline are closed by the auth deadline ($(r garbage no_newline_seconds)s, deadline ${AUTH_TIMEOUT}s)" \
   eval 'is garbage cases.no_newline closed && lt "$(r garbage no_newline_seconds)" $((AUTH_TIMEOUT + 3))'
 probes garbage

@@ -541,11 +541,22 @@ def phase_garbage(t, args):
     out = {}
     cases = {}
 
-    def unauth(data, wait):
+    ends = {}  # a line over 4096 bytes: does the connection end after the error (the spec says so)?
+
+    def ended(c):
+        """'closed' when the relay ends the connection within 3 s (nothing more is sent), else 'open'."""
+        r = "closed"
+        while r not in ("closed", "timeout") and not r.startswith("EXC"):
+            r = outcome(c, now() + 3)
+        return "closed" if r == "closed" else "open"
+
+    def unauth(data, wait, follow=None):
         c = t.tcp_conn(GARBAGE_SRC, timeout=3)
         try:
             th = send_in_thread(c, data)
             r = outcome(c, now() + wait)
+            if follow:
+                ends[follow] = r if r == "closed" else ended(c)
             th.join(5)
             return r
         finally:
@@ -568,11 +579,13 @@ def phase_garbage(t, args):
         finally:
             c.close()
 
-    def unix(data):
+    def unix(data, follow=None):
         c = t.unix_conn()
         try:
             th = send_in_thread(c, data)
             r = outcome(c, now() + 5)
+            if follow:
+                ends[follow] = r if r == "closed" else ended(c)
             th.join(5)
             return r
         finally:
@@ -587,16 +600,19 @@ def phase_garbage(t, args):
         th.start()
         attempt("random_bytes", lambda: unauth(os.urandom(4000), 5), cases)
         attempt("binary_line", lambda: unauth(bytes(range(256)) * 4 + b"\n", 5), cases)
-        attempt("line_10mb", lambda: unauth(big, 10), cases)
+        attempt("line_10mb", lambda: unauth(big, 10, "tcp"), cases)
         attempt("authed_binary_line", lambda: authed(b"iptrtp/2 b1 \x00\xff\x01\x80 ping\n"), cases)
         attempt("authed_random_bytes", lambda: authed(os.urandom(3000).replace(b"\n", b".") + b"\n"), cases)
         attempt("authed_line_10mb", lambda: authed(big), cases)
-        attempt("unix_line_10mb", lambda: unix(big), cases)
+        attempt("unix_line_10mb", lambda: unix(big, "unix"), cases)
         attempt("unix_binary_line", lambda: unix(bytes(range(1, 256)) + b"\n"), cases)
         th.join(t.auth_timeout + 10)
         cases["no_newline"] = silent.get("no_newline", "EXC not finished")
         out["no_newline_seconds"] = round(now() - t_silent, 2)
         out["cases"] = cases
+        a = cases.get("authed_line_10mb")
+        ends["tcp_authenticated"] = "closed" if isinstance(a, (list, tuple)) and "closed" in a else "open"
+        out["long_line_ends"] = ends
         bad = []
         for name, r in cases.items():
             first = r[0] if isinstance(r, (list, tuple)) else r
