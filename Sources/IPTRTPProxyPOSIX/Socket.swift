@@ -26,7 +26,7 @@ public enum Socket {
     }
 
     /// A listening stream socket on `address` (TCP, or a Unix path that must not exist).
-    public static func listening(on address: SocketAddress, backlog: Int32 = 64) throws -> Int32 {
+    public static func listening(on address: SocketAddress, backlog: Int32 = SOMAXCONN) throws -> Int32 {
         let fd = try open(family: address.family, type: Int32(SOCK_STREAM.rawValue), nonBlocking: true)
         if address.family != AF_UNIX { _ = setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1) }
         try bind(fd, address)

@@ -68,7 +68,7 @@ final class ControlLoop {
             if !gone.isEmpty {
                 for c in gone {
                     if let why = c.handshakeFailure {
-                        strangerLog[c.listener].warning("control: TLS handshake with \(c.peer) failed: \(why)", logger: logger, now: now)
+                        strangerLog[c.listener].warning(.tlsHandshake, "control: TLS handshake with \(c.peer) failed: \(why)", logger: logger, now: now)
                     }
                     c.close()
                 }
@@ -114,17 +114,17 @@ final class ControlLoop {
     }
 
     /// Makes room for `c` within its listener's limits; false when it must be turned away. A new
-    /// connection pushes out the oldest unauthenticated one (from its own address when that
-    /// address has its fill, else from anyone when the listener is full): strangers cannot keep a
-    /// client that authenticates at once from getting in, and authenticated clients are never
-    /// pushed out.
+    /// connection pushes out an unauthenticated one (the oldest from its own address when that
+    /// address has its fill, else the oldest of the biggest crowd when the listener is full):
+    /// strangers cannot keep a client that authenticates at once from getting in, and
+    /// authenticated clients are never pushed out.
     private func admit(_ c: ControlConnection, _ l: Listener, now: Int64) -> Bool {
         var mine = connections.filter { $0.listener == c.listener && !$0.broken }
         if !c.authenticated {
             let sameAddress = mine.filter { !$0.authenticated && $0.peerHost == c.peerHost }
             if sameAddress.count >= l.limits.maxUnauthenticatedPerAddress,
                let oldest = sameAddress.min(by: { $0.connectedAt < $1.connectedAt }) {
-                strangerLog[c.listener].warning(
+                strangerLog[c.listener].warning(.crowded, 
                     "control: \(sameAddress.count) unauthenticated connections from \(c.peerHost); closed the oldest (\(oldest.peer))",
                     logger: logger, now: now)
                 oldest.broken = true
@@ -132,13 +132,22 @@ final class ControlLoop {
             }
         }
         if mine.count >= l.limits.maxConnections {
-            guard let oldest = mine.filter({ !$0.authenticated }).min(by: { $0.connectedAt < $1.connectedAt }) else {
-                strangerLog[c.listener].warning(
+            // The victim comes from the address with the most unauthenticated connections (the
+            // crowd), the oldest of them: a flood from many connections does not push out the one
+            // client that is still between the greeting and its proof.
+            let strangers = mine.filter { !$0.authenticated }
+            var crowd: [String: Int] = [:]
+            for x in strangers { crowd[x.peerHost, default: 0] += 1 }
+            guard let oldest = strangers.min(by: { a, b in
+                let ca = crowd[a.peerHost] ?? 0, cb = crowd[b.peerHost] ?? 0
+                return ca != cb ? ca > cb : a.connectedAt < b.connectedAt
+            }) else {
+                strangerLog[c.listener].warning(.crowded, 
                     "control: refused a connection from \(c.peer): \(mine.count) authenticated connections, the most this listener takes",
                     logger: logger, now: now)
                 return false
             }
-            strangerLog[c.listener].warning(
+            strangerLog[c.listener].warning(.crowded, 
                 "control: closed an unauthenticated connection from \(oldest.peer) to make room (\(mine.count) connections)",
                 logger: logger, now: now)
             oldest.broken = true
@@ -197,6 +206,9 @@ final class ControlLoop {
         if c.closing && c.output.isEmpty { c.broken = true }
         if c.input.count > ControlProtocol.maxRequestLength + 1 && !c.closing {
             engine.noteControlRequest(failed: true)
+            strangerLog[c.listener].warning(
+                .malformed, "control: request longer than \(ControlProtocol.maxRequestLength) bytes from \(c.peer); connection closed",
+                logger: logger, now: now)
             c.queue(ControlReply(id: "-", outcome: .error("request longer than \(ControlProtocol.maxRequestLength) bytes")), now: now)
             c.input = []
             c.closing = true
@@ -215,7 +227,12 @@ final class ControlLoop {
             engine.noteControlRequest(failed: true)
             c.queue(ControlReply(id: e.id ?? "-", outcome: .error(e.message)), now: now)
             // A stranger gets one malformed line, not a conversation.
-            if !c.authenticated { c.closing = true }
+            if !c.authenticated {
+                c.closing = true
+                strangerLog[c.listener].warning(
+                    .malformed, "control: malformed request from \(c.peer) before authentication (\(e.message.prefix(80))); connection closed",
+                    logger: logger, now: now)
+            }
             return
         } catch {
             c.closing = true
@@ -245,7 +262,7 @@ final class ControlLoop {
         }
         guard throttles[c.listener].mayTry(c.peerHost, now: now) else {
             engine.noteControlRequest(failed: true)
-            strangerLog[c.listener].warning(
+            strangerLog[c.listener].warning(.failedAuthentication, 
                 "control: too many failed authentications from \(c.peerHost); refusing \(c.peer) unchecked", logger: logger, now: now)
             c.queue(ControlReply(id: id, outcome: .error("too many failed attempts from \(c.peerHost); try later")), now: now)
             c.closing = true
@@ -255,7 +272,7 @@ final class ControlLoop {
         guard !secret.isEmpty, challenge.acceptsClient(proof: proof, clientNonce: nonce, secret: secret) else {
             throttles[c.listener].failed(c.peerHost, now: now)
             engine.noteControlRequest(failed: true)
-            strangerLog[c.listener].warning("control: wrong secret from \(c.peer); connection closed", logger: logger, now: now)
+            strangerLog[c.listener].warning(.failedAuthentication, "control: wrong secret from \(c.peer); connection closed", logger: logger, now: now)
             c.queue(ControlReply(id: id, outcome: .error("wrong secret")), now: now)
             c.closing = true
             return
@@ -272,12 +289,12 @@ final class ControlLoop {
         for c in connections where !c.broken {
             let limits = listeners[c.listener].limits
             if let since = c.outputSince, !c.output.isEmpty, now - since >= limits.replyTimeout {
-                strangerLog[c.listener].warning(
+                strangerLog[c.listener].warning(.unreadReplies, 
                     "control: \(c.peer) did not read its reply for \(limits.replyTimeout / 1000) s; connection closed",
                     logger: logger, now: now)
                 c.broken = true
             } else if !c.authenticated && limits.authTimeout > 0 && now - c.connectedAt >= limits.authTimeout {
-                strangerLog[c.listener].warning(
+                strangerLog[c.listener].warning(.deadline, 
                     "control: \(c.peer) did not authenticate within \(limits.authTimeout / 1000) s; connection closed",
                     logger: logger, now: now)
                 c.broken = true
@@ -289,6 +306,15 @@ final class ControlLoop {
 
     /// Milliseconds until the next deadline (at most one second), -1 when there is none.
     private func pollTimeout() -> Int32 {
-        connections.isEmpty ? -1 : 1000
+        let now = MonotonicClock.milliseconds()
+        var next = Int64.max
+        for c in connections where !c.broken {
+            let limits = listeners[c.listener].limits
+            if let since = c.outputSince, !c.output.isEmpty { next = min(next, since + limits.replyTimeout) }
+            if !c.authenticated && limits.authTimeout > 0 { next = min(next, c.connectedAt + limits.authTimeout) }
+            if limits.idleTimeout > 0 && c.output.isEmpty { next = min(next, c.lastRequestAt + limits.idleTimeout) }
+        }
+        if next == Int64.max { return connections.isEmpty ? -1 : 1000 }
+        return Int32(clamping: min(1000, max(1, next - now)))
     }
 }

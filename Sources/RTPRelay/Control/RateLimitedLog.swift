@@ -1,25 +1,30 @@
 import Logging
 
-/// Log lines a stranger can cause, at most one per interval; the next line that gets through
-/// says how many were left out, so an attack shows in the log without filling it.
+/// Log lines a stranger can cause, at most one per interval for each kind of event; the next line
+/// of a kind that gets through says how many of that kind were left out, so an attack shows in the
+/// log without filling it.
 struct RateLimitedLog {
+    /// What a line is about; each kind has its own interval and count.
+    enum Kind: Hashable {
+        case failedAuthentication, malformed, crowded, deadline, unreadReplies, tlsHandshake
+    }
+
     let intervalMilliseconds: Int64
-    private var lastAt: Int64 = Int64.min / 2
-    private var leftOut = 0
+    private var last: [Kind: (at: Int64, leftOut: Int)] = [:]
 
     init(intervalMilliseconds: Int64 = 1000) {
         self.intervalMilliseconds = intervalMilliseconds
     }
 
-    /// Logs `message` at warning level unless a line went out less than an interval ago.
-    mutating func warning(_ message: @autoclosure () -> String, logger: Logger, now: Int64) {
-        guard now - lastAt >= intervalMilliseconds else {
-            leftOut += 1
+    /// Logs `message` at warning level unless a line of its kind went out less than an interval ago.
+    mutating func warning(_ kind: Kind, _ message: @autoclosure () -> String, logger: Logger, now: Int64) {
+        let previous = last[kind] ?? (at: Int64.min / 2, leftOut: 0)
+        guard now - previous.at >= intervalMilliseconds else {
+            last[kind] = (previous.at, previous.leftOut + 1)
             return
         }
-        let suffix = leftOut > 0 ? " (\(leftOut) similar line(s) left out)" : ""
+        let suffix = previous.leftOut > 0 ? " (\(previous.leftOut) more like it left out)" : ""
         logger.warning("\(message())\(suffix)")
-        lastAt = now
-        leftOut = 0
+        last[kind] = (now, 0)
     }
 }
