@@ -42,6 +42,8 @@ max-sess = 16
 expires-timeout = 300
 CFG
 python3 -c 'import os; print(os.urandom(16).hex())' > "$WORK/secret"   # 128 bits, in hex
+TLS=127.0.0.1:$((BASE + 98))
+bash "$E2E_LIB/make-certs.sh" "$WORK/certs" >/dev/null
 chmod 600 "$WORK/secret"
 
 # A shorter auth deadline when the daemon has the option (the spec's default is 5 s).
@@ -54,7 +56,8 @@ fi
 e2e_log "auth deadline ${AUTH_TIMEOUT}s${EXTRA[*]:+ (passed as ${EXTRA[*]})}"
 
 "$DAEMON" --config "$WORK/iptrtpproxy.cfg" --control "unix:$WORK/control.sock" --control-tcp "$CTL" \
-  --secret-file "$WORK/secret" --workers 1 "${EXTRA[@]}" 2>>"$WORK/daemon.log" &
+  --secret-file "$WORK/secret" --workers 1 "${EXTRA[@]}" \
+  --control-tls "$TLS" --tls-cert "$WORK/certs/server.pem" --tls-key "$WORK/certs/server.key" 2>>"$WORK/daemon.log" &
 PID=$!
 e2e_track "$PID"
 daemon_up_or_gone() { grep -q "iptrtpproxyd .*running" "$WORK/daemon.log" || ! e2e_running "$PID"; }
@@ -228,6 +231,70 @@ probes noread
 e2e_check "never-readers: the sessions are deleted afterwards ($(r noread deleted) of $(r noread sessions))" \
   eval 'lt 0 "$(r noread sessions)" && [ "$(r noread deleted)" = "$(r noread sessions)" ]'
 alive "the never-readers"
+
+# 7b. The TLS listener ---------------------------------------------------------------------------
+# Strangers who never start TLS, garbage instead of a ClientHello, a client that trusts another CA,
+# and clients that finish TLS but never prove the secret; the CLI (relay certificate verified,
+# challenge bound to the TLS session) is served within $SERVE s while they are there.
+L0=$(lines)
+timeout 60 python3 - "$TLS" "$WORK/certs" "$AUTH_TIMEOUT" >"$WORK/tls.json" 2>"$WORK/tls.err" <<'PY' &
+import json, os, socket, ssl, sys, time
+host, port = sys.argv[1].rsplit(":", 1); port = int(port); certs = sys.argv[2]; deadline = float(sys.argv[3])
+def tcp():
+    s = socket.create_connection((host, port), timeout=5); s.setblocking(False); return s
+idle = [tcp() for _ in range(100)]
+garbage = []
+for i in range(20):
+    s = tcp(); s.send(os.urandom(200) if i % 2 else b"iptrtp/2 1 ping\n"); garbage.append(s)
+other = ssl.create_default_context(cafile=certs + "/other-ca.pem")
+try:
+    with socket.create_connection((host, port), timeout=5) as raw, other.wrap_socket(raw, server_hostname="127.0.0.1"):
+        other_ca = "connected"
+except ssl.SSLError as e:
+    other_ca = "refused: " + e.reason if e.reason else "refused"
+good = ssl.create_default_context(cafile=certs + "/ca.pem")
+silent = []
+for _ in range(10):
+    raw = socket.create_connection((host, port), timeout=5)
+    t = good.wrap_socket(raw, server_hostname="127.0.0.1"); silent.append(t)
+greeted = sum(1 for t in silent if t.recv(200).startswith(b"iptrtp/2 - hello "))
+print("ready", flush=True, file=sys.stderr)
+start = time.monotonic(); open_left = idle + garbage + silent; closed_at = []
+while open_left and time.monotonic() - start < deadline + 4:
+    still = []
+    for s in open_left:
+        try:
+            d = s.recv(4096)
+            if d == b"": closed_at.append(time.monotonic() - start); continue
+        except (BlockingIOError, ssl.SSLWantReadError, socket.timeout):
+            pass
+        except (ConnectionError, ssl.SSLError, OSError):
+            closed_at.append(time.monotonic() - start); continue
+        still.append(s)
+    open_left = still
+    for s in silent: s.settimeout(0.05)
+    time.sleep(0.05)
+print(json.dumps({"other_ca": other_ca, "greeted": greeted, "opened": len(idle) + len(garbage) + len(silent),
+                  "closed": len(closed_at), "left": len(open_left), "last_close": round(max(closed_at or [0]), 2)}))
+PY
+TLS_PY=$!
+wait_for 20 "the TLS strangers to be in place" grep -q ready "$WORK/tls.err"
+cli_tls() {
+  "$BIN_DIR/iptrtpproxy" stats --control "tls:$TLS" --tls-ca "$WORK/certs/ca.pem" --secret-file "$WORK/secret" >/dev/null
+}
+started=$(date +%s.%N)
+e2e_check "tls: the CLI is served over TLS while strangers crowd the port" cli_tls
+took=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+e2e_check "tls: ...within ${SERVE}s (${took}s)" lt "$took" "$SERVE"
+wait "$TLS_PY"
+tj() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$WORK/tls.json" "$1"; }
+e2e_check "tls: a client that trusts another CA does not get in ($(tj other_ca))" eval '[[ "$(tj other_ca)" == refused* ]]'
+e2e_check "tls: clients that finish TLS are greeted with a challenge ($(tj greeted) of 10)" [ "$(tj greeted)" = 10 ]
+e2e_check "tls: idle, garbage and silent connections are all closed by the relay by the auth deadline ($(tj closed) of $(tj opened), $(tj left) left, the last after $(tj last_close)s)" \
+  eval '[ "$(tj left)" = 0 ] && [ "$(tj closed)" = "$(tj opened)" ] && le "$(tj last_close)" $((AUTH_TIMEOUT + 2))'
+e2e_check "tls: failed handshakes are logged with the peer's address" grep -q "TLS handshake with 127.0.0.1:[0-9]* failed" "$WORK/daemon.log"
+e2e_check "tls: the log stays small ($(($(lines) - L0)) lines)" [ $(($(lines) - L0)) -lt 50 ]
+alive "the TLS strangers"
 
 # 8. The end ------------------------------------------------------------------------------------
 run final
