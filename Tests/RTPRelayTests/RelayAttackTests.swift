@@ -49,30 +49,50 @@ struct RelayAttackTests {
         h.engine.stop()
     }
 
-    @Test("the relay's own gate and ports, loopback behind a public gate, its host's addresses, broadcast and multicast are refused as clients",
+    @Test("the relay's own gate and ports, its host's addresses, broadcast and multicast are refused as clients",
           arguments: [
-              ("127.0.44.2", "is a port of the relay itself"),
+              ("own-gate", "is a port of the relay itself"),
               ("10.255.1.7", "is an address of the relay's own host"),
               ("10.255.1.255", "is a broadcast address"),
               ("255.255.255.255", "is a broadcast address"),
               ("224.0.0.1", "is a multicast address"),
               ("239.1.2.3", "is a multicast address"),
-          ])
-    func ownHostRefused(address: String, reason: String) throws {
+          ].enumerated().map { ($0.offset, $0.element.0, $0.element.1) })
+    func ownHostRefused(index: Int, address: String, reason: String) throws {
+        // Cases run in parallel: each has its own gates.
+        let net = "127.0.\(50 + index)"
         let local = LocalAddresses(addresses: [IPAddress("10.255.1.7")!], broadcasts: [IPAddress("10.255.1.255")!])
-        let h = try RelayHarness(gateA: "127.0.44.1", gateB: "127.0.44.2", port: 36100, maxSessions: 4, localAddresses: local)
+        let h = try RelayHarness(gateA: "\(net).1", gateB: "\(net).2", port: 36100, maxSessions: 4, localAddresses: local)
         defer { h.engine.stop() }
-        let s = try h.engine.allocateSession(switchboard: "pub", request: sideRequest(.a, "127.0.44.10", 31000, signal: "127.0.44.10"))
-        let port = address == "127.0.44.2" ? s.rtpPorts[1] : 4000
+        let s = try h.engine.allocateSession(switchboard: "pub", request: sideRequest(.a, "\(net).10", 31000, signal: "\(net).10"))
+        let (target, port) = address == "own-gate" ? ("\(net).2", s.rtpPorts[1]) : (address, UInt16(4000))
         #expect {
-            try h.engine.updateSession(switchboard: "pub", session: s.handle, request: sideRequest(.b, address, port))
+            try h.engine.updateSession(switchboard: "pub", session: s.handle, request: sideRequest(.b, target, port))
         } throws: { ($0 as? MediaPlaneError)?.message.contains(reason) == true }
         #expect {
-            try h.engine.allocateSession(switchboard: "pub", request: sideRequest(.a, address, port))
+            try h.engine.allocateSession(switchboard: "pub", request: sideRequest(.a, target, port))
         } throws: { ($0 as? MediaPlaneError)?.message.contains(reason) == true }
         // Nothing was re-pointed: side b is still unknown.
         #expect(try h.engine.list().sessions.count == 1)
         #expect(try h.engine.list().sessions[0].sides[1].streams[0].expected == nil)
+    }
+
+    @Test("loopback is refused from a gate that is not on loopback; the policy knows 0.0.0.0 is hold, not a refusal")
+    func loopbackOnlyFromLoopback() {
+        let policy = DestinationPolicy(local: LocalAddresses(), switchboards: SwitchboardSet([]))
+        let publicGate = Gate(address: IPAddress("192.0.2.1")!, basePort: 40000)
+        let loopbackGate = Gate(address: IPAddress("127.0.0.1")!, basePort: 40000)
+        #expect(policy.refusal(of: IPAddress("127.0.0.1")!, from: publicGate) == "is a loopback address of the relay's host")
+        #expect(policy.refusal(of: IPAddress("::ffff:127.0.0.5")!, from: publicGate) == "is a loopback address of the relay's host")
+        #expect(policy.refusal(of: IPAddress("::1")!, from: Gate(address: IPAddress("2001:db8::1")!, basePort: 1)) != nil)
+        #expect(policy.refusal(of: IPAddress("127.0.0.1")!, from: loopbackGate) == nil)
+        #expect(policy.refusal(of: IPAddress("::ffff:224.1.1.1")!, from: publicGate) == "is a multicast address")
+        #expect(policy.refusal(of: IPAddress("ff02::1")!, from: publicGate) == "is a multicast address")
+        #expect(policy.refusal(of: IPAddress("0.0.0.0")!, from: publicGate) == nil)
+        #expect(policy.refusal(of: IPAddress("198.51.100.9")!, from: publicGate) == nil)
+        let withGates = DestinationPolicy(local: LocalAddresses(), switchboards: SwitchboardSet([
+            Switchboard(name: "pub", gateA: publicGate, gateB: Gate(address: IPAddress("198.51.100.1")!, basePort: 40000))]))
+        #expect(withGates.refusal(of: IPAddress("198.51.100.1")!, from: publicGate) == "is an address of the relay's own host")
     }
 
     @Test("a third party that sends first inside the learning window latches nothing; the NAT'd phone does, from another port")
@@ -165,42 +185,44 @@ struct RelayAttackTests {
     }
 
     @Test("an SDP c= the parser cannot read opens no latch: only the signalling address is learned",
-          arguments: ["256.1.1.1", "localhost", "127.0.45.10\u{0}"])
-    func unparsableConnection(address: String) throws {
-        let h = try RelayHarness(gateA: "127.0.45.1", gateB: "127.0.45.2", port: 36500)
+          arguments: [(45, "256.1.1.1"), (46, "localhost"), (47, "127.0.47.10\u{0}")])
+    func unparsableConnection(subnet: Int, address: String) throws {
+        // Cases run in parallel: each has its own addresses.
+        let net = "127.0.\(subnet)"
+        let h = try RelayHarness(gateA: "\(net).1", gateB: "\(net).2", port: 36500)
         defer { h.engine.stop() }
         let functions = ScriptFunctions(switchboards: h.engine.switchboards, plane: h.engine)
         var selects = SelectValues()
-        let offer = Array("v=0\r\no=a 1 1 IN IP4 127.0.45.10\r\ns=-\r\nc=IN IP4 \(address)\r\nt=0 0\r\nm=audio 31000 RTP/AVP 0\r\n".utf8)
+        let offer = Array("v=0\r\no=a 1 1 IN IP4 \(net).10\r\ns=-\r\nc=IN IP4 \(address)\r\nt=0 0\r\nm=audio 31000 RTP/AVP 0\r\n".utf8)
         let alloc = functions.alloc(
             flags: ScriptFlags(1), switchboard: "pub", body: offer, contentType: "application/sdp",
-            signal: IPAddress("127.0.45.10"), selects: &selects)
+            signal: IPAddress("\(net).10"), selects: &selects)
         guard alloc.succeeded else {
             // Refusing the SDP is safe too: then nothing is allocated.
             #expect(try h.engine.list().sessions.isEmpty)
             return
         }
         let ids = try #require(selects.sessionIDs)
-        let answer = Array("v=0\r\no=b 1 1 IN IP4 127.0.45.20\r\ns=-\r\nc=IN IP4 127.0.45.20\r\nt=0 0\r\nm=audio 32000 RTP/AVP 0\r\n".utf8)
+        let answer = Array("v=0\r\no=b 1 1 IN IP4 \(net).20\r\ns=-\r\nc=IN IP4 \(net).20\r\nt=0 0\r\nm=audio 32000 RTP/AVP 0\r\n".utf8)
         #expect(functions.update(flags: ScriptFlags(0), sessionIDs: ids, body: answer, contentType: "application/sdp",
-                                 signal: IPAddress("127.0.45.20"), selects: &selects).succeeded)
+                                 signal: IPAddress("\(net).20"), selects: &selects).succeeded)
         let session = try h.engine.list().sessions[0]
         let (portA, portB) = (session.rtpPorts[0], session.rtpPorts[1])
         #expect(session.sides[0].streams[0].expected == nil)
 
-        let attacker = try UDPPeer("127.0.45.66", 31000), attackerRTCP = try UDPPeer("127.0.45.66", 31001)
-        let phone = try UDPPeer("127.0.45.10", 41000), phoneRTCP = try UDPPeer("127.0.45.10", 41001)
-        let bob = try UDPPeer("127.0.45.20", 32000), bobRTCP = try UDPPeer("127.0.45.20", 32001)
-        attacker.send(4, "steal", to: "127.0.45.1", portA)
-        attackerRTCP.send(4, "steal-rtcp", to: "127.0.45.1", portA + 1)
+        let attacker = try UDPPeer("\(net).66", 31000), attackerRTCP = try UDPPeer("\(net).66", 31001)
+        let phone = try UDPPeer("\(net).10", 41000), phoneRTCP = try UDPPeer("\(net).10", 41001)
+        let bob = try UDPPeer("\(net).20", 32000), bobRTCP = try UDPPeer("\(net).20", 32001)
+        attacker.send(4, "steal", to: "\(net).1", portA)
+        attackerRTCP.send(4, "steal-rtcp", to: "\(net).1", portA + 1)
         #expect(try h.engine.streamCounters(id: session.handle.id, .a, 0, waitingFor: .unknownSource, atLeast: 4)[.unknownSource] == 4)
         #expect(try h.engine.streamCounters(id: session.handle.id, .a, 1, waitingFor: .unknownSource, atLeast: 4)[.unknownSource] == 4)
         #expect(bob.drain().isEmpty && bobRTCP.drain().isEmpty)
-        phone.send(payload("real"), to: "127.0.45.1", portA)
+        phone.send(payload("real"), to: "\(net).1", portA)
         #expect(bob.receive()?.payload == payload("real"))
-        phoneRTCP.send("rtcp-real", to: "127.0.45.1", portA + 1)
+        phoneRTCP.send("rtcp-real", to: "\(net).1", portA + 1)
         #expect(bobRTCP.receive()?.payload == "rtcp-real")
-        bob.send(payload("reply"), to: "127.0.45.2", portB)
+        bob.send(payload("reply"), to: "\(net).2", portB)
         #expect(phone.receive()?.payload == payload("reply"))
         #expect(attacker.drain().isEmpty && attackerRTCP.drain().isEmpty)
     }
