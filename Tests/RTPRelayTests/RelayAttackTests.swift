@@ -235,7 +235,7 @@ struct LearningRuleTests {
     static let now: Int64 = 1_000_000_000_000
 
     func leg(sdp: Endpoint? = LearningRuleTests.sdp, signal: String? = nil, alwaysLearn: Bool = false, learning: UInt32 = 10) -> StreamLeg {
-        var l = StreamLeg(fd: 3, burst: 10, now: Self.now)
+        var l = StreamLeg(fd: 3, limit: FloodLimit(), now: Self.now)
         l.apply(StreamRequest(address: sdp, learningTimeout: learning), alwaysLearn: alwaysLearn,
                 signal: signal.map { IPAddress($0)! }, now: Self.now, defaultLearningTimeout: 10)
         return l
@@ -267,11 +267,11 @@ struct LearningRuleTests {
 
     @Test("a side nothing described latches nothing, not even with always-learn")
     func undescribed() {
-        var l = StreamLeg(fd: 3, burst: 10, now: Self.now)
+        var l = StreamLeg(fd: 3, limit: FloodLimit(), now: Self.now)
         #expect(!accepts(&l, source("203.0.113.66", 4000), now: Self.now))
         l.alwaysLearn = true
         #expect(!accepts(&l, source("203.0.113.66", 4000), now: Self.now))
-        var t = StreamLeg(fd: 3, burst: 10, now: Self.now)
+        var t = StreamLeg(fd: 3, limit: FloodLimit(), now: Self.now)
         t.apply(StreamRequest(learningTimeout: 30), alwaysLearn: false, signal: nil, now: Self.now, defaultLearningTimeout: 10)
         #expect(!accepts(&t, source("203.0.113.66", 4000), now: Self.now))
     }

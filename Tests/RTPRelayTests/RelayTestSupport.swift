@@ -66,13 +66,15 @@ struct RelayHarness {
         gateA: String, gateB: String, port: UInt16, portB: UInt16? = nil, maxSessions: Int = 4,
         expires: UInt32 = 60, resurrection: UInt32 = 10, flood: FloodLimit = FloodLimit(),
         journal: String? = nil, learningDefault: UInt32 = 10, clock: ManualClock? = nil,
-        slotOrder: SessionSlots.Order = .roundRobin, localAddresses: LocalAddresses? = nil
+        slotOrder: SessionSlots.Order = .roundRobin, localAddresses: LocalAddresses? = nil,
+        maxStreamPPS: UInt32? = nil, maxStreamBurst: UInt32? = nil
     ) throws {
         time = clock ?? ManualClock()
         switchboard = Switchboard(
             name: "pub", gateA: Gate(address: IPAddress(gateA)!, basePort: port),
             gateB: Gate(address: IPAddress(gateB)!, basePort: portB ?? port), maxSessions: maxSessions,
-            expiresTimeout: expires, resurrectionTimeout: resurrection)
+            expiresTimeout: expires, resurrectionTimeout: resurrection,
+            maxStreamPPS: maxStreamPPS, maxStreamBurst: maxStreamBurst)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         engine = RelayEngine(configuration: RelayConfiguration(

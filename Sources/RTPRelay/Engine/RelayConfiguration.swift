@@ -13,7 +13,7 @@ public struct RelayConfiguration: Sendable {
     public var journalPath: String?
     /// Learning window (seconds) for a stream whose requests never gave one.
     public var defaultLearningTimeout: UInt32
-    /// Per-stream flood throttle.
+    /// Per-stream flood throttle of switchboards that set none (`max-stream-pps`, `max-stream-burst`).
     public var floodLimit: FloodLimit
     /// Microseconds a worker waits after a wakeup at light load so that packets gather into one
     /// batch (fewer wakeups per packet, at most this much added latency); 0 never waits.

@@ -60,6 +60,7 @@ extension SessionOperations {
             throw error
         }
         let now = clock.monotonicNanoseconds()
+        let limit = floodLimit.overridden(by: sw)
         let registered: (any Error)? = shard(of: g).withLock { sh in
             sh.sessions[l].inUse = true
             sh.sessions[l].created = handle.created
@@ -68,7 +69,7 @@ extension SessionOperations {
             for side in GateSide.allCases {
                 for j in 0..<2 {
                     let k = SessionShard.leg(local: l, side: side, stream: j)
-                    sh.legs[k] = StreamLeg(fd: fds[k - 4 * l], burst: floodLimit.burst, now: now)
+                    sh.legs[k] = StreamLeg(fd: fds[k - 4 * l], limit: limit, now: now)
                     sh.legs[k].apply(
                         request[side].streams[j], alwaysLearn: request[side].alwaysLearn, signal: request[side].signal, now: now,
                         defaultLearningTimeout: defaultLearningTimeout)

@@ -51,14 +51,19 @@ struct StreamLeg {
     var offloadPacketsSeen: UInt64 = 0
     var offloadBytesSeen: UInt64 = 0
 
-    /// Flood bucket: packets that may still pass, refilled with time.
+    /// Flood bucket: packets that may still pass, refilled with time up to `burst` at
+    /// `packetsPerNanosecond` (the switchboard's limit, or the relay's).
     var tokens: Double = 0
     var tokensAt: Int64 = 0
+    var burst: Double = 0
+    var packetsPerNanosecond: Double = 0
 
-    /// A fresh leg for a new session on socket `fd`.
-    init(fd: Int32, burst: Double, now: Int64) {
+    /// A fresh leg for a new session on socket `fd`, throttled at `limit`.
+    init(fd: Int32, limit: FloodLimit, now: Int64) {
         self.fd = fd
-        tokens = burst
+        burst = limit.burst
+        packetsPerNanosecond = limit.packetsPerNanosecond
+        tokens = limit.burst
         tokensAt = now
     }
 
@@ -153,10 +158,10 @@ struct StreamLeg {
 
     /// Refills the flood bucket for the time passed since the last refill.
     @inline(__always)
-    mutating func refill(now: Int64, limit: FloodLimit) {
+    mutating func refill(now: Int64) {
         let elapsed = now &- tokensAt
         if elapsed > 0 {
-            tokens = Swift.min(limit.burst, tokens + Double(elapsed) * limit.packetsPerNanosecond)
+            tokens = Swift.min(burst, tokens + Double(elapsed) * packetsPerNanosecond)
             tokensAt = now
         }
     }
