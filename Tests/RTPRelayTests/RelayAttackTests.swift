@@ -255,6 +255,12 @@ struct LearningRuleTests {
         #expect(accepts(&m, source("192.0.2.10", 5555), now: Self.now))
     }
 
+    @Test("a signalling address in IPv4-mapped form (a dual-stack proxy) matches IPv4 sources")
+    func mappedSignal() {
+        var l = leg(sdp: nil, signal: "::ffff:198.51.100.7")
+        #expect(accepts(&l, source("198.51.100.7", 4000), now: Self.now))
+    }
+
     @Test("after the window only the exact SDP address latches; always-learn takes any source once described")
     func afterWindow() {
         let later = Self.now + 11_000_000_000

@@ -130,7 +130,9 @@ struct StreamLeg {
     ) {
         self.alwaysLearn = alwaysLearn
         if let signal, !signal.isUnspecified {
-            self.signal = PeerAddress(host: signal)
+            // A proxy on a dual-stack socket sees IPv4 peers as ::ffff:a.b.c.d; packets on an
+            // IPv4 gate come from a.b.c.d.
+            self.signal = PeerAddress(host: signal.mappedV4 ?? signal)
             described = true
         }
         if let t = request.learningTimeout { learningTimeout = t }
