@@ -32,6 +32,8 @@ struct RelayAttackTests {
         // The relay took every packet and sent it nowhere: the held leg has no destination.
         #expect(try h.engine.streamCounters(id: x.handle.id, .a, 0, waitingFor: .noDestination, atLeast: 5)[.noDestination] == 5)
         #expect(try h.engine.streamCounters(id: x.handle.id, .a, 1, waitingFor: .noDestination, atLeast: 5)[.noDestination] == 5)
+        let held = try h.engine.list().sessions.first { $0.handle.id == x.handle.id }!.sides[1].streams
+        #expect(held.allSatisfy { $0.held && $0.expected == nil && $0.signal == IPAddress("127.0.40.67") })
         let victimSides = try h.engine.list().sessions.first { $0.handle.id == victim.handle.id }!.sides
         #expect(victimSides[1].counters.packets == 0 && victimSides[1].counters[.unknownSource] == 0)
         #expect(caller.drain().isEmpty && callerRTCP.drain().isEmpty)
@@ -75,6 +77,16 @@ struct RelayAttackTests {
         // Nothing was re-pointed: side b is still unknown.
         #expect(try h.engine.list().sessions.count == 1)
         #expect(try h.engine.list().sessions[0].sides[1].streams[0].expected == nil)
+    }
+
+    @Test("a relay port named in IPv4-mapped IPv6 form is refused too")
+    func mappedRelayPort() throws {
+        let h = try RelayHarness(gateA: "127.0.48.1", gateB: "::1", port: 36600, portB: 36700)
+        defer { h.engine.stop() }
+        let s = try h.engine.allocateSession(switchboard: "pub", request: sideRequest(.a, "127.0.48.10", 31000, signal: "127.0.48.10"))
+        #expect {
+            try h.engine.updateSession(switchboard: "pub", session: s.handle, request: sideRequest(.b, "::ffff:127.0.48.1", s.rtpPorts[0]))
+        } throws: { ($0 as? MediaPlaneError)?.message.contains("is a port of the relay itself") == true }
     }
 
     @Test("loopback is refused from a gate that is not on loopback; the policy knows 0.0.0.0 is hold, not a refusal")

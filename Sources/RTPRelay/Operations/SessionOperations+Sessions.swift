@@ -15,8 +15,9 @@ extension SessionOperations {
                 if let why = destinations.refusal(of: a.address, from: sw.gate(side)) {
                     throw MediaPlaneError("switchboard '\(sw.name)': side \(side.letter) client \(a) \(why); the relay sends only to phones")
                 }
+                let plain = a.address.mappedV4 ?? a.address
                 for other in switchboards.all {
-                    for gate in [other.gateA, other.gateB] where gate.address == a.address {
+                    for gate in [other.gateA, other.gateB] where gate.address == a.address || gate.address == plain {
                         let first = Int(gate.basePort), last = first + 2 * other.maxSessions - 1
                         if (first...last).contains(Int(a.port)) {
                             throw MediaPlaneError(
