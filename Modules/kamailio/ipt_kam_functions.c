@@ -2,6 +2,7 @@
  * selects), hand the message body to the Swift layer, and put the rewritten SDP into the message
  * through the core's body lumps. Returns 1 or -1, never 0 (0 would stop the script). */
 #include <string.h>
+#include <sys/socket.h>
 #include "ipt_kam.h"
 #include "ipt_kam_log.h"
 #include "ipt_mod.h"
@@ -130,17 +131,36 @@ static int ipt_kam_put_body(void *context, const char *new_body, int new_length)
 	return ipt_kam_replace_body(rewrite->msg, &rewrite->body, new_body, new_length);
 }
 
+/* The address the message came from (msg->rcv.src_ip, Kamailio's $si), network-order bytes, 4 or
+ * 16 of them; NULL with *length 0 when the core holds no IPv4 or IPv6 address there. The relay
+ * latches the media of the message's side only from this host or the SDP's. */
+static const unsigned char *ipt_kam_source_ip(struct sip_msg *msg, int *length)
+{
+	const char *ip = (const char *)msg + KAM_MSG_RCV_SRC_IP;
+	unsigned int af = *(const unsigned int *)(ip + KAM_IP_ADDR_AF);
+	unsigned int len = *(const unsigned int *)(ip + KAM_IP_ADDR_LEN);
+
+	if ((af == AF_INET && len == 4) || (af == AF_INET6 && len == 16)) {
+		*length = (int)len;
+		return (const unsigned char *)ip + KAM_IP_ADDR_BYTES;
+	}
+	*length = 0;
+	return NULL;
+}
+
 static int ipt_kam_alloc(struct sip_msg *msg, char *p_flags, char *p_switchboard)
 {
 	ipt_kam_rewrite_t rewrite = {.msg = msg};
 	kam_str_t switchboard;
-	int flags;
+	const unsigned char *source;
+	int flags, source_length;
 
 	if (ipt_kam_int_param(msg, p_flags, "alloc", &flags) < 0
 			|| ipt_kam_str_param(msg, p_switchboard, "alloc", "switchboard", &switchboard) < 0
 			|| ipt_kam_rewritable_body(msg, "alloc", &rewrite.body) < 0)
 		return IPT_KAM_FALSE;
-	return ipt_mod_alloc(flags, switchboard.s, switchboard.len, rewrite.body.start, rewrite.body.length,
+	source = ipt_kam_source_ip(msg, &source_length);
+	return ipt_mod_alloc(flags, switchboard.s, switchboard.len, source, source_length, rewrite.body.start, rewrite.body.length,
 			       rewrite.body.content_type, rewrite.body.content_type_length, ipt_kam_put_body, &rewrite)
 			== 1
 		? IPT_KAM_TRUE
@@ -151,13 +171,15 @@ static int ipt_kam_update(struct sip_msg *msg, char *p_flags, char *p_session_id
 {
 	ipt_kam_rewrite_t rewrite = {.msg = msg};
 	kam_str_t ids;
-	int flags;
+	const unsigned char *source;
+	int flags, source_length;
 
 	if (ipt_kam_int_param(msg, p_flags, "update", &flags) < 0
 			|| ipt_kam_str_param(msg, p_session_ids, "update", "session_ids", &ids) < 0
 			|| ipt_kam_rewritable_body(msg, "update", &rewrite.body) < 0)
 		return IPT_KAM_FALSE;
-	return ipt_mod_update(flags, ids.s, ids.len, rewrite.body.start, rewrite.body.length,
+	source = ipt_kam_source_ip(msg, &source_length);
+	return ipt_mod_update(flags, ids.s, ids.len, source, source_length, rewrite.body.start, rewrite.body.length,
 			       rewrite.body.content_type, rewrite.body.content_type_length, ipt_kam_put_body, &rewrite)
 			== 1
 		? IPT_KAM_TRUE
@@ -167,12 +189,14 @@ static int ipt_kam_update(struct sip_msg *msg, char *p_flags, char *p_session_id
 static int ipt_kam_adjust_timeout(struct sip_msg *msg, char *p_flags, char *p_session_ids)
 {
 	kam_str_t ids;
-	int flags;
+	const unsigned char *source;
+	int flags, source_length;
 
 	if (ipt_kam_int_param(msg, p_flags, "adjust_timeout", &flags) < 0
 			|| ipt_kam_str_param(msg, p_session_ids, "adjust_timeout", "session_ids", &ids) < 0)
 		return IPT_KAM_FALSE;
-	return ipt_mod_adjust_timeout(flags, ids.s, ids.len) == 1 ? IPT_KAM_TRUE : IPT_KAM_FALSE;
+	source = ipt_kam_source_ip(msg, &source_length);
+	return ipt_mod_adjust_timeout(flags, ids.s, ids.len, source, source_length) == 1 ? IPT_KAM_TRUE : IPT_KAM_FALSE;
 }
 
 static int ipt_kam_delete(struct sip_msg *msg, char *p_session_ids, char *unused)

@@ -43,6 +43,8 @@ struct kam_fparam; /* fparam_t: made by the core's fixups, read back by get_*_fp
 #define KAM_MSG_FIRST_LINE_TYPE 32   /* short: 1 request, 2 reply */
 #define KAM_MSG_CONTENT_TYPE 216     /* struct kam_hdr_field * */
 #define KAM_MSG_CONTENT_LENGTH 224   /* struct kam_hdr_field * */
+#define KAM_MSG_RCV_SRC_IP 512       /* struct ip_addr: msg->rcv.src_ip, where the message came from
+                                        ($si; pv_get_srcip hands msg+0x200 to ip_addr2a) */
 #define KAM_MSG_BUF 720              /* char * : the message as received */
 #define KAM_MSG_LEN 728              /* unsigned int */
 #define KAM_MSG_BODY_LUMPS 1560      /* struct lump * */
@@ -50,6 +52,11 @@ struct kam_fparam; /* fparam_t: made by the core's fixups, read back by get_*_fp
 
 #define KAM_HDR_BODY 24              /* str: the header's value */
 #define KAM_HDR_PARSED 48            /* void *: for Content-Length, the length as a long */
+
+/* struct ip_addr (ip_addr.h, 24 bytes): unsigned af; unsigned len; 16 address bytes, network order. */
+#define KAM_IP_ADDR_AF 0             /* unsigned int: AF_INET or AF_INET6 */
+#define KAM_IP_ADDR_LEN 4            /* unsigned int: 4 or 16 */
+#define KAM_IP_ADDR_BYTES 8
 
 #define KAM_FIELD(msg, offset, type) (*(type *)((char *)(msg) + (offset)))
 

@@ -40,6 +40,8 @@ extension SessionListing {
                 for (j, st) in side.streams.enumerated() {
                     var d = "  \(side.side.letter) \(j == 0 ? "rtp " : "rtcp") :\(st.gatePort)"
                         + " expected \(st.expected?.description ?? "-") latched \(st.latched?.description ?? "-")"
+                    if let signal = st.signal { d += " signal \(signal)" }
+                    if st.held { d += " hold" }
                     if st.learning { d += " learning" + (st.learningLeft.map { " \($0)s" } ?? "") }
                     if side.alwaysLearn { d += " always-learn" }
                     if st.offloaded { d += " kernel" }

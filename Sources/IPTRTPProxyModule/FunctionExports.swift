@@ -11,44 +11,54 @@ public typealias HostBodySink = @convention(c) (UnsafeMutableRawPointer?, Unsafe
 @_cdecl("ipt_mod_alloc")
 public func ipt_mod_alloc(
     _ flags: Int32, _ switchboard: UnsafePointer<CChar>?, _ switchboardLength: Int32,
+    _ sourceIP: UnsafePointer<UInt8>?, _ sourceIPLength: Int32,
     _ body: UnsafePointer<CChar>?, _ bodyLength: Int32,
     _ contentType: UnsafePointer<CChar>?, _ contentTypeLength: Int32,
     _ putBody: HostBodySink?, _ context: UnsafeMutableRawPointer?
 ) -> Int32 {
     guard let name = HostText.string(switchboard, switchboardLength) else { return refuse("alloc", "bad switchboard argument") }
+    guard let signal = sourceAddress(sourceIP, sourceIPLength) else { return refuse("alloc", "bad source address argument") }
     guard let message = MessageBody(body, bodyLength, contentType, contentTypeLength) else {
         return refuse("alloc", "bad message body")
     }
     return rewrite("alloc", priorSessionIDs: nil, putBody, context) { functions, selects in
         functions.alloc(flags: ScriptFlags(Int(flags)), switchboard: name, body: message.bytes,
-                        contentType: message.contentType, selects: &selects)
+                        contentType: message.contentType, signal: signal, selects: &selects)
     }
 }
 
 @_cdecl("ipt_mod_update")
 public func ipt_mod_update(
     _ flags: Int32, _ sessionIDs: UnsafePointer<CChar>?, _ sessionIDsLength: Int32,
+    _ sourceIP: UnsafePointer<UInt8>?, _ sourceIPLength: Int32,
     _ body: UnsafePointer<CChar>?, _ bodyLength: Int32,
     _ contentType: UnsafePointer<CChar>?, _ contentTypeLength: Int32,
     _ putBody: HostBodySink?, _ context: UnsafeMutableRawPointer?
 ) -> Int32 {
     guard let ids = HostText.string(sessionIDs, sessionIDsLength) else { return refuse("update", "bad session_ids argument") }
+    guard let signal = sourceAddress(sourceIP, sourceIPLength) else { return refuse("update", "bad source address argument") }
     guard let message = MessageBody(body, bodyLength, contentType, contentTypeLength) else {
         return refuse("update", "bad message body")
     }
     return rewrite("update", priorSessionIDs: ids, putBody, context) { functions, selects in
         functions.update(flags: ScriptFlags(Int(flags)), sessionIDs: ids, body: message.bytes,
-                         contentType: message.contentType, selects: &selects)
+                         contentType: message.contentType, signal: signal, selects: &selects)
     }
 }
 
 @_cdecl("ipt_mod_adjust_timeout")
-public func ipt_mod_adjust_timeout(_ flags: Int32, _ sessionIDs: UnsafePointer<CChar>?, _ sessionIDsLength: Int32) -> Int32 {
+public func ipt_mod_adjust_timeout(
+    _ flags: Int32, _ sessionIDs: UnsafePointer<CChar>?, _ sessionIDsLength: Int32,
+    _ sourceIP: UnsafePointer<UInt8>?, _ sourceIPLength: Int32
+) -> Int32 {
     guard let ids = HostText.string(sessionIDs, sessionIDsLength) else {
         return refuse("adjust_timeout", "bad session_ids argument")
     }
+    guard let signal = sourceAddress(sourceIP, sourceIPLength) else {
+        return refuse("adjust_timeout", "bad source address argument")
+    }
     return run("adjust_timeout") { functions, selects in
-        functions.adjustTimeout(flags: ScriptFlags(Int(flags)), sessionIDs: ids, selects: &selects)
+        functions.adjustTimeout(flags: ScriptFlags(Int(flags)), sessionIDs: ids, signal: signal, selects: &selects)
     }
 }
 
@@ -69,6 +79,18 @@ public func ipt_mod_find(
     }
     return run("find") { functions, selects in
         functions.find(gateA: a, gateB: b, selects: &selects)
+    }
+}
+
+/// The message's source address from its network-order bytes: `.some(nil)` when the host does
+/// not know it (NULL or length 0), nil when the pair is not 4 or 16 bytes.
+func sourceAddress(_ pointer: UnsafePointer<UInt8>?, _ length: Int32) -> IPAddress?? {
+    guard let pointer, length != 0 else { return .some(nil) }
+    let bytes = Array(UnsafeBufferPointer(start: pointer, count: Int(max(0, min(length, 16)))))
+    switch length {
+    case 4: return .some(.v4(bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }))
+    case 16: return .some(.v6(IPAddress.IPv6Bytes(bytes: bytes)))
+    default: return nil
     }
 }
 

@@ -105,14 +105,20 @@ typedef int (*ipt_mod_body_sink_t)(void *context, const char *body, int length);
  * alloc and update decide their whole outcome: when the SDP was rewritten they hand the new body
  * to `put_body` (with `context`); when it refuses the body (or the body is too large) they free
  * the sessions they allocated, restore the selects and return -1, so that nothing is left
- * allocated and the message stays as it was. The host undoes nothing itself. */
+ * allocated and the message stays as it was. The host undoes nothing itself.
+ * `source_ip` is the address the message came from as the host received it (Kamailio's $si), in
+ * network byte order, `source_ip_length` 4 (IPv4) or 16 (IPv6) bytes, or NULL/0 when unknown: the
+ * relay latches the media of the message's side only from this host or from the SDP's address. */
 int ipt_mod_alloc(int flags, const char *switchboard, int switchboard_length,
+		const unsigned char *source_ip, int source_ip_length,
 		const char *body, int body_length, const char *content_type, int content_type_length,
 		ipt_mod_body_sink_t put_body, void *context);
 int ipt_mod_update(int flags, const char *session_ids, int session_ids_length,
+		const unsigned char *source_ip, int source_ip_length,
 		const char *body, int body_length, const char *content_type, int content_type_length,
 		ipt_mod_body_sink_t put_body, void *context);
-int ipt_mod_adjust_timeout(int flags, const char *session_ids, int session_ids_length);
+int ipt_mod_adjust_timeout(int flags, const char *session_ids, int session_ids_length,
+		const unsigned char *source_ip, int source_ip_length);
 int ipt_mod_delete(const char *session_ids, int session_ids_length);
 int ipt_mod_find(const char *gate_a, int gate_a_length, const char *gate_b, int gate_b_length);
 

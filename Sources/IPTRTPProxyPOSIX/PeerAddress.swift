@@ -82,6 +82,17 @@ public struct PeerAddress: Hashable, Sendable {
         l.family == r.family && l.port == r.port && l.v4 == r.v4 && l.high == r.high && l.low == r.low
     }
 
+    /// True when `other` has the same IP address (any port): the NAT case of learning.
+    @inlinable
+    public func sameHost(_ other: PeerAddress) -> Bool {
+        family == other.family && v4 == other.v4 && high == other.high && low == other.low
+    }
+
+    /// The same address with port 0: a host, as the signalling address of a side is kept.
+    public init(host address: IPAddress) {
+        self.init(Endpoint(address: address, port: 0))
+    }
+
     /// The endpoint, or nil for none.
     public var endpoint: Endpoint? {
         switch family {

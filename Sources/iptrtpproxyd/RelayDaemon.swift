@@ -83,10 +83,10 @@ struct RelayDaemon: ParsableCommand {
     @Option(name: .customLong("learning-timeout"), help: "Learning window in seconds for streams whose requests give none.")
     var learningTimeout: UInt32 = RelayConfiguration.defaultLearningWindow
 
-    @Option(name: .customLong("max-stream-pps"), help: "Flood throttle: average packets per second one stream may send.")
+    @Option(name: .customLong("max-stream-pps"), help: "Flood throttle: average packets per second one stream may send, for switchboards that set no max-stream-pps (default 3000: audio is 50, HD video about 400).")
     var maxStreamPPS: Double = FloodLimit().packetsPerSecond
 
-    @Option(name: .customLong("max-stream-burst"), help: "Flood throttle: packets one stream may send at once.")
+    @Option(name: .customLong("max-stream-burst"), help: "Flood throttle: packets one stream may send at once, for switchboards that set no max-stream-burst (default 500).")
     var maxStreamBurst: Double = FloodLimit().burst
 
     @Flag(name: .customLong("kernel-offload"), help: ArgumentHelp(

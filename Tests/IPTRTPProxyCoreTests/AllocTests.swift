@@ -16,6 +16,29 @@ struct AllocTests {
 
         """)
 
+    @Test("the message's source address goes to the SDP side's request, with every alloc, update and adjust_timeout; an unparsable c= leaves only it")
+    func signallingAddress() throws {
+        let plane = RecordingPlane(try testSwitchboards())
+        let functions = ScriptFunctions(switchboards: plane.inner.switchboards, plane: plane)
+        var selects = SelectValues()
+        let caller = IPAddress("198.51.100.77")!, callee = IPAddress("203.0.113.99")!
+        let unparsable = crlf("v=0\no=a 1 1 IN IP4 192.0.2.10\ns=-\nc=IN IP4 256.1.1.1\nt=0 0\nm=audio 49170 RTP/AVP 0\n")
+        #expect(functions.alloc(flags: ScriptFlags(1), switchboard: "pub", body: unparsable, contentType: "application/sdp",
+                                signal: caller, selects: &selects).succeeded)
+        guard case .allocate(_, let offered) = plane.calls.last else { Issue.record("no allocation: \(plane.calls)"); return }
+        #expect(offered[.a].signal == caller && offered[.b].signal == nil)
+        #expect(offered[.a].streams.allSatisfy { $0.address == nil })
+        let ids = try #require(selects.sessionIDs)
+        let answer = crlf("v=0\no=b 1 1 IN IP4 192.0.2.20\ns=-\nc=IN IP4 192.0.2.20\nt=0 0\nm=audio 5000 RTP/AVP 0\n")
+        #expect(functions.update(flags: ScriptFlags(0), sessionIDs: ids, body: answer, contentType: "application/sdp",
+                                 signal: callee, selects: &selects).succeeded)
+        guard case .update(_, _, let answered) = plane.calls.last else { Issue.record("no update: \(plane.calls)"); return }
+        #expect(answered[.b].signal == callee && answered[.a].isEmpty)
+        #expect(functions.adjustTimeout(flags: ScriptFlags(0), sessionIDs: ids, signal: callee, selects: &selects).succeeded)
+        guard case .update(_, _, let adjusted) = plane.calls.last else { Issue.record("no update: \(plane.calls)"); return }
+        #expect(adjusted[.b].signal == callee)
+    }
+
     @Test("an offer from gate A's side is pointed at gate B; shared address:port shares a session")
     func allocFromA() throws {
         let plane = RecordingPlane(try testSwitchboards())

@@ -98,6 +98,8 @@ struct ControlFuzzTests {
     static let goodLines = [
         "iptrtp/2 1 alloc pub a.always-learn=0 a.rtp=192.0.2.10:4000 a.rtp-learning=90 a.rtcp=192.0.2.10:4001 a.rtcp-learning=90",
         "iptrtp/2 2 update pub 7/1700000000 b.always-learn=0 b.rtp=198.51.100.5:5000 b.rtcp=198.51.100.5:5001",
+        "iptrtp/2 2 update pub 7/1700000000 b.always-learn=0 b.signal=203.0.113.7 b.rtp=198.51.100.5:5000 b.rtcp=198.51.100.5:5001",
+        "iptrtp/2 4 alloc pub a.always-learn=0 a.signal=2001:db8::9 a.rtp=[2001:db8::5]:5000",
         "iptrtp/2 3 update pub 7/1700000000 a.always-learn=0 a.rtp-learning=10 a.rtcp-learning=10",
         "iptrtp/2 u-1 update Pub_2 12/1700000000 b.always-learn=1 b.rtp=[2001:db8::5]:5000 b.rtcp=[2001:db8::5]:5001",
         "iptrtp/2 r.7 alloc sw-1",
@@ -243,7 +245,7 @@ struct ControlFuzzTests {
     static let fields = [
         "a.rtp=192.0.2.1:4000", "b.rtcp=[2001:db8::1]:5", "a.rtp-learning=90", "b.rtcp-learning=0", "a.always-learn=1",
         "b.always-learn=0", "a.rtcp=10.0.0.1:65535", "a.rtp=1.2.3.4", "a.rtp=[1.2.3.4]:5", "c.rtp=1.2.3.4:5", "a.colour=red",
-        "a.rtp=::1:5", "a.rtp-learning=-1", "a.always-learn=yes", "a.rtp=1.2.3.4:70000", "=", "a.",
+        "a.rtp=::1:5", "a.signal=192.0.2.9", "b.signal=2001:db8::2", "a.signal=192.0.2.9:5", "b.signal=host", "a.rtp-learning=-1", "a.always-learn=yes", "a.rtp=1.2.3.4:70000", "=", "a.",
     ]
     static let otherWords = ["s3cr3t", "", "é", "\t", "extra"]
 
@@ -297,7 +299,7 @@ struct ControlFuzzTests {
 
     static let fragments = [
         "iptrtp/2", " ", "1", "x-9", "alloc", "update", "delete", "list", "ping", "info", "stats", "auth", "pub",
-        "a.rtp=", "b.rtcp=", "a.always-learn=1", "a.rtp-learning=", "192.0.2.1:4000", "[::1]:5", "[", "]", ":",
+        "a.rtp=", "b.rtcp=", "a.signal=", "b.signal=", "a.always-learn=1", "a.rtp-learning=", "192.0.2.1:4000", "[::1]:5", "[", "]", ":",
         "/", "-", "=", "7/1", "3-4/9", "4294967296", "65536", "\r", "\t", "é", "\u{0}", ".",
     ]
 
@@ -323,6 +325,7 @@ struct ControlFuzzTests {
             var request = SessionRequest()
             for side in GateSide.allCases where rng.below(3) != 0 {
                 request[side].alwaysLearn = rng.below(2) == 0
+                if rng.below(2) == 0 { request[side].signal = IPAddress(rng.pick(addresses))! }
                 for j in 0..<2 {
                     if rng.below(2) == 0 {
                         request[side].streams[j].address = Endpoint(

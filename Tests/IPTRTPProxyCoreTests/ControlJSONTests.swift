@@ -38,13 +38,13 @@ struct ControlJSONTests {
         let rtp = StreamSnapshot(
             gatePort: 40006, expected: ControlProtocol.parseEndpoint("192.0.2.10:4000"),
             latched: ControlProtocol.parseEndpoint("198.51.100.7:33000"), learning: true, learningLeft: 4,
-            offloaded: false, counters: c)
+            offloaded: false, counters: c, signal: IPAddress("198.51.100.7"))
         let rtcp = StreamSnapshot(
             gatePort: 40007, expected: nil, latched: nil, learning: true, learningLeft: nil, offloaded: false,
             counters: StreamCounters())
         let b = StreamSnapshot(
             gatePort: 41006, expected: ControlProtocol.parseEndpoint("[2001:db8::9]:5000"), latched: nil,
-            learning: false, learningLeft: nil, offloaded: true, counters: StreamCounters())
+            learning: false, learningLeft: nil, offloaded: true, counters: StreamCounters(), held: true)
         return SessionSnapshot(
             switchboard: "pub", handle: SessionHandle(id: 3, created: 1700000000), rtpPorts: [40006, 41006], age: 12, idle: 1,
             sides: [SideSnapshot(side: .a, alwaysLearn: false, streams: [rtp, rtcp]),

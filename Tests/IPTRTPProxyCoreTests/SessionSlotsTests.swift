@@ -1,7 +1,7 @@
 import Testing
 @testable import IPTRTPProxyCore
 
-@Suite("Session slots: round robin, resting, created stamps")
+@Suite("Session slots: unpredictable order, resting, created stamps")
 struct SessionSlotsTests {
     @Test("a freed slot rests for the resurrection timeout")
     func resting() {
@@ -28,13 +28,88 @@ struct SessionSlotsTests {
         #expect(!freedAgain)
     }
 
-    @Test("allocation walks round robin")
+    @Test("round robin (the dry-run plane's order) walks the slots in turn")
     func roundRobin() {
-        var slots = SessionSlots(count: 3, resurrectionTimeout: 0)
+        var slots = SessionSlots(count: 3, resurrectionTimeout: 0, order: .roundRobin)
         let a = slots.allocate(now: 1)!
         slots.free(a, now: 1)
         #expect(slots.allocate(now: 1)!.id == 1)
         #expect(slots.allocate(now: 1)!.id == 2)
         #expect(slots.allocate(now: 1)!.id == 0)
+    }
+
+    /// A seeded generator (SplitMix64), so a failing property names its seed.
+    struct SeededGenerator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("property: under any sequence of allocations and frees, a slot is handed out only when usable, never twice, and resting slots rest", arguments: 0..<50)
+    func unpredictableKeepsTheRules(seed: UInt64) {
+        var rng = SeededGenerator(state: seed)
+        let count = Int.random(in: 1...12, using: &rng)
+        let rest = UInt32.random(in: 0...5, using: &rng)
+        var slots = SessionSlots(count: count, resurrectionTimeout: rest)
+        var live: [SessionHandle] = []
+        var freedAt: [Int: UInt32] = [:]
+        var now: UInt32 = 1000
+        for _ in 0..<200 {
+            now += UInt32.random(in: 0...2, using: &rng)
+            if Bool.random(using: &rng) || live.isEmpty {
+                let usable = (0..<count).filter { id in
+                    !live.contains { $0.id == id } && (freedAt[id].map { now - $0 >= rest } ?? true)
+                }
+                guard let h = slots.allocate(now: now, using: &rng) else {
+                    #expect(usable.isEmpty, "seed \(seed): nil while \(usable) were usable")
+                    continue
+                }
+                #expect(usable.contains(h.id), "seed \(seed): slot \(h.id) handed out but not usable")
+                #expect(slots.isLive(h))
+                live.append(h)
+            } else {
+                let h = live.remove(at: Int.random(in: 0..<live.count, using: &rng))
+                let freed = slots.free(h, now: now)
+                #expect(freed)
+                freedAt[h.id] = now
+            }
+        }
+    }
+
+    @Test("property: the first slot of a fresh switchboard is spread over the whole range, not always the lowest")
+    func unpredictableSpreads() {
+        var rng = SeededGenerator(state: 7)
+        var seen = Array(repeating: 0, count: 16)
+        for _ in 0..<1600 {
+            var slots = SessionSlots(count: 16, resurrectionTimeout: 10)
+            seen[slots.allocate(now: 1, using: &rng)!.id] += 1
+        }
+        // Uniform: 100 each on average; every slot is drawn, none dominates.
+        #expect(seen.allSatisfy { $0 > 50 && $0 < 160 }, "\(seen)")
+        // The system generator too: 64 fresh draws from 1000 slots are not one id, nor in order.
+        let ids = (0..<64).map { _ in
+            var slots = SessionSlots(count: 1000, resurrectionTimeout: 10)
+            return slots.allocate(now: 1)!.id
+        }
+        #expect(Set(ids).count > 32)
+    }
+
+    @Test("consecutive allocations of the relay's order do not walk the range: the next port cannot be guessed from the last")
+    func nextIsNotTheSuccessor() {
+        var rng = SeededGenerator(state: 99)
+        var slots = SessionSlots(count: 500, resurrectionTimeout: 10)
+        var successors = 0
+        var last = slots.allocate(now: 1, using: &rng)!.id
+        for _ in 0..<100 {
+            let id = slots.allocate(now: 1, using: &rng)!.id
+            if id == last + 1 { successors += 1 }
+            last = id
+        }
+        #expect(successors < 5)
     }
 }

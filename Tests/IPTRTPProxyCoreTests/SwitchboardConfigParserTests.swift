@@ -43,6 +43,27 @@ struct SwitchboardConfigParserTests {
         #expect(x.gateB.address == IPAddress("2001:db8::1"))
     }
 
+    @Test("the per-stream rate cap: max-stream-pps and max-stream-burst, inherited from [default:switchboard], unset by default")
+    func streamLimits() throws {
+        let set = try SwitchboardConfigParser.parse("""
+            [default:switchboard]
+            max-stream-pps = 5000
+            [switchboard:video]
+            addr-a = 10.0.0.1
+            port-a = 30000
+            max-stream-burst = 800
+            [switchboard:voice]
+            addr-a = 10.0.0.2
+            port-a = 30000
+            max-stream-pps = 200
+            max-stream-burst = 20
+            """, fileName: "f")
+        #expect(set.named("video")!.maxStreamPPS == 5000 && set.named("video")!.maxStreamBurst == 800)
+        #expect(set.named("voice")!.maxStreamPPS == 200 && set.named("voice")!.maxStreamBurst == 20)
+        let plain = try SwitchboardConfigParser.parse("[switchboard:x]\naddr-a = 10.0.0.1\nport-a = 30000\n", fileName: "f").named("x")!
+        #expect(plain.maxStreamPPS == nil && plain.maxStreamBurst == nil)
+    }
+
     @Test("keys under another tool's section are ignored, not applied to the previous switchboard")
     func foreignSection() throws {
         let set = try SwitchboardConfigParser.parse("""
@@ -68,6 +89,8 @@ struct SwitchboardConfigParserTests {
         ("[switchboard:x]\naddr-a = 10.0.0.1\nport-a = 65000\n", "f:1: switchboard 'x': port-a 65000 + 2 x 500 sessions passes port 65535"),
         ("[switchboard:x]\nport-a = 0\n", "f:2: 'port-a' must be a port 1-65535, not '0'"),
         ("[switchboard:x\n", "f:1: section header must end with ']'"),
+        ("[switchboard:x]\nmax-stream-pps = 0\n", "f:2: 'max-stream-pps' must be packets, 1-100000000, not '0'"),
+        ("[switchboard:x]\nmax-stream-burst = lots\n", "f:2: 'max-stream-burst' must be packets, 1-100000000, not 'lots'"),
         ("[switchboard:x]\njust words\n", "f:2: expected 'key = value' or a [section] header"),
     ])
     func errors(input: String, message: String) {

@@ -30,10 +30,18 @@ struct SwitchboardParamTests {
         #expect(set.named("pub")!.ringingTimeout == 60)
     }
 
+    @Test("max-stream-pps and max-stream-burst set one switchboard's rate cap; 0 leaves it")
+    func streamLimits() throws {
+        let set = try testSwitchboards(cfg, params: ["name=pub;max-stream-pps=8000;max-stream-burst=900", "name=*;max-stream-pps=0"])
+        #expect(set.named("pub")!.maxStreamPPS == 8000 && set.named("pub")!.maxStreamBurst == 900)
+        #expect(set.named("lan")!.maxStreamPPS == nil && set.named("lan")!.maxStreamBurst == nil)
+    }
+
     @Test("errors say what to write instead", arguments: [
         ("learning-timeout-a=1", "switchboard modparam 'learning-timeout-a=1': must start with name=SWITCHBOARD or name=*"),
         ("name=nope", "switchboard modparam 'name=nope': unknown switchboard 'nope' (the cfg file declares: lan, pub)"),
-        ("name=*;foo=1", "switchboard modparam 'name=*;foo=1': unknown parameter 'foo' (expected learning-timeout-a/-b, always-learn-a/-b, ringing-timeout)"),
+        ("name=*;foo=1", "switchboard modparam 'name=*;foo=1': unknown parameter 'foo' (expected learning-timeout-a/-b, always-learn-a/-b, ringing-timeout, max-stream-pps, max-stream-burst)"),
+        ("name=*;max-stream-pps=100000001", "switchboard modparam 'name=*;max-stream-pps=100000001': 'max-stream-pps' must be packets, at most 100000000, not '100000001'"),
         ("name=*;ringing-timeout=ten", "switchboard modparam 'name=*;ringing-timeout=ten': 'ringing-timeout' takes an unsigned number, not 'ten'"),
         ("name=*;ringing", "switchboard modparam 'name=*;ringing': 'ringing' is not name=value"),
     ])

@@ -137,7 +137,7 @@ struct RewritingCallTests {
                 b.withMemoryRebound(to: CChar.self) { chars in
                     contentType.withCString { ct in
                         withUnsafeMutablePointer(to: &calls) { counter in
-                            ipt_mod_alloc(1, "pub", 3, chars.baseAddress, Int32(chars.count), ct, Int32(contentType.utf8.count),
+                            ipt_mod_alloc(1, "pub", 3, nil, 0, chars.baseAddress, Int32(chars.count), ct, Int32(contentType.utf8.count),
                                           sink, UnsafeMutableRawPointer(counter))
                         }
                     }

@@ -192,6 +192,37 @@ struct RelayForwardingTests {
         h.engine.stop()
     }
 
+    @Test("a switchboard's own max-stream-pps/-burst replace the relay's limit for its streams")
+    func switchboardFloodLimit() throws {
+        let h = try RelayHarness(
+            gateA: "127.0.8.1", gateB: "127.0.8.2", port: 30850, flood: FloodLimit(packetsPerSecond: 100, burst: 10),
+            maxStreamPPS: 2, maxStreamBurst: 3)
+        let flooder = try UDPPeer("127.0.8.11", 31000)
+        let bob = try UDPPeer("127.0.8.21", 32000)
+        let s = try h.engine.allocateSession(switchboard: "pub", request: bothSides(
+            sideRequest(.a, "127.0.8.11", 31000, learning: 5), sideRequest(.b, "127.0.8.21", 32000, learning: 5)))
+        for i in 0..<20 { flooder.send(payload("s\(i)"), to: "127.0.8.1", s.rtpPorts[0]) }
+        var received: [String] = []
+        while received.count < 3, let r = bob.receive() { received.append(r.payload) }
+        #expect(received == (0..<3).map { payload("s\($0)") })
+        #expect(try h.engine.streamCounters(id: s.handle.id, .a, 0, waitingFor: .throttled, atLeast: 17)[.throttled] == 17)
+        // Two packets per second: one second later two more pass, the third is throttled.
+        h.time.advance(seconds: 1)
+        for i in 0..<3 { flooder.send(payload("t\(i)"), to: "127.0.8.1", s.rtpPorts[0]) }
+        #expect(bob.receive()?.payload == payload("t0"))
+        #expect(bob.receive()?.payload == payload("t1"))
+        #expect(try h.engine.streamCounters(id: s.handle.id, .a, 0, waitingFor: .throttled, atLeast: 18)[.throttled] == 18)
+        #expect(bob.drain().isEmpty)
+        h.engine.stop()
+    }
+
+    @Test("the default per-stream limit is sized for media: 3,000 packets/s, bursts of 500")
+    func defaultFloodLimit() {
+        #expect(FloodLimit() == FloodLimit(packetsPerSecond: 3_000, burst: 500))
+        let sw = Switchboard(name: "x", gateA: Gate(address: .v4(1), basePort: 1), gateB: Gate(address: .v4(1), basePort: 2000), maxStreamPPS: 50)
+        #expect(FloodLimit().overridden(by: sw) == FloodLimit(packetsPerSecond: 50, burst: 500))
+    }
+
     @Test("a packet for a side whose address is still unknown is dropped as no-destination")
     func noDestination() throws {
         let h = try RelayHarness(gateA: "127.0.9.1", gateB: "127.0.9.2", port: 30900)

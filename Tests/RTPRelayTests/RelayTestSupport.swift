@@ -65,29 +65,37 @@ struct RelayHarness {
     init(
         gateA: String, gateB: String, port: UInt16, portB: UInt16? = nil, maxSessions: Int = 4,
         expires: UInt32 = 60, resurrection: UInt32 = 10, flood: FloodLimit = FloodLimit(),
-        journal: String? = nil, learningDefault: UInt32 = 10, clock: ManualClock? = nil
+        journal: String? = nil, learningDefault: UInt32 = 10, clock: ManualClock? = nil,
+        slotOrder: SessionSlots.Order = .roundRobin, localAddresses: LocalAddresses? = nil,
+        maxStreamPPS: UInt32? = nil, maxStreamBurst: UInt32? = nil
     ) throws {
         time = clock ?? ManualClock()
         switchboard = Switchboard(
             name: "pub", gateA: Gate(address: IPAddress(gateA)!, basePort: port),
             gateB: Gate(address: IPAddress(gateB)!, basePort: portB ?? port), maxSessions: maxSessions,
-            expiresTimeout: expires, resurrectionTimeout: resurrection)
+            expiresTimeout: expires, resurrectionTimeout: resurrection,
+            maxStreamPPS: maxStreamPPS, maxStreamBurst: maxStreamBurst)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         engine = RelayEngine(configuration: RelayConfiguration(
             switchboards: SwitchboardSet([switchboard]), workerCount: 2, journalPath: journal,
             defaultLearningTimeout: learningDefault, floodLimit: flood, housekeepingInterval: 0,
-            clock: time, logger: logger))
+            clock: time, localAddresses: localAddresses, slotOrder: slotOrder, logger: logger))
         try engine.start()
     }
 }
 
 /// A request for one side: the client's SDP RTP address (RTCP one above) and learning window.
-func sideRequest(_ side: GateSide, _ address: String, _ port: UInt16, learning: UInt32? = nil, alwaysLearn: Bool = false) -> SessionRequest {
+/// `signal` is the address the side's SIP message came from (the relay latches only from it or
+/// from the SDP's host).
+func sideRequest(
+    _ side: GateSide, _ address: String, _ port: UInt16, learning: UInt32? = nil, alwaysLearn: Bool = false,
+    signal: String? = nil
+) -> SessionRequest {
     var r = SessionRequest()
     r[side] = SourceRequest(alwaysLearn: alwaysLearn, streams: (0..<2).map { j in
         StreamRequest(address: Endpoint(address: IPAddress(address)!, port: port + UInt16(j)), learningTimeout: learning)
-    })
+    }, signal: signal.map { IPAddress($0)! })
     return r
 }
 
@@ -98,3 +106,29 @@ func bothSides(_ a: SessionRequest, _ b: SessionRequest) -> SessionRequest {
 
 /// Unique payloads per test run.
 func payload(_ tag: String) -> String { "rtp-\(tag)-" + String(repeating: "x", count: 40) }
+
+extension UDPPeer {
+    /// Sends `count` tagged packets to `address:port`.
+    func send(_ count: Int, _ tag: String, to address: String, _ port: UInt16) {
+        for i in 0..<count { send(payload("\(tag)\(i)"), to: address, port) }
+    }
+}
+
+extension RelayEngine {
+    /// The counters of side `side`, stream `stream` (0 RTP, 1 RTCP) of the only listed session
+    /// with id `id`, read once the relay has handled at least `atLeast` drops of `reason` (or a
+    /// second has passed): the forwarding threads run on their own.
+    func streamCounters(
+        id: Int, _ side: GateSide, _ stream: Int, waitingFor reason: DropReason, atLeast: UInt64
+    ) throws -> StreamCounters {
+        var c = StreamCounters()
+        for _ in 0..<200 {
+            let s = try list().sessions.first { $0.handle.id == id }!
+            c = s.sides[side.rawValue].streams[stream].counters
+            if c[reason] >= atLeast { break }
+            var pause = timespec(tv_sec: 0, tv_nsec: 5_000_000)
+            nanosleep(&pause, nil)
+        }
+        return c
+    }
+}

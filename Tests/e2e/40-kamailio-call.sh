@@ -10,7 +10,7 @@ kam_capture_start
 # While the call is up, ask the relay for its sessions through Kamailio's RPC until it shows the
 # call's (it can only show it between the INVITE and the BYE).
 list_shows_call() {
-  kam_rpc iptrtpproxy.list >"$KAM_DIR/list-during-call.txt" 2>&1 && grep -q "^loop:0/" "$KAM_DIR/list-during-call.txt"
+  kam_rpc iptrtpproxy.list >"$KAM_DIR/list-during-call.txt" 2>&1 && grep -qE "^loop:[0-9]+/" "$KAM_DIR/list-during-call.txt"
 }
 wait_for 15 "kamcmd iptrtpproxy.list to show the call's session" list_shows_call &
 lister=$!
@@ -22,19 +22,21 @@ listed=$?
 kam_capture_stop
 
 trace() { kam_trace "$KAM_DIR/call-$1.log"; }
+kam_check "the callee's offer names a relay port of gate B (the session the relay drew)" kam_read_session "$KAM_DIR/call-uas.log"
+kam_log "the call got session $SID: ports $PA (gate A), $PB (gate B)"
 kam_check "caller offered its own media port" \
   grep -q "^sent     INVITE .*m=audio $UAC_MEDIA_PORT " <(trace uac)
-kam_check "callee got the offer rewritten to gate B (first session: port $GATE_B_PORT)" \
-  grep -q "^received INVITE .*c=IN IP4 127.0.0.1 | m=audio $GATE_B_PORT " <(trace uas)
+kam_check "callee got the offer rewritten to gate B (port $PB)" \
+  grep -q "^received INVITE .*c=IN IP4 127.0.0.1 | m=audio $PB " <(trace uas)
 kam_check "callee answered with its own media port" \
   grep -q "^sent     SIP/2.0 200 OK | .*m=audio $UAS_MEDIA_PORT " <(trace uas)
-kam_check "caller got the answer rewritten to gate A (port $GATE_A_PORT)" \
-  grep -q "^received SIP/2.0 200 OK | .*m=audio $GATE_A_PORT " <(trace uac)
+kam_check "caller got the answer rewritten to gate A (port $PA)" \
+  grep -q "^received SIP/2.0 200 OK | .*m=audio $PA " <(trace uac)
 kam_check "the session ids rode in the Record-Route cookie" \
-  grep -q "Record-Route: <sip:127.0.0.1:$KAM_SIP_PORT;lr;ftag=.*;ipt=loop:0/[0-9]*;iptd=1>" "$KAM_DIR/call-uas.log"
+  grep -q "Record-Route: <sip:127.0.0.1:$KAM_SIP_PORT;lr;ftag=.*;ipt=loop:$SID/[0-9]*;iptd=1>" "$KAM_DIR/call-uas.log"
 
-to_callee=$(kam_count_packets "$GATE_B_PORT" "$((GATE_B_PORT + 1))" "$UAS_MEDIA_PORT")
-to_caller=$(kam_count_packets "$GATE_A_PORT" "$((GATE_A_PORT + 1))" "$UAC_MEDIA_PORT")
+to_callee=$(kam_count_packets "$PB" "$((PB + 1))" "$UAS_MEDIA_PORT")
+to_caller=$(kam_count_packets "$PA" "$((PA + 1))" "$UAC_MEDIA_PORT")
 kam_log "RTP relayed: caller -> callee $to_callee packets, callee -> caller $to_caller packets"
 kam_check "RTP relayed caller -> callee (gate B -> callee)" [ "$to_callee" -gt 20 ]
 kam_check "RTP relayed callee -> caller (gate A -> caller)" [ "$to_caller" -gt 20 ]
@@ -43,7 +45,7 @@ kam_check "during the call, kamcmd iptrtpproxy.list showed its session" [ "$list
 stats=$(kam_rpc iptrtpproxy.stats 2>&1)
 kam_log "relay stats: $(grep -E '^(sessions|packets):' <<<"$stats" | tr '\n' ';')"
 kam_check "relay stats: one session allocated and deleted" grep -q "1 allocated, 1 deleted" <<<"$stats"
-kam_check "BYE deleted the call's sessions" [ "$(kam_logged 'ended: sessions loop:0/')" -eq 1 ]
+kam_check "BYE deleted the call's sessions" [ "$(kam_logged "ended: sessions loop:$SID/")" -eq 1 ]
 kam_check "no session left on the relay (kamcmd iptrtpproxy.list)" kam_no_sessions_left
 kam_check "the module logged no error" [ "$(kam_logged 'ERROR: iptrtpproxy')" -eq 0 ]
 kam_finish

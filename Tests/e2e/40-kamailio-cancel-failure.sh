@@ -6,12 +6,12 @@ kam_init kamailio-cancel-failure
 kam_start || kam_finish
 
 kam_check "cancelled call: INVITE / 180 / CANCEL / 487 / ACK" kam_call uas-cancel.xml uac-cancel.xml cancel
-kam_check "callee saw the offer rewritten to gate B" \
-  grep -q "^received INVITE .*m=audio $GATE_B_PORT " <(kam_trace "$KAM_DIR/cancel-uas.log")
-kam_check "the failure route deleted the cancelled call's session" [ "$(kam_logged 'failed: sessions loop:0/')" -eq 1 ]
+kam_check "callee saw the offer rewritten to a relay port of gate B" kam_read_session "$KAM_DIR/cancel-uas.log"
+kam_check "the failure route deleted the cancelled call's session ($SID)" [ "$(kam_logged "failed: sessions loop:$SID/")" -eq 1 ]
 
 kam_check "refused call: INVITE / 486 / ACK" kam_call uas-busy.xml uac-busy.xml busy
-kam_check "the failure route deleted the refused call's session" [ "$(kam_logged 'failed: sessions loop:1/')" -eq 1 ]
+# (Its slot is drawn at random and may be the cancelled call's again: slots rest 0 s here.)
+kam_check "the failure route deleted the refused call's session too" [ "$(kam_logged "failed: sessions loop:[0-9]*/")" -eq 2 ]
 
 kam_check "no session left on the relay (kamcmd iptrtpproxy.list)" kam_no_sessions_left
 kam_check "the module logged no error" [ "$(kam_logged 'ERROR: iptrtpproxy')" -eq 0 ]

@@ -32,10 +32,9 @@ RELAY="unix:$RELAY_SOCK" kam_start || kam_finish
 kam_capture_start
 kam_check "call over the relay's Unix socket completes" kam_call uas-call.xml uac-call.xml unix
 kam_capture_stop
-kam_check "callee got the offer rewritten to gate B" \
-  grep -q "^received INVITE .*m=audio $GATE_B_PORT " <(kam_trace "$KAM_DIR/unix-uas.log")
-to_callee=$(kam_count_packets "$GATE_B_PORT" "$((GATE_B_PORT + 1))" "$UAS_MEDIA_PORT")
-to_caller=$(kam_count_packets "$GATE_A_PORT" "$((GATE_A_PORT + 1))" "$UAC_MEDIA_PORT")
+kam_check "callee got the offer rewritten to a relay port of gate B" kam_read_session "$KAM_DIR/unix-uas.log"
+to_callee=$(kam_count_packets "$PB" "$((PB + 1))" "$UAS_MEDIA_PORT")
+to_caller=$(kam_count_packets "$PA" "$((PA + 1))" "$UAC_MEDIA_PORT")
 kam_log "RTP relayed by iptrtpproxyd: caller -> callee $to_callee, callee -> caller $to_caller"
 relayed_both_ways() { [ "$to_callee" -gt 20 ] && [ "$to_caller" -gt 20 ]; }
 kam_check "iptrtpproxyd relayed RTP both ways" relayed_both_ways
@@ -46,8 +45,7 @@ kam_stop
 # 2. TCP with the shared secret.
 RELAY="tcp:127.0.0.1:$RELAY_TCP_PORT" kam_start -A "IPT_RELAY_SECRET=\"$(cat "$KAM_DIR/secret")\"" || kam_finish
 kam_check "call over the relay's TCP control port completes" kam_call uas-call.xml uac-call.xml tcp
-kam_check "callee got the offer rewritten (session 1 on gate B)" \
-  grep -q "^received INVITE .*m=audio $((GATE_B_PORT + 2)) " <(kam_trace "$KAM_DIR/tcp-uas.log")
+kam_check "callee got the offer rewritten (a relay port of gate B)" kam_read_session "$KAM_DIR/tcp-uas.log"
 kam_check "iptrtpproxyd: two sessions allocated and deleted" grep -q "2 allocated, 2 deleted" <(relay_stats)
 kam_stop
 
@@ -56,8 +54,7 @@ RELAY="tls:127.0.0.1:$RELAY_TLS_PORT" kam_start -A "IPT_RELAY_SECRET=\"$(cat "$K
   -A "IPT_RELAY_TLS_CA=\"$CERTS/ca.pem\"" -A "IPT_RELAY_TLS_CERT=\"$CERTS/client.pem\"" \
   -A "IPT_RELAY_TLS_KEY=\"$CERTS/client.key\"" || kam_finish
 kam_check "call over the relay's TLS control port completes" kam_call uas-call.xml uac-call.xml tls
-kam_check "callee got the offer rewritten (session 2 on gate B)" \
-  grep -q "^received INVITE .*m=audio $((GATE_B_PORT + 4)) " <(kam_trace "$KAM_DIR/tls-uas.log")
+kam_check "callee got the offer rewritten (a relay port of gate B)" kam_read_session "$KAM_DIR/tls-uas.log"
 kam_check "iptrtpproxyd: three sessions allocated and deleted" grep -q "3 allocated, 3 deleted" <(relay_stats)
 kam_check "the CLI reaches the relay over TLS too" \
   "$CLI" stats --control "tls:localhost:$RELAY_TLS_PORT" --tls-ca "$CERTS/ca.pem" --tls-cert "$CERTS/client.pem" \

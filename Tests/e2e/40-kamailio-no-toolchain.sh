@@ -44,7 +44,8 @@ kam_check "no Swift library is mapped into Kamailio" bash -c "! grep -q libswift
 kam_capture_start
 kam_check "a call completes" kam_call uas-call.xml uac-call.xml call
 kam_capture_stop
-to_callee=$(kam_count_packets "$GATE_B_PORT" "$((GATE_B_PORT + 1))" "$UAS_MEDIA_PORT")
-to_caller=$(kam_count_packets "$GATE_A_PORT" "$((GATE_A_PORT + 1))" "$UAC_MEDIA_PORT")
+kam_check "the callee's offer names a relay port of gate B" kam_read_session "$KAM_DIR/call-uas.log"
+to_callee=$(kam_count_packets "$PB" "$((PB + 1))" "$UAS_MEDIA_PORT")
+to_caller=$(kam_count_packets "$PA" "$((PA + 1))" "$UAC_MEDIA_PORT")
 kam_check "the embedded relay relayed RTP both ways ($to_callee / $to_caller packets)" test "$to_callee" -gt 20 -a "$to_caller" -gt 20
 kam_finish

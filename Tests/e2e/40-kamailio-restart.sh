@@ -18,12 +18,14 @@ caller=$!
 # (its counters start from zero in a restarted relay); the list is kept in list-NAME.txt.
 rtp_both_ways() {
   kam_rpc iptrtpproxy.list >"$KAM_DIR/list-$1.txt" 2>&1 &&
-    awk '/^loop:0\// && $6 > 10 && $7 > 10 {ok = 1} END {exit !ok}' "$KAM_DIR/list-$1.txt"
+    awk '/^loop:[0-9]+\// && $6 > 10 && $7 > 10 {ok = 1} END {exit !ok}' "$KAM_DIR/list-$1.txt"
 }
 # Restart in the middle of the call: once its answer is through and RTP flows both ways.
 e2e_check_within 10 "the call is up: RTP flows both ways through the first relay" rtp_both_ways before
-kam_check "the first Kamailio allocated the call's session" [ "$(kam_logged 'sessions loop:0/')" -eq 1 ]
-kam_check "the journal holds it" grep -q "^A loop 0 " "$JOURNAL"
+SID=$(grep -oE "^loop:[0-9]+/" "$KAM_DIR/list-before.txt" | head -1 | grep -oE "[0-9]+")
+SID=${SID:-none}
+kam_check "the first Kamailio allocated the call's session ($SID)" [ "$(kam_logged "sessions loop:$SID/")" -eq 1 ]
+kam_check "the journal holds it" grep -q "^A loop $SID " "$JOURNAL"
 kam_stop
 kam_start -A "IPT_RELAY_JOURNAL=\"$JOURNAL\"" || kam_finish
 kam_check "the new relay restored one session" [ "$(kam_logged 'relay started sessions=1')" -eq 1 ]
@@ -32,7 +34,7 @@ sed 's/^/    /' "$KAM_DIR/list-after.txt"
 wait "$caller"
 rc=$?
 kam_check "the call completes across the restart" [ "$rc" -eq 0 ]
-kam_check "the BYE through the new Kamailio deleted the restored session" [ "$(kam_logged 'ended: sessions loop:0/')" -eq 1 ]
+kam_check "the BYE through the new Kamailio deleted the restored session" [ "$(kam_logged "ended: sessions loop:$SID/")" -eq 1 ]
 kam_check "no session left on the relay" kam_no_sessions_left
 kam_check "the module logged no error" [ "$(kam_logged 'ERROR: iptrtpproxy')" -eq 0 ]
 kam_finish

@@ -65,6 +65,11 @@ public struct Switchboard: Hashable, Sendable {
     public var ringingTimeout: UInt32
     /// Learning defaults for the client on gate A's side (index 0) and gate B's side (index 1).
     public var learning: [LearningDefaults]
+    /// Packets per second one stream may send on average (`max-stream-pps`); nil = the relay's
+    /// default (`iptrtpproxyd --max-stream-pps`).
+    public var maxStreamPPS: UInt32?
+    /// Packets one stream may send at once (`max-stream-burst`); nil = the relay's default.
+    public var maxStreamBurst: UInt32?
 
     /// Default number of sessions when the cfg file names none.
     public static let defaultMaxSessions = 500
@@ -82,7 +87,8 @@ public struct Switchboard: Hashable, Sendable {
         expiresTimeout: UInt32 = Switchboard.defaultExpiresTimeout,
         resurrectionTimeout: UInt32 = Switchboard.defaultResurrectionTimeout,
         ringingTimeout: UInt32 = Switchboard.defaultRingingTimeout,
-        learning: [LearningDefaults] = [LearningDefaults(), LearningDefaults()]
+        learning: [LearningDefaults] = [LearningDefaults(), LearningDefaults()],
+        maxStreamPPS: UInt32? = nil, maxStreamBurst: UInt32? = nil
     ) {
         self.name = name
         self.gateA = gateA
@@ -92,6 +98,8 @@ public struct Switchboard: Hashable, Sendable {
         self.resurrectionTimeout = resurrectionTimeout
         self.ringingTimeout = ringingTimeout
         self.learning = learning
+        self.maxStreamPPS = maxStreamPPS
+        self.maxStreamBurst = maxStreamBurst
     }
 
     /// The gate on `side`.

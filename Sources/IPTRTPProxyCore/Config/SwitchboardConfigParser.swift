@@ -2,7 +2,8 @@
 /// `port-a`, `port-b`, and `[default:switchboard]` for values every switchboard inherits.
 ///
 /// Beyond the original: `max-sess`, `expires-timeout` and `resurrection-timeout` (named as the
-/// xt_RTPPROXY target's options) size and time the sessions; IPv6 gate addresses are accepted; keys
+/// xt_RTPPROXY target's options) size and time the sessions; `max-stream-pps` and
+/// `max-stream-burst` set the relay's per-stream flood throttle for the switchboard; IPv6 gate addresses are accepted; keys
 /// under a section of another tool are ignored instead of landing on the previous switchboard.
 /// Unknown keys are ignored everywhere so that a file shared with other tools still loads.
 public enum SwitchboardConfigParser {
@@ -100,7 +101,10 @@ public enum SwitchboardConfigParser {
 struct PartialSwitchboard {
     static let knownKeys: Set<String> = [
         "addr-a", "addr-b", "port-a", "port-b", "max-sess", "expires-timeout", "resurrection-timeout",
+        "max-stream-pps", "max-stream-burst",
     ]
+    /// The largest per-stream rate or burst a file may set (far above any media stream).
+    static let maxStreamLimit: UInt32 = 100_000_000
 
     var name: String
     var line: Int
@@ -109,6 +113,8 @@ struct PartialSwitchboard {
     var maxSessions: Int?
     var expiresTimeout: UInt32?
     var resurrectionTimeout: UInt32?
+    var maxStreamPPS: UInt32?
+    var maxStreamBurst: UInt32?
 
     mutating func set(_ key: String, _ value: String, _ fail: (String) -> ConfigError) throws {
         switch key {
@@ -131,6 +137,11 @@ struct PartialSwitchboard {
             } else {
                 resurrectionTimeout = t
             }
+        case "max-stream-pps", "max-stream-burst":
+            guard let n = UInt32(value), n >= 1, n <= PartialSwitchboard.maxStreamLimit else {
+                throw fail("'\(key)' must be packets, 1-\(PartialSwitchboard.maxStreamLimit), not '\(value)'")
+            }
+            if key == "max-stream-pps" { maxStreamPPS = n } else { maxStreamBurst = n }
         default:
             break
         }
@@ -168,6 +179,8 @@ struct PartialSwitchboard {
             gateB: Gate(address: addrB, basePort: portB),
             maxSessions: sessions,
             expiresTimeout: expiresTimeout ?? defaults.expiresTimeout ?? Switchboard.defaultExpiresTimeout,
-            resurrectionTimeout: resurrectionTimeout ?? defaults.resurrectionTimeout ?? Switchboard.defaultResurrectionTimeout)
+            resurrectionTimeout: resurrectionTimeout ?? defaults.resurrectionTimeout ?? Switchboard.defaultResurrectionTimeout,
+            maxStreamPPS: maxStreamPPS ?? defaults.maxStreamPPS,
+            maxStreamBurst: maxStreamBurst ?? defaults.maxStreamBurst)
     }
 }

@@ -1,5 +1,6 @@
 /// Applies `switchboard` modparam lines (spec §2) to a set of switchboards:
-/// `name=pub;learning-timeout-a=10;always-learn-b=1;ringing-timeout=90`, or `name=*` for all.
+/// `name=pub;learning-timeout-a=10;always-learn-b=1;ringing-timeout=90;max-stream-pps=3000;max-stream-burst=500`,
+/// or `name=*` for all. A value 0 leaves the setting as it is (as the original's timeouts do).
 ///
 /// After a line that names one switchboard, a learning value set only ever for side A (or only for
 /// B) is copied to the other side, as the original did. The applier remembers what was ever set.
@@ -57,8 +58,15 @@ public struct SwitchboardParamApplier: Sendable {
                     everSet[key, default: []].insert(name)
                 case "ringing-timeout":
                     if v != 0 { updated.all[t].ringingTimeout = v }
+                case "max-stream-pps", "max-stream-burst":
+                    guard v <= PartialSwitchboard.maxStreamLimit else {
+                        throw fail("'\(name)' must be packets, at most \(PartialSwitchboard.maxStreamLimit), not '\(value)'")
+                    }
+                    if v != 0 {
+                        if name == "max-stream-pps" { updated.all[t].maxStreamPPS = v } else { updated.all[t].maxStreamBurst = v }
+                    }
                 default:
-                    throw fail("unknown parameter '\(name)' (expected learning-timeout-a/-b, always-learn-a/-b, ringing-timeout)")
+                    throw fail("unknown parameter '\(name)' (expected learning-timeout-a/-b, always-learn-a/-b, ringing-timeout, max-stream-pps, max-stream-burst)")
                 }
             }
         }

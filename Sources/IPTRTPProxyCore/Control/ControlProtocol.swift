@@ -197,6 +197,7 @@ public enum ControlProtocol {
             if source.isEmpty { continue }
             let p = side.letter + "."
             words.append(p + "always-learn=" + (source.alwaysLearn ? "1" : "0"))
+            if let signal = source.signal { words.append(p + "signal=" + signal.description) }
             for (j, name) in streamNames.enumerated() {
                 let stream = source.streams[j]
                 if let a = stream.address { words.append(p + name + "=" + a.description) }
@@ -229,6 +230,11 @@ public enum ControlProtocol {
             case "always-learn":
                 guard value == "0" || value == "1" else { throw fail("\(key) must be 0 or 1") }
                 request[side].alwaysLearn = value == "1"
+            case "signal":
+                guard let address = IPAddress(value) else {
+                    throw fail("\(key) must be an IPv4 or IPv6 address, not '\(value.prefix(60))'")
+                }
+                request[side].signal = address
             case "rtp", "rtcp":
                 guard let endpoint = parseEndpoint(value) else {
                     throw fail("\(key) must be ADDRESS:PORT or [IPV6]:PORT, not '\(value.prefix(60))'")
@@ -238,7 +244,7 @@ public enum ControlProtocol {
                 guard let t = UInt32(value) else { throw fail("\(key) must be seconds, not '\(value.prefix(20))'") }
                 request[side].streams[name == "rtp-learning" ? 0 : 1].learningTimeout = t
             default:
-                throw fail("unknown field '\(key.prefix(40))' (expected a./b. always-learn, rtp, rtcp, rtp-learning, rtcp-learning)")
+                throw fail("unknown field '\(key.prefix(40))' (expected a./b. always-learn, signal, rtp, rtcp, rtp-learning, rtcp-learning)")
             }
         }
         return request

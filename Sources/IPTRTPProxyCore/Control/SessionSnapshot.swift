@@ -121,12 +121,18 @@ public struct StreamSnapshot: Hashable, Sendable {
     public var offloaded: Bool
     /// What came from the client on this stream.
     public var counters: StreamCounters
+    /// The client holds (its SDP said 0.0.0.0 or ::): nothing is sent to it.
+    public var held: Bool
+    /// Where the side's SIP message came from, the other host besides the SDP's that may be learned.
+    public var signal: IPAddress?
 
     /// Creates a snapshot.
     public init(
         gatePort: UInt16, expected: Endpoint?, latched: Endpoint?, learning: Bool, learningLeft: UInt32?,
-        offloaded: Bool, counters: StreamCounters
+        offloaded: Bool, counters: StreamCounters, held: Bool = false, signal: IPAddress? = nil
     ) {
+        self.held = held
+        self.signal = signal
         self.gatePort = gatePort
         self.expected = expected
         self.latched = latched
@@ -145,6 +151,8 @@ public struct StreamSnapshot: Hashable, Sendable {
             j.member("learning", learning)
             j.member("learning-left", learningLeft)
             j.member("offloaded", offloaded)
+            j.member("held", held)
+            j.member("signal", signal?.description)
             j.key("counters")
             counters.write(to: &j)
         }
@@ -157,7 +165,10 @@ public struct StreamSnapshot: Hashable, Sendable {
             gatePort: try r.uint16("gate-port"), expected: try r.optionalEndpoint("expected"),
             latched: try r.optionalEndpoint("latched"), learning: try r.bool("learning"),
             learningLeft: try r.optionalUInt32("learning-left"), offloaded: try r.bool("offloaded"),
-            counters: try StreamCounters(json: try r.member("counters")))
+            counters: try StreamCounters(json: try r.member("counters")),
+            // Absent from relays before `signal` existed.
+            held: json["held"] == nil ? false : try r.bool("held"),
+            signal: try r.optionalAddress("signal"))
     }
 }
 

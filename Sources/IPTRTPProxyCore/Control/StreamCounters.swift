@@ -155,6 +155,13 @@ struct JSONReader {
         return e
     }
 
+    /// An address, or nil when the member is null or absent.
+    func optionalAddress(_ key: String) throws -> IPAddress? {
+        guard value[key] != nil, let s = try optionalString(key) else { return nil }
+        guard let a = IPAddress(s) else { throw fail(key, "null or an IPv4 or IPv6 address") }
+        return a
+    }
+
     func optionalEndpoint(_ key: String) throws -> Endpoint? {
         guard let s = try optionalString(key) else { return nil }
         guard let e = ControlProtocol.parseEndpoint(s) else { throw fail(key, "null or ADDRESS:PORT") }

@@ -3,9 +3,11 @@ extension ScriptFunctions {
     /// SDP (media sharing an address and port share one), rewrites the SDP towards the opposite gate
     /// and publishes `session_ids` and `sdp_ip`. An empty `switchboard` means the one
     /// `iptrtpproxy_find` matched in this script run. Any failure deletes what was allocated.
+    /// `signal` is the source address of the SIP message (Kamailio's received IP): the relay
+    /// latches the SDP side's media only from it or from the SDP's address.
     public func alloc(
         flags: ScriptFlags, switchboard name: String, body: [UInt8], contentType: String?,
-        selects: inout SelectValues
+        signal: IPAddress? = nil, selects: inout SelectValues
     ) -> FunctionResult {
         let chosen = name.isEmpty ? selects.switchboard : name
         guard let chosen else {
@@ -25,7 +27,7 @@ extension ScriptFunctions {
         for (i, media) in sdp.media.enumerated() where media.isActive && !assignment.shareEarlier(i, media) {
             do {
                 try assignment.allocate(i, media, on: plane, switchboard: sw.name,
-                                        request: sourceRequest(sw, flags, endpoint: media.endpoint), side: flags.rewriteSide)
+                                        request: sourceRequest(sw, flags, endpoint: media.endpoint, signal: signal), side: flags.rewriteSide)
             } catch {
                 let warnings = deleteHandles(sw.name, assignment.allocated)
                 return .failure("alloc on '\(sw.name)' for m= line \(media.line): \(error)", warnings: warnings)

@@ -6,9 +6,10 @@ extension ScriptFunctions {
     ///
     /// Unlike the original, the number of `m=` lines may change, and media without a session are
     /// left as they are instead of being forced to port 0 (what the documentation intended).
+    /// `signal` is the source address of the SIP message, as for `alloc`.
     public func update(
         flags: ScriptFlags, sessionIDs text: String, body: [UInt8], contentType: String?,
-        selects: inout SelectValues
+        signal: IPAddress? = nil, selects: inout SelectValues
     ) -> FunctionResult {
         let ids: SessionIDList
         do { ids = try SessionIDList(parsing: text) } catch { return .failure("update: \(error)") }
@@ -45,7 +46,7 @@ extension ScriptFunctions {
                     do {
                         try plane.updateSession(
                             switchboard: sw.name, session: handle,
-                            request: sourceRequest(sw, flags, endpoint: m.endpoint))
+                            request: sourceRequest(sw, flags, endpoint: m.endpoint, signal: signal))
                     } catch {
                         let warnings = deleteHandles(sw.name, assignment.allocated)
                         return .failure("update of \(sw.name):\(handle) for m= line \(m.line): \(error)", warnings: warnings)
@@ -55,7 +56,7 @@ extension ScriptFunctions {
             } else if !assignment.shareEarlier(i, m) {
                 do {
                     try assignment.allocate(i, m, on: plane, switchboard: sw.name,
-                                            request: sourceRequest(sw, flags, endpoint: m.endpoint), side: flags.rewriteSide)
+                                            request: sourceRequest(sw, flags, endpoint: m.endpoint, signal: signal), side: flags.rewriteSide)
                 } catch {
                     let warnings = deleteHandles(sw.name, assignment.allocated)
                     return .failure("update on '\(sw.name)': new m= line \(m.line): \(error)", warnings: warnings)

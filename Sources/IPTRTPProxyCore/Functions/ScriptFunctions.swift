@@ -40,8 +40,9 @@ public final class ScriptFunctions {
         Array(body[..<range.lowerBound]) + sdp + Array(body[range.upperBound...])
     }
 
-    /// What side `side` of `switchboard` asks for a stream at `endpoint` (RTCP is one port up).
-    func sourceRequest(_ sw: Switchboard, _ flags: ScriptFlags, endpoint: Endpoint?) -> SessionRequest {
+    /// What side `side` of `switchboard` asks for a stream at `endpoint` (RTCP is one port up);
+    /// `signal` is the address the message came from (the relay latches only from it or the SDP's).
+    func sourceRequest(_ sw: Switchboard, _ flags: ScriptFlags, endpoint: Endpoint?, signal: IPAddress?) -> SessionRequest {
         let side = flags.sdpSide
         let defaults = sw.learning(side)
         let timeout = flags.ringing ? sw.ringingTimeout : defaults.learningTimeout
@@ -52,7 +53,8 @@ public final class ScriptFunctions {
                 StreamRequest(
                     address: endpoint.map { Endpoint(address: $0.address, port: $0.port &+ UInt16(j)) },
                     learningTimeout: timeout)
-            })
+            },
+            signal: signal)
         return request
     }
 

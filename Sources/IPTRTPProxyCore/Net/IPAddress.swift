@@ -67,10 +67,43 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// True for 0.0.0.0 and ::, the "no address" of SDP (RFC 3264 hold) and of the original module.
     public var isUnspecified: Bool {
+        if let v4 = mappedV4 { return v4.isUnspecified }
         switch self {
         case .v4(let v): return v == 0
         case .v6(let b): return b.high == 0 && b.low == 0
         }
+    }
+
+    /// The IPv4 address an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) stands for; a socket
+    /// that sends there reaches that IPv4 host. Nil for any other address.
+    public var mappedV4: IPAddress? {
+        guard case .v6(let b) = self, b.high == 0, b.low >> 32 == 0xffff else { return nil }
+        return .v4(UInt32(truncatingIfNeeded: b.low))
+    }
+
+    /// True for 127.0.0.0/8 and ::1 (and their IPv4-mapped form).
+    public var isLoopback: Bool {
+        if let v4 = mappedV4 { return v4.isLoopback }
+        switch self {
+        case .v4(let v): return v >> 24 == 127
+        case .v6(let b): return b.high == 0 && b.low == 1
+        }
+    }
+
+    /// True for 224.0.0.0/4 and ff00::/8 (and the IPv4-mapped form).
+    public var isMulticast: Bool {
+        if let v4 = mappedV4 { return v4.isMulticast }
+        switch self {
+        case .v4(let v): return v >> 28 == 0xe
+        case .v6(let b): return b.high >> 56 == 0xff
+        }
+    }
+
+    /// True for 255.255.255.255, the limited broadcast (and its IPv4-mapped form).
+    public var isLimitedBroadcast: Bool {
+        if let v4 = mappedV4 { return v4.isLimitedBroadcast }
+        if case .v4(let v) = self { return v == 0xffff_ffff }
+        return false
     }
 
     /// Usual text form: dotted quad, or RFC 5952 compressed IPv6.

@@ -1,6 +1,7 @@
 /// A media plane that allocates relay ports from the switchboards' gates inside the calling process
 /// and remembers what each session was asked, without forwarding any packet. It backs the CLI when
-/// no relay is running and is the reference the relay's own bookkeeping is tested against.
+/// no relay is running and is the reference the relay's own bookkeeping is tested against. It hands out slots in
+/// round robin (the same ids on every dry run); the relay draws them at random.
 public final class InProcessMediaPlane: MediaPlane {
     /// One live session and the sources it was last given.
     public struct SessionRecord: Hashable, Sendable {
@@ -27,7 +28,7 @@ public final class InProcessMediaPlane: MediaPlane {
         self.switchboards = switchboards
         self.clock = clock
         for sw in switchboards.all {
-            slots[sw.name.asciiLowercased] = SessionSlots(count: sw.maxSessions, resurrectionTimeout: sw.resurrectionTimeout)
+            slots[sw.name.asciiLowercased] = SessionSlots(count: sw.maxSessions, resurrectionTimeout: sw.resurrectionTimeout, order: .roundRobin)
         }
     }
 
@@ -94,6 +95,7 @@ extension SessionRequest {
             let n = newer[side]
             if n.isEmpty { continue }
             out[side].alwaysLearn = n.alwaysLearn
+            if let signal = n.signal { out[side].signal = signal }
             for s in 0..<2 {
                 if let a = n.streams[s].address { out[side].streams[s].address = a }
                 if let t = n.streams[s].learningTimeout { out[side].streams[s].learningTimeout = t }

@@ -59,16 +59,23 @@ public struct SourceRequest: Hashable, Sendable {
     public var alwaysLearn: Bool
     /// RTP (index 0) and RTCP (index 1).
     public var streams: [StreamRequest]
+    /// The address the side's SIP message came from, as the proxy received it (Kamailio's
+    /// source IP). The relay latches a new source only from this host or the SDP's (any port).
+    /// Nil leaves the side's signalling address as it is.
+    public var signal: IPAddress?
 
     /// Creates a source request; both streams empty by default.
-    public init(alwaysLearn: Bool = false, streams: [StreamRequest] = [StreamRequest(), StreamRequest()]) {
+    public init(
+        alwaysLearn: Bool = false, streams: [StreamRequest] = [StreamRequest(), StreamRequest()], signal: IPAddress? = nil
+    ) {
         self.alwaysLearn = alwaysLearn
         self.streams = streams
+        self.signal = signal
     }
 
     /// True when the request says nothing (the original's zeroed `source[o]`).
     public var isEmpty: Bool {
-        !alwaysLearn && streams.allSatisfy { $0.address == nil && $0.learningTimeout == nil }
+        !alwaysLearn && signal == nil && streams.allSatisfy { $0.address == nil && $0.learningTimeout == nil }
     }
 }
 

@@ -17,10 +17,23 @@ public struct SessionSlots: Sendable, Hashable {
     public private(set) var created: [UInt32]
     /// Seconds a freed slot rests.
     public let resurrectionTimeout: UInt32
+    /// How the next slot is chosen.
+    public let order: Order
+
+    /// How `allocate` chooses among the usable slots.
+    public enum Order: Sendable, Hashable {
+        /// Uniformly at random: what a relay uses, so that no one can guess the ports of the
+        /// next call from the ports of the last (the ports are where media is injected).
+        case unpredictable
+        /// The next usable slot after the last one handed out: for planes that forward nothing
+        /// (the CLI's dry run), whose output should be the same on every run.
+        case roundRobin
+    }
     private var cursor = 0
 
-    /// Creates `count` free slots.
-    public init(count: Int, resurrectionTimeout: UInt32) {
+    /// Creates `count` free slots, handed out in `order`.
+    public init(count: Int, resurrectionTimeout: UInt32, order: Order = .unpredictable) {
+        self.order = order
         states = Array(repeating: .free, count: count)
         created = Array(repeating: 0, count: count)
         self.resurrectionTimeout = resurrectionTimeout
@@ -29,27 +42,50 @@ public struct SessionSlots: Sendable, Hashable {
     /// Number of slots in use.
     public var inUseCount: Int { states.reduce(0) { $0 + ($1 == .inUse ? 1 : 0) } }
 
-    /// Takes the next usable slot (round robin, so a freed port is not handed out again at once) and
-    /// stamps it. The stamp is `now`, raised above the slot's previous stamp so that incarnations of
-    /// a slot always differ. Nil when every slot is in use or resting.
+    /// Takes a usable slot (chosen uniformly at random with `.unpredictable`: its ports cannot be
+    /// guessed from the ports of the calls before it) and stamps it. The stamp is `now`, raised above the slot's previous
+    /// stamp so that incarnations of a slot always differ. Nil when every slot is in use or
+    /// resting. A freed slot rests for `resurrectionTimeout`, so it is not handed out again at once.
     public mutating func allocate(now: UInt32) -> SessionHandle? {
+        var generator = SystemRandomNumberGenerator()
+        return allocate(now: now, using: &generator)
+    }
+
+    /// `allocate(now:)` with the choice drawn from `generator` (tests pass a seeded one).
+    public mutating func allocate(now: UInt32, using generator: inout some RandomNumberGenerator) -> SessionHandle? {
         let n = states.count
-        for step in 0..<n {
-            let i = (cursor + step) % n
-            let usable: Bool
-            switch states[i] {
-            case .free: usable = true
-            case .inUse: usable = false
-            case .resting(let since): usable = now &- since >= resurrectionTimeout
+        switch order {
+        case .roundRobin:
+            for step in 0..<n where isUsable((cursor + step) % n, now: now) {
+                return take((cursor + step) % n, now: now)
             }
-            guard usable else { continue }
-            let stamp = max(now, created[i] &+ 1)
-            states[i] = .inUse
-            created[i] = stamp
-            cursor = (i + 1) % n
-            return SessionHandle(id: i, created: stamp)
+            return nil
+        case .unpredictable:
+            let usable = states.indices.reduce(0) { $0 + (isUsable($1, now: now) ? 1 : 0) }
+            guard usable > 0 else { return nil }
+            var pick = Int.random(in: 0..<usable, using: &generator)
+            for i in states.indices where isUsable(i, now: now) {
+                if pick == 0 { return take(i, now: now) }
+                pick -= 1
+            }
+            return nil
         }
-        return nil
+    }
+
+    private mutating func take(_ i: Int, now: UInt32) -> SessionHandle {
+        let stamp = max(now, created[i] &+ 1)
+        states[i] = .inUse
+        created[i] = stamp
+        cursor = (i + 1) % states.count
+        return SessionHandle(id: i, created: stamp)
+    }
+
+    private func isUsable(_ i: Int, now: UInt32) -> Bool {
+        switch states[i] {
+        case .free: return true
+        case .inUse: return false
+        case .resting(let since): return now &- since >= resurrectionTimeout
+        }
     }
 
     /// True when `handle` names the live incarnation of its slot (created 0 matches any).

@@ -1,5 +1,6 @@
 import Glibc
 import IPTRTPProxyCore
+import IPTRTPProxyPOSIX
 import Logging
 
 /// How a `RelayEngine` runs: the switchboards it serves and the knobs of its forwarding.
@@ -12,7 +13,7 @@ public struct RelayConfiguration: Sendable {
     public var journalPath: String?
     /// Learning window (seconds) for a stream whose requests never gave one.
     public var defaultLearningTimeout: UInt32
-    /// Per-stream flood throttle.
+    /// Per-stream flood throttle of switchboards that set none (`max-stream-pps`, `max-stream-burst`).
     public var floodLimit: FloodLimit
     /// Microseconds a worker waits after a wakeup at light load so that packets gather into one
     /// batch (fewer wakeups per packet, at most this much added latency); 0 never waits.
@@ -24,6 +25,12 @@ public struct RelayConfiguration: Sendable {
     public var clock: RelayClock
     /// Kernel forwarding of fixed streams; nil forwards everything in user space.
     public var offload: (any StreamOffload)?
+    /// The host's addresses the relay never sends to; nil reads the interfaces (getifaddrs)
+    /// when the engine is created.
+    public var localAddresses: LocalAddresses?
+    /// How session slots are handed out: unpredictably (the default, so that the relay ports of
+    /// the next call cannot be guessed); tests that check ports choose round robin.
+    public var slotOrder: SessionSlots.Order
     /// Where the engine logs.
     public var logger: Logger
     /// The version `info` reports.
@@ -43,6 +50,8 @@ public struct RelayConfiguration: Sendable {
         housekeepingInterval: Int32 = 1000,
         clock: RelayClock = SystemRelayClock(),
         offload: (any StreamOffload)? = nil,
+        localAddresses: LocalAddresses? = nil,
+        slotOrder: SessionSlots.Order = .unpredictable,
         logger: Logger = Logger(label: "iptrtpproxy.relay"),
         version: String = RelayEngine.version
     ) {
@@ -55,6 +64,8 @@ public struct RelayConfiguration: Sendable {
         self.housekeepingInterval = housekeepingInterval
         self.clock = clock
         self.offload = offload
+        self.localAddresses = localAddresses
+        self.slotOrder = slotOrder
         self.logger = logger
         self.version = version
     }

@@ -65,7 +65,7 @@ public final class RelayEngine: Sendable {
                 }
                 for shard in operations.shards {
                     started.forwarding.append(try RelayWorker(
-                        shard: shard, clock: configuration.clock, flood: configuration.floodLimit,
+                        shard: shard, clock: configuration.clock,
                         coalescingMicroseconds: configuration.coalescingMicroseconds, logger: logger
                     ).start(stop: stop))
                 }

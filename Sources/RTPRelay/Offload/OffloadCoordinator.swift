@@ -32,7 +32,7 @@ final class OffloadCoordinator: Sendable {
     /// Both clients of stream `j` of local session `l` are latched and fixed (shard lock held).
     static func isFixed(_ shard: borrowing SessionShard, _ l: Int, stream j: Int) -> Bool {
         let a = shard.leg(l, .a, j).pointee, b = shard.leg(l, .b, j).pointee
-        return a.latched.isSet && b.latched.isSet && !a.alwaysLearn && !b.alwaysLearn
+        return a.latched.isSet && b.latched.isSet && !a.alwaysLearn && !b.alwaysLearn && !a.held && !b.held
     }
 
     private enum Action { case install, update, remove, poll }

@@ -88,10 +88,11 @@ extension SessionOperations {
                     streams.append(StreamSnapshot(
                         gatePort: UInt16(truncatingIfNeeded: Int(sw.gate(side).rtpPort(session: id)) + j),
                         expected: leg.expected.endpoint, latched: leg.latched.endpoint,
-                        learning: windowOpen || leg.alwaysLearn || (leg.learnsFirstSource && !leg.latched.isSet),
+                        learning: leg.described && (windowOpen || leg.alwaysLearn || (leg.learnsFirstSource && !leg.latched.isSet)),
                         learningLeft: windowOpen ? UInt32((leg.learningEnds - now + 999_999_999) / 1_000_000_000) : nil,
                         offloaded: leg.offloaded,
-                        counters: leg.counters { SessionOperations.wall($0, now: now, wallNow: wallNow) }))
+                        counters: leg.counters { SessionOperations.wall($0, now: now, wallNow: wallNow) },
+                        held: leg.held, signal: leg.signal.endpoint?.address))
                 }
                 sides.append(SideSnapshot(side: side, alwaysLearn: sh.leg(l, side, 0).pointee.alwaysLearn, streams: streams))
             }

@@ -4,14 +4,20 @@ import IPTRTPProxyPOSIX
 
 /// Opening and freeing one session: its four sockets, its legs, its slot (book lock held).
 extension SessionOperations {
-    /// A request whose address is of another family than its side's gate cannot be relayed, and
-    /// one that names a relay port as a client would make the relay send to itself (a loop).
+    /// A request whose address is of another family than its side's gate cannot be relayed, one
+    /// that names a relay port as a client would make the relay send to itself (a loop), and one
+    /// that names the relay's host, a broadcast or a multicast address is refused
+    /// (`DestinationPolicy`). 0.0.0.0 and :: pass: they are hold.
     func validate(_ request: SessionRequest, on sw: Switchboard) throws {
         for side in GateSide.allCases {
             for stream in request[side].streams {
                 guard let a = stream.address else { continue }
+                if let why = destinations.refusal(of: a.address, from: sw.gate(side)) {
+                    throw MediaPlaneError("switchboard '\(sw.name)': side \(side.letter) client \(a) \(why); the relay sends only to phones")
+                }
+                let plain = a.address.mappedV4 ?? a.address
                 for other in switchboards.all {
-                    for gate in [other.gateA, other.gateB] where gate.address == a.address {
+                    for gate in [other.gateA, other.gateB] where gate.address == a.address || gate.address == plain {
                         let first = Int(gate.basePort), last = first + 2 * other.maxSessions - 1
                         if (first...last).contains(Int(a.port)) {
                             throw MediaPlaneError(
@@ -55,6 +61,7 @@ extension SessionOperations {
             throw error
         }
         let now = clock.monotonicNanoseconds()
+        let limit = floodLimit.overridden(by: sw)
         let registered: (any Error)? = shard(of: g).withLock { sh in
             sh.sessions[l].inUse = true
             sh.sessions[l].created = handle.created
@@ -63,9 +70,9 @@ extension SessionOperations {
             for side in GateSide.allCases {
                 for j in 0..<2 {
                     let k = SessionShard.leg(local: l, side: side, stream: j)
-                    sh.legs[k] = StreamLeg(fd: fds[k - 4 * l], burst: floodLimit.burst, now: now)
+                    sh.legs[k] = StreamLeg(fd: fds[k - 4 * l], limit: limit, now: now)
                     sh.legs[k].apply(
-                        request[side].streams[j], alwaysLearn: request[side].alwaysLearn, now: now,
+                        request[side].streams[j], alwaysLearn: request[side].alwaysLearn, signal: request[side].signal, now: now,
                         defaultLearningTimeout: defaultLearningTimeout)
                     sh.legs[k].latchChanged = false
                 }

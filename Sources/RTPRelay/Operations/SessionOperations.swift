@@ -23,6 +23,7 @@ final class SessionOperations: Sendable {
     let logger: Logger
     let store: (any SessionStore)?
     let offload: OffloadCoordinator?
+    let destinations: DestinationPolicy
     let book: Mutex<SessionBook>
 
     init(configuration: RelayConfiguration) {
@@ -40,7 +41,10 @@ final class SessionOperations: Sendable {
         logger = configuration.logger
         store = configuration.journalPath.map { SessionJournal(path: $0) }
         offload = configuration.offload.map { OffloadCoordinator($0) }
-        book = Mutex(SessionBook(switchboards: configuration.switchboards, sessionCount: layout.sessionCount))
+        destinations = DestinationPolicy(
+            local: configuration.localAddresses ?? LocalAddresses.current(), switchboards: configuration.switchboards)
+        book = Mutex(SessionBook(
+            switchboards: configuration.switchboards, sessionCount: layout.sessionCount, slotOrder: configuration.slotOrder))
     }
 
     /// The shard of global session `g`.
@@ -92,7 +96,7 @@ final class SessionOperations: Sendable {
                     for j in 0..<2 {
                         let leg = sh.leg(l, side, j)
                         leg.pointee.apply(
-                            request[side].streams[j], alwaysLearn: request[side].alwaysLearn, now: now,
+                            request[side].streams[j], alwaysLearn: request[side].alwaysLearn, signal: request[side].signal, now: now,
                             defaultLearningTimeout: defaultLearningTimeout)
                         // A re-pointed stream leaves the kernel at once; it goes back once both
                         // clients are latched again.

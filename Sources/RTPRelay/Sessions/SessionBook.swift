@@ -29,16 +29,20 @@ struct SessionBook {
         var controlErrors: UInt64 = 0
     }
 
+    /// How slots are handed out (`RelayConfiguration.slotOrder`).
+    let slotOrder: SessionSlots.Order
+
     /// A book with every slot free.
-    init(switchboards: SwitchboardSet, sessionCount: Int) {
-        slots = switchboards.all.map { SessionSlots(count: $0.maxSessions, resurrectionTimeout: $0.resurrectionTimeout) }
+    init(switchboards: SwitchboardSet, sessionCount: Int, slotOrder: SessionSlots.Order) {
+        self.slotOrder = slotOrder
+        slots = switchboards.all.map { SessionSlots(count: $0.maxSessions, resurrectionTimeout: $0.resurrectionTimeout, order: slotOrder) }
         requests = Array(repeating: SessionRequest(), count: sessionCount)
         retired = Array(repeating: StreamCounters(), count: switchboards.all.count)
     }
 
     /// Forgets every session (relay stop), keeping tallies and retired counters.
     mutating func forgetSessions(switchboards: SwitchboardSet) {
-        slots = switchboards.all.map { SessionSlots(count: $0.maxSessions, resurrectionTimeout: $0.resurrectionTimeout) }
+        slots = switchboards.all.map { SessionSlots(count: $0.maxSessions, resurrectionTimeout: $0.resurrectionTimeout, order: slotOrder) }
         requests = Array(repeating: SessionRequest(), count: requests.count)
     }
 

@@ -16,7 +16,16 @@ struct StreamLeg {
     var learningTimeout: UInt32? = nil
     /// Monotonic time (ns) until which a new source may be latched.
     var learningEnds: Int64 = 0
-    /// No address was ever given: the first packet's source is latched whenever it comes.
+    /// The host (port 0) the side's SIP messages came from, as the proxy saw it; `.none` if no
+    /// request said. Sources from this host may be latched (any port: NAT).
+    var signal = PeerAddress.none
+    /// The client holds (its SDP address is 0.0.0.0 or ::): nothing is sent to it.
+    var held = false
+    /// A request described the side (an SDP address, hold, or a signalling address). Until then
+    /// nothing is latched: gate B before the answer belongs to nobody.
+    var described = false
+    /// No SDP address was ever given: the first source from the signalling host is latched
+    /// whenever it comes.
     var learnsFirstSource = true
     /// Re-latch on every new source (asymmetric clients).
     var alwaysLearn = false
@@ -42,61 +51,107 @@ struct StreamLeg {
     var offloadPacketsSeen: UInt64 = 0
     var offloadBytesSeen: UInt64 = 0
 
-    /// Flood bucket: packets that may still pass, refilled with time.
+    /// Flood bucket: packets that may still pass, refilled with time up to `burst` at
+    /// `packetsPerNanosecond` (the switchboard's limit, or the relay's).
     var tokens: Double = 0
     var tokensAt: Int64 = 0
+    var burst: Double = 0
+    var packetsPerNanosecond: Double = 0
 
-    /// A fresh leg for a new session on socket `fd`.
-    init(fd: Int32, burst: Double, now: Int64) {
+    /// A fresh leg for a new session on socket `fd`, throttled at `limit`.
+    init(fd: Int32, limit: FloodLimit, now: Int64) {
         self.fd = fd
-        tokens = burst
+        burst = limit.burst
+        packetsPerNanosecond = limit.packetsPerNanosecond
+        tokens = limit.burst
         tokensAt = now
     }
 
     init() {}
 
-    /// Where packets for this leg's client are sent: the latched source, else the SDP address.
+    /// Where packets for this leg's client are sent: nowhere while the client holds (its SDP said
+    /// 0.0.0.0 or ::), else the latched source, else the SDP address.
     @inline(__always)
-    var destination: PeerAddress { latched.isSet ? latched : expected }
+    var destination: PeerAddress { held ? .none : latched.isSet ? latched : expected }
 
     /// Decides whether a packet from `source` comes from this leg's client, latching it when the
-    /// rules allow (see docs/control-protocol.md, "Learning"):
+    /// rules allow (docs/control-protocol.md, "Learning"). Every address in a request is
+    /// untrusted and so is every source, so a source is only ever latched from a host the
+    /// signalling named:
     /// - the latched source always passes;
-    /// - always-learn re-latches on any new source;
-    /// - while nothing is latched: the SDP address, or any source inside the learning window (or
-    ///   any source at all when no address was ever given) is latched;
-    /// - inside the window, the SDP address may take the latch back from an earlier source;
-    /// - everything else is dropped (no RTP bleed).
+    /// - a side that nothing described yet (no SDP address, no hold, no signalling address: gate
+    ///   B before the answer) latches nothing;
+    /// - always-learn re-latches on any new source once the side is described;
+    /// - otherwise a new source must come from the *host* of the SDP address or of the address
+    ///   the side's SIP message came from (`signal`), any port (NAT rewrites ports, not the
+    ///   phone's public address); a third party elsewhere never latches, inside the learning
+    ///   window or not;
+    /// - such a source is latched while nothing is latched: the exact SDP address at any time,
+    ///   another port inside the learning window, or at any time when the SDP gave no address
+    ///   (an unparsable `c=`: only the signalling address is known);
+    /// - inside the window, the exact SDP address may take the latch back from an earlier source;
+    /// - everything else is dropped (and counted by the caller).
+    /// Plain comparisons of fixed-size values: nothing is allocated on the forwarding path.
     @inline(__always)
     mutating func accepts(_ source: PeerAddress, now: Int64) -> Bool {
-        if latched.isSet {
-            if source == latched { return true }
-            if alwaysLearn || (source == expected && now < learningEnds) {
-                latched = source
-                latchChanged = true
-                return true
-            }
-            return false
+        if latched.isSet && source == latched { return true }
+        guard described else { return false }
+        if alwaysLearn {
+            latch(source)
+            return true
         }
-        if source == expected || learnsFirstSource || now < learningEnds {
-            latched = source
-            latchChanged = true
+        let fromNamedHost = (expected.isSet && source.sameHost(expected)) || (signal.isSet && source.sameHost(signal))
+        guard fromNamedHost else { return false }
+        if !latched.isSet {
+            guard source == expected || learnsFirstSource || now < learningEnds else { return false }
+            latch(source)
             learnsFirstSource = false
+            return true
+        }
+        if source == expected && now < learningEnds {
+            latch(source)
             return true
         }
         return false
     }
 
+    @inline(__always)
+    private mutating func latch(_ source: PeerAddress) {
+        latched = source
+        latchChanged = true
+    }
+
     /// Applies one stream of an alloc or update request: a new address re-points the leg at once
-    /// (the latch is forgotten); a new address or timeout restarts the learning window.
-    mutating func apply(_ request: StreamRequest, alwaysLearn: Bool, now: Int64, defaultLearningTimeout: UInt32) {
+    /// (the latch is forgotten); an unspecified address (0.0.0.0, ::) is hold: nothing is sent to
+    /// the client until a later request re-points it; a signalling address replaces the side's;
+    /// a new address or timeout restarts the learning window.
+    mutating func apply(
+        _ request: StreamRequest, alwaysLearn: Bool, signal: IPAddress?, now: Int64, defaultLearningTimeout: UInt32
+    ) {
         self.alwaysLearn = alwaysLearn
+        if let signal, !signal.isUnspecified {
+            // A proxy on a dual-stack socket sees IPv4 peers as ::ffff:a.b.c.d; packets on an
+            // IPv4 gate come from a.b.c.d.
+            self.signal = PeerAddress(host: signal.mappedV4 ?? signal)
+            described = true
+        }
         if let t = request.learningTimeout { learningTimeout = t }
-        if let a = request.address, a.port != 0 {
-            expected = PeerAddress(a)
-            latched = .none
-            latchChanged = true
-            learnsFirstSource = false
+        if let a = request.address {
+            if a.address.isUnspecified {
+                expected = .none
+                held = true
+                latched = .none
+                latchChanged = true
+                learnsFirstSource = false
+                described = true
+            } else if a.port != 0 {
+                expected = PeerAddress(a)
+                held = false
+                latched = .none
+                latchChanged = true
+                learnsFirstSource = false
+                described = true
+            }
         }
         if request.address != nil || request.learningTimeout != nil {
             learningEnds = now &+ Int64(learningTimeout ?? defaultLearningTimeout) * 1_000_000_000
@@ -105,10 +160,10 @@ struct StreamLeg {
 
     /// Refills the flood bucket for the time passed since the last refill.
     @inline(__always)
-    mutating func refill(now: Int64, limit: FloodLimit) {
+    mutating func refill(now: Int64) {
         let elapsed = now &- tokensAt
         if elapsed > 0 {
-            tokens = Swift.min(limit.burst, tokens + Double(elapsed) * limit.packetsPerNanosecond)
+            tokens = Swift.min(burst, tokens + Double(elapsed) * packetsPerNanosecond)
             tokensAt = now
         }
     }

@@ -11,15 +11,13 @@ import Logging
 struct RelayWorker: Sendable {
     let shard: LockedShard
     let clock: any RelayClock
-    let flood: FloodLimit
     let coalescing: timespec
     let logger: Logger
     private let dontWait = ipt_msg_dontwait()
 
-    init(shard: LockedShard, clock: any RelayClock, flood: FloodLimit, coalescingMicroseconds: Int, logger: Logger) {
+    init(shard: LockedShard, clock: any RelayClock, coalescingMicroseconds: Int, logger: Logger) {
         self.shard = shard
         self.clock = clock
-        self.flood = flood
         coalescing = timespec(tv_sec: 0, tv_nsec: coalescingMicroseconds * 1000)
         self.logger = logger
     }
@@ -84,7 +82,7 @@ struct RelayWorker: Sendable {
 
         let tx = sh.legs + (index ^ 2)
         let destination = tx.pointee.destination
-        rx.pointee.refill(now: now, limit: flood)
+        rx.pointee.refill(now: now)
         var out = 0
         for i in 0..<received {
             let message = batch.receiveMessages + i

@@ -22,6 +22,24 @@ func runFunction(
     }
 }
 
+/// Where the SIP message came from: the module passes Kamailio's `$si`; the CLI takes it as an
+/// option, so that a relay learns the SDP side's media as it does behind the module.
+struct SignalOptions: ParsableArguments {
+    @Option(name: .customLong("source-ip"), help: ArgumentHelp(
+        "The address the SIP message came from (Kamailio's $si). The relay learns the SDP side's media only from this host or the SDP's c= host.",
+        valueName: "IP"))
+    var sourceIP: String?
+
+    /// The parsed address; nil when not given.
+    var address: IPAddress? { sourceIP.flatMap { IPAddress($0) } }
+
+    func validate() throws {
+        if let sourceIP, IPAddress(sourceIP) == nil {
+            throw ValidationError("--source-ip must be an IPv4 or IPv6 address, not '\(sourceIP)'")
+        }
+    }
+}
+
 struct AllocCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alloc",
@@ -31,12 +49,13 @@ struct AllocCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
     @Option(help: "The switchboard to allocate on (as in the cfg file).") var switchboard: String
     @Option(help: "Bit 0: the SDP comes from gate A's side. Bit 1: ringing (use the ringing timeout).") var flags: Int
+    @OptionGroup var signal: SignalOptions
 
     func run() throws {
         let input = FunctionOutput.readBody()
         try runFunction(plane, json: output.json, input: input) { functions, selects in
             functions.alloc(flags: ScriptFlags(flags), switchboard: switchboard, body: input,
-                            contentType: output.contentType, selects: &selects)
+                            contentType: output.contentType, signal: signal.address, selects: &selects)
         }
     }
 }
@@ -51,12 +70,13 @@ struct UpdateCommand: ParsableCommand {
     @Option(name: .customLong("session-ids"), help: "The session ids alloc printed, e.g. 'pub:0/1764,,1/1764'.")
     var sessionIDs: String
     @Option(help: "Bit 0: the SDP comes from gate A's side. Bit 1: ringing (use the ringing timeout).") var flags: Int
+    @OptionGroup var signal: SignalOptions
 
     func run() throws {
         let input = FunctionOutput.readBody()
         try runFunction(plane, json: output.json, input: input) { functions, selects in
             functions.update(flags: ScriptFlags(flags), sessionIDs: sessionIDs, body: input,
-                             contentType: output.contentType, selects: &selects)
+                             contentType: output.contentType, signal: signal.address, selects: &selects)
         }
     }
 }
@@ -70,10 +90,11 @@ struct AdjustTimeoutCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object.") var json = false
     @Option(name: .customLong("session-ids"), help: "The session ids, e.g. 'pub:0/1764'.") var sessionIDs: String
     @Option(help: "Bit 0: the side is gate A's. Bit 1: use the ringing timeout.") var flags: Int
+    @OptionGroup var signal: SignalOptions
 
     func run() throws {
         try runFunction(plane, json: json, input: nil) { functions, selects in
-            functions.adjustTimeout(flags: ScriptFlags(flags), sessionIDs: sessionIDs, selects: &selects)
+            functions.adjustTimeout(flags: ScriptFlags(flags), sessionIDs: sessionIDs, signal: signal.address, selects: &selects)
         }
     }
 }

@@ -190,6 +190,21 @@ kam_call() {
 # The SIP messages of a trace with their c=/m= lines (see sip-trace.py).
 kam_trace() { python3 "$KAM_SIPP_DIR/sip-trace.py" "$@"; }
 
+# The relay hands out session slots in an unpredictable order, so a test reads back which session
+# a call got: kam_read_session FILE [N] sets PB to the RTP port of gate B in the Nth (default
+# first) INVITE the callee received (sipp trace FILE), SID to its session id and PA to its RTP
+# port on gate A. False (SID=none, ports 0) when that offer names no RTP port of gate B's range.
+kam_read_session() {
+  PB=$(kam_trace "$1" | grep "^received INVITE" | sed -n "${2:-1}p" | grep -oE "m=audio [0-9]+" | head -1 | grep -oE "[0-9]+")
+  if [ -n "$PB" ] && [ "$PB" -ge "$GATE_B_PORT" ] && [ "$PB" -lt $((GATE_B_PORT + 2 * KAM_MAX_SESSIONS)) ] &&
+    [ $(((PB - GATE_B_PORT) % 2)) -eq 0 ]; then
+    SID=$(((PB - GATE_B_PORT) / 2)) PA=$((GATE_A_PORT + (PB - GATE_B_PORT)))
+    return 0
+  fi
+  SID=none PA=0 PB=0
+  return 1
+}
+
 # True when something listens on UDP PORT.
 kam_listening() { [ -n "$(ss -Hnul "sport = :$1")" ]; }
 
