@@ -107,9 +107,11 @@ check() {
 }
 is() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'"; return 1; }; }
 
-# A call: the caller offers 203.0.113.2:4000 but sits behind NAT (sends from .50:5555/5556).
+# A call: the caller offers 203.0.113.2:4000 but sits behind NAT (sends from .50:5555/5556; its SIP
+# came from .50 too, which is what lets the relay learn that source).
 call() {
-  local reply; reply=$(ctl alloc k a.rtp=203.0.113.2:4000 a.rtcp=203.0.113.2:4001)
+  # The proxy saw its INVITE come from the NAT address: a.signal (what the module passes as $si).
+  local reply; reply=$(ctl alloc k a.rtp=203.0.113.2:4000 a.rtcp=203.0.113.2:4001 a.signal=203.0.113.50)
   set -- $reply; [ "$1" = ok ] || { echo "alloc: $reply"; return 1; }
   sid=$2 pa=$3 pb=$4
   reply=$(ctl update k "$sid" b.rtp=198.51.100.2:6000 b.rtcp=198.51.100.2:6001)
