@@ -27,7 +27,7 @@ extension ScriptFunctions {
         for (i, media) in sdp.media.enumerated() where media.isActive && !assignment.shareEarlier(i, media) {
             do {
                 try assignment.allocate(i, media, on: plane, switchboard: sw.name,
-                                        request: sourceRequest(sw, flags, endpoint: media.endpoint, signal: signal), side: flags.rewriteSide)
+                                        request: sourceRequest(sw, flags, media: media, signal: signal), side: flags.rewriteSide)
             } catch {
                 let warnings = deleteHandles(sw.name, assignment.allocated)
                 return .failure("alloc on '\(sw.name)' for m= line \(media.line): \(error)", warnings: warnings)

@@ -14,7 +14,7 @@ extension ScriptFunctions {
         var done = Set<Int>()
         for handle in ids.entries.compactMap({ $0 }) where done.insert(handle.id).inserted {
             do {
-                try plane.updateSession(switchboard: sw.name, session: handle, request: sourceRequest(sw, flags, endpoint: nil, signal: signal))
+                try plane.updateSession(switchboard: sw.name, session: handle, request: sourceRequest(sw, flags, media: nil, signal: signal))
             } catch {
                 return .failure("adjust_timeout of \(sw.name):\(handle): \(error)")
             }

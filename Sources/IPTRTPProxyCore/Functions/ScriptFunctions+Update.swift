@@ -46,7 +46,7 @@ extension ScriptFunctions {
                     do {
                         try plane.updateSession(
                             switchboard: sw.name, session: handle,
-                            request: sourceRequest(sw, flags, endpoint: m.endpoint, signal: signal))
+                            request: sourceRequest(sw, flags, media: m, signal: signal))
                     } catch {
                         let warnings = deleteHandles(sw.name, assignment.allocated)
                         return .failure("update of \(sw.name):\(handle) for m= line \(m.line): \(error)", warnings: warnings)
@@ -56,7 +56,7 @@ extension ScriptFunctions {
             } else if !assignment.shareEarlier(i, m) {
                 do {
                     try assignment.allocate(i, m, on: plane, switchboard: sw.name,
-                                            request: sourceRequest(sw, flags, endpoint: m.endpoint, signal: signal), side: flags.rewriteSide)
+                                            request: sourceRequest(sw, flags, media: m, signal: signal), side: flags.rewriteSide)
                 } catch {
                     let warnings = deleteHandles(sw.name, assignment.allocated)
                     return .failure("update on '\(sw.name)': new m= line \(m.line): \(error)", warnings: warnings)

@@ -40,20 +40,20 @@ public final class ScriptFunctions {
         Array(body[..<range.lowerBound]) + sdp + Array(body[range.upperBound...])
     }
 
-    /// What side `side` of `switchboard` asks for a stream at `endpoint` (RTCP is one port up);
-    /// `signal` is the address the message came from (the relay latches only from it or the SDP's).
-    func sourceRequest(_ sw: Switchboard, _ flags: ScriptFlags, endpoint: Endpoint?, signal: IPAddress?) -> SessionRequest {
+    /// What side `side` of `switchboard` asks for the streams of `media` (RTP at its address and
+    /// port, RTCP where its `a=rtcp` says or one port up: `Media.rtcpEndpoint`); `signal` is the
+    /// address the message came from (the relay latches only from it or the SDP's).
+    func sourceRequest(_ sw: Switchboard, _ flags: ScriptFlags, media: SessionDescription.Media?, signal: IPAddress?) -> SessionRequest {
         let side = flags.sdpSide
         let defaults = sw.learning(side)
         let timeout = flags.ringing ? sw.ringingTimeout : defaults.learningTimeout
         var request = SessionRequest()
         request[side] = SourceRequest(
             alwaysLearn: defaults.alwaysLearn,
-            streams: (0..<2).map { j in
-                StreamRequest(
-                    address: endpoint.map { Endpoint(address: $0.address, port: $0.port &+ UInt16(j)) },
-                    learningTimeout: timeout)
-            },
+            streams: [
+                StreamRequest(address: media?.endpoint, learningTimeout: timeout),
+                StreamRequest(address: media?.rtcpEndpoint, learningTimeout: timeout),
+            ],
             signal: signal)
         return request
     }

@@ -189,9 +189,10 @@ public enum SDPParser {
         let t = tokens(bytes, (value.lowerBound + plen)..<value.upperBound)
         guard let first = t.first, let port = parsePort(bytes, first) else { return nil }
         if t.count == 4, equals(bytes, t[1], "IN"), equals(bytes, t[2], "IP4") || equals(bytes, t[2], "IP6") {
-            return .init(portRange: first, port: port, addressTypeRange: t[2], addressRange: t[3])
+            return .init(portRange: first, port: port, addressTypeRange: t[2], addressRange: t[3],
+                         address: IPAddress(utf8: bytes[t[3]]))
         }
         guard t.count == 1 else { return nil }
-        return .init(portRange: first, port: port, addressTypeRange: nil, addressRange: nil)
+        return .init(portRange: first, port: port, addressTypeRange: nil, addressRange: nil, address: nil)
     }
 }

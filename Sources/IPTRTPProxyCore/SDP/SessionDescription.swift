@@ -34,6 +34,9 @@ public struct SessionDescription: Sendable {
         public let addressTypeRange: Range<Int>?
         /// Byte range of the address token, when the attribute names an address.
         public let addressRange: Range<Int>?
+        /// The numeric address the attribute names; nil when it names none (the media's `c=`
+        /// address applies) or one that cannot be parsed (`addressRange` is then set).
+        public let address: IPAddress?
     }
 
     /// One `m=` section.
@@ -62,6 +65,23 @@ public struct SessionDescription: Sendable {
         public var endpoint: Endpoint? {
             guard isActive, let address = connection?.address else { return nil }
             return Endpoint(address: address, port: port)
+        }
+
+        /// Where the client receives this stream's RTCP: the port of `a=rtcp` (RFC 3605) at the
+        /// address that attribute names, else at the media's address; without `a=rtcp`, the RTP
+        /// port + 1 (RFC 3550 §11). `a=rtcp-mux` changes nothing here: an answerer that declines
+        /// multiplexing still sends RTCP to this address, and one that accepts sends it to the RTP
+        /// port, which the relay's RTP port forwards like any other packet. Nil when `endpoint` is,
+        /// or when `a=rtcp` names an address that is not numeric (RTCP is then latched from the
+        /// signalling host only, like media whose `c=` cannot be parsed).
+        public var rtcpEndpoint: Endpoint? {
+            guard let rtp = endpoint else { return nil }
+            guard let rtcp else { return Endpoint(address: rtp.address, port: rtp.port &+ 1) }
+            if rtcp.addressRange != nil {
+                guard let address = rtcp.address else { return nil }
+                return Endpoint(address: address, port: rtcp.port)
+            }
+            return Endpoint(address: rtp.address, port: rtcp.port)
         }
     }
 }
