@@ -76,6 +76,13 @@ struct RTCPAddressTests {
         #expect(sdp.media[0].rtcpEndpoint == Endpoint(address: IPAddress("2001:db8::7")!, port: 6001))
     }
 
+    @Test("an a=rtcp address of the other family than the c= gives no RTCP address (a side talks to the relay in one family)")
+    func rtcpOtherFamily() throws {
+        let sdp = try SDPParser.parse(crlf("v=0\nc=IN IP4 192.0.2.1\nm=audio 4000 RTP/AVP 0\na=rtcp:6001 IN IP6 2001:db8::7\n"))
+        #expect(sdp.media[0].endpoint == Endpoint(address: IPAddress("192.0.2.1")!, port: 4000))
+        #expect(sdp.media[0].rtcpEndpoint == nil)
+    }
+
     @Test("rtcp-mux: one session with its two relay ports; a=rtcp (the RTP port) is where non-multiplexed RTCP goes; a=rtcp-mux passes through")
     func rtcpMux() throws {
         let (request, body) = try allocate("""

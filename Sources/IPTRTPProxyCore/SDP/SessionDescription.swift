@@ -72,13 +72,14 @@ public struct SessionDescription: Sendable {
         /// port + 1 (RFC 3550 §11). `a=rtcp-mux` changes nothing here: an answerer that declines
         /// multiplexing still sends RTCP to this address, and one that accepts sends it to the RTP
         /// port, which the relay's RTP port forwards like any other packet. Nil when `endpoint` is,
-        /// or when `a=rtcp` names an address that is not numeric (RTCP is then latched from the
-        /// signalling host only, like media whose `c=` cannot be parsed).
+        /// or when `a=rtcp` names an address that is not numeric or not of the RTP address's family
+        /// (the relay talks to a side in one family; RTCP is then latched from the signalling host
+        /// only, like media whose `c=` cannot be parsed).
         public var rtcpEndpoint: Endpoint? {
             guard let rtp = endpoint else { return nil }
             guard let rtcp else { return Endpoint(address: rtp.address, port: rtp.port &+ 1) }
             if rtcp.addressRange != nil {
-                guard let address = rtcp.address else { return nil }
+                guard let address = rtcp.address, address.sdpAddressType == rtp.address.sdpAddressType else { return nil }
                 return Endpoint(address: address, port: rtcp.port)
             }
             return Endpoint(address: rtp.address, port: rtcp.port)
