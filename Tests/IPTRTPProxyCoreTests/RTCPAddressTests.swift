@@ -118,6 +118,12 @@ struct RTCPAddressTests {
         #expect(rtcp(request)?.address.isUnspecified == true)
     }
 
+    @Test("hold (c=0.0.0.0) holds RTCP too, even when a=rtcp names an address")
+    func holdHoldsRTCP() throws {
+        let sdp = try SDPParser.parse(crlf("v=0\nc=IN IP4 0.0.0.0\nm=audio 4000 RTP/AVP 0\na=rtcp:6001 IN IP4 192.0.2.7\n"))
+        #expect(sdp.media[0].rtcpEndpoint == Endpoint(address: IPAddress("0.0.0.0")!, port: 6001))
+    }
+
     @Test("an a=rtcp address that is not numeric gives no RTCP address (only the signalling host is learned)")
     func unparsableRTCPAddress() throws {
         let (request, _) = try allocate("v=0\nc=IN IP4 192.0.2.10\nm=audio 49170 RTP/AVP 0\na=rtcp:53020 IN IP4 rtcp.example\n")

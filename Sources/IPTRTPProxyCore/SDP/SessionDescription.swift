@@ -69,7 +69,8 @@ public struct SessionDescription: Sendable {
 
         /// Where the client receives this stream's RTCP: the port of `a=rtcp` (RFC 3605) at the
         /// address that attribute names, else at the media's address; without `a=rtcp`, the RTP
-        /// port + 1 (RFC 3550 §11). `a=rtcp-mux` changes nothing here: an answerer that declines
+        /// port + 1 (RFC 3550 §11). On hold (`c=` 0.0.0.0 or ::) only the port is taken: RTCP is held
+        /// with RTP. `a=rtcp-mux` changes nothing here: an answerer that declines
         /// multiplexing still sends RTCP to this address, and one that accepts sends it to the RTP
         /// port, which the relay's RTP port forwards like any other packet. Nil when `endpoint` is,
         /// or when `a=rtcp` names an address that is not numeric or not of the RTP address's family
@@ -78,7 +79,8 @@ public struct SessionDescription: Sendable {
         public var rtcpEndpoint: Endpoint? {
             guard let rtp = endpoint else { return nil }
             guard let rtcp else { return Endpoint(address: rtp.address, port: rtp.port &+ 1) }
-            if rtcp.addressRange != nil {
+            // Hold (`c=` 0.0.0.0 or ::) holds RTCP too, whatever address `a=rtcp` names.
+            if rtcp.addressRange != nil && !rtp.address.isUnspecified {
                 guard let address = rtcp.address, address.sdpAddressType == rtp.address.sdpAddressType else { return nil }
                 return Endpoint(address: address, port: rtcp.port)
             }
