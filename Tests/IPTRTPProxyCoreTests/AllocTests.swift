@@ -57,6 +57,7 @@ struct AllocTests {
             m=video 40002 RTP/AVP 31
             m=audio 40000 RTP/AVP 8
             m=audio 0 RTP/AVP 0
+            c=IN IP4 192.0.2.10
 
             """)))
         #expect(selects.sessionIDs == "pub:0/1000,1/1000,0/1000,")
