@@ -73,7 +73,7 @@ extension ScriptFunctions {
 
         let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets)
         selects.sessionIDs = SessionIDList(switchboard: sw.name, entries: entries).description
-        selects.sdpIP = rewritten.firstRewrittenAddress
+        selects.sdpIP = rewritten.firstRewrittenAddress ?? ""
         let changed = assignment.targets.allSatisfy({ $0 == nil }) ? nil : splice(body, located.range, rewritten.bytes)
         return .success(changed, warnings: warnings)
     }

@@ -19,7 +19,7 @@ enum FunctionOutput {
         var result: Int
         var sdp: String?
         var session_ids: String?
-        var sdp_ip: String?
+        var sdp_ip: String
         var switchboard: String?
         var direction: Int?
         var error: String?
@@ -59,7 +59,7 @@ enum FunctionOutput {
             if let e = result.error { lines += "error: \(e)\n" }
             lines += "result=\(result.scriptValue)\n"
             lines += "session_ids=\(selects.sessionIDs ?? "")\n"
-            lines += "sdp_ip=\(selects.sdpIP ?? "")\n"
+            lines += "sdp_ip=\(selects.sdpIP)\n"
             lines += "switchboard=\(selects.switchboard ?? "")\n"
             lines += "direction=\(selects.direction.map(String.init) ?? "")\n"
             FileHandle.standardError.write(Data(lines.utf8))
