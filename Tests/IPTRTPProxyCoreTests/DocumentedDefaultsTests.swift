@@ -43,3 +43,15 @@ struct DocumentedDefaultsTests {
         #expect(try SwitchboardConfigParser.parse(example, fileName: "iptrtpproxy.cfg.example").all.count == 2)
     }
 }
+
+extension DocumentedDefaultsTests {
+    @Test("README and the module's README state the m= line limit and the per-call cap the code applies")
+    func limits() throws {
+        for path in ["README.md", "Modules/kamailio/README.md"] {
+            let doc = try RepositoryFile.text(path)
+            let flat = doc.split(whereSeparator: { $0 == "\n" }).joined(separator: " ")
+            #expect(flat.contains("at most \(SDPParser.maxMedia) `m=` lines"), "\(path): the m= line limit")
+            #expect(flat.contains("`max-call-sessions` (default \(Switchboard.defaultMaxCallSessions)"), "\(path): the per-call cap")
+        }
+    }
+}
