@@ -45,16 +45,34 @@ struct RewritePropertyTests {
     @Test("untouched lines stay byte-identical and the output points every active media at the relay")
     func invariants() throws {
         var rng = SeededRandom(state: 0x15EED)
-        let set = try testSwitchboards(testConfig.replacingOccurrences(of: "max-sess = 4", with: "max-sess = 2000"))
+        // IPv4 callers on `pub`, IPv6 callers on `pub6`; both point the SDP at the same gate B.
+        let set = try testSwitchboards(testConfig.replacingOccurrences(of: "max-sess = 4", with: "max-sess = 2000") + """
+
+            [switchboard:pub6]
+            addr-a = 2001:db8::1
+            addr-b = 203.0.113.1
+            port-a = 30000
+            port-b = 40000
+            max-sess = 2000
+            """)
         for _ in 0..<500 {
             let (input, ending) = randomOffer(&rng)
+            let before = try SDPParser.parse(input)
+            let families = Set(before.media.compactMap { $0.endpoint?.address.isV6 })
             let plane = RecordingPlane(set)
             let f = ScriptFunctions(switchboards: set, plane: plane)
             var selects = SelectValues()
-            let result = f.alloc(flags: ScriptFlags(1), switchboard: "pub", body: input, contentType: nil, selects: &selects)
+            let result = f.alloc(flags: ScriptFlags(1), switchboard: families == [true] ? "pub6" : "pub",
+                                 body: input, contentType: nil, selects: &selects)
+            if families.count == 2 {
+                // An IPv6 client on an IPv4 gate (or the reverse) is refused, as the relay refuses it.
+                #expect(!result.succeeded && result.body == nil)
+                #expect(result.error?.contains("but gate A is IPv") == true, "\(result.error ?? "")")
+                #expect(plane.inner.sessions(of: "pub").isEmpty)
+                continue
+            }
             #expect(result.succeeded)
             let output = result.body ?? input
-            let before = try SDPParser.parse(input)
             let after = try SDPParser.parse(output)
 
             // Same media, same activity; active media now carry gate B's address (unless on hold) and a relay port.
