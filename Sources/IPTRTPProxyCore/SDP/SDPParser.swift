@@ -53,7 +53,7 @@ public enum SDPParser {
                 sawVersion = true
             case UInt8(ascii: "c"):
                 guard sawVersion else { throw SDPError(line: lineNumber, "c= before v=") }
-                let connection = parseConnection(bytes, value, ending: line.upperBound..<end, line: lineNumber)
+                let connection = parseConnection(bytes, value, whole: line, ending: line.upperBound..<end, line: lineNumber)
                 if pending.isEmpty {
                     sessionConnectionCount += 1
                     // A second session-level c= clears the session address.
@@ -137,9 +137,10 @@ public enum SDPParser {
     }
 
     /// `c=IN IP4 <addr>` or `c=IN IP6 <addr>`, exactly (case-sensitive, as the original); a `/`
-    /// (multicast TTL or count) makes it invalid. Invalid lines yield nil.
+    /// (multicast TTL or count) makes it invalid. Invalid lines yield nil. `whole` is the line
+    /// without its ending, `ending` the ending.
     static func parseConnection(
-        _ bytes: [UInt8], _ value: Range<Int>, ending: Range<Int>, line: Int
+        _ bytes: [UInt8], _ value: Range<Int>, whole: Range<Int>, ending: Range<Int>, line: Int
     ) -> SessionDescription.Connection? {
         let t = tokens(bytes, value)
         guard t.count == 3, equals(bytes, t[0], "IN") else { return nil }
@@ -156,7 +157,7 @@ public enum SDPParser {
             }
         }
         return SessionDescription.Connection(
-            line: line, lineRange: (value.lowerBound - 2)..<value.upperBound, lineEnding: ending, addressTypeRange: t[1], addressRange: addr,
+            line: line, lineRange: whole, lineEnding: ending, addressTypeRange: t[1], addressRange: addr,
             addressText: text(bytes, addr), address: parsed)
     }
 
