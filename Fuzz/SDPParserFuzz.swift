@@ -4,6 +4,8 @@
 
 /// Properties checked on every input, beyond "does not crash":
 /// - a rewritten SDP parses again with the same number of media, all still active where they were;
+/// - when the session-level `c=` was rewritten, every media that is not relayed and had no `c=` of
+///   its own has one now, with the original session-level address;
 /// - session-id strings print and parse back the same.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func sdpParserFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -15,6 +17,13 @@ public func sdpParserFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard again.media.count == sdp.media.count else { fatalError("rewrite changed the number of media") }
         for (a, b) in zip(sdp.media, again.media) where a.isActive && !b.isActive {
             fatalError("rewrite deactivated a media")
+        }
+        let sessionRewritten = sdp.media.contains { $0.isActive && $0.inheritsSessionConnection }
+            && sdp.sessionConnection?.address?.isUnspecified != true
+        for (a, b) in zip(sdp.media, again.media) where sessionRewritten && !a.isActive && a.inheritsSessionConnection {
+            guard b.ownConnection?.addressText == sdp.sessionConnection?.addressText else {
+                fatalError("a media the relay does not carry lost the session-level address")
+            }
         }
     }
     _ = SDPBodyPart.locate(body: bytes, contentType: "multipart/mixed;boundary=b")

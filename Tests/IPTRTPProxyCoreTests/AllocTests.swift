@@ -57,6 +57,7 @@ struct AllocTests {
             m=video 40002 RTP/AVP 31
             m=audio 40000 RTP/AVP 8
             m=audio 0 RTP/AVP 0
+            c=IN IP4 192.0.2.10
 
             """)))
         #expect(selects.sessionIDs == "pub:0/1000,1/1000,0/1000,")
@@ -69,6 +70,19 @@ struct AllocTests {
         ])
         #expect(plane.calls.first == .allocate("pub", expected))
         #expect(plane.calls.count == 2)
+    }
+
+    @Test("sdp_ip is the empty string until an address is rewritten: before any call, after a failed alloc, after an alloc on hold")
+    func sdpIPEmptyByDefault() throws {
+        let plane = RecordingPlane(try testSwitchboards())
+        let functions = ScriptFunctions(switchboards: plane.inner.switchboards, plane: plane)
+        var selects = SelectValues()
+        #expect(selects.sdpIP == "")
+        #expect(!functions.alloc(flags: ScriptFlags(1), switchboard: "nope", body: offer, contentType: nil, selects: &selects).succeeded)
+        #expect(selects.sdpIP == "")
+        let hold = crlf("v=0\no=a 1 1 IN IP4 192.0.2.10\ns=-\nc=IN IP4 0.0.0.0\nt=0 0\nm=audio 49170 RTP/AVP 0\n")
+        #expect(functions.alloc(flags: ScriptFlags(1), switchboard: "pub", body: hold, contentType: nil, selects: &selects).succeeded)
+        #expect(selects.sessionIDs == "pub:0/1000" && selects.sdpIP == "")
     }
 
     @Test("flag bit 1 sets the ringing timeout as the learning timeout of the SDP's side")

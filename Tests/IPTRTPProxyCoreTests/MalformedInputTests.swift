@@ -35,16 +35,23 @@ struct MalformedInputTests {
         if !update.succeeded { #expect(update.body == nil) }
     }
 
-    @Test("random bytes never crash the parser")
-    func randomBytes() {
+    @Test("random bytes never crash the parser; what it rewrites parses again, non-relayed media keeping their address")
+    func randomBytes() throws {
         var rng = SeededRandom(state: 42)
-        let alphabet = Array("v=cmaIN IP4 6 0123456789./:RTP/AVP\r\n \t".utf8) + [0, 0xff]
+        let alphabet = Array("v=cmaiIN IP4 6 0123456789./:RTP/AVPTCP\r\n \t".utf8) + [0, 0xff]
         for _ in 0..<3000 {
             let n = Int.random(in: 0..<200, using: &rng)
             let bytes = (0..<n).map { _ in alphabet.randomElement(using: &rng)! }
             if let sdp = try? SDPParser.parse(bytes) {
                 let targets = sdp.media.map { $0.isActive ? MediaTarget(address: .v4(1), rtpPort: 2) : nil }
-                _ = SDPRewriter.rewrite(sdp, targets: targets)
+                let again = try SDPParser.parse(SDPRewriter.rewrite(sdp, targets: targets).bytes)
+                #expect(again.media.count == sdp.media.count)
+                let sessionRewritten = sdp.media.contains { $0.isActive && $0.inheritsSessionConnection }
+                    && sdp.sessionConnection?.address?.isUnspecified != true
+                for (before, after) in zip(sdp.media, again.media) where !before.isActive && before.inheritsSessionConnection {
+                    #expect(after.inheritsSessionConnection != sessionRewritten)
+                    if sessionRewritten { #expect(after.ownConnection?.addressText == sdp.sessionConnection?.addressText) }
+                }
             }
         }
     }

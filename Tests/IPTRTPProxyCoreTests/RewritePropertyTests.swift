@@ -18,7 +18,7 @@ struct SeededRandom: RandomNumberGenerator {
 func randomOffer(_ rng: inout SeededRandom) -> (bytes: [UInt8], ending: String) {
     let ending = Bool.random(using: &rng) ? "\r\n" : "\n"
     let addresses = ["192.0.2.10", "198.51.100.7", "2001:db8::7", "phone.example.com", "0.0.0.0"]
-    let transports = ["RTP/AVP", "RTP/SAVP", "udptl", "TCP/MSRP", "RTP/AVPF"]
+    let transports = ["RTP/AVP", "RTP/SAVP", "udptl", "TCP/MSRP", "RTP/AVPF", "TCP/BFCP"]
     var lines = ["v=0", "o=- \(rng.next() % 100000) 1 IN IP4 192.0.2.10", "s=call"]
     if Bool.random(using: &rng) {
         let a = addresses.randomElement(using: &rng)!
@@ -28,6 +28,8 @@ func randomOffer(_ rng: inout SeededRandom) -> (bytes: [UInt8], ending: String) 
     for _ in 0..<Int.random(in: 0...6, using: &rng) {
         let port = Bool.random(using: &rng) && Bool.random(using: &rng) ? 0 : Int.random(in: 1024...65000, using: &rng)
         lines.append("m=\(["audio", "video", "image"].randomElement(using: &rng)!) \(port) \(transports.randomElement(using: &rng)!) 0 8")
+        if Bool.random(using: &rng) && Bool.random(using: &rng) { lines.append("i=stream") }
+        if Bool.random(using: &rng) && Bool.random(using: &rng) { lines.append("b=AS:64") }
         if Bool.random(using: &rng) {
             let a = addresses.randomElement(using: &rng)!
             lines.append("c=IN \(a.contains(":") ? "IP6" : "IP4") \(a)")
@@ -43,16 +45,34 @@ struct RewritePropertyTests {
     @Test("untouched lines stay byte-identical and the output points every active media at the relay")
     func invariants() throws {
         var rng = SeededRandom(state: 0x15EED)
-        let set = try testSwitchboards(testConfig.replacingOccurrences(of: "max-sess = 4", with: "max-sess = 2000"))
+        // IPv4 callers on `pub`, IPv6 callers on `pub6`; both point the SDP at the same gate B.
+        let set = try testSwitchboards(testConfig.replacingOccurrences(of: "max-sess = 4", with: "max-sess = 2000") + """
+
+            [switchboard:pub6]
+            addr-a = 2001:db8::1
+            addr-b = 203.0.113.1
+            port-a = 30000
+            port-b = 40000
+            max-sess = 2000
+            """)
         for _ in 0..<500 {
             let (input, ending) = randomOffer(&rng)
+            let before = try SDPParser.parse(input)
+            let families = Set(before.media.compactMap { $0.endpoint?.address.isV6 })
             let plane = RecordingPlane(set)
             let f = ScriptFunctions(switchboards: set, plane: plane)
             var selects = SelectValues()
-            let result = f.alloc(flags: ScriptFlags(1), switchboard: "pub", body: input, contentType: nil, selects: &selects)
+            let result = f.alloc(flags: ScriptFlags(1), switchboard: families == [true] ? "pub6" : "pub",
+                                 body: input, contentType: nil, selects: &selects)
+            if families.count == 2 {
+                // An IPv6 client on an IPv4 gate (or the reverse) is refused, as the relay refuses it.
+                #expect(!result.succeeded && result.body == nil)
+                #expect(result.error?.contains("but gate A is IPv") == true, "\(result.error ?? "")")
+                #expect(plane.inner.sessions(of: "pub").isEmpty)
+                continue
+            }
             #expect(result.succeeded)
             let output = result.body ?? input
-            let before = try SDPParser.parse(input)
             let after = try SDPParser.parse(output)
 
             // Same media, same activity; active media now carry gate B's address (unless on hold) and a relay port.
@@ -69,13 +89,40 @@ struct RewritePropertyTests {
                     #expect(a.port == b.port)
                 }
             }
-            // Line by line: the same endings, and only c=, m= and a=rtcp lines may differ.
+            // Media the relay does not carry still reach the phone: the address they had.
+            let sessionRewritten = before.sessionConnection != nil && after.sessionConnection?.addressText != before.sessionConnection?.addressText
+            var added = 0
+            for (b, a) in zip(before.media, after.media) where !b.isActive {
+                if b.inheritsSessionConnection {
+                    if sessionRewritten {
+                        added += 1
+                        #expect(!a.inheritsSessionConnection && a.ownConnection?.addressText == before.sessionConnection?.addressText,
+                                "m= line \(a.line) of\n\(String(decoding: output, as: UTF8.self))")
+                    } else {
+                        #expect(a.inheritsSessionConnection)
+                    }
+                } else {
+                    #expect(a.ownConnection?.addressText == b.ownConnection?.addressText)
+                }
+            }
+            // Line by line: the same endings, only c=, m= and a=rtcp lines may differ, and the only
+            // lines added are copies of the original session-level c=.
             let inLines = String(decoding: input, as: UTF8.self).components(ending)
             let outLines = String(decoding: output, as: UTF8.self).components(ending)
-            #expect(inLines.count == outLines.count)
-            for (i, o) in zip(inLines, outLines) where i != o {
-                #expect(i.hasPrefix("c=") || i.hasPrefix("m=") || i.hasPrefix("a=rtcp:"), "changed line \(i) -> \(o)")
+            #expect(outLines.count == inLines.count + added)
+            let sessionLine = before.sessionConnection.map { String(decoding: input[$0.lineRange], as: UTF8.self) }
+            var o = 0
+            for i in inLines where o < outLines.count {
+                if outLines[o] != i && outLines[o] == sessionLine {
+                    o += 1
+                    guard o < outLines.count else { break }
+                }
+                if i != outLines[o] {
+                    #expect(i.hasPrefix("c=") || i.hasPrefix("m=") || i.hasPrefix("a=rtcp:"), "changed line \(i) -> \(outLines[o])")
+                }
+                o += 1
             }
+            #expect(o == outLines.count)
             // The ids name one entry per m= line.
             let ids = try SessionIDList(parsing: selects.sessionIDs!)
             #expect(ids.entries.count == before.media.count)

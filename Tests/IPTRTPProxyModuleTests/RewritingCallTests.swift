@@ -113,6 +113,24 @@ struct RewritingCallTests {
         #expect(selects.sessionIDs == ids)
     }
 
+    @Test("the selects through the C entry: after the reset sdp_ip is the empty string (spec §4), the others have no value")
+    func selectsAfterReset() {
+        let state = ModuleState.shared
+        let saved = state.selects
+        defer { state.selects = saved }
+        func read(_ which: Int32) -> String? {
+            var value: UnsafePointer<CChar>?
+            var length: Int32 = -1
+            guard ipt_mod_get_select(which, &value, &length) == 1 else { return nil }
+            return HostText.string(value, length)
+        }
+        state.selects = SelectValues(sessionIDs: "pub:0/1", sdpIP: "203.0.113.2", switchboard: "pub", direction: 1)
+        #expect(read(1) == "203.0.113.2")
+        ipt_mod_reset_selects()
+        #expect(read(1) == "")
+        #expect(read(0) == nil && read(2) == nil && read(3) == nil)
+    }
+
     @Test("ipt_mod_alloc, the C entry: a sink that refuses, and a body over HostText.maxLength, leave no session allocated")
     func cEntryLeavesNothingAllocated() throws {
         let (functions, plane) = functionsOverPlane()

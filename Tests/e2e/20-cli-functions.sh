@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The command-line tool behaves as the foundation issue promises: SDP out on stdout, selects on
-# stderr, --json with null where a select has no value, exit 0 / 1 / 2, and --state carrying
-# sessions from alloc to update and delete.
+# stderr, --json with null where a select has no value and the exact body bytes in sdp_base64, exit 0 / 1 / 2,
+# --state carrying sessions from alloc to update and delete, and the dry run refusing what the relay refuses.
 source "$(dirname "$0")/lib/harness.sh"
 set -o pipefail
 e2e_init cli-functions
@@ -38,6 +38,31 @@ check "malformed SDP exits 1" test $? -eq 1
 check "malformed SDP result is -1" test "$(json "$work/bad.json" "['result']")" = -1
 check "malformed SDP is returned unchanged" test "$(json "$work/bad.json" "['sdp']" | tr -d '\r\n')" = "v=0v=0"
 check "malformed SDP error names the line" test "$(json "$work/bad.json" "['error']")" = "alloc: SDP line 2: a second v= line"
+
+# --json keeps every byte: sdp_base64 is the body exactly as the plain output gives it (bytes 0x80-0xFF
+# are not UTF-8: sdp shows them as U+FFFD), on success and on -1; sdp_ip is "" when nothing was rewritten.
+python3 -c 'import sys; sys.stdout.buffer.write(b"v=0\r\no=a 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\na=x-bytes:" + bytes(range(0x80, 0x100)) + b"\r\n")' > "$work/bytes.sdp"
+$cli alloc --config $cfg --switchboard pub --flags 1 < "$work/bytes.sdp" >"$work/bytes.out" 2>/dev/null
+$cli alloc --config $cfg --switchboard pub --flags 1 --json < "$work/bytes.sdp" >"$work/bytes.json"
+check "json sdp_base64 is the rewritten body byte for byte" python3 -c "import json,base64,sys; sys.exit(base64.b64decode(json.load(open('$work/bytes.json'))['sdp_base64']) != open('$work/bytes.out','rb').read())"
+check "json sdp_base64 carries bytes 0x80-0xFF" python3 -c "import json,base64,sys; sys.exit(bytes(range(0x80, 0x100)) not in base64.b64decode(json.load(open('$work/bytes.json'))['sdp_base64']))"
+$cli alloc --config $cfg --switchboard nope --flags 1 --json < "$work/bytes.sdp" >"$work/bytes-fail.json"
+check "json sdp_base64 on -1 is the input byte for byte" python3 -c "import json,base64,sys; sys.exit(base64.b64decode(json.load(open('$work/bytes-fail.json'))['sdp_base64']) != open('$work/bytes.sdp','rb').read())"
+check "json sdp_ip is the empty string when nothing was rewritten" test "$(json "$work/bytes-fail.json" "['sdp_ip']")" = ""
+
+# The dry run refuses what the relay refuses: an IPv6 caller on gate A (IPv4): -1, the relay's reason.
+printf 'v=0\r\no=a 1 1 IN IP6 2001:db8::7\r\ns=-\r\nc=IN IP6 2001:db8::7\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\n' > "$work/v6.sdp"
+$cli alloc --config $cfg --switchboard pub --flags 1 --json < "$work/v6.sdp" >"$work/v6.json"
+check "an IPv6 client on an IPv4 gate exits 1" test $? -eq 1
+check "an IPv6 client on an IPv4 gate is refused as the relay refuses it" grep -q 'side a client \[2001:db8::7\]:49170 is IPv6 but gate A is IPv4' "$work/v6.json"
+
+# Media the relay does not carry keep the caller's address; one SDP may not take more than max-call-sessions.
+printf 'v=0\r\no=a 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\nm=application 5060 TCP/BFCP *\r\na=setup:active\r\n' > "$work/bfcp.sdp"
+$cli alloc --config $cfg --switchboard pub --flags 1 < "$work/bfcp.sdp" >"$work/bfcp.out" 2>/dev/null
+check "BFCP over TCP gets a c= with the caller's address, after its m= line" grep -Pzq 'm=application 5060 TCP/BFCP \*\r\nc=IN IP4 192.0.2.10\r\na=setup:active\r\n' "$work/bfcp.out"
+$cli alloc --config $cfg --switchboard-param 'name=pub;max-call-sessions=1' --switchboard pub --flags 1 < examples/sdp/offer.sdp >/dev/null 2>"$work/cap.err"
+check "an SDP over max-call-sessions exits 1" test $? -eq 1
+check "an SDP over max-call-sessions says so" grep -q 'more than the 1 one call may hold (max-call-sessions); nothing allocated' "$work/cap.err"
 
 # unknown switchboard: exit 1; config errors: exit 2 with file and line.
 $cli alloc --config $cfg --switchboard nope --flags 1 < examples/sdp/offer.sdp >/dev/null 2>"$work/err"

@@ -70,6 +70,9 @@ public struct Switchboard: Hashable, Sendable {
     public var maxStreamPPS: UInt32?
     /// Packets one stream may send at once (`max-stream-burst`); nil = the relay's default.
     public var maxStreamBurst: UInt32?
+    /// The most sessions one alloc or update may leave a call holding (`max-call-sessions`), so
+    /// that one SDP with many `m=` lines cannot take a switchboard's ports.
+    public var maxCallSessions: Int
 
     /// Default number of sessions when the cfg file names none.
     public static let defaultMaxSessions = 500
@@ -79,6 +82,8 @@ public struct Switchboard: Hashable, Sendable {
     public static let defaultResurrectionTimeout: UInt32 = 10
     /// Default ringing timeout (spec §2).
     public static let defaultRingingTimeout: UInt32 = 60
+    /// Default per-call cap: audio, video, presentation video, T.38 and a few more, with room.
+    public static let defaultMaxCallSessions = 16
 
     /// Creates a switchboard with the documented defaults.
     public init(
@@ -88,7 +93,8 @@ public struct Switchboard: Hashable, Sendable {
         resurrectionTimeout: UInt32 = Switchboard.defaultResurrectionTimeout,
         ringingTimeout: UInt32 = Switchboard.defaultRingingTimeout,
         learning: [LearningDefaults] = [LearningDefaults(), LearningDefaults()],
-        maxStreamPPS: UInt32? = nil, maxStreamBurst: UInt32? = nil
+        maxStreamPPS: UInt32? = nil, maxStreamBurst: UInt32? = nil,
+        maxCallSessions: Int = Switchboard.defaultMaxCallSessions
     ) {
         self.name = name
         self.gateA = gateA
@@ -100,6 +106,7 @@ public struct Switchboard: Hashable, Sendable {
         self.learning = learning
         self.maxStreamPPS = maxStreamPPS
         self.maxStreamBurst = maxStreamBurst
+        self.maxCallSessions = maxCallSessions
     }
 
     /// The gate on `side`.

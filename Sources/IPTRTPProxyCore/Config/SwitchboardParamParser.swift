@@ -1,5 +1,5 @@
 /// Applies `switchboard` modparam lines (spec §2) to a set of switchboards:
-/// `name=pub;learning-timeout-a=10;always-learn-b=1;ringing-timeout=90;max-stream-pps=3000;max-stream-burst=500`,
+/// `name=pub;learning-timeout-a=10;always-learn-b=1;ringing-timeout=90;max-stream-pps=3000;max-stream-burst=500;max-call-sessions=16`,
 /// or `name=*` for all. A value 0 leaves the setting as it is (as the original's timeouts do).
 ///
 /// After a line that names one switchboard, a learning value set only ever for side A (or only for
@@ -65,8 +65,14 @@ public struct SwitchboardParamApplier: Sendable {
                     if v != 0 {
                         if name == "max-stream-pps" { updated.all[t].maxStreamPPS = v } else { updated.all[t].maxStreamBurst = v }
                     }
+                case "max-call-sessions":
+                    // A call cannot use more sessions than it may have m= lines.
+                    guard v <= SDPParser.maxMedia else {
+                        throw fail("'max-call-sessions' must be sessions, at most \(SDPParser.maxMedia) (the m= lines an SDP may have), not '\(value)'")
+                    }
+                    if v != 0 { updated.all[t].maxCallSessions = Int(v) }
                 default:
-                    throw fail("unknown parameter '\(name)' (expected learning-timeout-a/-b, always-learn-a/-b, ringing-timeout, max-stream-pps, max-stream-burst)")
+                    throw fail("unknown parameter '\(name)' (expected learning-timeout-a/-b, always-learn-a/-b, ringing-timeout, max-stream-pps, max-stream-burst, max-call-sessions)")
                 }
             }
         }

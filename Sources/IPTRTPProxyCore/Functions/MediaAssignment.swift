@@ -32,6 +32,25 @@ struct MediaAssignment {
         return true
     }
 
+    /// How many sessions the active media of an SDP hold once assigned as alloc and update assign
+    /// them: the sessions in `entries` they keep, and one new session per address and port no
+    /// earlier media has. Known before any session is allocated, so a call over the cap takes none.
+    static func sessionCount(_ media: [SessionDescription.Media], entries: [SessionHandle?]) -> Int {
+        var kept = Set<Int>()
+        var addresses = Set<ScriptFunctions.ShareKey>()
+        var new = 0
+        for (i, m) in media.enumerated() where m.isActive {
+            let key = ScriptFunctions.ShareKey(m)
+            if i < entries.count, let handle = entries[i] {
+                kept.insert(handle.id)
+                addresses.insert(key)
+            } else if addresses.insert(key).inserted {
+                new += 1
+            }
+        }
+        return kept.count + new
+    }
+
     /// Gives media `index` a new session from `plane`.
     mutating func allocate(_ index: Int, _ media: SessionDescription.Media, on plane: MediaPlane,
                            switchboard: String, request: SessionRequest, side: GateSide) throws {

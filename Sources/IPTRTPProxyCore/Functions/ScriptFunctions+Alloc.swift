@@ -2,7 +2,8 @@ extension ScriptFunctions {
     /// `iptrtpproxy_alloc(flags, switchboard)`: allocates a session for every active media of the
     /// SDP (media sharing an address and port share one), rewrites the SDP towards the opposite gate
     /// and publishes `session_ids` and `sdp_ip`. An empty `switchboard` means the one
-    /// `iptrtpproxy_find` matched in this script run. Any failure deletes what was allocated.
+    /// `iptrtpproxy_find` matched in this script run. Any failure deletes what was allocated; an
+    /// SDP that needs more sessions than the switchboard's `max-call-sessions` allocates none.
     /// `signal` is the source address of the SIP message (Kamailio's received IP): the relay
     /// latches the SDP side's media only from it or from the SDP's address.
     public func alloc(
@@ -22,6 +23,9 @@ extension ScriptFunctions {
         case .failure(let f): return .failure("alloc: \(f.reason)")
         }
         let sdp = located.sdp
+        if let refusal = callCapRefusal(sw, MediaAssignment.sessionCount(sdp.media, entries: [])) {
+            return .failure("alloc: \(refusal)")
+        }
         var assignment = MediaAssignment(sdp, gate: sw.gate(flags.rewriteSide))
 
         for (i, media) in sdp.media.enumerated() where media.isActive && !assignment.shareEarlier(i, media) {
@@ -36,7 +40,7 @@ extension ScriptFunctions {
 
         let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets)
         selects.sessionIDs = SessionIDList(switchboard: sw.name, entries: assignment.entries).description
-        selects.sdpIP = rewritten.firstRewrittenAddress
+        selects.sdpIP = rewritten.firstRewrittenAddress ?? ""
         let changed = assignment.allocated.isEmpty ? nil : splice(body, located.range, rewritten.bytes)
         return .success(changed)
     }

@@ -2,7 +2,8 @@ extension ScriptFunctions {
     /// `iptrtpproxy_update(flags, session_ids)`: applies a new offer or an answer to the sessions of
     /// `session_ids`. Active media keep (and re-point) their session; media that were removed or set
     /// to port 0 release theirs; new active media get new sessions. Only media with a session are
-    /// rewritten. Publishes the new `session_ids` and `sdp_ip`.
+    /// rewritten. Publishes the new `session_ids` and `sdp_ip`. An SDP after which the call would
+    /// hold more sessions than the switchboard's `max-call-sessions` is refused before any change.
     ///
     /// Unlike the original, the number of `m=` lines may change, and media without a session are
     /// left as they are instead of being forced to port 0 (what the documentation intended).
@@ -37,6 +38,9 @@ extension ScriptFunctions {
             }
         }
 
+        if let refusal = callCapRefusal(sw, MediaAssignment.sessionCount(media, entries: entries)) {
+            return .failure("update: \(refusal)")
+        }
         var assignment = MediaAssignment(sdp, entries: entries, gate: sw.gate(flags.rewriteSide))
         var updated = Set<Int>()
 
@@ -73,7 +77,7 @@ extension ScriptFunctions {
 
         let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets)
         selects.sessionIDs = SessionIDList(switchboard: sw.name, entries: entries).description
-        selects.sdpIP = rewritten.firstRewrittenAddress
+        selects.sdpIP = rewritten.firstRewrittenAddress ?? ""
         let changed = assignment.targets.allSatisfy({ $0 == nil }) ? nil : splice(body, located.range, rewritten.bytes)
         return .success(changed, warnings: warnings)
     }

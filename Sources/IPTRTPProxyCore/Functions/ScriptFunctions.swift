@@ -58,6 +58,13 @@ public final class ScriptFunctions {
         return request
     }
 
+    /// Why a call that would hold `sessions` sessions on `sw` is refused, or nil when it is within
+    /// the switchboard's per-call cap.
+    func callCapRefusal(_ sw: Switchboard, _ sessions: Int) -> String? {
+        guard sessions > sw.maxCallSessions else { return nil }
+        return "the SDP needs \(sessions) sessions on '\(sw.name)', more than the \(sw.maxCallSessions) one call may hold (max-call-sessions); nothing allocated"
+    }
+
     /// Key under which media share a session: same numeric address (nil for a host name) and port.
     struct ShareKey: Hashable {
         var address: IPAddress?

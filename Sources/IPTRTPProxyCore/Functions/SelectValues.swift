@@ -1,17 +1,19 @@
 /// The values of the `@iptrtpproxy.*` selects for one script run. The host resets them before every
-/// request and reply script run; nil means "no value".
+/// request and reply script run; nil means "no value". `sdp_ip` always has one, the empty string
+/// until alloc or update rewrites an address (spec §4, as the original).
 public struct SelectValues: Hashable, Sendable {
     /// `@iptrtpproxy.session_ids`, set by a successful alloc or update.
     public var sessionIDs: String?
-    /// `@iptrtpproxy.sdp_ip`: the original text of the first address alloc or update rewrote.
-    public var sdpIP: String?
+    /// `@iptrtpproxy.sdp_ip`: the original text of the first address alloc or update rewrote; empty
+    /// when none was.
+    public var sdpIP: String
     /// `@iptrtpproxy.switchboard`: the switchboard `iptrtpproxy_find` matched.
     public var switchboard: String?
     /// `@iptrtpproxy.direction`: 1 when the gates matched as A→B, 0 when as B→A.
     public var direction: Int?
 
-    /// All selects without a value.
-    public init(sessionIDs: String? = nil, sdpIP: String? = nil, switchboard: String? = nil, direction: Int? = nil) {
+    /// All selects without a value, `sdp_ip` empty.
+    public init(sessionIDs: String? = nil, sdpIP: String = "", switchboard: String? = nil, direction: Int? = nil) {
         self.sessionIDs = sessionIDs
         self.sdpIP = sdpIP
         self.switchboard = switchboard

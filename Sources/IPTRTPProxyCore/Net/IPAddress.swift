@@ -74,6 +74,12 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// True for an IPv6 address (an IPv4-mapped one included: it travels on an IPv6 socket).
+    public var isV6: Bool {
+        if case .v6 = self { return true }
+        return false
+    }
+
     /// The IPv4 address an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) stands for; a socket
     /// that sends there reaches that IPv4 host. Nil for any other address.
     public var mappedV4: IPAddress? {

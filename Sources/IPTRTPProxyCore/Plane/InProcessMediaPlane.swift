@@ -1,7 +1,9 @@
 /// A media plane that allocates relay ports from the switchboards' gates inside the calling process
 /// and remembers what each session was asked, without forwarding any packet. It backs the CLI when
 /// no relay is running and is the reference the relay's own bookkeeping is tested against. It hands out slots in
-/// round robin (the same ids on every dry run); the relay draws them at random.
+/// round robin (the same ids on every dry run); the relay draws them at random. It refuses what
+/// the relay refuses by rule alone (a client of another address family than its gate); what
+/// depends on the relay's host (its own addresses) only a running relay can check.
 public final class InProcessMediaPlane: MediaPlane {
     /// One live session and the sources it was last given.
     public struct SessionRecord: Hashable, Sendable {
@@ -40,6 +42,7 @@ public final class InProcessMediaPlane: MediaPlane {
     public func allocateSession(switchboard: String, request: SessionRequest) throws -> AllocatedSession {
         let sw = try resolve(switchboard)
         let key = sw.name.asciiLowercased
+        if let refusal = sw.addressFamilyRefusal(of: request) { throw refusal }
         guard let handle = slots[key]!.allocate(now: clock()) else {
             throw MediaPlaneError("switchboard '\(sw.name)': all \(sw.maxSessions) sessions are in use or resting")
         }
@@ -53,6 +56,7 @@ public final class InProcessMediaPlane: MediaPlane {
         guard slots[key]!.isLive(session), var record = records[key]?[session.id] else {
             throw MediaPlaneError("switchboard '\(sw.name)': no session \(session)")
         }
+        if let refusal = sw.addressFamilyRefusal(of: request) { throw refusal }
         record.request = record.request.merging(request)
         records[key]![session.id] = record
     }

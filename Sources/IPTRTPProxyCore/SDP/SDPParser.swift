@@ -21,6 +21,8 @@ public enum SDPParser {
         var sessionConnectionCount = 0
         var pending: [PendingMedia] = []
         var lineNumber = 0
+        // True while the lines read since the last m= are that m= and its i= lines.
+        var inMediaHeader = false
 
         var start = 0
         let n = bytes.count
@@ -33,6 +35,13 @@ public enum SDPParser {
             if end < n && bytes[end] == 0x0D { end += 1 }
             if end < n && bytes[end] == 0x0A { end += 1 }
             start = end
+            let isInformation = line.count >= 2 && bytes[line.lowerBound] == UInt8(ascii: "i")
+                && bytes[line.lowerBound + 1] == UInt8(ascii: "=")
+            if inMediaHeader && isInformation {
+                pending[pending.count - 1].header = line.upperBound..<end
+            } else {
+                inMediaHeader = false
+            }
             // Only lines of more than two characters with '=' second count.
             guard line.count > 2, bytes[line.lowerBound + 1] == UInt8(ascii: "=") else { continue }
             let kind = bytes[line.lowerBound]
@@ -44,7 +53,7 @@ public enum SDPParser {
                 sawVersion = true
             case UInt8(ascii: "c"):
                 guard sawVersion else { throw SDPError(line: lineNumber, "c= before v=") }
-                let connection = parseConnection(bytes, value, line: lineNumber)
+                let connection = parseConnection(bytes, value, whole: line, ending: line.upperBound..<end, line: lineNumber)
                 if pending.isEmpty {
                     sessionConnectionCount += 1
                     // A second session-level c= clears the session address.
@@ -58,7 +67,10 @@ public enum SDPParser {
                 guard pending.count < maxMedia else {
                     throw SDPError(line: lineNumber, "more than \(maxMedia) m= lines")
                 }
-                pending.append(try parseMediaLine(bytes, value, line: lineNumber))
+                var media = try parseMediaLine(bytes, value, line: lineNumber)
+                media.header = line.upperBound..<end
+                pending.append(media)
+                inMediaHeader = true
             case UInt8(ascii: "a"):
                 if !pending.isEmpty, let rtcp = parseRTCPAttribute(bytes, value) {
                     pending[pending.count - 1].rtcp = rtcp
@@ -75,6 +87,8 @@ public enum SDPParser {
             return SessionDescription.Media(
                 line: p.line, type: p.type, portRange: p.portRange, port: p.port,
                 transport: p.transport, ownConnection: own, rtcp: p.rtcp,
+                inheritsSessionConnection: p.connectionCount == 0,
+                connectionInsertionPoint: p.header.upperBound, lineEndingBeforeInsertionPoint: p.header,
                 isActive: active, connection: active ? connection : nil)
         }
         return SessionDescription(bytes: bytes, sessionConnection: sessionConnection, media: media)
@@ -90,6 +104,8 @@ public enum SDPParser {
         var connection: SessionDescription.Connection?
         var connectionCount = 0
         var rtcp: SessionDescription.RTCPAttribute?
+        /// The line ending of the m= line, or of the last i= line right after it.
+        var header: Range<Int> = 0..<0
     }
 
     /// Splits `range` of `bytes` into space-separated tokens (runs of non-blank bytes).
@@ -121,8 +137,11 @@ public enum SDPParser {
     }
 
     /// `c=IN IP4 <addr>` or `c=IN IP6 <addr>`, exactly (case-sensitive, as the original); a `/`
-    /// (multicast TTL or count) makes it invalid. Invalid lines yield nil.
-    static func parseConnection(_ bytes: [UInt8], _ value: Range<Int>, line: Int) -> SessionDescription.Connection? {
+    /// (multicast TTL or count) makes it invalid. Invalid lines yield nil. `whole` is the line
+    /// without its ending, `ending` the ending.
+    static func parseConnection(
+        _ bytes: [UInt8], _ value: Range<Int>, whole: Range<Int>, ending: Range<Int>, line: Int
+    ) -> SessionDescription.Connection? {
         let t = tokens(bytes, value)
         guard t.count == 3, equals(bytes, t[0], "IN") else { return nil }
         let isV4 = equals(bytes, t[1], "IP4")
@@ -138,7 +157,7 @@ public enum SDPParser {
             }
         }
         return SessionDescription.Connection(
-            line: line, addressTypeRange: t[1], addressRange: addr,
+            line: line, lineRange: whole, lineEnding: ending, addressTypeRange: t[1], addressRange: addr,
             addressText: text(bytes, addr), address: parsed)
     }
 

@@ -21,12 +21,18 @@ public struct RewrittenSDP: Sendable, Equatable {
 }
 
 /// Rewrites the tokens of a parsed SDP so that media flow through the relay. Every byte that is not
-/// a rewritten token is copied as it was.
+/// a rewritten token is copied as it was; the only lines added are the media-level `c=` lines that
+/// keep media the relay does not carry pointed at the phone.
 public enum SDPRewriter {
     /// Points each media that has a target at it: its `c=` address (a `c=` shared by several media,
     /// such as the session-level one, is rewritten once), the address type when the family changes,
     /// its `m=` port, and its `a=rtcp` port and address. Media without a target are left as they are.
     /// A `c=` of 0.0.0.0 or :: (hold) keeps its address.
+    ///
+    /// When the session-level `c=` is rewritten, a media without a target (not relayed: port 0, TCP,
+    /// a transport the relay does not carry) that has no `c=` of its own would follow it to the
+    /// relay, where nothing listens for it; it gets a copy of the original session-level `c=` line
+    /// instead, so that it still reaches the phone.
     public static func rewrite(_ sdp: SessionDescription, targets: [MediaTarget?]) -> RewrittenSDP {
         precondition(targets.count == sdp.media.count, "one target (or nil) per m= line")
         var edits: [(Range<Int>, [UInt8])] = []
@@ -48,7 +54,25 @@ public enum SDPRewriter {
                 }
             }
         }
+        if let session = sdp.sessionConnection, rewrittenConnections.contains(session.addressRange.lowerBound) {
+            for (media, target) in zip(sdp.media, targets) where target == nil && media.inheritsSessionConnection {
+                edits.append(connectionInsertion(copying: session, into: media, sdp.bytes))
+            }
+        }
         return RewrittenSDP(bytes: apply(edits, to: sdp.bytes), firstRewrittenAddress: firstAddress)
+    }
+
+    /// Inserts the text of `connection` as a `c=` line of `media`, at the place RFC 4566 gives it,
+    /// with the line ending of the line before it (the session-level line's at the end of a text
+    /// whose last line has none).
+    private static func connectionInsertion(
+        copying connection: SessionDescription.Connection, into media: SessionDescription.Media, _ bytes: [UInt8]
+    ) -> (Range<Int>, [UInt8]) {
+        let at = media.connectionInsertionPoint
+        let line = bytes[connection.lineRange]
+        let ending = media.lineEndingBeforeInsertionPoint
+        if !ending.isEmpty { return (at..<at, Array(line) + bytes[ending]) }
+        return (at..<at, Array(bytes[connection.lineEnding]) + line)
     }
 
     private static func addressEdits(

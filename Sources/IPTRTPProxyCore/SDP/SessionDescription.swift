@@ -14,6 +14,10 @@ public struct SessionDescription: Sendable {
     public struct Connection: Sendable, Hashable {
         /// The 1-based line number, for messages.
         public let line: Int
+        /// The byte range of the whole line (`c=` up to, not including, its line ending).
+        public let lineRange: Range<Int>
+        /// The byte range of the line's ending (CRLF, LF or CR); empty on a last line without one.
+        public let lineEnding: Range<Int>
         /// The byte range of the address-type token (`IP4` / `IP6`).
         public let addressTypeRange: Range<Int>
         /// The byte range of the address token.
@@ -55,6 +59,14 @@ public struct SessionDescription: Sendable {
         public let ownConnection: Connection?
         /// The `a=rtcp` attribute, when present and valid.
         public let rtcp: RTCPAttribute?
+        /// True when the media has no `c=` line of its own, so that it takes the session level's.
+        public let inheritsSessionConnection: Bool
+        /// Where a media-level `c=` line would go (RFC 4566 §5: after the `m=` line and its `i=`
+        /// lines, before `b=`, `k=` and `a=`): the byte offset just after that line's ending.
+        public let connectionInsertionPoint: Int
+        /// The line ending of the line before `connectionInsertionPoint`; empty when that line ends
+        /// the text without one.
+        public let lineEndingBeforeInsertionPoint: Range<Int>
         /// True when the relay handles this stream: nonzero port, a UDP transport the relay forwards,
         /// and an address from a media-level `c=` or inherited from the session level.
         public let isActive: Bool

@@ -26,17 +26,7 @@ extension SessionOperations {
                     }
                 }
             }
-            let gateIsV6: Bool
-            if case .v6 = sw.gate(side).address { gateIsV6 = true } else { gateIsV6 = false }
-            for stream in request[side].streams {
-                guard let a = stream.address else { continue }
-                let isV6: Bool
-                if case .v6 = a.address { isV6 = true } else { isV6 = false }
-                if isV6 != gateIsV6 {
-                    throw MediaPlaneError(
-                        "switchboard '\(sw.name)': side \(side.letter) client \(a) is \(isV6 ? "IPv6" : "IPv4") but gate \(side.letter.uppercased()) is \(gateIsV6 ? "IPv6" : "IPv4")")
-                }
-            }
+            if let refusal = sw.addressFamilyRefusal(of: request[side], on: side) { throw refusal }
         }
     }
 
