@@ -23,7 +23,7 @@ CERTS="$KAM_DIR/certs"
   >"$KAM_DIR/iptrtpproxyd.log" 2>&1 &
 RELAYD_PID=$!
 e2e_track "$RELAYD_PID"
-e2e_check_within 5 "iptrtpproxyd is listening on $RELAY_SOCK" test -S "$RELAY_SOCK"
+e2e_check_within 30 "iptrtpproxyd is listening on $RELAY_SOCK" test -S "$RELAY_SOCK"
 
 relay_stats() { "$CLI" stats --control "unix:$RELAY_SOCK" 2>&1; }
 

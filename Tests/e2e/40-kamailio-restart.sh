@@ -21,7 +21,7 @@ rtp_both_ways() {
     awk '/^loop:[0-9]+\// && $6 > 10 && $7 > 10 {ok = 1} END {exit !ok}' "$KAM_DIR/list-$1.txt"
 }
 # Restart in the middle of the call: once its answer is through and RTP flows both ways.
-e2e_check_within 10 "the call is up: RTP flows both ways through the first relay" rtp_both_ways before
+e2e_check_within 20 "the call is up: RTP flows both ways through the first relay" rtp_both_ways before
 SID=$(grep -oE "^loop:[0-9]+/" "$KAM_DIR/list-before.txt" | head -1 | grep -oE "[0-9]+")
 SID=${SID:-none}
 kam_check "the first Kamailio allocated the call's session ($SID)" [ "$(kam_logged "sessions loop:$SID/")" -eq 1 ]
@@ -29,7 +29,7 @@ kam_check "the journal holds it" grep -q "^A loop $SID " "$JOURNAL"
 kam_stop
 kam_start -A "IPT_RELAY_JOURNAL=\"$JOURNAL\"" || kam_finish
 kam_check "the new relay restored one session" [ "$(kam_logged 'relay started sessions=1')" -eq 1 ]
-e2e_check_within 10 "RTP flows through the restored session (both sides counted)" rtp_both_ways after
+e2e_check_within 20 "RTP flows through the restored session (both sides counted)" rtp_both_ways after
 sed 's/^/    /' "$KAM_DIR/list-after.txt"
 wait "$caller"
 rc=$?

@@ -80,7 +80,7 @@ kam_start() {
   # Kamailio runs in a session of its own: whatever of it is left (workers, the embedded relay)
   # goes with it at cleanup.
   e2e_track "$KAM_PID" --group
-  wait_for 10 "kamailio to listen on udp:$KAM_SIP_PORT and $KAM_CTL$(kam_embedded && echo ", and its relay on $(kam_relay_socket)")" \
+  wait_for 30 "kamailio to listen on udp:$KAM_SIP_PORT and $KAM_CTL$(kam_embedded && echo ", and its relay on $(kam_relay_socket)")" \
     kam_ready_or_gone
   if ! e2e_running "$KAM_PID"; then
     kam_log "kamailio exited at start:"; tail -20 "$KAM_DIR/kamailio.log"; e2e_fail "kamailio starts"; return 1
@@ -136,7 +136,7 @@ kam_capture_start() {
   KAM_TSHARK_PID=$!
   e2e_track "$KAM_TSHARK_PID"
   KAM_PROBES=$((${KAM_PROBES:-0} + 1))
-  wait_for 10 "tshark to capture a probe on udp:$KAM_PROBE_PORT" kam_capture_probe "start-$KAM_PROBES" ||
+  wait_for 30 "tshark to capture a probe on udp:$KAM_PROBE_PORT" kam_capture_probe "start-$KAM_PROBES" ||
     { tail -5 "$KAM_DIR/tshark.log"; e2e_fail "the capture starts"; }
 }
 
@@ -149,7 +149,7 @@ kam_capture_probe() {
 
 kam_capture_stop() {
   [ -n "${KAM_TSHARK_PID:-}" ] || return 0
-  wait_for 10 "tshark to capture the closing probe" kam_capture_probe "stop-$KAM_PROBES" ||
+  wait_for 30 "tshark to capture the closing probe" kam_capture_probe "stop-$KAM_PROBES" ||
     e2e_fail "the capture holds every packet sent before its end"
   kill -INT "$KAM_TSHARK_PID" 2>/dev/null || true
   wait_for 5 "tshark to exit" e2e_exited "$KAM_TSHARK_PID" || kill -KILL "$KAM_TSHARK_PID" 2>/dev/null
@@ -172,7 +172,7 @@ kam_call() {
     -key pcap "$KAM_PCAP" -timeout 30 -timeout_error "$@" >"$KAM_DIR/$name-uas.out" 2>&1 &
   local uas_pid=$!
   e2e_track "$uas_pid"
-  wait_for 5 "the callee (sipp) to listen on udp:$UAS_SIP_PORT" kam_listening "$UAS_SIP_PORT"
+  wait_for 20 "the callee (sipp) to listen on udp:$UAS_SIP_PORT" kam_listening "$UAS_SIP_PORT"
   sipp -sf "$KAM_SIPP_DIR/$uac" "127.0.0.1:$KAM_SIP_PORT" -i 127.0.0.1 -p "$UAC_SIP_PORT" -mp "$UAC_MEDIA_PORT" \
     -m 1 -nostdin -trace_msg -message_file "$KAM_DIR/$name-uac.log" -trace_err -error_file "$KAM_DIR/$name-uac.err" \
     -key pcap "$KAM_PCAP" -d "${KAM_CALL_MS:-1500}" -timeout 30 -timeout_error "$@" >"$KAM_DIR/$name-uac.out" 2>&1
