@@ -37,27 +37,40 @@ public struct ControlChallenge: Sendable {
         text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
+    /// Who a proof speaks for: the two proofs of one exchange differ only in this word, so a
+    /// client's proof can never be reflected back as the relay's.
+    private enum Prover: String { case client, relay }
+
     /// The client's proof for `clientNonce`.
     public func clientProof(secret: String, clientNonce: String) -> String {
-        ControlChallenge.hex(mac(secret, "iptrtp/2 client \(serverNonce) \(clientNonce) \(binding)"))
+        ControlChallenge.hex(proof(.client, secret: secret, clientNonce: clientNonce))
     }
 
     /// The relay's proof for `clientNonce`.
     public func relayProof(secret: String, clientNonce: String) -> String {
-        ControlChallenge.hex(mac(secret, "iptrtp/2 relay \(serverNonce) \(clientNonce) \(binding)"))
+        ControlChallenge.hex(proof(.relay, secret: secret, clientNonce: clientNonce))
     }
 
     /// Checks a client's proof in constant time.
     public func acceptsClient(proof: String, clientNonce: String, secret: String) -> Bool {
-        guard ControlChallenge.isWellFormed(proof), ControlChallenge.isWellFormed(clientNonce),
-              let bytes = ControlChallenge.bytes(ofHex: proof) else { return false }
-        return ControlChallenge.constantTimeEqual(bytes, mac(secret, "iptrtp/2 client \(serverNonce) \(clientNonce) \(binding)"))
+        guard ControlChallenge.isWellFormed(clientNonce) else { return false }
+        return matches(proof, self.proof(.client, secret: secret, clientNonce: clientNonce))
     }
 
     /// Checks the relay's answer in constant time.
     public func acceptsRelay(proof: String, clientNonce: String, secret: String) -> Bool {
+        matches(proof, self.proof(.relay, secret: secret, clientNonce: clientNonce))
+    }
+
+    /// The HMAC one side sends: over both nonces and the binding, keyed with the secret.
+    private func proof(_ prover: Prover, secret: String, clientNonce: String) -> [UInt8] {
+        mac(secret, "iptrtp/2 \(prover.rawValue) \(serverNonce) \(clientNonce) \(binding)")
+    }
+
+    /// A received proof (64 lowercase hex digits) equals `expected`, compared in constant time.
+    private func matches(_ proof: String, _ expected: [UInt8]) -> Bool {
         guard ControlChallenge.isWellFormed(proof), let bytes = ControlChallenge.bytes(ofHex: proof) else { return false }
-        return ControlChallenge.constantTimeEqual(bytes, mac(secret, "iptrtp/2 relay \(serverNonce) \(clientNonce) \(binding)"))
+        return ControlChallenge.constantTimeEqual(bytes, expected)
     }
 
     /// HMAC-SHA256 of `message` with `secret` as the key (OpenSSL's one-shot HMAC).
