@@ -17,6 +17,7 @@ IPT_KAM_EXPORT char *module_version = IPT_KAM_VERSION;
 IPT_KAM_EXPORT char *module_flags = IPT_KAM_FLAGS;
 
 static int ipt_kam_wants_relay_process;
+static int ipt_kam_wants_prober;
 
 static int ipt_kam_param_config(unsigned int type, void *value)
 {
@@ -80,6 +81,12 @@ static int ipt_kam_param_relay_timeout(unsigned int type, void *value)
 	return ipt_mod_set_relay_timeout((int)(long)value);
 }
 
+static int ipt_kam_param_relay_probe_interval(unsigned int type, void *value)
+{
+	(void)type;
+	return ipt_mod_set_relay_probe_interval((int)(long)value);
+}
+
 static kam_param_export_t ipt_kam_params[] = {
 	{"config", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_config},
 	{"switchboard", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_switchboard},
@@ -90,6 +97,7 @@ static kam_param_export_t ipt_kam_params[] = {
 	{"relay_tls_cert", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_tls_cert},
 	{"relay_tls_key", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_tls_key},
 	{"relay_timeout", KAM_PARAM_INT | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_timeout},
+	{"relay_probe_interval", KAM_PARAM_INT | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_probe_interval},
 	{0, 0, 0}
 };
 
@@ -109,6 +117,32 @@ static int ipt_kam_mod_init(void)
 		/* One extra process for the embedded relay, forked in child_init(PROC_MAIN). */
 		register_procs(1);
 		cfg_register_child(1);
+	}
+	ipt_kam_wants_prober = ipt_mod_wants_prober();
+	if (ipt_kam_wants_prober) {
+		/* One extra process that probes the media hosts (never a SIP worker). */
+		register_procs(1);
+		cfg_register_child(1);
+	}
+	return 0;
+}
+
+/* Forks the prober: it asks every media host whether it answers and marks it up or down for
+ * every process. It ends when the main process is gone. */
+static int ipt_kam_fork_prober(void)
+{
+	int pid = fork_process(KAM_PROC_NOCHLDINIT, "iptrtpproxy prober", 1);
+	if (pid < 0) {
+		IPT_ERR("cannot fork the media hosts' prober process");
+		return -1;
+	}
+	if (pid == 0) {
+		if (cfg_child_init() != 0) {
+			IPT_ERR("prober: cfg_child_init failed");
+			exit(-1);
+		}
+		ipt_mod_run_prober();
+		exit(0);
 	}
 	return 0;
 }
@@ -139,6 +173,8 @@ static int ipt_kam_child_init(int rank)
 {
 	if (rank == KAM_PROC_MAIN && ipt_kam_wants_relay_process)
 		return ipt_kam_fork_relay();
+	if (rank == KAM_PROC_MAIN && ipt_kam_wants_prober)
+		return ipt_kam_fork_prober();
 	if (rank == KAM_PROC_INIT || rank == KAM_PROC_MAIN || rank == KAM_PROC_POSTCHILDINIT
 			|| rank == KAM_PROC_TCP_MAIN)
 		return 0;

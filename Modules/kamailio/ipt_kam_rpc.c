@@ -36,11 +36,22 @@ static void ipt_kam_rpc_stats(kam_rpc_t *rpc, void *ctx)
 	ipt_kam_rpc_lines(rpc, ctx, status, text, length);
 }
 
+static void ipt_kam_rpc_relays(kam_rpc_t *rpc, void *ctx)
+{
+	const char *text = 0;
+	int length = 0;
+	int status = ipt_mod_report_relays(&text, &length);
+	ipt_kam_rpc_lines(rpc, ctx, status, text, length);
+}
+
+static const char *ipt_kam_rpc_relays_doc[] = {
+	"The media hosts: id, address, weight, up/down and since when, sessions, calls allocated, failures, last error.", 0};
 static const char *ipt_kam_rpc_list_doc[] = {"List the relay's sessions: switchboard, id, created, ports, packets.", 0};
 static const char *ipt_kam_rpc_stats_doc[] = {"Relay statistics per switchboard and in total.", 0};
 
 kam_rpc_export_t ipt_kam_rpc_methods[] = {
 	{"iptrtpproxy.list", ipt_kam_rpc_list, ipt_kam_rpc_list_doc, 0},
 	{"iptrtpproxy.stats", ipt_kam_rpc_stats, ipt_kam_rpc_stats_doc, 0},
+	{"iptrtpproxy.relays", ipt_kam_rpc_relays, ipt_kam_rpc_relays_doc, 0},
 	{0, 0, 0, 0}
 };

@@ -44,8 +44,24 @@ public final class RelayControlClient: MediaPlane {
     }
 
     /// Sends `command` and returns the reply's payload; an error reply, a timeout or a dead relay
-    /// throws `MediaPlaneError` with one line for the operator.
+    /// throws `MediaPlaneError` with one line for the operator. Every failure but the relay's own
+    /// error reply to this request is `planeUnavailable`: the relay cannot be used now.
     public func call(_ command: ControlCommand) throws -> String {
+        do {
+            return try callOnce(command)
+        } catch let refusal as RelayRefusal {
+            throw MediaPlaneError(refusal.message)
+        } catch let e as MediaPlaneError {
+            throw MediaPlaneError(e.message, planeUnavailable: true)
+        }
+    }
+
+    /// The relay's error reply to one request: the relay works and said no.
+    private struct RelayRefusal: Error {
+        var message: String
+    }
+
+    private func callOnce(_ command: ControlCommand) throws -> String {
         let reused = socket != nil
         do {
             return try exchange(command)
@@ -92,7 +108,7 @@ public final class RelayControlClient: MediaPlane {
         do {
             relayProof = try roundTrip(connection, .auth(nonce: nonce, proof: challenge.clientProof(secret: secret, clientNonce: nonce)),
                                        deadline: deadline)
-        } catch let e as MediaPlaneError {
+        } catch let e as RelayRefusal {
             throw MediaPlaneError("relay \(address) refused authentication: \(e.message)")
         }
         guard challenge.acceptsRelay(proof: relayProof, clientNonce: nonce, secret: secret) else {
@@ -118,7 +134,7 @@ public final class RelayControlClient: MediaPlane {
                 guard reply.id == id else { continue }
                 switch reply.outcome {
                 case .ok(let payload): return payload
-                case .error(let message): throw MediaPlaneError(message)
+                case .error(let message): throw RelayRefusal(message: message)
                 }
             }
         } catch let e as MediaPlaneError {
@@ -155,7 +171,7 @@ public final class RelayControlClient: MediaPlane {
         do {
             return try make(json)
         } catch {
-            throw MediaPlaneError("relay \(address) sent a reply this client cannot read: \(error)")
+            throw MediaPlaneError("relay \(address) sent a reply this client cannot read: \(error)", planeUnavailable: true)
         }
     }
 
@@ -166,7 +182,7 @@ public final class RelayControlClient: MediaPlane {
         do {
             return try ControlProtocol.decodeAllocated(payload)
         } catch {
-            throw MediaPlaneError("relay \(address) sent a malformed alloc reply: \(error)")
+            throw MediaPlaneError("relay \(address) sent a malformed alloc reply: \(error)", planeUnavailable: true)
         }
     }
 

@@ -1,5 +1,6 @@
 import Glibc
 import IPTRTPProxyCore
+import IPTRTPProxyPOSIX
 
 // The configuration phase of ipt_mod.h: log sink, modparams, module init. These run in the host's
 // main process while it reads its script, before any fork.
@@ -79,7 +80,14 @@ public func ipt_mod_set_relay_timeout(_ milliseconds: Int32) -> Int32 {
     configure("relay_timeout") { config in try config.setRelayTimeout(milliseconds) }
 }
 
-/// Module init: fixes the switchboards and says whether the host must fork the relay's process.
+/// modparam `relay_probe_interval`.
+@_cdecl("ipt_mod_set_relay_probe_interval")
+public func ipt_mod_set_relay_probe_interval(_ milliseconds: Int32) -> Int32 {
+    configure("relay_probe_interval") { config in try config.setProbeInterval(milliseconds) }
+}
+
+/// Module init: fixes the switchboards (embedded, xt) or the media hosts and their shared table
+/// (external relays), and says whether the host must fork the relay's process.
 @_cdecl("ipt_mod_init")
 public func ipt_mod_init(
     _ runtimeDirectory: UnsafePointer<CChar>?, _ runtimeDirectoryLength: Int32,
@@ -90,13 +98,27 @@ public func ipt_mod_init(
     let state = ModuleState.shared
     do {
         let switchboards = try state.configuration.finish()
-        state.switchboards = switchboards
         state.initPID = getpid()
-        if state.configuration.relay == .embedded {
+        let hosts = state.configuration.relays
+        if !hosts.isEmpty {
+            guard let table = SharedRelayTable(count: hosts.count) else {
+                throw ModuleConfigError("cannot map the media hosts' shared table: \(SystemError.text(errno))")
+            }
+            state.pool = RelayPool(configuration: state.configuration, table: table)
+            if let path = state.configuration.configPath {
+                HostLog.notice("modparam 'config' ('\(path)') is not read: with external relays the switchboards come from each relay's own cfg file")
+            }
+            let list = hosts.map { "\($0.id) \($0.address) weight \($0.weight)" }.joined(separator: "; ")
+            HostLog.info("media hosts: \(list); switchboards are learned from each host's info")
+            return 0
+        }
+        guard let switchboards else { throw ModuleConfigError("no switchboard configuration") }
+        state.switchboards = switchboards
+        if state.configuration.plane == .embedded {
             state.embeddedSocketPath = try EmbeddedRelay.socketPath(runtimeDirectory: runtimeFolder, mainPID: getpid())
             wantsRelayProcess?.pointee = 1
         }
-        if case .xt(let path) = state.configuration.relay {
+        if case .xt(let path) = state.configuration.plane {
             // As the original's mod_init: the library must load and the kernel must know every
             // switchboard, or the module does not start. Each process opens its own handle later.
             if case .failure(let e) = state.openXTPlane(switchboards, libraryPath: path) { throw e }
@@ -105,13 +127,19 @@ public func ipt_mod_init(
             "\(sw.name) (A \(Endpoint(address: sw.gateA.address, port: sw.gateA.basePort)), "
                 + "B \(Endpoint(address: sw.gateB.address, port: sw.gateB.basePort)), \(sw.maxSessions) sessions)"
         }
-        let relay = state.embeddedSocketPath.map { "embedded, control socket \($0)" } ?? "\(state.configuration.relay)"
+        let relay = state.embeddedSocketPath.map { "embedded, control socket \($0)" } ?? "\(state.configuration.plane)"
         HostLog.info("switchboards: \(names.joined(separator: "; ")); relay: \(relay)")
         return 0
     } catch {
         HostLog.error("\(error)")
         return -1
     }
+}
+
+/// 1 when the host must fork the prober: a process that asks every media host whether it answers.
+@_cdecl("ipt_mod_wants_prober")
+public func ipt_mod_wants_prober() -> Int32 {
+    ModuleState.shared.pool == nil ? 0 : 1
 }
 
 /// Runs one modparam change; logs the reason and returns -1 when it is refused.

@@ -21,10 +21,15 @@ public func ipt_mod_alloc(
     guard let message = MessageBody(body, bodyLength, contentType, contentTypeLength) else {
         return refuse("alloc", "bad message body")
     }
-    return rewrite("alloc", priorSessionIDs: nil, putBody, context) { functions, selects in
+    let call = { (functions: ScriptFunctions, selects: inout SelectValues) in
         functions.alloc(flags: ScriptFlags(Int(flags)), switchboard: name, body: message.bytes,
                         contentType: message.contentType, signal: signal, selects: &selects)
     }
+    if case .success(.pool(let pool)) = ModuleState.shared.planesForThisProcess() {
+        return PoolFunctions.alloc(pool, switchboard: name, selects: &ModuleState.shared.selects,
+                                   deliver: { deliverBody($0, putBody, context) }, call)
+    }
+    return rewrite("alloc", priorSessionIDs: nil, putBody, context, call)
 }
 
 @_cdecl("ipt_mod_update")
@@ -57,7 +62,7 @@ public func ipt_mod_adjust_timeout(
     guard let signal = sourceAddress(sourceIP, sourceIPLength) else {
         return refuse("adjust_timeout", "bad source address argument")
     }
-    return run("adjust_timeout") { functions, selects in
+    return run("adjust_timeout", sessionIDs: ids) { functions, selects in
         functions.adjustTimeout(flags: ScriptFlags(Int(flags)), sessionIDs: ids, signal: signal, selects: &selects)
     }
 }
@@ -65,7 +70,7 @@ public func ipt_mod_adjust_timeout(
 @_cdecl("ipt_mod_delete")
 public func ipt_mod_delete(_ sessionIDs: UnsafePointer<CChar>?, _ sessionIDsLength: Int32) -> Int32 {
     guard let ids = HostText.string(sessionIDs, sessionIDsLength) else { return refuse("delete", "bad session_ids argument") }
-    return run("delete") { functions, selects in
+    return run("delete", sessionIDs: ids) { functions, selects in
         functions.delete(sessionIDs: ids, selects: &selects)
     }
 }
@@ -77,7 +82,10 @@ public func ipt_mod_find(
     guard let a = HostText.string(gateA, gateALength), let b = HostText.string(gateB, gateBLength) else {
         return refuse("find", "bad gate argument")
     }
-    return run("find") { functions, selects in
+    if case .success(.pool(let pool)) = ModuleState.shared.planesForThisProcess() {
+        return PoolFunctions.find(pool, gateA: a, gateB: b, selects: &ModuleState.shared.selects)
+    }
+    return run("find", sessionIDs: nil) { functions, selects in
         functions.find(gateA: a, gateB: b, selects: &selects)
     }
 }
@@ -112,41 +120,55 @@ struct MessageBody {
     }
 }
 
-/// Runs alloc or update with this process's functions and selects; the host's sink takes the body.
-private func rewrite(
-    _ name: String, priorSessionIDs: String?, _ putBody: HostBodySink?, _ context: UnsafeMutableRawPointer?,
-    _ call: (ScriptFunctions, inout SelectValues) -> FunctionResult
-) -> Int32 {
-    let state = ModuleState.shared
-    let functions: ScriptFunctions
-    switch state.functionsForThisProcess() {
-    case .success(let f): functions = f
-    case .failure(let e): return refuse(name, e.description)
+/// Hands a rewritten body to the host's sink; true when the message took it.
+private func deliverBody(_ body: [UInt8], _ putBody: HostBodySink?, _ context: UnsafeMutableRawPointer?) -> Bool {
+    guard let putBody else { return false }
+    return body.withUnsafeBufferPointer { bytes in
+        bytes.withMemoryRebound(to: CChar.self) { putBody(context, $0.baseAddress, Int32(bytes.count)) == 0 }
     }
-    let rewriting = RewritingCall(name: name, functions: functions, priorSessionIDs: priorSessionIDs)
-    return rewriting.run(selects: &state.selects, deliver: { body in
-        guard let putBody else { return false }
-        return body.withUnsafeBufferPointer { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { putBody(context, $0.baseAddress, Int32(bytes.count)) == 0 }
-        }
-    }, call)
 }
 
-/// Runs a function that leaves the body alone with this process's functions and selects.
-private func run(_ name: String, _ call: (ScriptFunctions, inout SelectValues) -> FunctionResult) -> Int32 {
+/// Runs alloc or update with this process's functions and selects (update: on the media host the
+/// session ids name); the host's sink takes the body.
+private func rewrite(
+    _ name: String, priorSessionIDs: String?, _ putBody: HostBodySink?, _ context: UnsafeMutableRawPointer?,
+    _ call: @escaping (ScriptFunctions, inout SelectValues) -> FunctionResult
+) -> Int32 {
     let state = ModuleState.shared
-    let functions: ScriptFunctions
-    switch state.functionsForThisProcess() {
-    case .success(let f): functions = f
+    let deliver = { (body: [UInt8]) in deliverBody(body, putBody, context) }
+    switch state.planesForThisProcess() {
+    case .failure(let e):
+        return refuse(name, e.description)
+    case .success(.single(let functions)):
+        let rewriting = RewritingCall(name: name, functions: functions, priorSessionIDs: priorSessionIDs)
+        return rewriting.run(selects: &state.selects, deliver: deliver, call)
+    case .success(.pool(let pool)):
+        return PoolFunctions.onHolder(pool, name, sessionIDs: priorSessionIDs ?? "") { functions in
+            let rewriting = RewritingCall(name: name, functions: functions, priorSessionIDs: priorSessionIDs)
+            return rewriting.run(selects: &state.selects, deliver: deliver, call)
+        }
+    }
+}
+
+/// Runs a function that leaves the body alone with this process's functions and selects (on the
+/// media host that `sessionIDs` name, when there is a pool).
+private func run(_ name: String, sessionIDs: String?, _ call: @escaping (ScriptFunctions, inout SelectValues) -> FunctionResult) -> Int32 {
+    let state = ModuleState.shared
+    let finish = { (functions: ScriptFunctions) -> Int32 in
+        let result = call(functions, &state.selects)
+        for warning in result.warnings { HostLog.warning(warning) }
+        guard result.succeeded else {
+            HostLog.error(result.error ?? "\(name) failed")
+            return -1
+        }
+        return 1
+    }
+    switch state.planesForThisProcess() {
     case .failure(let e): return refuse(name, e.description)
+    case .success(.single(let functions)): return finish(functions)
+    case .success(.pool(let pool)):
+        return PoolFunctions.onHolder(pool, name, sessionIDs: sessionIDs ?? "", finish)
     }
-    let result = call(functions, &state.selects)
-    for warning in result.warnings { HostLog.warning(warning) }
-    guard result.succeeded else {
-        HostLog.error(result.error ?? "\(name) failed")
-        return -1
-    }
-    return 1
 }
 
 /// Logs why a call was refused before reaching the core and returns -1.

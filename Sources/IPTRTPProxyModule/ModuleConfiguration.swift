@@ -1,61 +1,108 @@
+import IPTRTPProxyClient
 import IPTRTPProxyCore
 
 /// The module's configuration as the modparams build it, in the host's main process while the
-/// host parses its script (spec §2): `config` reads the cfg file once and only before any
-/// `switchboard` line; the first `switchboard` line (or module init) reads the default file if
-/// `config` was not given; `relay` picks the media plane.
+/// host parses its script (spec §2). Module init (`finish`) puts it together: with the embedded
+/// relay or xt, the switchboards come from the cfg file (`config`, else the default file) with
+/// every `switchboard` line applied; with external relays (`relay` lines naming media hosts) they
+/// come from the relays themselves, and no local file is read.
 struct ModuleConfiguration {
     /// Read when no `config` modparam names another file.
     static let defaultConfigPath = "/etc/iptrtpproxy.cfg"
 
-    /// The cfg file that was read, once it was.
+    /// The cfg file the `config` modparam named.
     private(set) var configPath: String?
-    /// The switchboards with every `switchboard` line applied; nil until the cfg file was read.
-    private(set) var applier: SwitchboardParamApplier?
-    /// Where the media plane runs.
-    private(set) var relay: RelaySetting = .embedded
+    /// The `switchboard` modparam lines, in order (checked when given, applied at module init or
+    /// to the switchboards learned from each relay).
+    private(set) var switchboardParams: [String] = []
+    /// Where the media plane runs: the embedded relay (default), xt, or the media hosts.
+    private(set) var plane: MediaPlaneSetting = .embedded
     private var relayGiven = false
-    /// The shared secret of a TCP control connection (`relay_secret`).
+    /// The shared secret of a TCP or TLS control connection (`relay_secret`), for every host
+    /// without a `secret=` of its own.
     private(set) var relaySecret: String?
-    /// PEM files for a `tls:` relay (`relay_tls_ca`, `relay_tls_cert`, `relay_tls_key`).
+    /// PEM files for `tls:` relays (`relay_tls_ca`, `relay_tls_cert`, `relay_tls_key`).
     private(set) var relayTLSFiles = TLSFiles()
     /// The embedded relay's session journal (`relay_journal`): its calls survive a proxy restart.
     private(set) var relayJournal: String?
-    /// Longest wait for the relay, in milliseconds (`relay_timeout`).
+    /// Longest wait for a relay, in milliseconds (`relay_timeout`).
     private(set) var relayTimeout: Int32 = ModuleConfiguration.defaultRelayTimeout
+    /// How often the prober asks every media host whether it answers, in milliseconds
+    /// (`relay_probe_interval`).
+    private(set) var probeInterval: Int32 = ModuleConfiguration.defaultProbeInterval
 
     /// A worker waits at most this long for the relay before its function returns -1.
     static let defaultRelayTimeout: Int32 = 1000
+    /// The prober's default round.
+    static let defaultProbeInterval: Int32 = 1000
 
-    /// modparam `config`.
+    /// Where the media plane runs, all `relay` lines together.
+    enum MediaPlaneSetting: Equatable, CustomStringConvertible {
+        /// The relay engine in a helper process of the proxy.
+        case embedded
+        /// The xt_RTPPROXY kernel target.
+        case xt(libraryPath: String?)
+        /// External relays: one or more media hosts, in modparam order.
+        case relays([RelayEndpoint])
+
+        var description: String {
+            switch self {
+            case .embedded: return "embedded"
+            case .xt(let path): return path.map { "xt:\($0)" } ?? "xt"
+            case .relays(let hosts): return hosts.map(\.description).joined(separator: ", ")
+            }
+        }
+    }
+
+    /// modparam `config`: the cfg file of the embedded relay or xt (read at module init).
     mutating func setConfig(_ path: String) throws {
-        guard applier == nil else {
-            let read = configPath ?? Self.defaultConfigPath
-            throw ModuleConfigError(
-                "modparam 'config' may be given once and before any 'switchboard' modparam ('\(read)' was already read)")
+        guard configPath == nil else {
+            throw ModuleConfigError("modparam 'config' may be given once ('\(configPath!)' was given)")
+        }
+        guard switchboardParams.isEmpty else {
+            throw ModuleConfigError("modparam 'config' must come before any 'switchboard' modparam")
         }
         let trimmed = path.trimmingSpaces
         guard !trimmed.isEmpty else { throw ModuleConfigError("modparam 'config' needs a file name") }
-        try read(trimmed)
+        configPath = trimmed
     }
 
-    /// modparam `switchboard` (repeatable).
+    /// modparam `switchboard` (repeatable): checked now, applied at module init or to what the
+    /// relays declare.
     mutating func addSwitchboardParam(_ text: String) throws {
-        if applier == nil { try read(Self.defaultConfigPath) }
-        guard var a = applier else { return }
         do {
-            try a.apply(text)
+            try SwitchboardParamApplier.check(text)
         } catch let e as ConfigError {
             throw ModuleConfigError(e.description)
         }
-        applier = a
+        switchboardParams.append(text)
     }
 
-    /// modparam `relay`.
+    /// modparam `relay` (repeatable for media hosts): `embedded` and `xt` stand alone.
     mutating func setRelay(_ text: String) throws {
-        guard !relayGiven else { throw ModuleConfigError("modparam 'relay' may be given once") }
-        relay = try RelaySetting(parsing: text)
-        relayGiven = true
+        let line = try RelaySetting(parsing: text)
+        defer { relayGiven = true }
+        guard relayGiven else {
+            switch line {
+            case .embedded: plane = .embedded
+            case .xt(let path): plane = .xt(libraryPath: path)
+            case .external(let host): plane = .relays([host])
+            }
+            return
+        }
+        guard case .relays(var hosts) = plane, case .external(let host) = line else {
+            throw ModuleConfigError(
+                "modparam 'relay' '\(text.trimmingSpaces)': 'embedded' and 'xt' cannot be mixed with other relay lines (\(plane) was given)")
+        }
+        if let twin = hosts.first(where: { $0.address == host.address }) {
+            throw ModuleConfigError("modparam 'relay' '\(text.trimmingSpaces)': \(twin.address) is given twice")
+        }
+        if let twin = hosts.first(where: { $0.id == host.id }) {
+            throw ModuleConfigError(
+                "modparam 'relay' '\(text.trimmingSpaces)': id '\(host.id)' is already the id of \(twin.address)")
+        }
+        hosts.append(host)
+        plane = .relays(hosts)
     }
 
     /// modparam `relay_secret`.
@@ -104,42 +151,73 @@ struct ModuleConfiguration {
         relayTimeout = milliseconds
     }
 
-    /// Module init: the final switchboards (reading the default cfg file if nothing was read).
-    mutating func finish() throws -> SwitchboardSet {
-        if applier == nil { try read(Self.defaultConfigPath) }
-        guard let a = applier else { throw ModuleConfigError("no switchboard configuration") }
-        if relayJournal != nil && relay != .embedded {
+    /// modparam `relay_probe_interval` (milliseconds).
+    mutating func setProbeInterval(_ milliseconds: Int32) throws {
+        guard milliseconds >= 100 && milliseconds <= 600_000 else {
+            throw ModuleConfigError("modparam 'relay_probe_interval' must be 100-600000 milliseconds, not \(milliseconds)")
+        }
+        probeInterval = milliseconds
+    }
+
+    /// The media hosts, when the plane is external relays.
+    var relays: [RelayEndpoint] {
+        if case .relays(let hosts) = plane { return hosts }
+        return []
+    }
+
+    /// The secret that answers `host`'s challenge: its own, else `relay_secret`.
+    func secret(for host: RelayEndpoint) -> String? { host.secret ?? relaySecret }
+
+    /// Module init: checks that the modparams fit together and returns the switchboards of the
+    /// embedded relay or xt (read from the cfg file now); nil with external relays, whose
+    /// switchboards come from the relays.
+    mutating func finish() throws -> SwitchboardSet? {
+        if relayJournal != nil && plane != .embedded {
             throw ModuleConfigError("modparam 'relay_journal' is for the embedded relay; an external iptrtpproxyd keeps its own (--journal)")
         }
-        guard !a.switchboards.all.isEmpty else {
-            throw ModuleConfigError("'\(configPath ?? Self.defaultConfigPath)' declares no [switchboard:NAME]")
+        let hosts = relays
+        let tlsHosts = hosts.filter { if case .tls = $0.address { return true } else { return false } }
+        if relayTLSFiles != TLSFiles() && tlsHosts.isEmpty {
+            throw ModuleConfigError("modparams relay_tls_* are for relays given as tls:HOST:PORT")
         }
-        if relayTLSFiles != TLSFiles() {
-            guard case .external(.tls) = relay else {
-                throw ModuleConfigError("modparams relay_tls_* are for a relay given as tls:HOST:PORT")
-            }
+        if let host = tlsHosts.first, relayTLSFiles.ca == nil {
+            throw ModuleConfigError("relay \(host.address) needs modparam relay_tls_ca: the relay's certificate is always verified")
         }
-        if case .external(.tls) = relay, relayTLSFiles.ca == nil {
-            throw ModuleConfigError("relay \(relay) needs modparam relay_tls_ca: the relay's certificate is always verified")
-        }
-        if case .external(let address) = relay, relaySecret == nil {
-            switch address {
+        for host in hosts where secret(for: host) == nil {
+            switch host.address {
             case .tcp, .tls:
-                throw ModuleConfigError("relay \(relay) needs modparam relay_secret: a TCP or TLS relay asks every client for it")
+                throw ModuleConfigError(
+                    "relay \(host.address) needs modparam relay_secret (or ;secret= on its relay line): a TCP or TLS relay asks every client for it")
             case .unix:
                 break
             }
         }
-        return a.switchboards
-    }
-
-    private mutating func read(_ path: String) throws {
-        let text = try ConfigFileReader.text(of: path)
+        guard hosts.isEmpty else { return nil }
+        let path = configPath ?? Self.defaultConfigPath
+        var applier: SwitchboardParamApplier
         do {
-            applier = SwitchboardParamApplier(try SwitchboardConfigParser.parse(text, fileName: path))
+            applier = SwitchboardParamApplier(try SwitchboardConfigParser.parse(try ConfigFileReader.text(of: path), fileName: path))
+            for line in switchboardParams { try applier.apply(line) }
         } catch let e as ConfigError {
             throw ModuleConfigError(e.description)
         }
-        configPath = path
+        guard !applier.switchboards.all.isEmpty else {
+            throw ModuleConfigError("'\(path)' declares no [switchboard:NAME]")
+        }
+        return applier.switchboards
+    }
+
+    /// The switchboards a relay declared, with every `switchboard` line applied that names one
+    /// of them (or `*`); the names of the lines that named none.
+    func applyParams(to declared: SwitchboardSet) -> (switchboards: SwitchboardSet, unmatched: [String]) {
+        var applier = SwitchboardParamApplier(declared)
+        var unmatched: [String] = []
+        for line in switchboardParams {
+            // Each line was checked when it was given; a line cannot fail here.
+            if (try? applier.applyIfDeclared(line)) != true {
+                unmatched.append((try? SwitchboardParamApplier.check(line)) ?? line)
+            }
+        }
+        return (applier.switchboards, unmatched)
     }
 }

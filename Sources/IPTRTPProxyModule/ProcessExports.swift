@@ -27,3 +27,16 @@ public func ipt_mod_destroy() {
     guard getpid() == state.initPID, let path = state.embeddedSocketPath else { return }
     unlink(path)
 }
+
+/// Runs the prober in the freshly forked prober process; returns when the main process is gone.
+@_cdecl("ipt_mod_run_prober")
+public func ipt_mod_run_prober() -> Int32 {
+    let state = ModuleState.shared
+    guard let pool = state.pool else {
+        HostLog.error("the prober has no media hosts to probe (module init did not run)")
+        return -1
+    }
+    var prober = RelayProber(pool: pool, mainPID: state.initPID)
+    prober.run()
+    return 0
+}

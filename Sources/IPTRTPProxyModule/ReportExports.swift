@@ -14,6 +14,12 @@ public func ipt_mod_report_stats(_ text: UnsafeMutablePointer<UnsafePointer<CCha
     report(text, length) { try ManagementReport.stats($0) }
 }
 
+/// `iptrtpproxy.relays`: one line per media host.
+@_cdecl("ipt_mod_report_relays")
+public func ipt_mod_report_relays(_ text: UnsafeMutablePointer<UnsafePointer<CChar>?>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
+    report(text, length) { try ManagementReport.relays($0) }
+}
+
 private func report(
     _ text: UnsafeMutablePointer<UnsafePointer<CChar>?>?, _ length: UnsafeMutablePointer<Int32>?,
     _ make: (ModuleState) throws -> String

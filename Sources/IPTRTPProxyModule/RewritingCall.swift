@@ -24,6 +24,14 @@ struct RewritingCall {
     ) -> Int32 {
         let before = selects
         let result = call(functions, &selects)
+        return finish(result, before: before, selects: &selects, deliver: deliver)
+    }
+
+    /// Carries `result` (a call of this function that already ran, `before` being the selects it
+    /// started from) to its end as `run` does.
+    func finish(
+        _ result: FunctionResult, before: SelectValues, selects: inout SelectValues, deliver: ([UInt8]) -> Bool
+    ) -> Int32 {
         for warning in result.warnings { HostLog.warning(warning) }
         guard result.succeeded else {
             HostLog.error(result.error ?? "\(name) failed")
@@ -55,7 +63,7 @@ struct RewritingCall {
             guard !allocated.isEmpty else { return }
             var scratch = SelectValues()
             let undo = functions.delete(
-                sessionIDs: SessionIDList(switchboard: now.switchboard, entries: allocated).description, selects: &scratch)
+                sessionIDs: SessionIDList(switchboard: now.switchboard, host: now.host, entries: allocated).description, selects: &scratch)
             for warning in undo.warnings { HostLog.warning("\(name) undo: \(warning)") }
             if !undo.succeeded { HostLog.error("\(name) undo: \(undo.error ?? "delete failed")") }
         } catch {

@@ -53,10 +53,13 @@ int ipt_mod_set_config(const char *path, int length);
 /* modparam `switchboard` (repeatable): `name=NAME|*;learning-timeout-a=..;...`. */
 int ipt_mod_add_switchboard_param(const char *text, int length);
 
-/* modparam `relay`: `embedded` (default), `unix:/path`, `tcp:ADDRESS:PORT` or `tls:HOST:PORT`. */
+/* modparam `relay` (repeatable for media hosts): `embedded` (default), `xt[:/path]`, or one media
+ * host per line: `unix:/path`, `tcp:ADDRESS:PORT` or `tls:HOST:PORT`, each with optional
+ * `;weight=N;secret=S;id=NAME`. `embedded` and `xt` cannot be mixed with other lines. */
 int ipt_mod_set_relay(const char *text, int length);
 
-/* modparam `relay_secret`: the shared secret that answers a TCP or TLS relay's challenge. */
+/* modparam `relay_secret`: the shared secret that answers a TCP or TLS relay's challenge (for every
+ * media host without a `secret=` of its own). */
 int ipt_mod_set_relay_secret(const char *text, int length);
 
 /* modparams `relay_tls_ca`, `relay_tls_cert`, `relay_tls_key`: PEM files for a `tls:` relay (the
@@ -72,6 +75,10 @@ int ipt_mod_set_relay_journal(const char *text, int length);
 /* modparam `relay_timeout`: longest wait for the relay, in milliseconds (10-60000, default 1000). */
 int ipt_mod_set_relay_timeout(int milliseconds);
 
+/* modparam `relay_probe_interval`: how often the prober asks every media host whether it answers,
+ * in milliseconds (100-600000, default 1000). */
+int ipt_mod_set_relay_probe_interval(int milliseconds);
+
 /* Module init: finishes the configuration (reads the default cfg file if none was read).
  * `runtime_directory` is the host's private folder, where the embedded relay's control socket goes.
  * Sets *wants_relay_process to 1 when the host must fork one helper process for the embedded relay. */
@@ -82,6 +89,17 @@ int ipt_mod_init(const char *runtime_directory, int runtime_directory_length, in
 /* Runs the relay engine and its control server in the calling (freshly forked) process; the relay
  * starts its threads here. Returns only when the relay cannot run; the host then ends the process. */
 int ipt_mod_run_relay(void);
+
+/* ---- the media hosts' prober process ---- */
+
+/* After module init: 1 when the host must fork one more helper process, the prober (external
+ * relays), 0 otherwise. */
+int ipt_mod_wants_prober(void);
+
+/* Runs the prober in the calling (freshly forked) process: asks every media host whether it
+ * answers, marks it up or down for every process of the host. Returns when the host's main
+ * process is gone, or at once when there is nothing to probe; the host then ends the process. */
+int ipt_mod_run_prober(void);
 
 /* ---- worker processes ---- */
 
@@ -132,6 +150,9 @@ void ipt_mod_destroy(void);
  * sets *text / *length (valid until the next ipt_mod_ call), or -1 with *text holding the reason. */
 int ipt_mod_report_sessions(const char **text, int *length);
 int ipt_mod_report_stats(const char **text, int *length);
+/* `iptrtpproxy.relays`: one line per media host (id, address, weight, up/down and since when,
+ * sessions, calls allocated through this proxy, failures, last error). */
+int ipt_mod_report_relays(const char **text, int *length);
 
 #ifdef __cplusplus
 }

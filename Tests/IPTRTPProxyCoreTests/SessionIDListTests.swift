@@ -36,3 +36,22 @@ struct SessionIDListTests {
         #expect(throws: SessionIDError.self) { try SessionIDList(parsing: text) }
     }
 }
+
+@Suite("session ids with a media host")
+struct SessionIDListHostTests {
+    @Test("name@host:entries round-trips; ids without a host stay what they were")
+    func hostPart() throws {
+        let l = try SessionIDList(parsing: "pub@m2:7/1234,,7/1234")
+        #expect(l.switchboard == "pub" && l.host == "m2")
+        #expect(l.entries == [SessionHandle(id: 7, created: 1234), nil, SessionHandle(id: 7, created: 1234)])
+        #expect(l.description == "pub@m2:7/1234,,7/1234")
+        #expect(try SessionIDList(parsing: "pub@5f3a9c12").description == "pub@5f3a9c12")
+        let old = try SessionIDList(parsing: "pub:7/1234")
+        #expect(old.host == nil && old.description == "pub:7/1234")
+    }
+
+    @Test("a bad host part is refused", arguments: ["pub@:1/2", "pub@a@b:1/2", "@m1:1/2", "pub@\(String(repeating: "h", count: 33)):1/2", "pub@m 1:1/2"])
+    func badHost(_ text: String) {
+        #expect(throws: SessionIDError.self) { try SessionIDList(parsing: text) }
+    }
+}

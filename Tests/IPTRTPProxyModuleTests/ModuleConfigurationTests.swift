@@ -31,7 +31,7 @@ struct ModuleConfigurationTests {
         try c.setConfig(try cfgFile(twoSwitchboards))
         try c.addSwitchboardParam("name=*;learning-timeout-a=10;ringing-timeout=90")
         try c.addSwitchboardParam("name=pub;always-learn-b=1")
-        let set = try c.finish()
+        let set = try #require(try c.finish())
         #expect(set.all.map(\.name) == ["lan", "pub"])
         #expect(set.named("pub")?.ringingTimeout == 90)
         #expect(set.named("pub")?.learning(.a).learningTimeout == 10)
@@ -51,36 +51,84 @@ struct ModuleConfigurationTests {
         #expect(throws: ModuleConfigError.self) { try d.setConfig(path) }
     }
 
-    @Test("a switchboard line naming no known switchboard is refused and changes nothing")
+    @Test("a switchboard line is checked when given; one naming no switchboard of the cfg file stops module init")
     func unknownSwitchboard() throws {
         var c = ModuleConfiguration()
         try c.setConfig(try cfgFile(twoSwitchboards))
-        #expect(throws: ModuleConfigError.self) { try c.addSwitchboardParam("name=nosuch;ringing-timeout=5") }
-        #expect(try c.finish().named("pub")?.ringingTimeout == Switchboard.defaultRingingTimeout)
+        #expect(throws: ModuleConfigError.self) { try c.addSwitchboardParam("name=pub;ringing-timeout=five") }
+        #expect(throws: ModuleConfigError.self) { try c.addSwitchboardParam("ringing-timeout=5") }
+        try c.addSwitchboardParam("name=nosuch;ringing-timeout=5")
+        #expect { try c.finish() } throws: { "\($0)".contains("nosuch") }
     }
 
-    @Test("a missing or broken cfg file stops the module with the file's name")
+    @Test("a missing or broken cfg file stops module init with the file's name")
     func badFiles() throws {
         var c = ModuleConfiguration()
-        #expect {
-            try c.setConfig("/nonexistent/iptrtpproxy.cfg")
-        } throws: { "\($0)".contains("/nonexistent/iptrtpproxy.cfg") }
+        try c.setConfig("/nonexistent/iptrtpproxy.cfg")
+        #expect { try c.finish() } throws: { "\($0)".contains("/nonexistent/iptrtpproxy.cfg") }
         var d = ModuleConfiguration()
-        let broken = try cfgFile("[switchboard:x]\naddr-a = not-an-address\n")
-        #expect { try d.setConfig(broken) } throws: { "\($0)".contains("addr-a") }
+        try d.setConfig(try cfgFile("[switchboard:x]\naddr-a = not-an-address\n"))
+        #expect { try d.finish() } throws: { "\($0)".contains("addr-a") }
         var e = ModuleConfiguration()
         try e.setConfig(try cfgFile("# nothing declared\n"))
         #expect(throws: ModuleConfigError.self) { try e.finish() }
+    }
+
+    @Test("with external relays no cfg file is read: the switchboards come from the relays")
+    func externalRelaysNeedNoFile() throws {
+        var c = ModuleConfiguration()
+        try c.setConfig("/nonexistent/iptrtpproxy.cfg")
+        try c.addSwitchboardParam("name=*;ringing-timeout=90")
+        try c.addSwitchboardParam("name=pub;learning-timeout-a=7")
+        try c.setRelay("unix:/run/a.sock")
+        try c.setRelay("unix:/run/b.sock;weight=3;id=m2")
+        #expect(try c.finish() == nil)
+        #expect(c.relays.map(\.weight) == [1, 3])
+        #expect(c.relays[1].id == "m2")
+
+        // The lines apply to what a relay declares; a name it does not declare is reported.
+        let declared = SwitchboardSet([Switchboard(
+            name: "lan", gateA: Gate(address: .v4(0x0a000001), basePort: 41000), gateB: Gate(address: .v4(0x0a000002), basePort: 41000))])
+        let (applied, unmatched) = c.applyParams(to: declared)
+        #expect(applied.named("lan")?.ringingTimeout == 90)
+        #expect(unmatched == ["pub"])
+    }
+
+    @Test("relay lines: media hosts repeat; embedded and xt stand alone; no host twice; TCP and TLS hosts need a secret")
+    func relayLines() throws {
+        var c = ModuleConfiguration()
+        try c.setRelay("tcp:127.0.0.1:7722;weight=2")
+        #expect(throws: ModuleConfigError.self) { try c.setRelay("embedded") }
+        #expect(throws: ModuleConfigError.self) { try c.setRelay("xt") }
+        #expect(throws: ModuleConfigError.self) { try c.setRelay("tcp:127.0.0.1:7722") }
+        try c.setRelay("tcp:127.0.0.2:7722;id=b")
+        #expect(throws: ModuleConfigError.self) { try c.setRelay("tcp:127.0.0.3:7722;id=b") }
+        #expect { try c.finish() } throws: { "\($0)".contains("relay_secret") }
+        try c.setRelaySecret("0123456789abcdef0123")
+        #expect(try c.finish() == nil)
+
+        var e = ModuleConfiguration()
+        try e.setRelay("embedded")
+        #expect(throws: ModuleConfigError.self) { try e.setRelay("unix:/run/a.sock") }
+
+        // One host may carry its own secret.
+        var s = ModuleConfiguration()
+        try s.setRelay("tcp:127.0.0.1:7722;secret=0123456789abcdef")
+        #expect(try s.finish() == nil)
+        #expect(s.secret(for: s.relays[0]) == "0123456789abcdef")
     }
 
     @Test("relay: once; relay_timeout within 10-60000 ms; relay_journal for the embedded relay only")
     func relayParameters() throws {
         var c = ModuleConfiguration()
         try c.setConfig(try cfgFile(twoSwitchboards))
-        #expect(c.relay == .embedded)
+        #expect(c.plane == .embedded)
         #expect(c.relayTimeout == ModuleConfiguration.defaultRelayTimeout)
         try c.setRelay("unix:/run/iptrtpproxy/control.sock")
         #expect(throws: ModuleConfigError.self) { try c.setRelay("embedded") }
+        #expect(throws: ModuleConfigError.self) { try c.setProbeInterval(50) }
+        try c.setProbeInterval(500)
+        #expect(c.probeInterval == 500)
         try c.setRelayTimeout(250)
         #expect(c.relayTimeout == 250)
         #expect(throws: ModuleConfigError.self) { try c.setRelayTimeout(0) }

@@ -164,16 +164,7 @@ struct PartialSwitchboard {
         port[1] = port[1] ?? port[0]; port[0] = port[0] ?? port[1]
         guard let addrA = address[0], let addrB = address[1] else { throw fail("no gate address (set addr-a)") }
         guard let portA = port[0], let portB = port[1] else { throw fail("no gate port (set port-a)") }
-        for (letter, p) in [("a", portA), ("b", portB)] where Int(p) + 2 * sessions > 65536 {
-            throw fail("port-\(letter) \(p) + 2 x \(sessions) sessions passes port 65535")
-        }
-        if addrA == addrB {
-            let a = Int(portA)..<(Int(portA) + 2 * sessions), b = Int(portB)..<(Int(portB) + 2 * sessions)
-            if a.overlaps(b) {
-                throw fail("gates A and B share address \(addrA), so port ranges \(a.lowerBound)-\(a.upperBound - 1) and \(b.lowerBound)-\(b.upperBound - 1) must not overlap")
-            }
-        }
-        return Switchboard(
+        let switchboard = Switchboard(
             name: name,
             gateA: Gate(address: addrA, basePort: portA),
             gateB: Gate(address: addrB, basePort: portB),
@@ -182,5 +173,7 @@ struct PartialSwitchboard {
             resurrectionTimeout: resurrectionTimeout ?? defaults.resurrectionTimeout ?? Switchboard.defaultResurrectionTimeout,
             maxStreamPPS: maxStreamPPS ?? defaults.maxStreamPPS,
             maxStreamBurst: maxStreamBurst ?? defaults.maxStreamBurst)
+        if let problem = switchboard.layoutProblem { throw fail(problem) }
+        return switchboard
     }
 }

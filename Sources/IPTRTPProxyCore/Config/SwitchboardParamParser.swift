@@ -14,33 +14,72 @@ public struct SwitchboardParamApplier: Sendable {
 
     /// Applies one modparam value. On error nothing is changed.
     public mutating func apply(_ text: String) throws {
-        func fail(_ reason: String) -> ConfigError {
-            ConfigError(source: "switchboard modparam '\(text)'", reason)
+        let line = try Self.parse(text)
+        guard let targets = targets(of: line) else {
+            let known = switchboards.all.map(\.name).joined(separator: ", ")
+            throw line.fail("unknown switchboard '\(line.target)' (the cfg file declares: \(known.isEmpty ? "none" : known))")
         }
+        try apply(line, to: targets)
+    }
+
+    /// Applies one modparam value if it names `*` or one of these switchboards, and returns
+    /// whether it did: switchboards a relay declares may lack a name that another relay has.
+    public mutating func applyIfDeclared(_ text: String) throws -> Bool {
+        let line = try Self.parse(text)
+        guard let targets = targets(of: line) else { return false }
+        try apply(line, to: targets)
+        return true
+    }
+
+    /// Checks one modparam value's grammar and values without applying it; returns the name it
+    /// targets (`*` for all).
+    @discardableResult
+    public static func check(_ text: String) throws -> String { try parse(text).target }
+
+    /// One modparam value, read.
+    private struct Line {
+        var text: String
+        var target: String
+        var pairs: [(String, String)]
+        func fail(_ reason: String) -> ConfigError { ConfigError(source: "switchboard modparam '\(text)'", reason) }
+    }
+
+    private static func parse(_ text: String) throws -> Line {
+        var line = Line(text: text, target: "", pairs: [])
         var pairs: [(String, String)] = []
         for item in text.split(separator: ";", omittingEmptySubsequences: false) {
             if item.trimmingBlanks.isEmpty { continue }
-            guard let eq = item.firstIndex(of: "=") else { throw fail("'\(item.trimmingBlanks)' is not name=value") }
+            guard let eq = item.firstIndex(of: "=") else { throw line.fail("'\(item.trimmingBlanks)' is not name=value") }
             let name = item[..<eq].trimmingBlanks.asciiLowercased
             let value = item[item.index(after: eq)...].trimmingBlanks
             guard !name.isEmpty, name.utf8.allSatisfy({ c in
                 (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || c == 95 || c == 45
-            }) else { throw fail("parameter name '\(name)' may hold only A-Z a-z 0-9 _ -") }
+            }) else { throw line.fail("parameter name '\(name)' may hold only A-Z a-z 0-9 _ -") }
             pairs.append((name, value))
         }
         guard let first = pairs.first, first.0 == "name" else {
-            throw fail("must start with name=SWITCHBOARD or name=*")
+            throw line.fail("must start with name=SWITCHBOARD or name=*")
         }
-        var targets: [Int]
-        if first.1 == "*" {
-            targets = Array(switchboards.all.indices)
-        } else if let i = switchboards.index(named: first.1) {
-            targets = [i]
-        } else {
-            let known = switchboards.all.map(\.name).joined(separator: ", ")
-            throw fail("unknown switchboard '\(first.1)' (the cfg file declares: \(known.isEmpty ? "none" : known))")
-        }
+        line.target = first.1
+        line.pairs = Array(pairs.dropFirst())
+        // The values are checked against a scratch switchboard, so that a line is refused at load
+        // time even when the switchboards it names come later (from a relay).
+        var scratch = SwitchboardParamApplier(SwitchboardSet([Switchboard(
+            name: "check", gateA: Gate(address: .v4(0x7f000001), basePort: 10000),
+            gateB: Gate(address: .v4(0x7f000001), basePort: 20000))]))
+        try scratch.apply(line, to: [0])
+        return line
+    }
 
+    private func targets(of line: Line) -> [Int]? {
+        if line.target == "*" { return Array(switchboards.all.indices) }
+        return switchboards.index(named: line.target).map { [$0] }
+    }
+
+    private mutating func apply(_ line: Line, to targets: [Int]) throws {
+        func fail(_ reason: String) -> ConfigError { line.fail(reason) }
+        let pairs = [("name", line.target)] + line.pairs
+        let first = pairs[0]
         var updated = switchboards
         var everSet = self.everSet
         for (name, value) in pairs.dropFirst() {

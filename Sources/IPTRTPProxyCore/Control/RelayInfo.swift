@@ -94,7 +94,14 @@ public struct RelayInfo: Hashable, Sendable {
                 gateB: Gate(address: b.address, basePort: b.port), maxSessions: try s.int("max-sessions"),
                 expiresTimeout: try s.uint32("expires-timeout"), resurrectionTimeout: try s.uint32("resurrection-timeout"),
                 ringingTimeout: try s.uint32("ringing-timeout"), learning: learning)
+            // A relay is not trusted to be sane: what the module computes from a switchboard (ports
+            // from session ids) must stay in range.
+            if let problem = sw.layoutProblem { throw ControlProtocolError(id: nil, "info: switchboard '\(sw.name.prefix(40))': \(problem)") }
             return SwitchboardInfo(switchboard: sw, sessionsInUse: try s.int("in-use"))
+        }
+        var names = Set<String>()
+        for info in switchboards where !names.insert(info.switchboard.name.asciiLowercased).inserted {
+            throw ControlProtocolError(id: nil, "info: switchboard '\(info.switchboard.name)' is declared twice")
         }
         self.init(
             protocolVersion: try r.string("protocol"), relayVersion: try r.string("version"), uptime: try r.uint64("uptime"),

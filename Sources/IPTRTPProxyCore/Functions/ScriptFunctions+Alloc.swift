@@ -39,7 +39,7 @@ extension ScriptFunctions {
         }
 
         let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets)
-        selects.sessionIDs = SessionIDList(switchboard: sw.name, entries: assignment.entries).description
+        selects.sessionIDs = SessionIDList(switchboard: sw.name, host: host, entries: assignment.entries).description
         selects.sdpIP = rewritten.firstRewrittenAddress ?? ""
         let changed = assignment.allocated.isEmpty ? nil : splice(body, located.range, rewritten.bytes)
         return .success(changed)

@@ -76,7 +76,7 @@ extension ScriptFunctions {
         let warnings = deleteHandles(sw.name, released)
 
         let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets)
-        selects.sessionIDs = SessionIDList(switchboard: sw.name, entries: entries).description
+        selects.sessionIDs = SessionIDList(switchboard: sw.name, host: host, entries: entries).description
         selects.sdpIP = rewritten.firstRewrittenAddress ?? ""
         let changed = assignment.targets.allSatisfy({ $0 == nil }) ? nil : splice(body, located.range, rewritten.bytes)
         return .success(changed, warnings: warnings)

@@ -9,11 +9,15 @@ public final class ScriptFunctions {
     public let switchboards: SwitchboardSet
     /// Where sessions are allocated.
     public let plane: MediaPlane
+    /// The media host this plane is, written into the `session_ids` that alloc and update publish
+    /// (`pub@HOST:...`) so that later calls find it again; nil for a proxy with one relay.
+    public let host: String?
 
-    /// Creates the functions over `plane`.
-    public init(switchboards: SwitchboardSet, plane: MediaPlane) {
+    /// Creates the functions over `plane`; `host` names the plane in the session ids.
+    public init(switchboards: SwitchboardSet, plane: MediaPlane, host: String? = nil) {
         self.switchboards = switchboards
         self.plane = plane
+        self.host = host
     }
 
     /// The SDP of a message body: its place in the body and its parse.

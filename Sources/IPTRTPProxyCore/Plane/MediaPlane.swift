@@ -15,8 +15,15 @@ public protocol MediaPlane: AnyObject {
 public struct MediaPlaneError: Error, Sendable, CustomStringConvertible, Equatable {
     /// Why the plane refused or failed.
     public var message: String
+    /// True when the plane itself failed (a relay that refused the connection, reset it, did not
+    /// answer in time, or answered what a relay does not say), so that its host is unusable; false
+    /// when a working plane refused this one request (a full switchboard, an unknown session).
+    public var planeUnavailable: Bool
     /// Creates the error.
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, planeUnavailable: Bool = false) {
+        self.message = message
+        self.planeUnavailable = planeUnavailable
+    }
     /// The message.
     public var description: String { message }
 }

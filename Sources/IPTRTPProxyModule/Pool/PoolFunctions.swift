@@ -1,0 +1,89 @@
+import IPTRTPProxyCore
+
+/// The five script functions over the pool of media hosts. An alloc picks a live host by weight
+/// and, when that host fails inside the call, marks it down for every process and tries the next
+/// one, within the same function call; update, adjust_timeout and delete go to the host the
+/// session ids name; find looks at every host's gates. Each returns 1 or -1 and logs one line on
+/// failure, as the single-relay functions do.
+enum PoolFunctions {
+    /// `iptrtpproxy_alloc` over the pool. `call` runs the core's alloc with one host's functions.
+    static func alloc(
+        _ pool: RelayPool, switchboard requested: String, selects: inout SelectValues,
+        deliver: ([UInt8]) -> Bool, _ call: (ScriptFunctions, inout SelectValues) -> FunctionResult
+    ) -> Int32 {
+        guard let name = requested.isEmpty ? selects.switchboard : requested else {
+            HostLog.error("alloc: no switchboard given and iptrtpproxy_find matched none in this run")
+            return -1
+        }
+        let (order, excluded) = pool.candidates(for: name)
+        var failures = excluded
+        let before = selects
+        for i in order {
+            guard case .success(let functions) = pool.functions(i) else { continue }
+            let plane = functions.plane as? WatchedPlane
+            plane?.reset()
+            pool.table.reserve(i)
+            selects = before
+            let result = call(functions, &selects)
+            if !result.succeeded, let plane, let failure = plane.failure {
+                // The host failed, not the request: the next host gets the call.
+                pool.table.unreserve(i)
+                pool.hostFailed(i, failure)
+                failures.append("\(pool.name(i)): \(failure.message)")
+                continue
+            }
+            if result.succeeded { pool.table.countAllocation(i) } else { pool.table.unreserve(i) }
+            let rewriting = RewritingCall(name: "alloc", functions: functions, priorSessionIDs: nil)
+            return rewriting.finish(result, before: before, selects: &selects, deliver: deliver)
+        }
+        selects = before
+        HostLog.error("alloc on '\(name)': no media host could take the call (\(failures.joined(separator: "; ")))")
+        return -1
+    }
+
+    /// A function on the sessions of `ids` (update, adjust_timeout, delete), run on the host that
+    /// holds them; a host that is down fails it at once.
+    static func onHolder(
+        _ pool: RelayPool, _ name: String, sessionIDs text: String, _ run: (ScriptFunctions) -> Int32
+    ) -> Int32 {
+        let ids: SessionIDList
+        do { ids = try SessionIDList(parsing: text) } catch {
+            HostLog.error("\(name): \(error)")
+            return -1
+        }
+        let i: Int
+        switch pool.holder(of: ids) {
+        case .success(let h): i = h
+        case .failure(let reason):
+            HostLog.error("\(name): \(reason.message)")
+            return -1
+        }
+        let functions: ScriptFunctions
+        switch pool.functions(i) {
+        case .success(let f): functions = f
+        case .failure(let e):
+            HostLog.error("\(name) of '\(text)': \(e.message.hasPrefix("media host") ? e.message : "\(pool.name(i)): \(e.message)")")
+            return -1
+        }
+        let plane = functions.plane as? WatchedPlane
+        plane?.reset()
+        let status = run(functions)
+        if let failure = plane?.failure { pool.hostFailed(i, failure) }
+        return status
+    }
+
+    /// `iptrtpproxy_find` over every host's switchboards, hosts in modparam order.
+    static func find(_ pool: RelayPool, gateA: String, gateB: String, selects: inout SelectValues) -> Int32 {
+        var last: FunctionResult?
+        for i in pool.endpoints.indices {
+            guard case .success(let functions) = pool.functions(i) else { continue }
+            let result = functions.find(gateA: gateA, gateB: gateB, selects: &selects)
+            if result.succeeded { return 1 }
+            last = result
+        }
+        selects.switchboard = nil
+        selects.direction = nil
+        HostLog.error(last?.error.map { "\($0) on any media host" } ?? "find: no media host answers; no switchboard is known")
+        return -1
+    }
+}
