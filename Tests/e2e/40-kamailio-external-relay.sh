@@ -68,7 +68,7 @@ kam_check "call completes while the relay hangs (media not relayed)" kam_call ua
 kill -CONT "$RELAYD_PID"
 kam_check "callee got the offer untouched (caller's own port)" \
   grep -q "^received INVITE .*m=audio $UAC_MEDIA_PORT " <(kam_trace "$KAM_DIR/slow-uas.log")
-kam_check "one log line: no reply within the timeout" [ "$(kam_logged 'ERROR: iptrtpproxy: .*within the timeout')" -eq 1 ]
+kam_check "the log says the relay gave no reply within the timeout" [ "$(kam_logged 'ERROR: iptrtpproxy: .*within the timeout')" -ge 1 ]
 
 e2e_stop "$RELAYD_PID"
 kam_check "call completes with the relay gone (media not relayed)" kam_call uas-call.xml uac-call.xml gone
@@ -76,7 +76,12 @@ kam_check "callee got the offer untouched" \
   grep -q "^received INVITE .*m=audio $UAC_MEDIA_PORT " <(kam_trace "$KAM_DIR/gone-uas.log")
 kam_check "one log line: the relay's socket does not answer" \
   [ "$(kam_logged "ERROR: iptrtpproxy: .*relay.sock\|ERROR: iptrtpproxy: .*connect")" -ge 1 ]
-kam_check "the script saw alloc return false twice" [ "$(kam_logged 'iptrtpproxy_alloc failed')" -eq 2 ]
+# The worker learns the relay's switchboards from its info when first needed, so its find (or,
+# once it knows them, its alloc) is what returns false.
+kam_check "the script saw find or alloc return false twice" \
+  [ "$(kam_logged 'iptrtpproxy_alloc failed\|no switchboard between')" -eq 2 ]
+kam_check "the relay was marked down once per outage, not once per call" \
+  [ "$(kam_logged 'is down: ')" -le 2 ]
 kam_check "kamcmd iptrtpproxy.list reports the relay down, not a crash" \
   bash -c "kamcmd -s 'unix:$KAM_CTL' iptrtpproxy.list 2>&1 | grep -qi 'error\|relay'"
 kam_finish

@@ -74,16 +74,21 @@ enum PoolFunctions {
 
     /// `iptrtpproxy_find` over every host's switchboards, hosts in modparam order.
     static func find(_ pool: RelayPool, gateA: String, gateB: String, selects: inout SelectValues) -> Int32 {
-        var last: FunctionResult?
+        var unknown: [String] = []
+        var asked = 0
         for i in pool.endpoints.indices {
-            guard case .success(let functions) = pool.functions(i) else { continue }
-            let result = functions.find(gateA: gateA, gateB: gateB, selects: &selects)
-            if result.succeeded { return 1 }
-            last = result
+            switch pool.functions(i) {
+            case .success(let functions):
+                asked += 1
+                if functions.find(gateA: gateA, gateB: gateB, selects: &selects).succeeded { return 1 }
+            case .failure(let e):
+                unknown.append(e.message.hasPrefix("media host") ? e.message : "\(pool.name(i)): \(e.message)")
+            }
         }
         selects.switchboard = nil
         selects.direction = nil
-        HostLog.error(last?.error.map { "\($0) on any media host" } ?? "find: no media host answers; no switchboard is known")
+        let why = unknown.isEmpty ? "" : " (\(unknown.joined(separator: "; ")))"
+        HostLog.error("find: no switchboard of \(asked == 0 ? "any" : "the \(asked) answering") media host(s) joins \(gateA) and \(gateB)\(why)")
         return -1
     }
 }
