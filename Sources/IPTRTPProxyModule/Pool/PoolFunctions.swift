@@ -30,6 +30,7 @@ enum PoolFunctions {
                 pool.table.unreserve(i)
                 pool.hostFailed(i, failure)
                 failures.append("\(pool.name(i)): \(failure.message)")
+                HostLog.warning("alloc on '\(name)': \(pool.name(i)) failed (\(failure.message)); the call goes to the next host")
                 continue
             }
             if result.succeeded { pool.table.countAllocation(i) } else { pool.table.unreserve(i) }
