@@ -331,6 +331,7 @@ struct RelayControlTests {
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.hasPrefix("HTTP/1.0 200 OK"))
         #expect(text.contains("iptrtpproxy_sessions_active 1"))
+        #expect(text.contains(#"iptrtpproxy_switchboard_sessions_active{switchboard="pub"} 1"#))
         #expect(text.contains("iptrtpproxy_sessions_allocated_total 1"))
         #expect(text.contains(#"iptrtpproxy_dropped_packets_total{switchboard="pub",reason="unknown-source"} 0"#))
     }

@@ -7,6 +7,8 @@ import IPTRTPProxyCore
 /// failure, as the single-relay functions do.
 enum PoolFunctions {
     /// `iptrtpproxy_alloc` over the pool. `call` runs the core's alloc with one host's functions.
+    /// A host that fails is marked down and the next one tried; a host that refuses the
+    /// allocation (full) is skipped for this call. One log line when no host took the call.
     static func alloc(
         _ pool: RelayPool, switchboard requested: String, selects: inout SelectValues,
         deliver: ([UInt8]) -> Bool, _ call: (ScriptFunctions, inout SelectValues) -> FunctionResult
@@ -31,6 +33,13 @@ enum PoolFunctions {
                 pool.hostFailed(i, failure)
                 failures.append("\(pool.name(i)): \(failure.message)")
                 HostLog.warning("alloc on '\(name)': \(pool.name(i)) failed (\(failure.message)); the call goes to the next host")
+                continue
+            }
+            if !result.succeeded, let plane, let refusal = plane.refusedAllocation {
+                // The host works but would not take this call (full, say): the next host may.
+                // No line per host: a stranger's SDP can make every host refuse.
+                pool.table.unreserve(i)
+                failures.append("\(pool.name(i)): \(refusal.message)")
                 continue
             }
             if result.succeeded { pool.table.countAllocation(i) } else { pool.table.unreserve(i) }

@@ -11,11 +11,18 @@ final class WatchedPlane: MediaPlane {
     let client: RelayControlClient
     /// The host's failure in the current function; nil while it answers.
     private(set) var failure: MediaPlaneError?
+    /// The host's refusal of an allocation in the current function (full, ports it cannot open, a
+    /// switchboard it does not serve, a client address it will not send to): the host works, and
+    /// another host of the pool may take the call.
+    private(set) var refusedAllocation: MediaPlaneError?
 
     init(client: RelayControlClient) { self.client = client }
 
-    /// Starts a new function: forgets the previous one's failure.
-    func reset() { failure = nil }
+    /// Starts a new function: forgets the previous one's failure and refusal.
+    func reset() {
+        failure = nil
+        refusedAllocation = nil
+    }
 
     private func watching<T>(_ request: () throws -> T) throws -> T {
         if let failure { throw failure }
@@ -39,7 +46,12 @@ final class WatchedPlane: MediaPlane {
     func info() throws -> RelayInfo { try watching { try client.info() } }
 
     func allocateSession(switchboard: String, request: SessionRequest) throws -> AllocatedSession {
-        try watching { try client.allocateSession(switchboard: switchboard, request: request) }
+        do {
+            return try watching { try client.allocateSession(switchboard: switchboard, request: request) }
+        } catch let e as MediaPlaneError where !e.planeUnavailable {
+            refusedAllocation = e
+            throw e
+        }
     }
 
     func updateSession(switchboard: String, session: SessionHandle, request: SessionRequest) throws {

@@ -10,6 +10,8 @@ final class RelayMetrics {
     private var counters: [String: Counter] = [:]
     private let sessionsActive: Gauge
     private let uptime: Gauge
+    /// Live sessions per switchboard: what a proxy's `iptrtpproxy.relays` shows as this host's sessions.
+    private var switchboardSessions: [String: Gauge] = [:]
 
     init() {
         sessionsActive = registry.makeGauge(descriptor: MetricNameDescriptor(
@@ -30,6 +32,13 @@ final class RelayMetrics {
         advance("control_errors", [], stats.controlErrors, "Control requests answered with an error")
         for sw in stats.switchboards {
             let labels = [("switchboard", sw.name)]
+            let gauge = switchboardSessions[sw.name] ?? registry.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "iptrtpproxy", metricName: "switchboard_sessions", unitName: "active",
+                    helpText: "Live sessions per switchboard"),
+                labels: labels)
+            switchboardSessions[sw.name] = gauge
+            gauge.set(Int64(sw.sessionsActive))
             advance("packets", labels, sw.counters.packets, "Packets forwarded")
             advance("bytes", labels, sw.counters.bytes, "Bytes forwarded")
             for reason in DropReason.allCases {

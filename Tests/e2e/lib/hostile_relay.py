@@ -7,6 +7,7 @@ carry on with the other hosts, never crash a worker.
     bad-info   info declares a switchboard whose ports run past 65535, and garbage to the rest
     bad-alloc  info is sane (switchboard 'pool' on 127.0.9.1/127.0.9.2), alloc replies are malformed
     garbage    every reply is binary noise without a newline, then a close
+    full       an honest but full host: sane info, every alloc refused as a relay refuses it
 Runs until killed; each connection is served in its own thread."""
 import os, socket, sys, threading
 
@@ -39,6 +40,8 @@ def serve(conn):
                 if cmd == "info":
                     payload = info(65000, 32767) if MODE == "bad-info" else info(30000, 100)
                     conn.sendall(("iptrtp/2 %s ok %s\n" % (rid, payload)).encode())
+                elif cmd == "alloc" and MODE == "full":
+                    conn.sendall(("iptrtp/2 %s error switchboard 'pool': all 100 sessions are in use or resting\n" % rid).encode())
                 elif cmd == "alloc":
                     conn.sendall(("iptrtp/2 %s ok 99999999/x 70000\n" % rid).encode())
                 else:
