@@ -29,6 +29,9 @@ final class RelayPool {
         init(plane: WatchedPlane) { self.plane = plane }
     }
 
+    /// The longest reply a process of the proxy takes from a media host.
+    static let maxReplyLength = 16 << 20
+
     private var hosts: [Host] = []
     private var hostsPID: Int32 = 0
 
@@ -70,6 +73,9 @@ final class RelayPool {
             if case .tls = e.address { context = tls }
             let client = RelayControlClient(
                 address: e.address, secret: configuration.secret(for: e), timeout: configuration.relayTimeout, tls: context)
+            // What a worker reads from a host is bounded: a lying host cannot make it take
+            // hundreds of megabytes (a `list` of 32,767 sessions is a few).
+            client.maxReplyLength = RelayPool.maxReplyLength
             return Host(plane: WatchedPlane(client: client))
         }
     }
