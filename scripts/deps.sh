@@ -9,6 +9,7 @@ packages=(
   libmnl-dev libnftnl-dev nftables                    # kernel-space forwarding over netlink
   libiptc-dev libxtables-dev                          # headers the xt_RTPPROXY binding builds against
   libssl-dev openssl                                  # TLS of the control connection; test certificates
+  libhiredis-dev redis-server                         # sessions in Redis (iptrtpproxyd --redis); tests start their own server
   iproute2 tshark procps psmisc python3               # test namespaces, captures, process control, test drivers
 )
 
@@ -25,9 +26,9 @@ echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# The kamailio and rtpengine packages may start their services (5060, 2223 and media ports where
+# The kamailio, rtpengine and redis packages may start their services (5060, 2223, 6379 and media ports where
 # systemd runs); our tests and benchmarks start their own instances with their own ports and configs.
-for service in kamailio rtpengine-daemon; do
+for service in kamailio rtpengine-daemon redis-server; do
   systemctl disable --now "$service" >/dev/null 2>&1 || true
   service "$service" stop >/dev/null 2>&1 || true
 done
