@@ -10,6 +10,8 @@
 #  3. scripts/bench/kernel.sh, when present: kernel forwarding (nf_tables offload) against plain
 #     routing and the userspace relay, in network namespaces it makes and removes (issue 5).
 #  4. scripts/bench/sip-load.sh, when present: calls per second through Kamailio.
+#  5. scripts/bench/pool.sh, when present: several media hosts (issue 10): call set-up latency with
+#     one external relay and a pool of 2, and failover when a host hangs.
 #
 # Everything runs on loopback: phones on 127.0.0.21 (callers) and 127.0.0.22 (callees), ports
 # 40000-41999; rtpengine on 127.0.0.30, ours on gates 127.0.0.31 (A) and 127.0.0.32 (B), relay ports
@@ -17,7 +19,7 @@
 #
 # Knobs (environment): BENCH_RELAYS="direct rtpengine iptrtpproxy" (which, in order),
 # BENCH_SECONDS=5 (measured seconds per scenario; the 1000-stream one runs 1.6x that),
-# BENCH_ONLY=TEXT (only scenarios whose title contains TEXT), BENCH_SIP=0 (skip the SIP load),
+# BENCH_ONLY=TEXT (only scenarios whose title contains TEXT), BENCH_SIP=0 (skip the SIP load), BENCH_POOL=0 (skip the media-host pool figures),
 # BENCH_KERNEL=0 (skip the kernel forwarding figures), BENCH_BIN=build (where rtpload and iptrtpproxyd are),
 # BENCH_RELAY_ARGS="--workers 1" (extra arguments for iptrtpproxyd),
 # BENCH_KEEP=1 (keep the work folder with logs, configs, streams and results),
@@ -206,4 +208,10 @@ if [ -x $HERE/sip-load.sh ] && [ "${BENCH_SIP:-1}" != 0 ]; then
   echo
   echo "== SIP load through Kamailio =="
   bash $HERE/sip-load.sh
+fi
+
+if [ -f $HERE/pool.sh ] && [ "${BENCH_POOL:-1}" != 0 ]; then
+  echo
+  echo "== Several media hosts (issue 10) =="
+  bash $HERE/pool.sh || echo "bench: media-host pool figures failed" >&2
 fi

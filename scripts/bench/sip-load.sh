@@ -2,6 +2,8 @@
 # make bench, SIP part: the highest calls per second that Kamailio sustains with no failed call,
 # INVITE with SDP -> 200 -> ACK -> BYE -> 200 from sipp, for each media relay in the same run:
 #   iptrtpproxy  our module build/iptrtpproxy.so (embedded relay, its default)
+#   external1    our module with one external build/iptrtpproxyd (media host) over TCP (shared secret)
+#   pool2        our module with a pool of two such media hosts, weight 1 each (issue 10)
 #   rtpengine    Kamailio's rtpengine module + Debian's rtpengine daemon (user space, --table=-1)
 # Ours runs the project's examples/kamailio.cfg; rtpengine runs scripts/bench/sip/kamailio-rtpengine.cfg,
 # the same call flow with rtpengine_offer/answer/delete. Same sipp scenarios (scripts/bench/sip/). sipp sends no RTP here: this measures call set-up and
@@ -11,22 +13,24 @@
 # with a failed call, an error in Kamailio's log (e.g. a relay out of sessions) or that sipp could
 # not keep up (< 95 %) ends the ramp; the result is the highest rate before it.
 # Addresses: Kamailio 127.0.0.40:44960, UAS 127.0.0.41:44961, UAC 127.0.0.42:44962; media: ours on
-# 127.0.0.40 (the proxy's address, see sip_iptrtpproxy), rtpengine on 127.0.0.45; ports 42000-44899.
+# 127.0.0.40 (the proxy's address, see sip_iptrtpproxy), media host N on 127.0.N.1 / 127.0.N.2
+# (control TCP 127.0.0.1:44980 + N - 1), rtpengine on 127.0.0.45; ports 42000-44899.
 # All processes are stopped on exit.
 #
-# Environment: SIP_RELAYS="iptrtpproxy rtpengine", SIP_RATES, SIP_STEP_SECONDS=5, BENCH_KEEP=1,
+# Environment: SIP_RELAYS="iptrtpproxy external1 pool2 rtpengine", SIP_RATES, SIP_STEP_SECONDS=5, BENCH_KEEP=1,
 # BENCH_NICE=-10 (priority of everything started here when run as root; 0 turns it off).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 HERE=scripts/bench/sip
-RELAYS=${SIP_RELAYS:-iptrtpproxy rtpengine}
+RELAYS=${SIP_RELAYS:-iptrtpproxy external1 pool2 rtpengine}
 RATES=${SIP_RATES:-100 200 400 600 800 1000 1200 1400 1600 1800 2000 2200 2500 3000}
 STEP=${SIP_STEP_SECONDS:-5}
 WORK=$(mktemp -d /tmp/iptrtpproxy-sipload.XXXXXX)
 RESULTS=$WORK/results.txt
 STARTED_PIDS=()
 MEASURED_PIDS=""  # Kamailio and an external relay: their CPU per call is reported
+HOSTS=""          # the media hosts (iptrtpproxyd) started for this relay kind: 1, or 1 2
 NICE=()
 if [ "$(id -u)" -eq 0 ] && [ "${BENCH_NICE:--10}" != 0 ]; then NICE=(nice -n "${BENCH_NICE:--10}"); fi
 
@@ -57,6 +61,7 @@ start_bg() {
 stop_all() {
   local pid
   MEASURED_PIDS=""
+  HOSTS=""
   for pid in "${STARTED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${STARTED_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   STARTED_PIDS=()
@@ -152,6 +157,11 @@ ramp() {  # label
     break
   done
   echo "$1|$best|$best_cps|$best_cpu|$best_relay|$stop" >>"$RESULTS"
+  if [ -n "$HOSTS" ]; then
+    local n spread=""
+    for n in $HOSTS; do spread="$spread host $n: $(host_allocs "$n") allocated;"; done
+    echo "sip-load: $1: sessions per media host over the whole run:$spread"
+  fi
 }
 
 # --- one function per relay: start it and Kamailio, check the media path, ramp, stop.
@@ -205,6 +215,68 @@ EOF
   ramp iptrtpproxy
 }
 
+# --- our module with external media hosts (build/iptrtpproxyd over TCP with a shared secret).
+# Each host declares switchboard `bench` on its own gates (127.0.N.1 / 127.0.N.2); IPT_SWITCHBOARD
+# allocates every call on it (iptrtpproxy_find matches the proxy's own addresses, which are not the
+# hosts' gates). Kamailio and the hosts share this machine's cores with sipp.
+
+SECRET_FILE=$WORK/relay-secret
+head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$SECRET_FILE"
+
+# Sessions media host N allocated so far (its `stats`).
+host_allocs() {
+  build/iptrtpproxy stats --control "unix:$WORK/host$1.sock" 2>/dev/null | grep -m1 -oE '[0-9]+ allocated' | grep -oE '[0-9]+' || echo '?'
+}
+
+start_media_host() {  # N
+  local n=$1 port=$((44979 + $1)) i
+  cat >"$WORK/host$n.cfg" <<EOF
+# make bench SIP load, media host $n: the switchboard every call is allocated on, on this host's gates.
+[switchboard:bench]
+addr-a = 127.0.$n.1
+addr-b = 127.0.$n.2
+port-a = 42000
+port-b = 43400
+max-sess = 700
+expires-timeout = 120
+resurrection-timeout = 0
+EOF
+  start_bg "$WORK/host$n.log" build/iptrtpproxyd --config "$WORK/host$n.cfg" --control "unix:$WORK/host$n.sock" \
+    --control-tcp "127.0.0.1:$port" --secret-file "$SECRET_FILE" --workers 1
+  MEASURED_PIDS="$MEASURED_PIDS $LAST_PID"
+  HOSTS="$HOSTS $n"
+  for i in $(seq 300); do
+    [ -n "$(ss -Hntl "sport = :$port" 2>/dev/null)" ] && return 0
+    kill -0 "$LAST_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "sip-load: media host $n did not listen on tcp:127.0.0.1:$port; log:" >&2
+  tail -20 "$WORK/host$n.log" >&2
+  return 1
+}
+
+sip_external() {  # label hosts
+  local label=$1 hosts=$2 n relay_defs=() gates
+  [ -x build/iptrtpproxyd ] || { echo "sip-load: build/iptrtpproxyd not built" >&2; return 1; }
+  [ -f build/iptrtpproxy.so ] || { echo "sip-load: build/iptrtpproxy.so not built" >&2; return 1; }
+  for n in $(seq "$hosts"); do
+    start_media_host "$n" || return 1
+    relay_defs+=(-A "IPT_RELAY$([ "$n" = 1 ] || echo "$n")=\"tcp:127.0.0.1:$((44979 + n));weight=1\"")
+  done
+  start_kamailio "$WORK/kamailio-$label.log" examples/kamailio.cfg \
+    -A 'LISTEN=udp:127.0.0.40:44960' -A 'CHILDREN=4' -A 'DEBUG_LEVEL=0' \
+    -A "IPT_MODULE=\"$PWD/build/iptrtpproxy.so\"" -A "IPT_CONFIG=\"$WORK/host1.cfg\"" \
+    -A 'NEXT_HOP="sip:127.0.0.41:44961"' -A "IPT_RELAY_SECRET=\"$(cat "$SECRET_FILE")\"" \
+    -A 'IPT_SWITCHBOARD="bench"' "${relay_defs[@]}"
+  gates="127\.0\.1\.2"
+  [ "$hosts" = 1 ] || gates="127\.0\.[1-$hosts]\.2"
+  check_media_path "$gates" "$label"
+  ramp "$label"
+}
+
+sip_external1() { sip_external external1 1; }
+sip_pool2() { sip_external pool2 2; }
+
 : >"$RESULTS"
 for relay in $RELAYS; do
   echo "sip-load: $relay"
@@ -218,4 +290,4 @@ echo "|---|---:|---:|---:|---:|---|"
 while IFS='|' read -r relay best cps cpu relay_cpu stop; do
   echo "| $relay | $best | $cps | $cpu | $relay_cpu | $stop |"
 done <"$RESULTS"
-echo "(each step: ${STEP} s of calls; rates tried: $RATES)"
+echo "(each step: ${STEP} s of calls; rates tried: $RATES; external1/pool2: IPT_SWITCHBOARD, relay CPU = the media hosts)"
