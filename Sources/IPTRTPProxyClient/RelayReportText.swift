@@ -67,6 +67,9 @@ extension RelayStatistics {
                 + DropReason.allCases.map { "\($0.name) \(counters[$0])" }.joined(separator: ", "),
             "control: \(controlRequests) requests, \(controlErrors) errors",
         ]
+        if let store {
+            lines.append("store: \(store.location) \(store.up ? "up" : "DOWN")" + (store.detail.map { ": \($0)" } ?? ""))
+        }
         for sw in switchboards {
             lines.append("switchboard \(sw.name): \(sw.sessionsActive) active, \(sw.counters.packets) packets, "
                 + "\(sw.counters.bytes) bytes, \(sw.counters.dropped) dropped")

@@ -27,6 +27,13 @@ public final class WakeupPipe: Sendable {
         _ = retryingOnInterrupt { write(writeFD, &b, 1) }
     }
 
+    /// Reads every pending byte, so that the next `wait` sleeps until the next `signal()` (for a
+    /// pipe that says "work is waiting" rather than "stop").
+    public func drain() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while retryingOnInterrupt({ read(readFD, &buffer, buffer.count) }) > 0 {}
+    }
+
     /// Waits up to `milliseconds` (-1: no limit) for `signal()`; true when it came.
     public func wait(milliseconds: Int32) -> Bool {
         var p = pollfd(fd: readFD, events: Int16(POLLIN), revents: 0)

@@ -7,6 +7,7 @@ import IPTRTPProxyTLS
 import KernelOffload
 import Logging
 import RTPRelay
+import RelayRedisStore
 
 /// `iptrtpproxyd`: the relay in the foreground, for systemd or a terminal.
 @main
@@ -74,6 +75,11 @@ struct RelayDaemon: ParsableCommand {
     @Option(help: ArgumentHelp("Session journal file; sessions survive a restart when set.", valueName: "file"))
     var journal: String?
 
+    @Option(help: ArgumentHelp(
+        "Keep every session in Redis, so that a relay started with the same switchboards file and the same Redis (another host that took the gate addresses over, or this one after a crash) restores them, latches included. Also the key 'redis' of the cfg file's [relay] section. Not with --journal.",
+        valueName: "redis://[:password@]host[:port][/db]"))
+    var redis: String?
+
     @Option(help: ArgumentHelp("Serve Prometheus metrics over HTTP at this address.", valueName: "address:port"))
     var metrics: String?
 
@@ -120,6 +126,10 @@ struct RelayDaemon: ParsableCommand {
         guard maxStreamPPS > 0, maxStreamBurst >= 1 else {
             throw ValidationError("--max-stream-pps must be positive and --max-stream-burst at least 1")
         }
+        if let redis {
+            do { _ = try RedisURL(parsing: redis) } catch { throw ValidationError("--redis: \(error)") }
+            if journal != nil { throw ValidationError("--redis and --journal: choose one session store") }
+        }
     }
 
     func run() throws {
@@ -131,7 +141,14 @@ struct RelayDaemon: ParsableCommand {
         }
         let logger = Logger(label: "iptrtpproxyd")
 
-        let switchboards = try loadSwitchboards()
+        let (switchboards, relaySettings) = try loadSwitchboards()
+        var redisURL: RedisURL?
+        if let text = redis ?? relaySettings["redis"] {
+            do { redisURL = try RedisURL(parsing: text) } catch {
+                throw ValidationError("\(redis == nil ? "\(configFile) [relay] redis" : "--redis"): \(error)")
+            }
+            if journal != nil { throw ValidationError("--journal and a Redis session store (\(configFile) [relay] redis): choose one") }
+        }
         guard control.hasPrefix("unix:"), control.count > 5 else {
             throw ValidationError("--control must be unix:PATH (use --control-tcp for TCP)")
         }
@@ -186,7 +203,7 @@ struct RelayDaemon: ParsableCommand {
                 throw ExitCode.failure
             }
         }
-        let engine = RelayEngine(configuration: RelayConfiguration(
+        var configuration = RelayConfiguration(
             switchboards: switchboards,
             workerCount: workers ?? RelayConfiguration.onlineProcessors,
             journalPath: journal,
@@ -194,7 +211,12 @@ struct RelayDaemon: ParsableCommand {
             floodLimit: FloodLimit(packetsPerSecond: maxStreamPPS, burst: maxStreamBurst),
             coalescingMicroseconds: coalesceMicroseconds,
             offload: offload,
-            logger: Logger(label: "iptrtpproxy.relay")))
+            logger: Logger(label: "iptrtpproxy.relay"))
+        if let redisURL {
+            configuration.sessionStore = try RedisSessionStore(
+                url: redisURL, switchboards: switchboards, logger: Logger(label: "iptrtpproxy.redis"))
+        }
+        let engine = RelayEngine(configuration: configuration)
         let server = ControlServer(
             engine: engine,
             endpoints: ControlServer.Endpoints(
@@ -233,7 +255,8 @@ struct RelayDaemon: ParsableCommand {
         do { try offload?.stop() } catch { logger.warning("kernel offload: \(error)") }
     }
 
-    private func loadSwitchboards() throws -> SwitchboardSet {
+    /// The switchboards (with `--switchboard` applied) and the `[relay]` section's settings.
+    private func loadSwitchboards() throws -> (SwitchboardSet, [String: String]) {
         let text: String
         do {
             text = try readFile(configFile)
@@ -246,7 +269,7 @@ struct RelayDaemon: ParsableCommand {
             guard !applier.switchboards.all.isEmpty else {
                 throw ValidationError("\(configFile) declares no [switchboard:NAME]")
             }
-            return applier.switchboards
+            return (applier.switchboards, try RelaySection.values(in: text, fileName: configFile))
         } catch let e as ConfigError {
             throw ValidationError(e.description)
         }

@@ -20,6 +20,8 @@ public struct RelayStatistics: Hashable, Sendable {
     public var counters: StreamCounters
     /// Per switchboard: live sessions and packet counters.
     public var switchboards: [SwitchboardStatistics]
+    /// The session store (journal, Redis) and whether it takes writes; nil without one.
+    public var store: SessionStoreHealth?
 
     /// Counters of one switchboard.
     public struct SwitchboardStatistics: Hashable, Sendable {
@@ -42,7 +44,7 @@ public struct RelayStatistics: Hashable, Sendable {
     public init(
         uptime: UInt64, sessionsActive: Int, sessionsAllocated: UInt64, sessionsDeleted: UInt64, sessionsExpired: UInt64,
         allocationFailures: UInt64, controlRequests: UInt64, controlErrors: UInt64, counters: StreamCounters,
-        switchboards: [SwitchboardStatistics]
+        switchboards: [SwitchboardStatistics], store: SessionStoreHealth? = nil
     ) {
         self.uptime = uptime
         self.sessionsActive = sessionsActive
@@ -54,6 +56,7 @@ public struct RelayStatistics: Hashable, Sendable {
         self.controlErrors = controlErrors
         self.counters = counters
         self.switchboards = switchboards
+        self.store = store
     }
 
     /// The statistics as JSON.
@@ -76,6 +79,14 @@ public struct RelayStatistics: Hashable, Sendable {
             }
             j.key("counters")
             counters.write(to: &j)
+            if let store {
+                j.key("store")
+                j.object { o in
+                    o.member("location", store.location)
+                    o.member("up", store.up)
+                    o.member("detail", store.detail)
+                }
+            }
             j.key("switchboards")
             j.array { a in
                 for sw in switchboards {
@@ -102,11 +113,16 @@ public struct RelayStatistics: Hashable, Sendable {
                 name: try o.string("name"), sessionsActive: try o.int("active"),
                 counters: try StreamCounters(json: try o.member("counters")))
         }
+        var store: SessionStoreHealth?
+        if let v = r.value["store"] {
+            let o = JSONReader(v, "store")
+            store = SessionStoreHealth(location: try o.string("location"), up: try o.bool("up"), detail: try o.optionalString("detail"))
+        }
         self.init(
             uptime: try r.uint64("uptime"), sessionsActive: try s.int("active"), sessionsAllocated: try s.uint64("allocated"),
             sessionsDeleted: try s.uint64("deleted"), sessionsExpired: try s.uint64("expired"),
             allocationFailures: try s.uint64("alloc-failures"), controlRequests: try c.uint64("requests"),
             controlErrors: try c.uint64("errors"), counters: try StreamCounters(json: try r.member("counters")),
-            switchboards: switchboards)
+            switchboards: switchboards, store: store)
     }
 }

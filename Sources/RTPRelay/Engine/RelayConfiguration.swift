@@ -11,6 +11,9 @@ public struct RelayConfiguration: Sendable {
     public var workerCount: Int
     /// The session journal; nil keeps sessions in memory only (lost on restart).
     public var journalPath: String?
+    /// A session store made by the host (Redis, target RelayRedisStore), used instead of the
+    /// journal; nil: the journal if `journalPath` is set.
+    package var sessionStore: (any SessionStore)?
     /// Learning window (seconds) for a stream whose requests never gave one.
     public var defaultLearningTimeout: UInt32
     /// Per-stream flood throttle of switchboards that set none (`max-stream-pps`, `max-stream-burst`).

@@ -108,6 +108,7 @@ public final class RelayEngine: Sendable {
             operations.compactStore(book: book)
             closeSessions(book: &book)
         }
+        operations.store?.close()
         logger.info("relay stopped")
     }
 

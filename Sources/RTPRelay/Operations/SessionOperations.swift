@@ -39,7 +39,7 @@ final class SessionOperations: Sendable {
         floodLimit = configuration.floodLimit
         defaultLearningTimeout = configuration.defaultLearningTimeout
         logger = configuration.logger
-        store = configuration.journalPath.map { SessionJournal(path: $0) }
+        store = configuration.sessionStore ?? configuration.journalPath.map { SessionJournal(path: $0) }
         offload = configuration.offload.map { OffloadCoordinator($0) }
         destinations = DestinationPolicy(
             local: configuration.localAddresses ?? LocalAddresses.current(), switchboards: configuration.switchboards)
@@ -148,7 +148,7 @@ final class SessionOperations: Sendable {
         do {
             try store.append(records)
         } catch {
-            logger.error("session journal: \(error); sessions changed since may not survive a restart")
+            logger.error("session store \(store.location): \(error); sessions changed since may not survive a restart")
         }
     }
 

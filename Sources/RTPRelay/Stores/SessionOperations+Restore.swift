@@ -9,7 +9,7 @@ extension SessionOperations {
     func restore(book: inout SessionBook) throws {
         guard let store else { return }
         let (records, skipped) = try store.load()
-        if skipped > 0 { logger.warning("session journal \(store.location): skipped \(skipped) damaged line(s)") }
+        if skipped > 0 { logger.warning("session store \(store.location): skipped \(skipped) damaged record(s)") }
         let state = JournalState(replaying: records)
         let now = clock.monotonicNanoseconds()
         var restored = 0, lost = 0
@@ -22,9 +22,12 @@ extension SessionOperations {
             for (id, live) in (state.live[key] ?? [:]).sorted(by: { $0.key < $1.key }) where id < sw.maxSessions {
                 book.slots[s].restore(live.session)
                 do {
+                    // A store is not trusted more than a request: a record that points a stream
+                    // where the relay never sends is dropped, not restored.
+                    try validate(live.request, on: sw)
                     try open(session: live.session, on: s, request: live.request, book: &book)
                 } catch {
-                    logger.error("session journal: cannot restore \(sw.name):\(live.session): \(error)")
+                    logger.error("session store: cannot restore \(sw.name):\(live.session): \(error)")
                     book.slots[s].free(live.session, now: clock.wallSeconds())
                     lost += 1
                     continue
@@ -48,9 +51,9 @@ extension SessionOperations {
         }
         let known = Set(switchboards.all.map { $0.name.lowercased() })
         for name in Set(state.live.keys).subtracting(known) where !(state.live[name] ?? [:]).isEmpty {
-            logger.warning("session journal: switchboard '\(name)' is no longer configured; its sessions are dropped")
+            logger.warning("session store: switchboard '\(name)' is no longer configured; its sessions are dropped")
         }
-        if restored > 0 || lost > 0 { logger.info("session journal: restored \(restored) session(s), lost \(lost)") }
+        if restored > 0 || lost > 0 { logger.info("session store \(store.location): restored \(restored) session(s), lost \(lost)") }
         compactStore(book: book)
     }
 
@@ -90,7 +93,7 @@ extension SessionOperations {
         do {
             try store.rewrite(records)
         } catch {
-            logger.error("session journal: compaction failed: \(error)")
+            logger.error("session store \(store.location): compaction failed: \(error)")
         }
     }
 }

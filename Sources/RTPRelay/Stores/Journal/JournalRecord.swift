@@ -7,28 +7,28 @@ import IPTRTPProxyCore
 ///     U <switchboard> <id> <created> [fields]       updated (fields merge as in MediaPlane)
 ///     L <switchboard> <id> <created> <a|b> <0|1> <endpoint|->   a stream's latch moved
 ///     D <switchboard> <id> <created> <freed-at>     deleted or expired (Unix seconds)
-enum JournalRecord: Hashable {
+package enum JournalRecord: Hashable, Sendable {
     case allocated(switchboard: String, session: SessionHandle, request: SessionRequest)
     case updated(switchboard: String, session: SessionHandle, request: SessionRequest)
     case latched(switchboard: String, session: SessionHandle, side: GateSide, stream: Int, source: Endpoint?)
     case freed(switchboard: String, session: SessionHandle, at: UInt32)
 
     /// The first line of a journal file.
-    static let header = "iptrtpproxy-journal 1"
+    package static let header = "iptrtpproxy-journal 1"
 
-    var switchboard: String {
+    package var switchboard: String {
         switch self {
         case .allocated(let s, _, _), .updated(let s, _, _), .latched(let s, _, _, _, _), .freed(let s, _, _): return s
         }
     }
 
-    var session: SessionHandle {
+    package var session: SessionHandle {
         switch self {
         case .allocated(_, let h, _), .updated(_, let h, _), .latched(_, let h, _, _, _), .freed(_, let h, _): return h
         }
     }
 
-    var line: String {
+    package var line: String {
         func head(_ tag: String, _ s: String, _ h: SessionHandle) -> [String] { [tag, s, "\(h.id)", "\(h.created)"] }
         switch self {
         case .allocated(let s, let h, let r):
@@ -44,7 +44,7 @@ enum JournalRecord: Hashable {
 
     /// Reads a line; nil for anything that is not a whole, valid record (a torn last line after a
     /// crash, a damaged file): such lines are skipped, never trusted.
-    init?(line: Substring) {
+    package init?(line: Substring) {
         let w = line.split(separator: " ").map(String.init)
         guard w.count >= 4, let id = Int(w[2]), id >= 0, let created = UInt32(w[3]) else { return nil }
         let s = w[1], h = SessionHandle(id: id, created: created)
@@ -73,50 +73,61 @@ enum JournalRecord: Hashable {
 /// What replaying a journal yields: per switchboard and slot, the live session with its merged
 /// request and latches, or the last freed incarnation (so that a slot keeps resting and keeps
 /// its created stamp across a restart).
-struct JournalState {
-    struct Live: Hashable {
-        var session: SessionHandle
-        var request: SessionRequest
+package struct JournalState: Sendable {
+    package struct Live: Hashable, Sendable {
+        package var session: SessionHandle
+        package var request: SessionRequest
         /// Latched source per side (0 = A) and stream (0 = RTP).
-        var latches: [[Endpoint?]] = [[nil, nil], [nil, nil]]
+        package var latches: [[Endpoint?]] = [[nil, nil], [nil, nil]]
+
+        package init(session: SessionHandle, request: SessionRequest) {
+            self.session = session
+            self.request = request
+        }
     }
 
-    struct Freed: Hashable {
+    package struct Freed: Hashable, Sendable {
         var session: SessionHandle
         var at: UInt32
     }
 
     /// Keyed by lowercased switchboard name, then id.
-    var live: [String: [Int: Live]] = [:]
-    var freed: [String: [Int: Freed]] = [:]
+    package var live: [String: [Int: Live]] = [:]
+    package var freed: [String: [Int: Freed]] = [:]
+
+    /// Nothing live, nothing freed.
+    package init() {}
 
     /// Applies records in order. Records for an incarnation other than the slot's live one are
     /// ignored (they cannot happen in a journal the relay wrote, but a damaged file is survived).
-    init(replaying records: [JournalRecord]) {
-        for record in records {
-            let key = record.switchboard.lowercased()
-            let h = record.session
-            switch record {
-            case .allocated(_, _, let request):
-                live[key, default: [:]][h.id] = Live(session: h, request: request)
-                freed[key]?[h.id] = nil
-            case .updated(_, _, let request):
-                guard var l = live[key]?[h.id], l.session == h else { continue }
-                l.request = l.request.merging(request)
-                // A new address re-points the stream: the old latch no longer holds.
-                for side in GateSide.allCases {
-                    for j in 0..<2 where request[side].streams[j].address != nil { l.latches[side.rawValue][j] = nil }
-                }
-                live[key]![h.id] = l
-            case .latched(_, _, let side, let stream, let source):
-                guard var l = live[key]?[h.id], l.session == h else { continue }
-                l.latches[side.rawValue][stream] = source
-                live[key]![h.id] = l
-            case .freed(_, _, let at):
-                if let l = live[key]?[h.id], l.session != h { continue }
-                live[key]?[h.id] = nil
-                freed[key, default: [:]][h.id] = Freed(session: h, at: at)
+    package init(replaying records: [JournalRecord]) {
+        for record in records { apply(record) }
+    }
+
+    /// Applies one record.
+    package mutating func apply(_ record: JournalRecord) {
+        let key = record.switchboard.lowercased()
+        let h = record.session
+        switch record {
+        case .allocated(_, _, let request):
+            live[key, default: [:]][h.id] = Live(session: h, request: request)
+            freed[key]?[h.id] = nil
+        case .updated(_, _, let request):
+            guard var l = live[key]?[h.id], l.session == h else { return }
+            l.request = l.request.merging(request)
+            // A new address re-points the stream: the old latch no longer holds.
+            for side in GateSide.allCases {
+                for j in 0..<2 where request[side].streams[j].address != nil { l.latches[side.rawValue][j] = nil }
             }
+            live[key]![h.id] = l
+        case .latched(_, _, let side, let stream, let source):
+            guard var l = live[key]?[h.id], l.session == h else { return }
+            l.latches[side.rawValue][stream] = source
+            live[key]![h.id] = l
+        case .freed(_, _, let at):
+            if let l = live[key]?[h.id], l.session != h { return }
+            live[key]?[h.id] = nil
+            freed[key, default: [:]][h.id] = Freed(session: h, at: at)
         }
     }
 }

@@ -24,7 +24,7 @@ final class SessionJournal: SessionStore {
     }
 
     deinit {
-        file.withLock { if $0.fd >= 0 { close($0.fd) } }
+        file.withLock { if $0.fd >= 0 { Glibc.close($0.fd) } }
     }
 
     var location: String { path }
@@ -77,21 +77,21 @@ final class SessionJournal: SessionStore {
                 try FileIO.writeAll(wfd, Array(([JournalRecord.header] + records.map(\.line)).map { $0 + "\n" }.joined().utf8), what: temporary)
                 guard fsync(wfd) == 0 else { throw SystemError("fsync \(temporary)") }
             } catch {
-                close(wfd)
+                Glibc.close(wfd)
                 unlink(temporary)
                 throw error
             }
-            close(wfd)
+            Glibc.close(wfd)
             guard rename(temporary, path) == 0 else { throw SystemError("rename \(temporary)") }
             let slash = path.lastIndex(of: "/")
             let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
             let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             if dfd >= 0 {
                 _ = fsync(dfd)
-                close(dfd)
+                Glibc.close(dfd)
             }
             if file.fd >= 0 {
-                close(file.fd)
+                Glibc.close(file.fd)
                 file.fd = -1
             }
             file.appendedSinceRewrite = 0
