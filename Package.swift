@@ -92,6 +92,13 @@ let package = Package(
                 "IPTRTPProxyAuth", "RTPRelay", .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The session store's Redis client (issue 12) over Debian's hiredis: C only for its macros and the
+        // context's error string (`ipt_redis_`) ...
+        .target(name: "CIPTRTPProxyRedis", linkerSettings: [.linkedLibrary("hiredis")]),
+        // ... and the Swift: one blocking connection (AUTH, SELECT, commands, pipelines), every wait bounded.
+        // Nothing else depends on it yet; the Kamailio module must never link hiredis.
+        .target(name: "IPTRTPProxyRedis", dependencies: ["CIPTRTPProxyRedis", "IPTRTPProxyCore"]),
+        .testTarget(name: "IPTRTPProxyRedisTests", dependencies: ["IPTRTPProxyRedis", "IPTRTPProxyCore"]),
         // The relay daemon.
         .executableTarget(
             name: "iptrtpproxyd",
