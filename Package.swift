@@ -99,11 +99,25 @@ let package = Package(
         // Nothing else depends on it yet; the Kamailio module must never link hiredis.
         .target(name: "IPTRTPProxyRedis", dependencies: ["CIPTRTPProxyRedis", "IPTRTPProxyCore"]),
         .testTarget(name: "IPTRTPProxyRedisTests", dependencies: ["IPTRTPProxyRedis", "IPTRTPProxyCore"]),
+        // The relay's sessions in Redis (issue 12): a SessionStore over the client above, used by
+        // iptrtpproxyd --redis (not by the embedded relay: the Kamailio module links no hiredis).
+        .target(
+            name: "RelayRedisStore",
+            dependencies: [
+                "RTPRelay", "IPTRTPProxyRedis", "IPTRTPProxyCore", "IPTRTPProxyPOSIX",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
+            name: "RelayRedisStoreTests",
+            dependencies: [
+                "RelayRedisStore", "RTPRelay", "IPTRTPProxyRedis", "IPTRTPProxyCore", "IPTRTPProxyPOSIX",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // The relay daemon.
         .executableTarget(
             name: "iptrtpproxyd",
             dependencies: [
-                "RTPRelay", "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "IPTRTPProxyAuth", "IPTRTPProxyTLS", "KernelOffload",
+                "RTPRelay", "RelayRedisStore", "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "IPTRTPProxyAuth", "IPTRTPProxyTLS", "KernelOffload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

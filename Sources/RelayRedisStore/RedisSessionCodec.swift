@@ -32,26 +32,32 @@ package enum RedisSessionCodec {
     /// A value read back as the records of one session of `switchboard` (renamed to this relay's
     /// name for it), or why it cannot be trusted: the field must be an id of the switchboard, the
     /// first line its allocation under that id, every further line a latch of the same session.
-    package static func records(field: [UInt8], value: [UInt8], switchboard: Switchboard) -> Result<[JournalRecord], String> {
+    package static func records(field: [UInt8], value: [UInt8], switchboard: Switchboard) -> Result<[JournalRecord], SkippedEntry> {
         guard field.count <= 5, let id = Int(String(decoding: field, as: UTF8.self)), id >= 0, id < switchboard.maxSessions else {
-            return .failure("field '\(printable(field))' is not a session id of switchboard '\(switchboard.name)' (0-\(switchboard.maxSessions - 1))")
+            return .failure(SkippedEntry("field '\(printable(field))' is not a session id of switchboard '\(switchboard.name)' (0-\(switchboard.maxSessions - 1))"))
         }
         guard value.count <= 4096, value.allSatisfy({ $0 == 10 || ($0 >= 0x20 && $0 < 0x7f) }) else {
-            return .failure("session \(id): the value is not a record text")
+            return .failure(SkippedEntry("session \(id): the value is not a record text"))
         }
         let lines = String(decoding: value, as: UTF8.self).split(separator: "\n")
         guard let first = lines.first, let allocation = JournalRecord(line: first),
               case .allocated(_, let handle, let request) = allocation, handle.id == id else {
-            return .failure("session \(id): the first line is not its allocation")
+            return .failure(SkippedEntry("session \(id): the first line is not its allocation"))
         }
         var records: [JournalRecord] = [.allocated(switchboard: switchboard.name, session: handle, request: request)]
         for line in lines.dropFirst() {
             guard let r = JournalRecord(line: line), case .latched(_, let h, let side, let stream, let source) = r, h == handle else {
-                return .failure("session \(id): line '\(line.prefix(60))' is not a latch of it")
+                return .failure(SkippedEntry("session \(id): line '\(line.prefix(60))' is not a latch of it"))
             }
             records.append(.latched(switchboard: switchboard.name, session: handle, side: side, stream: stream, source: source))
         }
         return .success(records)
+    }
+
+    /// Why an entry read from Redis is skipped.
+    package struct SkippedEntry: Error, CustomStringConvertible {
+        package var description: String
+        init(_ description: String) { self.description = description }
     }
 
     private static func printable(_ bytes: [UInt8]) -> String {

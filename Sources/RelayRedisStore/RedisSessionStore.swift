@@ -92,7 +92,7 @@ package final class RedisSessionStore: SessionStore {
         var skipped = 0
         for sw in switchboards.all {
             let key = RedisSessionCodec.key(sw)
-            switch try connection.command(Array("HGETALL".utf8), Array(key.utf8)) {
+            switch try connection.command([Array("HGETALL".utf8), Array(key.utf8)]) {
             case .array(let items):
                 var i = 0
                 while i + 1 < items.count {
@@ -106,7 +106,7 @@ package final class RedisSessionStore: SessionStore {
                     case .success(let r): records += r
                     case .failure(let why):
                         skipped += 1
-                        warnSkipped(key, why, skipped)
+                        warnSkipped(key, why.description, skipped)
                     }
                 }
             case .error(let message):
