@@ -98,7 +98,10 @@ let package = Package(
         // ... and the Swift: one blocking connection (AUTH, SELECT, commands, pipelines), every wait bounded.
         // Nothing else depends on it yet; the Kamailio module must never link hiredis.
         .target(name: "IPTRTPProxyRedis", dependencies: ["CIPTRTPProxyRedis", "IPTRTPProxyCore"]),
-        .testTarget(name: "IPTRTPProxyRedisTests", dependencies: ["IPTRTPProxyRedis", "IPTRTPProxyCore"]),
+        .testTarget(name: "IPTRTPProxyRedisTests", dependencies: ["IPTRTPProxyRedis", "IPTRTPProxyCore", "RedisTestServer"]),
+        // The tests' own redis-server (posix_spawn on a free loopback port, always stopped and
+        // reaped), shared by the Redis client's and the Redis store's tests. Not shipped.
+        .target(name: "RedisTestServer", dependencies: ["IPTRTPProxyRedis", "IPTRTPProxyCore"], path: "Tests/RedisTestServer"),
         // The relay's sessions in Redis (issue 12): a SessionStore over the client above, used by
         // iptrtpproxyd --redis (not by the embedded relay: the Kamailio module links no hiredis).
         .target(
@@ -110,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "RelayRedisStoreTests",
             dependencies: [
-                "RelayRedisStore", "RTPRelay", "IPTRTPProxyRedis", "IPTRTPProxyCore", "IPTRTPProxyPOSIX",
+                "RelayRedisStore", "RTPRelay", "IPTRTPProxyRedis", "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "RedisTestServer",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The relay daemon.

@@ -33,7 +33,12 @@ package enum RedisSessionCodec {
     /// name for it), or why it cannot be trusted: the field must be an id of the switchboard, the
     /// first line its allocation under that id, every further line a latch of the same session.
     package static func records(field: [UInt8], value: [UInt8], switchboard: Switchboard) -> Result<[JournalRecord], SkippedEntry> {
-        guard field.count <= 5, let id = Int(String(decoding: field, as: UTF8.self)), id >= 0, id < switchboard.maxSessions else {
+        // The id's own decimal text, as the writer puts it: `Int("+7")`, `Int("07")` and
+        // `Int("-0")` parse too, and would let a field the relay never wrote stand for a session
+        // (a second entry for the same id, one of them restored at random).
+        guard field.count <= 5, !field.isEmpty, field.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+              field.count == 1 || field[0] != UInt8(ascii: "0"),
+              let id = Int(String(decoding: field, as: UTF8.self)), id < switchboard.maxSessions else {
             return .failure(SkippedEntry("field '\(printable(field))' is not a session id of switchboard '\(switchboard.name)' (0-\(switchboard.maxSessions - 1))"))
         }
         guard value.count <= 4096, value.allSatisfy({ $0 == 10 || ($0 >= 0x20 && $0 < 0x7f) }) else {

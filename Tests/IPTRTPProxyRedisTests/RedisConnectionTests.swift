@@ -1,5 +1,6 @@
 import Glibc
 import IPTRTPProxyCore
+import RedisTestServer
 import Testing
 
 @testable import IPTRTPProxyRedis

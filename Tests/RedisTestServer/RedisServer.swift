@@ -2,24 +2,24 @@ import Glibc
 import IPTRTPProxyCore
 import IPTRTPProxyRedis
 
-struct FixtureError: Error, CustomStringConvertible {
-    var description: String
+public struct FixtureError: Error, CustomStringConvertible {
+    public var description: String
     /// The spawned process has exited and been reaped.
-    var reaped = false
-    init(_ description: String, reaped: Bool = false) {
+    public var reaped = false
+    public init(_ description: String, reaped: Bool = false) {
         self.description = description
         self.reaped = reaped
     }
 }
 
 /// A loopback TCP socket bound to a free port (port 0, read back). Closed on deinit.
-final class LoopbackSocket {
-    let fd: Int32
-    let port: UInt16
+public final class LoopbackSocket {
+    public let fd: Int32
+    public let port: UInt16
 
     /// Binds; with `listening`, also listens (and never accepts: the kernel completes the
     /// handshakes, nothing ever answers).
-    init(listening: Bool) throws {
+    public init(listening: Bool) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw FixtureError("socket: errno \(errno)") }
         var address = sockaddr_in()
@@ -43,7 +43,7 @@ final class LoopbackSocket {
     deinit { close(fd) }
 
     /// A port nothing listens on (for a moment, anyway).
-    static func freePort() throws -> UInt16 { try LoopbackSocket(listening: false).port }
+    public static func freePort() throws -> UInt16 { try LoopbackSocket(listening: false).port }
 }
 
 /// A `redis-server` of the test's own on a free loopback port, no persistence. It is stopped
@@ -53,17 +53,18 @@ final class LoopbackSocket {
 /// Spawned with posix_spawn and an empty signal mask: the test runner's worker threads block most
 /// signals, and a child spawned from one (Foundation's Process does not reset the mask) would
 /// inherit that and never see SIGTERM.
-final class RedisServer {
-    let pid: pid_t
-    let port: UInt16
-    let password: String?
+public final class RedisServer {
+    public let pid: pid_t
+    public let port: UInt16
+    public let password: String?
     private var reaped = false
 
-    /// Starts the server and waits (bounded) until it answers PING.
-    init(password: String? = nil) throws {
+    /// Starts the server (on `port`, or on a free port) and waits (bounded) until it answers PING.
+    /// A given port is how a test brings "the same" Redis back, empty, after `killHard()`.
+    public init(port fixedPort: UInt16? = nil, password: String? = nil) throws {
         var lastError: Error = FixtureError("redis-server did not start")
         for _ in 0..<3 {  // another process may take the free port between its probe and the bind
-            let port = try LoopbackSocket.freePort()
+            let port = try fixedPort ?? LoopbackSocket.freePort()
             var arguments = [
                 "redis-server", "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                 "--daemonize", "no", "--dir", "/tmp", "--loglevel", "warning",
@@ -89,17 +90,17 @@ final class RedisServer {
     }
 
     /// The server's URL, with `password` (or the server's own) and `database`.
-    func url(database: Int = 0, password: String?? = .none) -> RedisURL {
+    public func url(database: Int = 0, password: String?? = .none) -> RedisURL {
         RedisURL(host: "127.0.0.1", port: port, database: database, password: password ?? self.password)
     }
 
     /// A connection with a 2 s timeout.
-    func connect(database: Int = 0) throws -> RedisConnection {
+    public func connect(database: Int = 0) throws -> RedisConnection {
         try RedisConnection(url: url(database: database), timeoutMilliseconds: 2000)
     }
 
     /// Kills the server with SIGKILL and reaps it.
-    func killHard() {
+    public func killHard() {
         kill(pid, SIGKILL)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
