@@ -204,8 +204,11 @@ package final class RedisSessionStore: SessionStore {
         do {
             let replies = try connection.pipeline(commands.isEmpty ? [[Array("PING".utf8)]] : commands)
             for case .error(let message) in replies {
-                logger.warning("session store \(location): Redis refused a write: \(message)")
-                break
+                // Redis is there but does not take writes (out of memory, a read-only replica):
+                // as good as down; everything is written again once it takes them.
+                state.withLock { $0.resync = true }
+                markDown("Redis refused a write: \(message)")
+                return connection
             }
             markUp(wroteBack: wasResync ? sessions : nil)
             return connection
