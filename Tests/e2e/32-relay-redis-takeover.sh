@@ -141,8 +141,11 @@ e2e_checks_from "a NAT'd call on relay 1" call_on_relay1 || e2e_finish
 e2e_check_within 5 "Redis holds the session under the gates' key" bash -c "[ \"\$(redis-cli -p $REDIS_PORT -n 3 hlen '$KEY')\" = 1 ]"
 e2e_check_within 5 "Redis holds A's latch" bash -c "redis-cli -p $REDIS_PORT -n 3 hgetall '$KEY' | grep -q '^L e2e .* a 0 127.0.32.10:$((BASE + 82))'"
 
-# Garbage beside the real session, and another relay's gates.
-rcli hset "$KEY" abc junk 15 "A e2e 3 4 a.rtp=127.0.32.10:1" 14 "not a record" 13 "$(printf 'A e2e 13 7\nL e2e 12 7 a 0 1.2.3.4:5')" >/dev/null
+# Garbage beside the real session (on ids other than its own), and another relay's gates.
+REAL=$(cut -d/ -f1 "$WORK/session")
+G1=$(((REAL + 1) % 16)) G2=$(((REAL + 2) % 16)) G3=$(((REAL + 3) % 16))
+rcli hset "$KEY" abc junk "$G1" "A e2e $(((G1 + 5) % 16)) 4 a.rtp=127.0.32.10:1" "$G2" "not a record" \
+  "$G3" "$(printf 'A e2e %d 7\nL e2e %d 7 a 0 1.2.3.4:5' "$G3" "$(((G3 + 1) % 16))")" >/dev/null
 rcli hset "iptrtpproxy:sessions:A=10.9.9.9:4000;B=10.9.9.10:4000" 1 "A other 1 1" >/dev/null
 rcli set "$KEY:not-a-hash" x >/dev/null
 
