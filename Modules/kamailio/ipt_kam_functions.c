@@ -1,6 +1,6 @@
 /* ipt_kam_functions.c — the five script functions: read the parameters (literals, pseudo-variables,
- * selects), hand the message body to the Swift layer, and put the rewritten SDP into the message
- * through the core's body lumps. Returns 1 or -1, never 0 (0 would stop the script). */
+ * selects), hand the message body to the Swift layer, and put the rewritten SDP tokens into the
+ * message, one body lump per token, so that other modules' body changes stay. Returns 1 or -1, never 0 (0 would stop the script). */
 #include <string.h>
 #include <sys/socket.h>
 #include "ipt_kam.h"
@@ -53,46 +53,12 @@ static int ipt_kam_get_body(struct sip_msg *msg, ipt_kam_body_t *body)
 	return 0;
 }
 
-/* Replaces the whole body with `text` (copied into pkg memory, which the core frees with the lump).
- * On failure the message is left as it was. */
-static int ipt_kam_replace_body(struct sip_msg *msg, const ipt_kam_body_t *body, const char *text, int length)
-{
-	char *buf = KAM_FIELD(msg, KAM_MSG_BUF, char *);
-	char *copy;
-	struct lump *anchor;
-
-	copy = _pkg_root.xmalloc(_pkg_root.mem_block, (size_t)length + 1, __FILE__, __func__, __LINE__, "iptrtpproxy");
-	if (copy == NULL) {
-		IPT_ERR("out of private memory for a %d byte body", length);
-		return -1;
-	}
-	memcpy(copy, text, (size_t)length);
-	copy[length] = 0;
-	anchor = del_lump(msg, (int)(body->start - buf), body->length, 0);
-	if (anchor == NULL) {
-		_pkg_root.xfree(_pkg_root.mem_block, copy, __FILE__, __func__, __LINE__, "iptrtpproxy");
-		IPT_ERR("cannot remove the old body");
-		return -1;
-	}
-	if (insert_new_lump_after(anchor, copy, length, 0) == NULL) {
-		/* Take the deletion back too, so that the message keeps its old body. */
-		remove_lump(msg, anchor);
-		_pkg_root.xfree(_pkg_root.mem_block, copy, __FILE__, __func__, __LINE__, "iptrtpproxy");
-		IPT_ERR("cannot insert the new body");
-		return -1;
-	}
-	return 0;
-}
-
-/* The body of a message alloc or update may rewrite; refuses one another function already changed. */
+/* The body of a message alloc or update may rewrite. Other functions' body lumps are allowed: an
+ * edit that overlaps one is refused by the edit sink. */
 static int ipt_kam_rewritable_body(struct sip_msg *msg, const char *function, ipt_kam_body_t *body)
 {
 	if (ipt_kam_get_body(msg, body) < 0) {
 		IPT_ERR("%s: cannot read the message body", function);
-		return -1;
-	}
-	if (KAM_FIELD(msg, KAM_MSG_BODY_LUMPS, struct lump *) != NULL) {
-		IPT_ERR("%s: the message body was already changed in this route; the SDP is left as it is", function);
 		return -1;
 	}
 	return 0;
@@ -118,17 +84,89 @@ static int ipt_kam_str_param(struct sip_msg *msg, char *param, const char *funct
 	return 0;
 }
 
-/* What the body sink needs to put a new body into the message being processed. */
+/* The most edits one alloc or update makes: at most 7 per m= line (c= address and type, port,
+ * a=rtcp port, address and type, an inserted c= line), 64 m= lines, and the session-level c=. */
+#define IPT_KAM_MAX_EDITS 512
+
+/* What the edit sinks need: the message, its body, and the root lumps this call put (to undo). */
 typedef struct ipt_kam_rewrite {
 	struct sip_msg *msg;
 	ipt_kam_body_t body;
+	int count;
+	struct lump *lumps[IPT_KAM_MAX_EDITS];
 } ipt_kam_rewrite_t;
 
-/* ipt_mod_body_sink_t: alloc and update hand the rewritten body here; on -1 they undo themselves. */
-static int ipt_kam_put_body(void *context, const char *new_body, int new_length)
+/* 1 when a root lump of `list` (another function's change, or ours from an earlier call) changes
+ * message bytes that the edit of `length` bytes at message offset `at` changes too: a deletion that
+ * shares a byte with it, a deletion around an insertion point, or an insertion point inside it.
+ * Only lumps in the body [from, to] are looked at. */
+static int ipt_kam_lumps_overlap(kam_lump_t *list, int from, int to, int at, int length)
+{
+	kam_lump_t *l;
+
+	for (l = list; l != NULL; l = l->next) {
+		int a, n;
+		if (l->op != KAM_LUMP_DEL && l->op != KAM_LUMP_NOP)
+			continue;
+		a = l->u.offset;
+		n = l->op == KAM_LUMP_DEL ? l->len : 0;
+		if (a + n < from || a > to)
+			continue;
+		if (n > 0 && length > 0 && at < a + n && a < at + length)
+			return 1;
+		if (n > 0 && length == 0 && a < at && at < a + n)
+			return 1;
+		if (n == 0 && length > 0 && at < a && a < at + length)
+			return 1;
+	}
+	return 0;
+}
+
+/* ipt_mod_edit_sink_t: one del_lump (or anchor_lump for an insertion) with the new text inserted
+ * after it, copied into pkg memory, which the core frees with the lump. Logs nothing. */
+static int ipt_kam_put_edit(void *context, int offset, int length, const char *text, int text_length)
 {
 	ipt_kam_rewrite_t *rewrite = context;
-	return ipt_kam_replace_body(rewrite->msg, &rewrite->body, new_body, new_length);
+	struct sip_msg *msg = rewrite->msg;
+	char *buf = KAM_FIELD(msg, KAM_MSG_BUF, char *);
+	int from = (int)(rewrite->body.start - buf), to = from + rewrite->body.length;
+	int at = from + offset;
+	struct lump *anchor;
+	char *copy = NULL;
+
+	if (offset < 0 || length < 0 || text_length < 0 || offset > rewrite->body.length - length
+			|| (text_length > 0 && text == NULL) || rewrite->count >= IPT_KAM_MAX_EDITS)
+		return IPT_MOD_EDIT_FAILED;
+	if (ipt_kam_lumps_overlap(KAM_FIELD(msg, KAM_MSG_BODY_LUMPS, kam_lump_t *), from, to, at, length)
+			|| ipt_kam_lumps_overlap(KAM_FIELD(msg, KAM_MSG_ADD_RM, kam_lump_t *), from, to, at, length))
+		return IPT_MOD_EDIT_OVERLAP;
+	if (text_length > 0) {
+		copy = _pkg_root.xmalloc(_pkg_root.mem_block, (size_t)text_length, __FILE__, __func__, __LINE__, "iptrtpproxy");
+		if (copy == NULL)
+			return IPT_MOD_EDIT_FAILED;
+		memcpy(copy, text, (size_t)text_length);
+	}
+	anchor = length > 0 ? del_lump(msg, at, length, 0) : anchor_lump(msg, at, 0, 0);
+	if (anchor == NULL) {
+		if (copy != NULL)
+			_pkg_root.xfree(_pkg_root.mem_block, copy, __FILE__, __func__, __LINE__, "iptrtpproxy");
+		return IPT_MOD_EDIT_FAILED;
+	}
+	rewrite->lumps[rewrite->count++] = anchor; /* undo removes it with what hangs off it */
+	if (copy != NULL && insert_new_lump_after(anchor, copy, text_length, 0) == NULL) {
+		_pkg_root.xfree(_pkg_root.mem_block, copy, __FILE__, __func__, __LINE__, "iptrtpproxy");
+		return IPT_MOD_EDIT_FAILED;
+	}
+	return IPT_MOD_EDIT_OK;
+}
+
+/* ipt_mod_undo_sink_t: removes every lump this call put (and the text inserted after each). */
+static void ipt_kam_undo_edits(void *context)
+{
+	ipt_kam_rewrite_t *rewrite = context;
+
+	while (rewrite->count > 0)
+		remove_lump(rewrite->msg, rewrite->lumps[--rewrite->count]);
 }
 
 /* The address the message came from (msg->rcv.src_ip, Kamailio's $si), network-order bytes, 4 or
@@ -150,7 +188,7 @@ static const unsigned char *ipt_kam_source_ip(struct sip_msg *msg, int *length)
 
 static int ipt_kam_alloc(struct sip_msg *msg, char *p_flags, char *p_switchboard)
 {
-	ipt_kam_rewrite_t rewrite = {.msg = msg};
+	ipt_kam_rewrite_t rewrite = {.msg = msg, .count = 0};
 	kam_str_t switchboard;
 	const unsigned char *source;
 	int flags, source_length;
@@ -161,7 +199,7 @@ static int ipt_kam_alloc(struct sip_msg *msg, char *p_flags, char *p_switchboard
 		return IPT_KAM_FALSE;
 	source = ipt_kam_source_ip(msg, &source_length);
 	return ipt_mod_alloc(flags, switchboard.s, switchboard.len, source, source_length, rewrite.body.start, rewrite.body.length,
-			       rewrite.body.content_type, rewrite.body.content_type_length, ipt_kam_put_body, &rewrite)
+			       rewrite.body.content_type, rewrite.body.content_type_length, NULL, ipt_kam_put_edit, ipt_kam_undo_edits, &rewrite)
 			== 1
 		? IPT_KAM_TRUE
 		: IPT_KAM_FALSE;
@@ -169,7 +207,7 @@ static int ipt_kam_alloc(struct sip_msg *msg, char *p_flags, char *p_switchboard
 
 static int ipt_kam_update(struct sip_msg *msg, char *p_flags, char *p_session_ids)
 {
-	ipt_kam_rewrite_t rewrite = {.msg = msg};
+	ipt_kam_rewrite_t rewrite = {.msg = msg, .count = 0};
 	kam_str_t ids;
 	const unsigned char *source;
 	int flags, source_length;
@@ -180,7 +218,7 @@ static int ipt_kam_update(struct sip_msg *msg, char *p_flags, char *p_session_id
 		return IPT_KAM_FALSE;
 	source = ipt_kam_source_ip(msg, &source_length);
 	return ipt_mod_update(flags, ids.s, ids.len, source, source_length, rewrite.body.start, rewrite.body.length,
-			       rewrite.body.content_type, rewrite.body.content_type_length, ipt_kam_put_body, &rewrite)
+			       rewrite.body.content_type, rewrite.body.content_type_length, NULL, ipt_kam_put_edit, ipt_kam_undo_edits, &rewrite)
 			== 1
 		? IPT_KAM_TRUE
 		: IPT_KAM_FALSE;

@@ -47,7 +47,8 @@ struct kam_fparam; /* fparam_t: made by the core's fixups, read back by get_*_fp
                                         ($si; pv_get_srcip hands msg+0x200 to ip_addr2a) */
 #define KAM_MSG_BUF 720              /* char * : the message as received */
 #define KAM_MSG_LEN 728              /* unsigned int */
-#define KAM_MSG_BODY_LUMPS 1560      /* struct lump * */
+#define KAM_MSG_ADD_RM 1552          /* struct lump *: header lumps (body ones before eoh was parsed) */
+#define KAM_MSG_BODY_LUMPS 1560      /* struct lump *: lumps past the end of the headers */
 #define KAM_MSG_SIZE 2008
 
 #define KAM_HDR_BODY 24              /* str: the header's value */
@@ -59,6 +60,32 @@ struct kam_fparam; /* fparam_t: made by the core's fixups, read back by get_*_fp
 #define KAM_IP_ADDR_BYTES 8
 
 #define KAM_FIELD(msg, offset, type) (*(type *)((char *)(msg) + (offset)))
+
+/* ---- lumps (lump_struct.h): a message change the core applies when it sends the message ----
+ * Root lumps of msg->add_rm / msg->body_lumps are kept sorted by offset: LUMP_DEL removes `len`
+ * bytes at `u.offset` of the original message, LUMP_NOP anchors insertions at `u.offset`; the
+ * LUMP_ADD lumps hang off a root lump's `before` / `after` lists. Read only to find changes that
+ * overlap ours; offsets also verified against the disassembly of del_lump and remove_lump. */
+enum kam_lump_op { KAM_LUMP_NOP = 0, KAM_LUMP_DEL = 1, KAM_LUMP_ADD = 2, KAM_LUMP_ADD_SUBST = 3, KAM_LUMP_ADD_OPT = 4 };
+
+typedef struct kam_lump {
+	int type;      /* enum _hdr_types_t */
+	int op;        /* enum kam_lump_op */
+	union {
+		int offset;  /* LUMP_DEL, LUMP_NOP */
+		char *value; /* LUMP_ADD */
+	} u;
+	int len;
+	struct kam_lump *before;
+	struct kam_lump *after;
+	struct kam_lump *next;
+	int flags;     /* enum lump_flag */
+} kam_lump_t;
+_Static_assert(sizeof(kam_lump_t) == 56, "struct lump is 56 bytes");
+_Static_assert(offsetof(kam_lump_t, op) == 4, "lump.op at 4");
+_Static_assert(offsetof(kam_lump_t, u) == 8, "lump.u at 8");
+_Static_assert(offsetof(kam_lump_t, len) == 16, "lump.len at 16");
+_Static_assert(offsetof(kam_lump_t, next) == 40, "lump.next at 40");
 
 /* ---- module interface (sr_module.h) ---- */
 typedef int (*kam_cmd_function_t)(struct sip_msg *msg, char *param1, char *param2);
@@ -209,6 +236,7 @@ extern int register_select_table(kam_select_row_t *table);
 
 extern char *get_body(struct sip_msg *msg);
 extern struct lump *del_lump(struct sip_msg *msg, int offset, int len, int type);
+extern struct lump *anchor_lump(struct sip_msg *msg, int offset, int len, int type);
 extern struct lump *insert_new_lump_after(struct lump *after, char *new_hdr, int len, int type);
 extern int remove_lump(struct sip_msg *msg, struct lump *l); /* unlinks and frees a root lump */
 

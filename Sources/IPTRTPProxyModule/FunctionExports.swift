@@ -2,11 +2,16 @@ import IPTRTPProxyCore
 
 // The five script functions of ipt_mod.h. Each copies what the host passed, runs the core's
 // function, logs one line on failure (and one per warning) and returns 1 or -1. alloc and update
-// hand the new body to the host's sink and undo themselves when the message cannot take it
-// (RewritingCall). Nothing here throws or traps on bad input.
+// hand the rewrite to the host's sinks (token by token, or the whole body) and undo themselves when
+// the message cannot take it (RewritingCall). Nothing here throws or traps on bad input.
 
 /// `ipt_mod_body_sink_t`: puts a rewritten body into the host's message; 0 when it took it.
 public typealias HostBodySink = @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int32) -> Int32
+/// `ipt_mod_edit_sink_t`: replaces `length` bytes at `offset` of the message's original body by
+/// `text`; `IPT_MOD_EDIT_OK` (0), `IPT_MOD_EDIT_FAILED` (-1) or `IPT_MOD_EDIT_OVERLAP` (-2).
+public typealias HostEditSink = @convention(c) (UnsafeMutableRawPointer?, Int32, Int32, UnsafePointer<CChar>?, Int32) -> Int32
+/// `ipt_mod_undo_sink_t`: takes back every edit the edit sink took in this call.
+public typealias HostUndoSink = @convention(c) (UnsafeMutableRawPointer?) -> Void
 
 @_cdecl("ipt_mod_alloc")
 public func ipt_mod_alloc(
@@ -14,8 +19,11 @@ public func ipt_mod_alloc(
     _ sourceIP: UnsafePointer<UInt8>?, _ sourceIPLength: Int32,
     _ body: UnsafePointer<CChar>?, _ bodyLength: Int32,
     _ contentType: UnsafePointer<CChar>?, _ contentTypeLength: Int32,
-    _ putBody: HostBodySink?, _ context: UnsafeMutableRawPointer?
+    _ putBody: HostBodySink?, _ putEdit: HostEditSink?, _ undoEdits: HostUndoSink?, _ context: UnsafeMutableRawPointer?
 ) -> Int32 {
+    guard let sinks = HostSinks(putBody, putEdit, undoEdits, context) else {
+        return refuse("alloc", "bad sink arguments (an edit sink needs its undo sink)")
+    }
     guard let name = HostText.string(switchboard, switchboardLength) else { return refuse("alloc", "bad switchboard argument") }
     guard let signal = sourceAddress(sourceIP, sourceIPLength) else { return refuse("alloc", "bad source address argument") }
     guard let message = MessageBody(body, bodyLength, contentType, contentTypeLength) else {
@@ -27,9 +35,9 @@ public func ipt_mod_alloc(
     }
     if case .success(.pool(let pool)) = ModuleState.shared.planesForThisProcess() {
         return PoolFunctions.alloc(pool, switchboard: name, selects: &ModuleState.shared.selects,
-                                   deliver: { deliverBody($0, putBody, context) }, call)
+                                   put: sinks.put, call)
     }
-    return rewrite("alloc", priorSessionIDs: nil, putBody, context, call)
+    return rewrite("alloc", priorSessionIDs: nil, sinks, call)
 }
 
 @_cdecl("ipt_mod_update")
@@ -38,14 +46,17 @@ public func ipt_mod_update(
     _ sourceIP: UnsafePointer<UInt8>?, _ sourceIPLength: Int32,
     _ body: UnsafePointer<CChar>?, _ bodyLength: Int32,
     _ contentType: UnsafePointer<CChar>?, _ contentTypeLength: Int32,
-    _ putBody: HostBodySink?, _ context: UnsafeMutableRawPointer?
+    _ putBody: HostBodySink?, _ putEdit: HostEditSink?, _ undoEdits: HostUndoSink?, _ context: UnsafeMutableRawPointer?
 ) -> Int32 {
+    guard let sinks = HostSinks(putBody, putEdit, undoEdits, context) else {
+        return refuse("update", "bad sink arguments (an edit sink needs its undo sink)")
+    }
     guard let ids = HostText.string(sessionIDs, sessionIDsLength) else { return refuse("update", "bad session_ids argument") }
     guard let signal = sourceAddress(sourceIP, sourceIPLength) else { return refuse("update", "bad source address argument") }
     guard let message = MessageBody(body, bodyLength, contentType, contentTypeLength) else {
         return refuse("update", "bad message body")
     }
-    return rewrite("update", priorSessionIDs: ids, putBody, context) { functions, selects in
+    return rewrite("update", priorSessionIDs: ids, sinks) { functions, selects in
         functions.update(flags: ScriptFlags(Int(flags)), sessionIDs: ids, body: message.bytes,
                          contentType: message.contentType, signal: signal, selects: &selects)
     }
@@ -120,32 +131,66 @@ struct MessageBody {
     }
 }
 
-/// Hands a rewritten body to the host's sink; true when the message took it.
-private func deliverBody(_ body: [UInt8], _ putBody: HostBodySink?, _ context: UnsafeMutableRawPointer?) -> Bool {
-    guard let putBody else { return false }
-    return body.withUnsafeBufferPointer { bytes in
-        bytes.withMemoryRebound(to: CChar.self) { putBody(context, $0.baseAddress, Int32(bytes.count)) == 0 }
+/// The sinks the host passed to alloc or update: with an edit sink, the rewrite goes in token by
+/// token (each edit of the original body in increasing offset order, all taken back through the
+/// undo sink when one is refused); without one, the whole new body goes to the body sink.
+struct HostSinks {
+    let putBody: HostBodySink?
+    let putEdit: HostEditSink?
+    let undoEdits: HostUndoSink?
+    let context: UnsafeMutableRawPointer?
+
+    /// nil when an edit sink comes without its undo sink.
+    init?(_ putBody: HostBodySink?, _ putEdit: HostEditSink?, _ undoEdits: HostUndoSink?, _ context: UnsafeMutableRawPointer?) {
+        if putEdit != nil && undoEdits == nil { return nil }
+        (self.putBody, self.putEdit, self.undoEdits, self.context) = (putBody, putEdit, undoEdits, context)
+    }
+
+    /// Hands `rewrite` to the host's message.
+    func put(_ rewrite: BodyRewrite) -> HostDelivery {
+        guard let putEdit, let undoEdits else {
+            guard let putBody else { return .refused("the host gave no sink for the rewritten body") }
+            let taken = rewrite.body.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { putBody(context, $0.baseAddress, Int32(bytes.count)) == 0 }
+            }
+            return taken ? .taken : .refused("the message did not take the rewritten body")
+        }
+        for edit in rewrite.edits {
+            let status = edit.replacement.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) {
+                    putEdit(context, Int32(edit.offset), Int32(edit.length), $0.baseAddress, Int32(bytes.count))
+                }
+            }
+            if status == 0 { continue }
+            undoEdits(context)
+            let bytes = "body bytes \(edit.offset)-\(edit.offset + edit.length)"
+            if status == -2 {
+                return .refused("another change of the message body (a body lump of another function, or an earlier alloc or update of this message) covers \(bytes), which the SDP rewrite changes")
+            }
+            return .refused("the message could not take the change of \(bytes) (out of private memory?)")
+        }
+        return .taken
     }
 }
 
 /// Runs alloc or update with this process's functions and selects (update: on the media host the
-/// session ids name); the host's sink takes the body.
+/// session ids name); the host's sinks take the rewrite.
 private func rewrite(
-    _ name: String, priorSessionIDs: String?, _ putBody: HostBodySink?, _ context: UnsafeMutableRawPointer?,
+    _ name: String, priorSessionIDs: String?, _ sinks: HostSinks,
     _ call: @escaping (ScriptFunctions, inout SelectValues) -> FunctionResult
 ) -> Int32 {
     let state = ModuleState.shared
-    let deliver = { (body: [UInt8]) in deliverBody(body, putBody, context) }
+    let put = sinks.put
     switch state.planesForThisProcess() {
     case .failure(let e):
         return refuse(name, e.description)
     case .success(.single(let functions)):
         let rewriting = RewritingCall(name: name, functions: functions, priorSessionIDs: priorSessionIDs)
-        return rewriting.run(selects: &state.selects, deliver: deliver, call)
+        return rewriting.run(selects: &state.selects, put: put, call)
     case .success(.pool(let pool)):
         return PoolFunctions.onHolder(pool, name, sessionIDs: priorSessionIDs ?? "") { functions in
             let rewriting = RewritingCall(name: name, functions: functions, priorSessionIDs: priorSessionIDs)
-            return rewriting.run(selects: &state.selects, deliver: deliver, call)
+            return rewriting.run(selects: &state.selects, put: put, call)
         }
     }
 }

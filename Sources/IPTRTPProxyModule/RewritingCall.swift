@@ -1,9 +1,22 @@
 import IPTRTPProxyCore
 
+/// What the host's message did with a rewrite alloc or update handed it.
+enum HostDelivery: Equatable {
+    /// The message took it.
+    case taken
+    /// The message could not take it and is as it was; why, for the call's one log line.
+    case refused(String)
+
+    /// A `put` for a host that takes the whole body (`deliver`: true when the message took it).
+    static func wholeBody(_ deliver: @escaping ([UInt8]) -> Bool) -> (BodyRewrite) -> HostDelivery {
+        { deliver($0.body) ? .taken : .refused("the message did not take the rewritten body") }
+    }
+}
+
 /// One call of a function that rewrites the message (alloc, update), carried to its end in one
 /// place: either the host's message takes the new body and the sessions stay, or the call gives
 /// back every session it allocated, the selects return to what they were before it, and the
-/// message is left as it was. The host glue only reports whether its message took the body.
+/// message is left as it was. The host glue only reports whether its message took the rewrite.
 struct RewritingCall {
     /// The script function's name, for the log.
     let name: String
@@ -15,22 +28,32 @@ struct RewritingCall {
     /// The largest body the host's message can take.
     var maxBodyLength = Int(HostText.maxLength) - 1
 
-    /// Runs `call`; when it rewrote the SDP, hands the body to `deliver` (true: the message took
-    /// it). Returns the script value, 1 or -1. Logs one line on failure, and one per warning.
+    /// Runs `call`; when it rewrote the SDP, hands the rewrite to `put` (the host's message takes
+    /// the whole body or its edits, or refuses, having undone what it took). Returns the script
+    /// value, 1 or -1. Logs one line on failure, and one per warning.
     func run(
         selects: inout SelectValues,
-        deliver: ([UInt8]) -> Bool,
+        put: (BodyRewrite) -> HostDelivery,
         _ call: (ScriptFunctions, inout SelectValues) -> FunctionResult
     ) -> Int32 {
         let before = selects
         let result = call(functions, &selects)
-        return finish(result, before: before, selects: &selects, deliver: deliver)
+        return finish(result, before: before, selects: &selects, put: put)
+    }
+
+    /// `run` for a host that takes the whole body (`deliver`: true when the message took it).
+    func run(
+        selects: inout SelectValues,
+        deliver: @escaping ([UInt8]) -> Bool,
+        _ call: (ScriptFunctions, inout SelectValues) -> FunctionResult
+    ) -> Int32 {
+        run(selects: &selects, put: HostDelivery.wholeBody(deliver), call)
     }
 
     /// Carries `result` (a call of this function that already ran, `before` being the selects it
     /// started from) to its end as `run` does.
     func finish(
-        _ result: FunctionResult, before: SelectValues, selects: inout SelectValues, deliver: ([UInt8]) -> Bool
+        _ result: FunctionResult, before: SelectValues, selects: inout SelectValues, put: (BodyRewrite) -> HostDelivery
     ) -> Int32 {
         for warning in result.warnings { HostLog.warning(warning) }
         guard result.succeeded else {
@@ -40,10 +63,12 @@ struct RewritingCall {
         guard let body = result.body else { return 1 }
         if body.count > maxBodyLength {
             HostLog.error("\(name): the rewritten body is too large (\(body.count) bytes, at most \(maxBodyLength)); the call is undone")
-        } else if !deliver(body) {
-            HostLog.error("\(name): the message did not take the rewritten body; the call is undone")
         } else {
-            return 1
+            switch put(BodyRewrite(body: body, edits: result.edits ?? [])) {
+            case .taken: return 1
+            case .refused(let reason):
+                HostLog.error("\(name): \(reason); the message is left as it was and the call is undone")
+            }
         }
         rollBack(from: selects)
         selects = before

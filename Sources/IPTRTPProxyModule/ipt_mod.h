@@ -118,23 +118,44 @@ int ipt_mod_get_select(int which, const char **value, int *length);
  * body, -1 when it could not (the sink logs why). It must not call any ipt_mod_ function. */
 typedef int (*ipt_mod_body_sink_t)(void *context, const char *body, int length);
 
+/* Return values of an edit sink. */
+#define IPT_MOD_EDIT_OK 0
+#define IPT_MOD_EDIT_FAILED (-1)  /* the message could not take it (out of memory, say) */
+#define IPT_MOD_EDIT_OVERLAP (-2) /* another change of the message (another module's, or an earlier
+                                     alloc/update of this message) covers these bytes */
+
+/* Changes one token of the host's message: the `length` bytes at `offset` of the ORIGINAL message
+ * body (as passed to alloc or update) become `text` (`text_length` bytes, valid during the call
+ * only; NULL when 0); `length` 0 is a pure insertion at `offset`. alloc and update call it once per
+ * rewritten token or inserted line, in increasing offset order, ranges never overlapping. The sink
+ * logs nothing: the caller logs the one line of a failure. It must not call any ipt_mod_ function. */
+typedef int (*ipt_mod_edit_sink_t)(void *context, int offset, int length, const char *text, int text_length);
+
+/* Takes back every edit the edit sink took since alloc or update was called, so that the message is
+ * as it was. Called once when an edit was refused; never after all edits were taken. */
+typedef void (*ipt_mod_undo_sink_t)(void *context);
+
 /* The five script functions. Each returns 1 (true) or -1 (false), never 0, and logs one line on
  * failure. `body`/`content_type` describe the message (content_type NULL: no Content-Type header).
- * alloc and update decide their whole outcome: when the SDP was rewritten they hand the new body
- * to `put_body` (with `context`); when it refuses the body (or the body is too large) they free
- * the sessions they allocated, restore the selects and return -1, so that nothing is left
- * allocated and the message stays as it was. The host undoes nothing itself.
+ * alloc and update decide their whole outcome: when the SDP was rewritten they hand the rewrite to
+ * the host (with `context`): token by token to `put_edit` when it is not NULL (then `undo_edits` is
+ * required; a refused edit makes them call `undo_edits`), or else the whole new body to `put_body`.
+ * When the message does not take the rewrite (or the body is too large) they free the sessions they
+ * allocated, restore the selects and return -1, so that nothing is left allocated and the message
+ * stays as it was. The host undoes nothing itself beyond `undo_edits`.
  * `source_ip` is the address the message came from as the host received it (Kamailio's $si), in
  * network byte order, `source_ip_length` 4 (IPv4) or 16 (IPv6) bytes, or NULL/0 when unknown: the
  * relay latches the media of the message's side only from this host or from the SDP's address. */
 int ipt_mod_alloc(int flags, const char *switchboard, int switchboard_length,
 		const unsigned char *source_ip, int source_ip_length,
 		const char *body, int body_length, const char *content_type, int content_type_length,
-		ipt_mod_body_sink_t put_body, void *context);
+		ipt_mod_body_sink_t put_body, ipt_mod_edit_sink_t put_edit, ipt_mod_undo_sink_t undo_edits,
+		void *context);
 int ipt_mod_update(int flags, const char *session_ids, int session_ids_length,
 		const unsigned char *source_ip, int source_ip_length,
 		const char *body, int body_length, const char *content_type, int content_type_length,
-		ipt_mod_body_sink_t put_body, void *context);
+		ipt_mod_body_sink_t put_body, ipt_mod_edit_sink_t put_edit, ipt_mod_undo_sink_t undo_edits,
+		void *context);
 int ipt_mod_adjust_timeout(int flags, const char *session_ids, int session_ids_length,
 		const unsigned char *source_ip, int source_ip_length);
 int ipt_mod_delete(const char *session_ids, int session_ids_length);

@@ -156,7 +156,7 @@ struct RewritingCallTests {
                     contentType.withCString { ct in
                         withUnsafeMutablePointer(to: &calls) { counter in
                             ipt_mod_alloc(1, "pub", 3, nil, 0, chars.baseAddress, Int32(chars.count), ct, Int32(contentType.utf8.count),
-                                          sink, UnsafeMutableRawPointer(counter))
+                                          sink, nil, nil, UnsafeMutableRawPointer(counter))
                         }
                     }
                 }
@@ -181,5 +181,85 @@ struct RewritingCallTests {
         #expect(alloc(audioVideoOffer, accept, &calls) == 1)
         #expect(calls == 1)
         #expect(plane.sessions(of: "pub").count == 2)
+    }
+
+    /// What the edit sinks of the test below saw: the edits taken, undo calls, and when to refuse.
+    final class EditRecorder {
+        var original: [UInt8] = []
+        var taken: [(Int, Int, [UInt8])] = []
+        var undone = 0
+        var refuseAt: Int?
+        var refusal: Int32 = -2
+    }
+
+    @Test("ipt_mod_alloc with an edit sink: one edit per token in offset order that make the new body; a refused edit undoes all and leaves no session")
+    func cEntryEdits() throws {
+        let (functions, plane) = functionsOverPlane()
+        let state = ModuleState.shared
+        let saved = (state.switchboards, state.functions, state.selects)
+        defer { (state.switchboards, state.functions, state.selects) = saved }
+        state.switchboards = switchboards
+        state.functions = functions
+        state.selects = SelectValues()
+
+        let put: HostEditSink = { context, offset, length, text, textLength in
+            let r = Unmanaged<EditRecorder>.fromOpaque(context!).takeUnretainedValue()
+            if let at = r.refuseAt, r.taken.count == at { return r.refusal }
+            let bytes = text.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(textLength))) } ?? []
+            r.taken.append((Int(offset), Int(length), bytes))
+            return 0
+        }
+        let undo: HostUndoSink = { context in
+            let r = Unmanaged<EditRecorder>.fromOpaque(context!).takeUnretainedValue()
+            r.undone += 1
+            r.taken = []
+        }
+        func alloc(_ r: EditRecorder, _ undoSink: HostUndoSink?) -> Int32 {
+            let contentType = "application/sdp"
+            return r.original.withUnsafeBufferPointer { b in
+                b.withMemoryRebound(to: CChar.self) { chars in
+                    ipt_mod_alloc(1, "pub", 3, nil, 0, chars.baseAddress, Int32(chars.count), contentType, Int32(contentType.utf8.count),
+                                  nil, put, undoSink, Unmanaged.passUnretained(r).toOpaque())
+                }
+            }
+        }
+
+        let r = EditRecorder()
+        r.original = audioVideoOffer
+        #expect(alloc(r, undo) == 1)
+        #expect(r.undone == 0)
+        #expect(plane.sessions(of: "pub").count == 2)
+        let edits = r.taken.map { BodyEdit(offset: $0.0, length: $0.1, replacement: $0.2) }
+        #expect(edits.count == 3) // c= address, two m= ports
+        #expect(edits.map(\.offset) == edits.map(\.offset).sorted())
+        let rewritten = String(decoding: BodyEdit.apply(edits, to: audioVideoOffer), as: UTF8.self)
+        #expect(rewritten.contains("c=IN IP4 198.51.100.10\r\n"))
+        #expect(rewritten.contains("m=audio 41000 RTP/AVP 0\r\n") || rewritten.contains("m=audio 4100"))
+        for ids in [state.selects.sessionIDs].compactMap({ $0 }) {
+            var scratch = SelectValues()
+            _ = functions.delete(sessionIDs: ids, selects: &scratch)
+        }
+        #expect(plane.sessions(of: "pub").isEmpty)
+
+        // Another function's lump over the second token: everything taken back, nothing allocated.
+        for refusal: Int32 in [-2, -1] {
+            let refused = EditRecorder()
+            refused.original = audioVideoOffer
+            refused.refuseAt = 1
+            refused.refusal = refusal
+            state.selects = SelectValues()
+            #expect(alloc(refused, undo) == -1)
+            #expect(refused.undone == 1)
+            #expect(refused.taken.isEmpty)
+            #expect(plane.sessions(of: "pub").isEmpty)
+            #expect(state.selects.sessionIDs == nil)
+        }
+
+        // An edit sink without its undo sink is refused before anything is allocated.
+        let lone = EditRecorder()
+        lone.original = audioVideoOffer
+        #expect(alloc(lone, nil) == -1)
+        #expect(lone.taken.isEmpty)
+        #expect(plane.sessions(of: "pub").isEmpty)
     }
 }

@@ -25,6 +25,7 @@ kam_check "delete of unreadable ids: -1" [ "$(count 'delete-garbage=-1')" -eq 2 
 kam_check "update on an unknown switchboard: -1" [ "$(count 'update-unknown-switchboard=-1')" -eq 2 ]
 kam_check "alloc with flags from a variable and the found switchboard: 1" grep -qE '^CHECK alloc=1 ids=loop:0/[0-9]+ sdp_ip=127.0.0.1$' <<<"$checks"
 kam_check "a second rewrite of the same message: -1" has "update-same-message=-1"
+kam_check "... with one line naming the overlap" [ "$(kam_logged 'ERROR: iptrtpproxy: update: another change of the message body')" -eq 1 ]
 kam_check "update of the answer: 1, same ids" grep -qE '^CHECK update-answer=1 ids=loop:0/[0-9]+$' <<<"$checks"
 kam_check "adjust_timeout: 1" has "adjust=1"
 kam_check "alloc on the full switchboard: -1, sdp_ip the empty string" grep -qE '^CHECK alloc=-1 ids=<null> sdp_ip=$' <<<"$checks"

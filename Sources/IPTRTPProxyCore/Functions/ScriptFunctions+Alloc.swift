@@ -41,7 +41,7 @@ extension ScriptFunctions {
         let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets)
         selects.sessionIDs = SessionIDList(switchboard: sw.name, host: host, entries: assignment.entries).description
         selects.sdpIP = rewritten.firstRewrittenAddress ?? ""
-        let changed = assignment.allocated.isEmpty ? nil : splice(body, located.range, rewritten.bytes)
+        let changed = assignment.allocated.isEmpty ? nil : splice(body, located.range, rewritten)
         return .success(changed)
     }
 }

@@ -78,7 +78,7 @@ extension ScriptFunctions {
         let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets)
         selects.sessionIDs = SessionIDList(switchboard: sw.name, host: host, entries: entries).description
         selects.sdpIP = rewritten.firstRewrittenAddress ?? ""
-        let changed = assignment.targets.allSatisfy({ $0 == nil }) ? nil : splice(body, located.range, rewritten.bytes)
+        let changed = assignment.targets.allSatisfy({ $0 == nil }) ? nil : splice(body, located.range, rewritten)
         return .success(changed, warnings: warnings)
     }
 }

@@ -39,9 +39,11 @@ public final class ScriptFunctions {
         }
     }
 
-    /// The body with the SDP part replaced by `sdp`.
-    func splice(_ body: [UInt8], _ range: Range<Int>, _ sdp: [UInt8]) -> [UInt8] {
-        Array(body[..<range.lowerBound]) + sdp + Array(body[range.upperBound...])
+    /// The body with the SDP part (at `range`) replaced by the rewritten SDP; the SDP's edits
+    /// moved into body coordinates.
+    func splice(_ body: [UInt8], _ range: Range<Int>, _ sdp: RewrittenSDP) -> BodyRewrite {
+        BodyRewrite(body: Array(body[..<range.lowerBound]) + sdp.bytes + Array(body[range.upperBound...]),
+                    edits: sdp.edits.map { $0.shifted(by: range.lowerBound) })
     }
 
     /// What side `side` of `switchboard` asks for the streams of `media` (RTP at its address and

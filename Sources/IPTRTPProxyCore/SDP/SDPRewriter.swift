@@ -12,10 +12,73 @@ public struct MediaTarget: Hashable, Sendable {
     }
 }
 
+/// One change of a text, in the coordinates of the ORIGINAL text: `length` bytes from `offset` are
+/// replaced by `replacement` (an insertion has length 0). A host that changes a message token by
+/// token (Kamailio's body lumps) applies these instead of replacing the whole body.
+public struct BodyEdit: Sendable, Hashable, CustomStringConvertible {
+    /// Where the replaced bytes start in the original text.
+    public var offset: Int
+    /// How many bytes of the original are replaced; 0 for an insertion.
+    public var length: Int
+    /// The new bytes.
+    public var replacement: [UInt8]
+
+    /// Creates an edit.
+    public init(offset: Int, length: Int, replacement: [UInt8]) {
+        self.offset = offset
+        self.length = length
+        self.replacement = replacement
+    }
+
+    /// The replaced bytes of the original.
+    public var range: Range<Int> { offset..<(offset + length) }
+
+    public var description: String {
+        "\(offset)+\(length)=\"\(String(decoding: replacement, as: UTF8.self))\""
+    }
+
+    /// The same edit in the coordinates of a text that holds the edited one at `base`.
+    public func shifted(by base: Int) -> BodyEdit {
+        BodyEdit(offset: offset + base, length: length, replacement: replacement)
+    }
+
+    /// Sorts edits in increasing offset order; at the same offset an insertion comes first.
+    public static func ordered(_ edits: [BodyEdit]) -> [BodyEdit] {
+        edits.sorted { ($0.offset, $0.length == 0 ? 0 : 1) < ($1.offset, $1.length == 0 ? 0 : 1) }
+    }
+
+    /// True when no two edits touch the same original byte, and no insertion falls strictly inside
+    /// a replaced range: then applying them in any order gives the same text.
+    public static func areDisjoint(_ edits: [BodyEdit]) -> Bool {
+        let sorted = ordered(edits)
+        for (a, b) in zip(sorted, sorted.dropFirst()) {
+            if a.offset + a.length > b.offset { return false }
+        }
+        return true
+    }
+
+    /// `bytes` with the (disjoint) edits applied.
+    public static func apply(_ edits: [BodyEdit], to bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 16 * edits.count)
+        var cursor = 0
+        for edit in ordered(edits) {
+            out.append(contentsOf: bytes[cursor..<edit.offset])
+            out.append(contentsOf: edit.replacement)
+            cursor = edit.offset + edit.length
+        }
+        out.append(contentsOf: bytes[cursor...])
+        return out
+    }
+}
+
 /// The rewritten SDP and what the `sdp_ip` select reports.
 public struct RewrittenSDP: Sendable, Equatable {
     /// The new SDP text.
     public var bytes: [UInt8]
+    /// The rewrite as edits of the original SDP text (each rewritten token, each inserted `c=` line),
+    /// in increasing offset order: `BodyEdit.apply(edits, to: original) == bytes`.
+    public var edits: [BodyEdit] = []
     /// The original text of the first address that was rewritten; nil when none was.
     public var firstRewrittenAddress: String?
 }
@@ -59,7 +122,8 @@ public enum SDPRewriter {
                 edits.append(connectionInsertion(copying: session, into: media, sdp.bytes))
             }
         }
-        return RewrittenSDP(bytes: apply(edits, to: sdp.bytes), firstRewrittenAddress: firstAddress)
+        let ordered = BodyEdit.ordered(edits.map { BodyEdit(offset: $0.0.lowerBound, length: $0.0.count, replacement: $0.1) })
+        return RewrittenSDP(bytes: BodyEdit.apply(ordered, to: sdp.bytes), edits: ordered, firstRewrittenAddress: firstAddress)
     }
 
     /// Inserts the text of `connection` as a `c=` line of `media`, at the place RFC 4566 gives it,
@@ -82,20 +146,5 @@ public enum SDPRewriter {
         let type = Array(address.sdpAddressType.utf8)
         if Array(bytes[typeRange]) != type { result.append((typeRange, type)) }
         return result
-    }
-
-    /// Replaces non-overlapping ranges of `bytes`.
-    static func apply(_ edits: [(Range<Int>, [UInt8])], to bytes: [UInt8]) -> [UInt8] {
-        let sorted = edits.sorted { $0.0.lowerBound < $1.0.lowerBound }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + 16 * sorted.count)
-        var cursor = 0
-        for (range, replacement) in sorted {
-            out.append(contentsOf: bytes[cursor..<range.lowerBound])
-            out.append(contentsOf: replacement)
-            cursor = range.upperBound
-        }
-        out.append(contentsOf: bytes[cursor...])
-        return out
     }
 }

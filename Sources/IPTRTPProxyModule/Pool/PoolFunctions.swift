@@ -11,7 +11,7 @@ enum PoolFunctions {
     /// allocation (full) is skipped for this call. One log line when no host took the call.
     static func alloc(
         _ pool: RelayPool, switchboard requested: String, selects: inout SelectValues,
-        deliver: ([UInt8]) -> Bool, _ call: (ScriptFunctions, inout SelectValues) -> FunctionResult
+        put: (BodyRewrite) -> HostDelivery, _ call: (ScriptFunctions, inout SelectValues) -> FunctionResult
     ) -> Int32 {
         guard let name = requested.isEmpty ? selects.switchboard : requested else {
             HostLog.error("alloc: no switchboard given and iptrtpproxy_find matched none in this run")
@@ -44,7 +44,7 @@ enum PoolFunctions {
             }
             if result.succeeded { pool.table.countAllocation(i) } else { pool.table.unreserve(i) }
             let rewriting = RewritingCall(name: "alloc", functions: functions, priorSessionIDs: nil)
-            return rewriting.finish(result, before: before, selects: &selects, deliver: deliver)
+            return rewriting.finish(result, before: before, selects: &selects, put: put)
         }
         selects = before
         HostLog.error("alloc on '\(name)': no media host could take the call (\(failures.joined(separator: "; ")))")
