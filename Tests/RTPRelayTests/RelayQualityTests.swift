@@ -1,6 +1,8 @@
 import Glibc
 import IPTRTPProxyCore
 import IPTRTPProxyPOSIX
+import Logging
+import Synchronization
 import Testing
 @testable import RTPRelay
 
@@ -116,5 +118,56 @@ extension RelayQualityTests {
         #expect(row[5] == "100" && row[8] == "5" && row[9] == "0" && row[10] == "2.5ms" && row[11] == "-")
         #expect(text.contains("expected 104 lost 5 jitter 2.5ms (20 @8000Hz)"))
         #expect(lines.filter { $0.contains("rtcp") }.allSatisfy { !$0.contains("lost") })
+    }
+}
+
+/// Keeps the messages logged at info and above.
+final class CapturingLogHandler: LogHandler, @unchecked Sendable {
+    let lines = Mutex<[String]>([])
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        let m = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        lines.withLock { $0.append("\(event.message) \(m)") }
+    }
+}
+
+extension RelayQualityTests {
+    @Test("one info line per session at delete and at expiry, with each side's final figures")
+    func finalLogLines() throws {
+        let capture = CapturingLogHandler()
+        let h = try RelayHarness(
+            gateA: "127.0.42.1", gateB: "127.0.42.2", port: 36200, expires: 5, logger: Logger(label: "test") { _ in capture })
+        let alice = try UDPPeer("127.0.42.10", 31000)
+        let bob = try UDPPeer("127.0.42.20", 32000)
+        var sessions: [AllocatedSession] = []
+        for _ in 0..<2 {
+            sessions.append(try h.engine.allocateSession(switchboard: "pub", request: bothSides(
+                sideRequest(.a, "127.0.42.10", 31000, learning: 1), sideRequest(.b, "127.0.42.20", 32000, learning: 1))))
+        }
+        let gateA = SocketAddress(Endpoint(address: IPAddress("127.0.42.1")!, port: sessions[0].rtpPorts[0]))
+        for i in 0..<12 where i != 6 {
+            Socket.send(alice.fd, RelayQualityTests.rtp(UInt16(i), UInt32(i * 160)), to: gateA)
+            #expect(bob.receive() != nil)
+        }
+        let first = sessions[0].handle
+        try h.engine.deleteSessions(switchboard: "pub", ids: first.id...first.id, created: first.created)
+        var lines = capture.lines.withLock { $0 }.filter { $0.hasPrefix("session ") }
+        #expect(lines.count == 1)
+        #expect(lines.first?.hasPrefix(
+            "session deleted: side a packets=11 bytes=1892 expected=11 lost=1 (9.0%) jitter=") == true, "\(lines)")
+        #expect(lines.first?.contains("; side b packets=0 bytes=0 expected=0 lost=0 jitter=-") == true)
+        #expect(lines.first?.contains("session=\(first)") == true)
+
+        h.time.advance(seconds: 10)
+        h.engine.housekeep()
+        lines = capture.lines.withLock { $0 }.filter { $0.hasPrefix("session ") }
+        #expect(lines.count == 2)
+        #expect(lines.last?.hasPrefix("session expired: side a packets=0") == true, "\(lines)")
+        h.engine.stop()
     }
 }

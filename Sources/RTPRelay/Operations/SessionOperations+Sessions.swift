@@ -107,12 +107,10 @@ extension SessionOperations {
             return (sides, now - sh.sessions[l].allocatedAt, offloaded)
         }
         if let reason {
+            // One line per call with its final figures: what each side's client sent.
             logger.info(
-                "session \(reason)",
-                metadata: [
-                    "switchboard": "\(sw.name)", "session": "\(handle)", "age": "\(max(0, age) / 1_000_000_000)s",
-                    "a": "\(SessionOperations.summary(sides[0]))", "b": "\(SessionOperations.summary(sides[1]))",
-                ])
+                "session \(reason): side a \(SessionOperations.summary(sides[0])); side b \(SessionOperations.summary(sides[1]))",
+                metadata: ["switchboard": "\(sw.name)", "session": "\(handle)", "age": "\(max(0, age) / 1_000_000_000)s"])
         }
         var counters = sides[0]
         counters.add(sides[1])
