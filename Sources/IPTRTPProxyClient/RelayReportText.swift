@@ -26,14 +26,19 @@ extension RelayInfo {
 }
 
 extension SessionListing {
-    /// A table, one session per line; `detailed` adds one line per stream with addresses and drops.
+    /// A table, one session per line (RTP packets lost and jitter of what each side's client sends,
+    /// RFC 3550); `detailed` adds one line per stream with addresses, drops and the RTP figures.
     public func text(detailed: Bool = false) -> String {
-        var lines = [ReportFormat.row(["SESSION", "PORT-A", "PORT-B", "AGE", "IDLE", "PKTS-A", "PKTS-B", "DROPS"])]
+        var lines = [ReportFormat.row([
+            "SESSION", "PORT-A", "PORT-B", "AGE", "IDLE", "PKTS-A", "PKTS-B", "DROPS", "LOST-A", "LOST-B", "JIT-A", "JIT-B",
+        ])]
         for s in sessions {
             let a = s.sides[0].counters, b = s.sides[1].counters
             lines.append(ReportFormat.row([
                 "\(s.switchboard):\(s.handle.id)/\(s.handle.created)", "\(s.rtpPorts[0])", "\(s.rtpPorts[1])",
                 "\(s.age)s", "\(s.idle)s", "\(a.packets)", "\(b.packets)", "\(a.dropped + b.dropped)",
+                "\(a.lost)", "\(b.lost)", a.jitterMicroseconds.map(ReportFormat.milliseconds) ?? "-",
+                b.jitterMicroseconds.map(ReportFormat.milliseconds) ?? "-",
             ]))
             guard detailed else { continue }
             for side in s.sides {
@@ -46,6 +51,7 @@ extension SessionListing {
                     if side.alwaysLearn { d += " always-learn" }
                     if st.offloaded { d += " kernel" }
                     d += " \(st.counters.packets) pkts \(st.counters.bytes) B"
+                    if j == 0 { d += ReportFormat.quality(st.counters, jitter: st.jitter, clockRate: st.clockRate) }
                     for r in DropReason.allCases where st.counters[r] > 0 { d += " \(r.name) \(st.counters[r])" }
                     lines.append(d)
                 }
@@ -65,6 +71,8 @@ extension RelayStatistics {
                 + "\(sessionsExpired) expired, \(allocationFailures) refused",
             "packets: \(counters.packets) forwarded (\(counters.bytes) bytes), \(counters.dropped) dropped: "
                 + DropReason.allCases.map { "\($0.name) \(counters[$0])" }.joined(separator: ", "),
+            "rtp: \(counters.expected) expected, \(counters.lost) lost, worst jitter of a live stream "
+                + (counters.jitterMicroseconds.map { ReportFormat.milliseconds($0) } ?? "-"),
             "control: \(controlRequests) requests, \(controlErrors) errors",
         ]
         if let store {
@@ -87,7 +95,22 @@ enum ReportFormat {
         return "\(s)s"
     }
 
-    static let widths = [24, 7, 7, 7, 7, 10, 10, 8]
+    /// ` expected N lost N jitter 1.2ms (10 @8000Hz)` for an RTP stream's line.
+    static func quality(_ c: StreamCounters, jitter: UInt32?, clockRate: UInt32?) -> String {
+        var d = " expected \(c.expected) lost \(c.lost)"
+        if let us = c.jitterMicroseconds {
+            d += " jitter \(milliseconds(us))"
+            if let jitter, let clockRate { d += " (\(jitter) @\(clockRate)Hz)" }
+        } else {
+            d += " jitter -"
+        }
+        return d
+    }
+
+    /// Microseconds as `12.3ms`.
+    static func milliseconds(_ us: UInt32) -> String { "\(us / 1000).\(us % 1000 / 100)ms" }
+
+    static let widths = [24, 7, 7, 7, 7, 10, 10, 8, 8, 8, 9, 9]
 
     static func row(_ cells: [String]) -> String {
         var out = ""

@@ -67,7 +67,7 @@ struct RelayHarness {
         expires: UInt32 = 60, resurrection: UInt32 = 10, flood: FloodLimit = FloodLimit(),
         journal: String? = nil, learningDefault: UInt32 = 10, clock: ManualClock? = nil,
         slotOrder: SessionSlots.Order = .roundRobin, localAddresses: LocalAddresses? = nil,
-        maxStreamPPS: UInt32? = nil, maxStreamBurst: UInt32? = nil
+        maxStreamPPS: UInt32? = nil, maxStreamBurst: UInt32? = nil, logger: Logger? = nil
     ) throws {
         time = clock ?? ManualClock()
         switchboard = Switchboard(
@@ -75,12 +75,13 @@ struct RelayHarness {
             gateB: Gate(address: IPAddress(gateB)!, basePort: portB ?? port), maxSessions: maxSessions,
             expiresTimeout: expires, resurrectionTimeout: resurrection,
             maxStreamPPS: maxStreamPPS, maxStreamBurst: maxStreamBurst)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        // Quiet unless the test brings its own logger.
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
         engine = RelayEngine(configuration: RelayConfiguration(
             switchboards: SwitchboardSet([switchboard]), workerCount: 2, journalPath: journal,
             defaultLearningTimeout: learningDefault, floodLimit: flood, housekeepingInterval: 0,
-            clock: time, localAddresses: localAddresses, slotOrder: slotOrder, logger: logger))
+            clock: time, localAddresses: localAddresses, slotOrder: slotOrder, logger: logger ?? quiet))
         try engine.start()
     }
 }

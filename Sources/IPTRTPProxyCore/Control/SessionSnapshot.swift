@@ -125,12 +125,20 @@ public struct StreamSnapshot: Hashable, Sendable {
     public var held: Bool
     /// Where the side's SIP message came from, the other host besides the SDP's that may be learned.
     public var signal: IPAddress?
+    /// RTP streams: the interarrival jitter in RTP timestamp units (RFC 3550 A.8) and the clock
+    /// rate (Hz) it was measured with (`RTPReceptionStatistics`); nil while unknown, and on RTCP.
+    /// `counters.jitterMicroseconds` is the same jitter in microseconds.
+    public var jitter: UInt32?
+    public var clockRate: UInt32?
 
     /// Creates a snapshot.
     public init(
         gatePort: UInt16, expected: Endpoint?, latched: Endpoint?, learning: Bool, learningLeft: UInt32?,
-        offloaded: Bool, counters: StreamCounters, held: Bool = false, signal: IPAddress? = nil
+        offloaded: Bool, counters: StreamCounters, held: Bool = false, signal: IPAddress? = nil,
+        jitter: UInt32? = nil, clockRate: UInt32? = nil
     ) {
+        self.jitter = jitter
+        self.clockRate = clockRate
         self.held = held
         self.signal = signal
         self.gatePort = gatePort
@@ -153,6 +161,8 @@ public struct StreamSnapshot: Hashable, Sendable {
             j.member("offloaded", offloaded)
             j.member("held", held)
             j.member("signal", signal?.description)
+            j.member("jitter", jitter)
+            j.member("clock-rate", clockRate)
             j.key("counters")
             counters.write(to: &j)
         }
@@ -168,7 +178,9 @@ public struct StreamSnapshot: Hashable, Sendable {
             counters: try StreamCounters(json: try r.member("counters")),
             // Absent from relays before `signal` existed.
             held: json["held"] == nil ? false : try r.bool("held"),
-            signal: try r.optionalAddress("signal"))
+            signal: try r.optionalAddress("signal"),
+            jitter: json["jitter"] == nil ? nil : try r.optionalUInt32("jitter"),
+            clockRate: json["clock-rate"] == nil ? nil : try r.optionalUInt32("clock-rate"))
     }
 }
 

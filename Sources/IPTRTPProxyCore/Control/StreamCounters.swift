@@ -34,14 +34,32 @@ public struct StreamCounters: Hashable, Sendable {
     public var drops: [UInt64]
     /// Unix time (seconds) of the last forwarded packet; nil when none came.
     public var lastPacket: UInt32?
+    /// RTP packets the client's sequence numbers say it sent (RFC 3550 A.3), counted on RTP
+    /// streams only (`RTPReceptionStatistics`).
+    public var expected: UInt64
+    /// RTP packets lost on the way from the client to the relay: expected - received, negative
+    /// when duplicates came.
+    public var lost: Int64
+    /// Interarrival jitter (RFC 3550 A.8) in microseconds; for several streams the worst of them.
+    /// Nil when no stream's clock rate is known. Sessions already freed do not count.
+    public var jitterMicroseconds: UInt32?
 
     /// Creates counters; all zero by default.
-    public init(packets: UInt64 = 0, bytes: UInt64 = 0, drops: [UInt64]? = nil, lastPacket: UInt32? = nil) {
+    public init(
+        packets: UInt64 = 0, bytes: UInt64 = 0, drops: [UInt64]? = nil, lastPacket: UInt32? = nil,
+        expected: UInt64 = 0, lost: Int64 = 0, jitterMicroseconds: UInt32? = nil
+    ) {
         self.packets = packets
         self.bytes = bytes
         self.drops = drops ?? Array(repeating: 0, count: DropReason.allCases.count)
         self.lastPacket = lastPacket
+        self.expected = expected
+        self.lost = lost
+        self.jitterMicroseconds = jitterMicroseconds
     }
+
+    /// Lost over expected, 0...1 (0 when nothing was expected or duplicates outnumber losses).
+    public var lossFraction: Double { expected == 0 || lost <= 0 ? 0 : min(1, Double(lost) / Double(expected)) }
 
     /// Drops for one reason.
     public subscript(reason: DropReason) -> UInt64 {
@@ -52,12 +70,15 @@ public struct StreamCounters: Hashable, Sendable {
     /// All drops.
     public var dropped: UInt64 { drops.reduce(0, &+) }
 
-    /// Adds `other` (the later of the two last-packet times is kept).
+    /// Adds `other` (the later of the two last-packet times and the worse jitter are kept).
     public mutating func add(_ other: StreamCounters) {
         packets &+= other.packets
         bytes &+= other.bytes
         for i in drops.indices { drops[i] &+= other.drops[i] }
         if let t = other.lastPacket { lastPacket = max(lastPacket ?? 0, t) }
+        expected &+= other.expected
+        lost &+= other.lost
+        if let j = other.jitterMicroseconds { jitterMicroseconds = max(jitterMicroseconds ?? 0, j) }
     }
 
     /// Writes the counters as a JSON object.
@@ -70,6 +91,9 @@ public struct StreamCounters: Hashable, Sendable {
                 for r in DropReason.allCases { d.member(r.name, drops[r.rawValue]) }
             }
             j.member("last-packet", lastPacket)
+            j.member("expected", expected)
+            j.member("lost", lost)
+            j.member("jitter-us", jitterMicroseconds)
         }
     }
 
@@ -79,6 +103,13 @@ public struct StreamCounters: Hashable, Sendable {
         self.init(packets: try r.uint64("packets"), bytes: try r.uint64("bytes"), lastPacket: try r.optionalUInt32("last-packet"))
         let d = JSONReader(try r.member("drops"), "drops")
         for reason in DropReason.allCases { self[reason] = try d.uint64(reason.name) }
+        // Absent from relays before the RTP quality figures existed.
+        if json["expected"] != nil { expected = try r.uint64("expected") }
+        if json["lost"] != nil {
+            guard let l = json["lost"]?.intValue.map(Int64.init) else { throw r.fail("lost", "an integer") }
+            lost = l
+        }
+        if json["jitter-us"] != nil { jitterMicroseconds = try r.optionalUInt32("jitter-us") }
     }
 }
 

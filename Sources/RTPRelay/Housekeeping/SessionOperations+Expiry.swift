@@ -31,10 +31,8 @@ extension SessionOperations {
                 }
             }
             for g in expired {
-                let record = free(session: g, book: &book)
-                records.append(record)
+                records.append(free(session: g, book: &book, reason: "expired"))
                 book.tallies.expired += 1
-                logger.info("session expired", metadata: ["switchboard": "\(record.switchboard)", "session": "\(record.session)"])
             }
             record(records)
             if let store, store.appendedSinceRewrite > max(1024, 4 * book.activeSessionCount) {

@@ -12,6 +12,8 @@ final class RelayMetrics {
     private let uptime: Gauge
     /// Live sessions per switchboard: what a proxy's `iptrtpproxy.relays` shows as this host's sessions.
     private var switchboardSessions: [String: Gauge] = [:]
+    /// The worst interarrival jitter of a live RTP stream per switchboard (0 when none is known).
+    private var switchboardJitter: [String: Gauge] = [:]
 
     init() {
         sessionsActive = registry.makeGauge(descriptor: MetricNameDescriptor(
@@ -41,6 +43,17 @@ final class RelayMetrics {
             gauge.set(Int64(sw.sessionsActive))
             advance("packets", labels, sw.counters.packets, "Packets forwarded")
             advance("bytes", labels, sw.counters.bytes, "Bytes forwarded")
+            // RTP quality (RFC 3550): packets the clients' sequence numbers announced and those that
+            // never came (duplicates offset losses, so the counter may stand still for a while).
+            advance("rtp_expected_packets", labels, sw.counters.expected, "RTP packets the clients' sequence numbers announced")
+            advance("rtp_lost_packets", labels, UInt64(max(0, sw.counters.lost)), "RTP packets lost between clients and the relay")
+            let jitter = switchboardJitter[sw.name] ?? registry.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "iptrtpproxy", metricName: "rtp_jitter_max", unitName: "seconds",
+                    helpText: "Worst interarrival jitter of a live RTP stream"),
+                labels: labels)
+            switchboardJitter[sw.name] = jitter
+            jitter.set(Double(sw.counters.jitterMicroseconds ?? 0) / 1_000_000)
             for reason in DropReason.allCases {
                 advance("dropped_packets", labels + [("reason", reason.name)], sw.counters[reason], "Packets dropped, by reason")
             }

@@ -92,7 +92,9 @@ extension SessionOperations {
                         learningLeft: windowOpen ? UInt32((leg.learningEnds - now + 999_999_999) / 1_000_000_000) : nil,
                         offloaded: leg.offloaded,
                         counters: leg.counters { SessionOperations.wall($0, now: now, wallNow: wallNow) },
-                        held: leg.held, signal: leg.signal.endpoint?.address))
+                        held: leg.held, signal: leg.signal.endpoint?.address,
+                        jitter: leg.reception.jitter,
+                        clockRate: leg.reception.clockRate == 0 ? nil : leg.reception.clockRate))
                 }
                 sides.append(SideSnapshot(side: side, alwaysLearn: sh.leg(l, side, 0).pointee.alwaysLearn, streams: streams))
             }

@@ -82,8 +82,9 @@ extension SessionOperations {
     }
 
     /// Closes a live session's sockets, keeps its counters in the switchboard's totals, takes it
-    /// out of the kernel and lets its slot rest. Returns the record for the store.
-    func free(session g: Int, book: inout SessionBook) -> JournalRecord {
+    /// out of the kernel and lets its slot rest. Returns the record for the store. With a
+    /// `reason` ("deleted", "expired") it logs one line with the call's final figures per side.
+    func free(session g: Int, book: inout SessionBook, reason: String? = nil) -> JournalRecord {
         let s = layout.switchboard(of: g)
         let sw = switchboards.all[s]
         let id = g - layout.bases[s]
@@ -91,25 +92,51 @@ extension SessionOperations {
         let handle = SessionHandle(id: id, created: book.slots[s].created[id])
         let now = clock.monotonicNanoseconds()
         let wallNow = clock.wallSeconds()
-        let (counters, offloaded): (StreamCounters, [Int]) = shard(of: g).withLock { sh in
-            var counters = StreamCounters()
+        let (sides, age, offloaded): ([StreamCounters], Int64, [Int]) = shard(of: g).withLock { sh in
+            var sides = [StreamCounters(), StreamCounters()]
             var offloaded: [Int] = []
             for k in 0..<4 {
                 let leg = sh.legs + (4 * l + k)
-                counters.add(leg.pointee.counters { SessionOperations.wall($0, now: now, wallNow: wallNow) })
+                sides[k >> 1].add(leg.pointee.counters { SessionOperations.wall($0, now: now, wallNow: wallNow) })
                 // Closing the socket also takes it out of the epoll set.
                 if leg.pointee.fd >= 0 { close(leg.pointee.fd) }
                 if leg.pointee.offloaded && k & 2 == 0 { offloaded.append(k & 1) }
                 leg.pointee = StreamLeg()
             }
             sh.sessions[l].inUse = false
-            return (counters, offloaded)
+            return (sides, now - sh.sessions[l].allocatedAt, offloaded)
         }
+        if let reason {
+            // One line per call with its final figures: what each side's client sent.
+            logger.info(
+                "session \(reason): side a \(SessionOperations.summary(sides[0])); side b \(SessionOperations.summary(sides[1]))",
+                metadata: ["switchboard": "\(sw.name)", "session": "\(handle)", "age": "\(max(0, age) / 1_000_000_000)s"])
+        }
+        var counters = sides[0]
+        counters.add(sides[1])
+        // A freed session's jitter is history: the switchboard's jitter is that of live streams.
+        counters.jitterMicroseconds = nil
         book.retired[s].add(counters)
         offload?.remove(offloaded.map { OffloadedStream.Key(switchboard: sw.name, session: handle, stream: $0) })
         book.slots[s].free(handle, now: wallNow)
         book.requests[g] = SessionRequest()
         return .freed(switchboard: sw.name, session: handle, at: wallNow)
+    }
+
+    /// One side's final figures for the log: `packets=.. bytes=.. expected=.. lost=.. (..%) jitter=..ms`.
+    static func summary(_ c: StreamCounters) -> String {
+        var text = "packets=\(c.packets) bytes=\(c.bytes) expected=\(c.expected) lost=\(c.lost)"
+        if c.lost > 0 && c.expected > 0 {
+            let permille = Int(c.lossFraction * 1000)
+            text += " (\(permille / 10).\(permille % 10)%)"
+        }
+        if let us = c.jitterMicroseconds {
+            text += " jitter=\(us / 1000).\(us % 1000 / 100)ms"
+        } else {
+            text += " jitter=-"
+        }
+        if c.dropped > 0 { text += " dropped=\(c.dropped)" }
+        return text
     }
 
     /// Receive buffer asked for each relay socket; root may exceed net.core.rmem_max.

@@ -124,7 +124,7 @@ final class SessionOperations: Sendable {
             }
             var records: [JournalRecord] = []
             for id in ids where id < sw.maxSessions && book.slots[s].states[id] == .inUse {
-                records.append(free(session: layout.global(switchboard: s, id: id), book: &book))
+                records.append(free(session: layout.global(switchboard: s, id: id), book: &book, reason: "deleted"))
                 book.tallies.deleted += 1
             }
             record(records)

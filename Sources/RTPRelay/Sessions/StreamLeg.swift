@@ -47,6 +47,10 @@ struct StreamLeg {
     var dropOversize: UInt64 = 0
     /// Monotonic time (ns) of the last accepted packet; 0 = none.
     var lastPacket: Int64 = 0
+    /// RTP legs: sequence numbers, loss and jitter of what the client sends (RFC 3550 A.1/A.3/A.8),
+    /// fed by the forwarding thread with every packet that passed the learning check. Unused on
+    /// RTCP legs. Kernel-offloaded packets never reach it.
+    var reception = RTPReceptionStatistics()
     /// Kernel counters already added (offload).
     var offloadPacketsSeen: UInt64 = 0
     var offloadBytesSeen: UInt64 = 0
@@ -170,7 +174,9 @@ struct StreamLeg {
 
     /// The counters in report form; `wall(_:)` turns a monotonic time into Unix seconds.
     func counters(wall: (Int64) -> UInt32) -> StreamCounters {
-        var c = StreamCounters(packets: packets, bytes: bytes, lastPacket: lastPacket == 0 ? nil : wall(lastPacket))
+        var c = StreamCounters(
+            packets: packets, bytes: bytes, lastPacket: lastPacket == 0 ? nil : wall(lastPacket),
+            expected: reception.expected, lost: reception.lost, jitterMicroseconds: reception.jitterMicroseconds)
         c[.unknownSource] = dropUnknownSource
         c[.noDestination] = dropNoDestination
         c[.throttled] = dropThrottled

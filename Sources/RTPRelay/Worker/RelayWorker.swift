@@ -83,6 +83,8 @@ struct RelayWorker: Sendable {
         let tx = sh.legs + (index ^ 2)
         let destination = tx.pointee.destination
         rx.pointee.refill(now: now)
+        // RTP legs (stream 0) measure what their client sends; RTCP legs (stream 1) do not.
+        let measures = index & 1 == 0
         var out = 0
         for i in 0..<received {
             let message = batch.receiveMessages + i
@@ -96,6 +98,10 @@ struct RelayWorker: Sendable {
                 continue
             }
             rx.pointee.lastPacket = now
+            if measures {
+                rx.pointee.reception.record(
+                    packet: UnsafeRawPointer(batch.buffers + i * batch.bufferSize), length: Int(message.pointee.msg_len), arrival: now)
+            }
             guard rx.pointee.tokens >= 1 else {
                 rx.pointee.dropThrottled &+= 1
                 continue
