@@ -18,6 +18,8 @@ IPT_KAM_EXPORT char *module_flags = IPT_KAM_FLAGS;
 
 static int ipt_kam_wants_relay_process;
 static int ipt_kam_wants_prober;
+/* event_route[iptrtpproxy:timeout] of the script, -1 when it has none (then no events process). */
+static int ipt_kam_timeout_route = -1;
 
 static int ipt_kam_param_config(unsigned int type, void *value)
 {
@@ -118,6 +120,16 @@ static int ipt_kam_mod_init(void)
 		register_procs(1);
 		cfg_register_child(1);
 	}
+	ipt_kam_timeout_route = route_lookup(&event_rt, "iptrtpproxy:timeout");
+	if (ipt_kam_timeout_route >= 0 && event_rt.rlist[ipt_kam_timeout_route] == NULL)
+		ipt_kam_timeout_route = -1;
+	if (ipt_kam_timeout_route >= 0 && ipt_mod_wants_events()) {
+		/* One extra process that subscribes to the relays and runs the event route. */
+		register_procs(1);
+		cfg_register_child(1);
+	} else {
+		ipt_kam_timeout_route = -1;
+	}
 	ipt_kam_wants_prober = ipt_mod_wants_prober();
 	if (ipt_kam_wants_prober) {
 		/* One extra process that probes the media hosts (never a SIP worker). */
@@ -147,6 +159,48 @@ static int ipt_kam_fork_prober(void)
 	return 0;
 }
 
+/* Runs event_route[iptrtpproxy:timeout] for one session the relay freed for lack of media, with a
+ * faked message (as the core's own event routes do); @iptrtpproxy.session_ids holds its ids. */
+static int ipt_kam_run_timeout_route(const char *session_ids, int length)
+{
+	struct sip_msg *fmsg;
+	int backup;
+
+	if (ipt_kam_timeout_route < 0)
+		return -1;
+	if (faked_msg_init() < 0) {
+		IPT_ERR("events: cannot make the faked message for event_route[iptrtpproxy:timeout] (%.*s)", length, session_ids);
+		return -1;
+	}
+	fmsg = faked_msg_next();
+	backup = route_type;
+	route_type = KAM_EVENT_ROUTE;
+	run_top_route(event_rt.rlist[ipt_kam_timeout_route], fmsg, 0);
+	route_type = backup;
+	return 0;
+}
+
+/* Forks the events process: it subscribes to the relays and runs event_route[iptrtpproxy:timeout]
+ * for each session they free for lack of media. It has the rank of a timer process, so that the
+ * modules its route calls (tm, dialog) are initialised in it. It ends when the main process is gone. */
+static int ipt_kam_fork_events(void)
+{
+	int pid = fork_process(KAM_PROC_TIMER, "iptrtpproxy events", 1);
+	if (pid < 0) {
+		IPT_ERR("cannot fork the events process");
+		return -1;
+	}
+	if (pid == 0) {
+		if (cfg_child_init() != 0) {
+			IPT_ERR("events: cfg_child_init failed");
+			exit(-1);
+		}
+		ipt_mod_run_events(ipt_kam_run_timeout_route);
+		exit(0);
+	}
+	return 0;
+}
+
 /* Forks the embedded relay's process: the relay starts its threads only there, after the fork,
  * so that the proxy's own processes stay single-threaded. */
 static int ipt_kam_fork_relay(void)
@@ -171,10 +225,15 @@ static int ipt_kam_fork_relay(void)
 
 static int ipt_kam_child_init(int rank)
 {
-	if (rank == KAM_PROC_MAIN && ipt_kam_wants_relay_process)
-		return ipt_kam_fork_relay();
-	if (rank == KAM_PROC_MAIN && ipt_kam_wants_prober)
-		return ipt_kam_fork_prober();
+	if (rank == KAM_PROC_MAIN) {
+		if (ipt_kam_wants_relay_process && ipt_kam_fork_relay() < 0)
+			return -1;
+		if (ipt_kam_wants_prober && ipt_kam_fork_prober() < 0)
+			return -1;
+		if (ipt_kam_timeout_route >= 0 && ipt_kam_fork_events() < 0)
+			return -1;
+		return 0;
+	}
 	if (rank == KAM_PROC_INIT || rank == KAM_PROC_MAIN || rank == KAM_PROC_POSTCHILDINIT
 			|| rank == KAM_PROC_TCP_MAIN)
 		return 0;

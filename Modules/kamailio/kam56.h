@@ -251,6 +251,25 @@ extern int cfg_register_child(int num);
 extern int cfg_child_init(void);
 extern int fork_process(int child_id, char *desc, int make_sock);
 extern char *runtime_dir; /* -Y / runtime_dir: the proxy's private folder */
+
+/* ---- event routes (route.h, fmsg.h, action.h) ----
+ * struct route_list { struct action **rlist; int idx; int entries; struct str_hash_table names; }:
+ * only rlist, its first member, is read. */
+struct kam_action;
+typedef struct kam_route_list {
+	struct kam_action **rlist;
+	int idx;
+	int entries;
+} kam_route_list_t;
+_Static_assert(offsetof(kam_route_list_t, rlist) == 0, "route_list.rlist at 0");
+extern kam_route_list_t event_rt;
+extern int route_lookup(kam_route_list_t *rt, char *name); /* -1 when the script has no such route */
+extern int route_type;
+#define KAM_ONEVENT_ROUTE (1 << 9)
+#define KAM_EVENT_ROUTE (KAM_REQUEST_ROUTE | KAM_ONEVENT_ROUTE)
+extern int faked_msg_init(void);
+extern struct sip_msg *faked_msg_next(void);
+extern int run_top_route(struct kam_action *a, struct sip_msg *msg, void *ctx); /* ctx NULL: its own */
 extern const char ver_version[]; /* the running core's version number, e.g. "5.6.3" (core/ver.c) */
 
 /* ---- logging (dprint.h): the LM_* macros are reproduced in ipt_kam_log.c ---- */

@@ -175,6 +175,44 @@ public final class RelayControlClient: MediaPlane {
         }
     }
 
+    // MARK: Events
+
+    /// Subscribes this client's connection to the relay's events (docs/control-protocol.md,
+    /// "Events"), connecting and authenticating first when needed. Keep a client that subscribed
+    /// for events only: read them with `events(waitingAtMost:)`.
+    public func subscribe() throws {
+        _ = try call(.subscribe)
+    }
+
+    /// The socket of the connection, to poll for readability; nil when not connected.
+    public var fileDescriptor: Int32? { socket?.fd }
+
+    /// The events the relay sent, waiting at most `milliseconds` for the first line. A connection
+    /// that broke (the relay stopped) throws `MediaPlaneError`; subscribe again to go on.
+    public func events(waitingAtMost milliseconds: Int32) throws -> [ControlEvent] {
+        guard let connection = socket else { throw MediaPlaneError("relay \(address): not subscribed", planeUnavailable: true) }
+        var events: [ControlEvent] = []
+        var deadline = MonotonicClock.milliseconds() + Int64(milliseconds)
+        while true {
+            let line: [UInt8]
+            do {
+                line = try connection.readLine(deadline: deadline, maxLength: 4096)
+            } catch let broken as ControlSocket.Broken {
+                socket = nil
+                if !events.isEmpty { return events }
+                throw MediaPlaneError("relay \(address): \(broken.reason)", planeUnavailable: true)
+            } catch let e as MediaPlaneError {
+                if e.message.hasPrefix("control: no reply") { return events }
+                socket = nil
+                throw MediaPlaneError(e.message, planeUnavailable: true)
+            }
+            // Late replies are skipped; an event line this client cannot read is skipped too.
+            if ControlProtocol.isEvent(line), let event = try? ControlProtocol.decodeEvent(line) { events.append(event) }
+            // Take what has already arrived without waiting again.
+            deadline = MonotonicClock.milliseconds() + 1
+        }
+    }
+
     // MARK: MediaPlane
 
     public func allocateSession(switchboard: String, request: SessionRequest) throws -> AllocatedSession {

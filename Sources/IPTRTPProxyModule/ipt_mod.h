@@ -101,6 +101,23 @@ int ipt_mod_wants_prober(void);
  * process is gone, or at once when there is nothing to probe; the host then ends the process. */
 int ipt_mod_run_prober(void);
 
+/* ---- the events process (expired sessions reach the script) ---- */
+
+/* After module init: 1 when there are relays whose events the host can subscribe to (the
+ * embedded relay or media hosts), 0 otherwise (xt). The host forks the events process only when
+ * this says 1 and its script has a route for the event. */
+int ipt_mod_wants_events(void);
+
+/* Called once per session a relay freed for lack of media, with the session's ids in the module's
+ * format (`switchboard[@host]:ID/CREATED`, `length` bytes, NUL-terminated); the select
+ * IPT_MOD_SELECT_SESSION_IDS holds the same text during the call. It may run the host's script. */
+typedef int (*ipt_mod_event_handler_t)(const char *session_ids, int length);
+
+/* Runs the events loop in the calling (freshly forked) process: subscribes to every relay (again
+ * whenever one went away) and calls `handler` for every expired session. Returns when the host's
+ * main process is gone, or at once when there is nothing to subscribe to. */
+int ipt_mod_run_events(ipt_mod_event_handler_t handler);
+
 /* ---- worker processes ---- */
 
 /* Called in every worker after the fork; `rank` is the host's process rank. */

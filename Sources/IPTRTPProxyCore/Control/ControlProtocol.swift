@@ -22,7 +22,7 @@ public enum ControlProtocol {
     public static func encode(_ request: ControlRequest) -> String {
         var words = [version, request.id, request.command.verb]
         switch request.command {
-        case .ping, .info, .stats:
+        case .ping, .info, .stats, .subscribe:
             break
         case .auth(let nonce, let proof):
             words.append(nonce)
@@ -106,8 +106,11 @@ public enum ControlProtocol {
             try checkSwitchboard(args[0], fail)
             let (ids, created) = try decodeSessionRange(args[1], fail)
             command = .delete(switchboard: args[0], ids: ids, created: created)
+        case "subscribe":
+            try count(0...0, "subscribe")
+            command = .subscribe
         default:
-            throw fail("unknown command '\(words[2].prefix(40))' (expected ping, auth, info, list, stats, alloc, update, delete)")
+            throw fail("unknown command '\(words[2].prefix(40))' (expected ping, auth, info, list, stats, alloc, update, delete, subscribe)")
         }
         return ControlRequest(id: id, command: command)
     }
@@ -139,6 +142,44 @@ public enum ControlProtocol {
         case "ok": return ControlReply(id: parts[1], outcome: .ok(payload))
         case "error": return ControlReply(id: parts[1], outcome: .error(payload))
         default: throw ControlProtocolError(id: parts[1], "reply status must be ok or error, not '\(parts[2].prefix(20))'")
+        }
+    }
+
+    // MARK: Events
+
+    /// The event as one line, without the newline: `iptrtp/2 - event expired SWITCHBOARD ID/CREATED`.
+    public static func encode(_ event: ControlEvent) -> String {
+        switch event {
+        case .expired(let switchboard, let session):
+            return "\(version) - event expired \(switchboard) \(session.id)/\(session.created)"
+        }
+    }
+
+    /// Whether a line from the relay is an event line (`iptrtp/2 - event ...`) rather than a reply.
+    public static func isEvent<Bytes: Collection>(_ line: Bytes) -> Bool where Bytes.Element == UInt8 {
+        line.starts(with: Array("\(version) - event ".utf8))
+    }
+
+    /// Reads one event line (without its newline; a trailing CR is ignored).
+    public static func decodeEvent<Bytes: Collection>(_ line: Bytes) throws -> ControlEvent where Bytes.Element == UInt8 {
+        var bytes = Array(line)
+        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        let words = bytes.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
+        func fail(_ why: String) -> ControlProtocolError { ControlProtocolError(id: nil, "event line: \(why)") }
+        guard words.count >= 4, words[0] == version, words[1] == "-", words[2] == "event" else {
+            throw fail("not '\(version) - event KIND ...'")
+        }
+        switch words[3] {
+        case "expired":
+            guard words.count == 6 else { throw fail("usage: event expired SWITCHBOARD ID/CREATED") }
+            try checkSwitchboard(words[4]) { fail($0) }
+            let (ids, created) = try decodeSessionRange(words[5]) { fail($0) }
+            guard ids.count == 1 else { throw fail("expired names one session, not a range") }
+            return .expired(switchboard: words[4], session: SessionHandle(id: ids.lowerBound, created: created))
+        default:
+            throw fail("unknown event '\(words[3].prefix(40))'")
         }
     }
 

@@ -32,6 +32,9 @@ public enum ControlCommand: Hashable, Sendable {
     case update(switchboard: String, session: SessionHandle, request: SessionRequest)
     /// `MediaPlane.deleteSessions`: ids `ids`, `created` the stamp of the first.
     case delete(switchboard: String, ids: ClosedRange<Int>, created: UInt32)
+    /// Turns the connection into a subscription: from the `ok` reply on, the relay also sends
+    /// unsolicited event lines (`ControlEvent`) on it.
+    case subscribe
 
     /// The verb on the wire.
     public var verb: String {
@@ -44,6 +47,7 @@ public enum ControlCommand: Hashable, Sendable {
         case .alloc: return "alloc"
         case .update: return "update"
         case .delete: return "delete"
+        case .subscribe: return "subscribe"
         }
     }
 }
@@ -85,4 +89,11 @@ public struct ControlProtocolError: Error, Hashable, Sendable, CustomStringConve
 
     /// The message.
     public var description: String { message }
+}
+
+/// An unsolicited line the relay sends on a subscribed connection (`subscribe`):
+/// `iptrtp/2 - event expired SWITCHBOARD ID/CREATED`.
+public enum ControlEvent: Hashable, Sendable {
+    /// The relay freed the session because no media came for the switchboard's expires-timeout.
+    case expired(switchboard: String, session: SessionHandle)
 }

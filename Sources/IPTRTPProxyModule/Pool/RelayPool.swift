@@ -57,6 +57,11 @@ final class RelayPool {
     }
 
     private func makeHosts() throws -> [Host] {
+        try makeClients().map { Host(plane: WatchedPlane(client: $0)) }
+    }
+
+    /// A new control client per host, in modparam order (made after the fork).
+    func makeClients() throws -> [RelayControlClient] {
         // One TLS context for every tls: host, made here, after the fork (OpenSSL state is per process).
         var tls: TLSContext?
         if endpoints.contains(where: { if case .tls = $0.address { return true } else { return false } }) {
@@ -76,7 +81,7 @@ final class RelayPool {
             // What a worker reads from a host is bounded: a lying host cannot make it take
             // hundreds of megabytes (a `list` of 32,767 sessions is a few).
             client.maxReplyLength = RelayPool.maxReplyLength
-            return Host(plane: WatchedPlane(client: client))
+            return client
         }
     }
 

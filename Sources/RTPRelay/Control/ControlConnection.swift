@@ -22,6 +22,9 @@ final class ControlConnection {
     /// The TLS session needs the socket writable before it can go on (read or handshake).
     var tlsWantsWrite = false
     var authenticated: Bool
+    /// The client asked for events (`subscribe`): expired sessions are pushed to it, and it is
+    /// never closed for sending nothing.
+    var subscribed = false
     let connectedAt: Int64
     /// Last time (ms) a request arrived.
     var lastRequestAt: Int64

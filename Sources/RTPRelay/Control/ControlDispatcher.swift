@@ -25,6 +25,9 @@ extension RelayEngine {
             case .delete(let switchboard, let ids, let created):
                 try deleteSessions(switchboard: switchboard, ids: ids, created: created)
                 outcome = .ok("")
+            case .subscribe:
+                // Only a control connection can carry events (the control server answers it there).
+                outcome = .error("subscribe needs a control connection")
             }
         } catch {
             outcome = .error("\(error)")

@@ -63,6 +63,7 @@ final class ControlLoop {
                 if revents == 0 || c.broken { continue }
                 serve(c, readable: revents & Int16(POLLIN | POLLHUP | POLLERR) != 0, now: now)
             }
+            deliverEvents(now: MonotonicClock.milliseconds())
             enforceDeadlines(now: MonotonicClock.milliseconds())
             let gone = connections.filter { $0.broken }
             if !gone.isEmpty {
@@ -247,6 +248,13 @@ final class ControlLoop {
             c.queue(ControlReply(id: request.id, outcome: .error("authenticate first")), now: now)
             return
         }
+        if case .subscribe = request.command {
+            c.subscribed = true
+            countSubscribers()
+            engine.noteControlRequest(failed: false)
+            c.queue(ControlReply(id: request.id, outcome: .ok("")), now: now)
+            return
+        }
         c.queue(engine.reply(to: request), now: now)
     }
 
@@ -281,6 +289,38 @@ final class ControlLoop {
         c.queue(ControlReply(id: id, outcome: .ok(challenge.relayProof(secret: secret, clientNonce: nonce))), now: now)
     }
 
+    // MARK: Events
+
+    /// The most bytes a subscriber may leave unread before it is dropped.
+    static let maxSubscriberBacklog = 64 * 1024
+
+    /// Tells housekeeping whether anyone listens.
+    private func countSubscribers() {
+        let n = connections.reduce(0) { $0 + ($1.subscribed && !$1.broken ? 1 : 0) }
+        engine.operations.expiryEvents.subscribers.store(n, ordering: .relaxed)
+    }
+
+    /// Queues the sessions housekeeping expired on every subscribed connection. A subscriber that
+    /// has not taken `maxSubscriberBacklog` bytes is dropped: housekeeping never waits for one.
+    private func deliverEvents(now: Int64) {
+        countSubscribers()
+        let events = engine.operations.expiryEvents.take()
+        guard !events.isEmpty else { return }
+        let lines = events.map { ControlProtocol.encode($0) }
+        for c in connections where c.subscribed && !c.broken {
+            for line in lines { c.queue(line: line, now: now) }
+            if c.output.count > Self.maxSubscriberBacklog {
+                strangerLog[c.listener].warning(.unreadReplies,
+                    "control: subscriber \(c.peer) left \(c.output.count) bytes of events unread; connection closed",
+                    logger: logger, now: now)
+                c.broken = true
+                continue
+            }
+            c.flush()
+        }
+        countSubscribers()
+    }
+
     // MARK: Deadlines
 
     /// Closes connections past a deadline: not authenticated in time, idle too long, or not
@@ -298,7 +338,7 @@ final class ControlLoop {
                     "control: \(c.peer) did not authenticate within \(limits.authTimeout / 1000) s; connection closed",
                     logger: logger, now: now)
                 c.broken = true
-            } else if limits.idleTimeout > 0 && c.output.isEmpty && now - c.lastRequestAt >= limits.idleTimeout {
+            } else if limits.idleTimeout > 0 && !c.subscribed && c.output.isEmpty && now - c.lastRequestAt >= limits.idleTimeout {
                 c.broken = true
             }
         }
@@ -312,7 +352,7 @@ final class ControlLoop {
             let limits = listeners[c.listener].limits
             if let since = c.outputSince, !c.output.isEmpty { next = min(next, since + limits.replyTimeout) }
             if !c.authenticated && limits.authTimeout > 0 { next = min(next, c.connectedAt + limits.authTimeout) }
-            if limits.idleTimeout > 0 && c.output.isEmpty { next = min(next, c.lastRequestAt + limits.idleTimeout) }
+            if limits.idleTimeout > 0 && !c.subscribed && c.output.isEmpty { next = min(next, c.lastRequestAt + limits.idleTimeout) }
         }
         if next == Int64.max { return connections.isEmpty ? -1 : 1000 }
         return Int32(clamping: min(1000, max(1, next - now)))

@@ -14,6 +14,7 @@ extension SessionOperations {
             }
             let now = clock.monotonicNanoseconds()
             var expired: [Int] = []
+            var events: [ControlEvent] = []
             var records: [JournalRecord] = []
             for shard in shards {
                 shard.withLock { sh in
@@ -26,7 +27,10 @@ extension SessionOperations {
                         for (side, j, source) in scan.movedLatches {
                             records.append(.latched(switchboard: sw.name, session: handle, side: side, stream: j, source: source))
                         }
-                        if scan.isIdle(expiresTimeout: sw.expiresTimeout) { expired.append(g) }
+                        if scan.isIdle(expiresTimeout: sw.expiresTimeout) {
+                            expired.append(g)
+                            events.append(.expired(switchboard: sw.name, session: handle))
+                        }
                     }
                 }
             }
@@ -35,6 +39,7 @@ extension SessionOperations {
                 book.tallies.expired += 1
             }
             record(records)
+            expiryEvents.publish(events)
             if let store, store.appendedSinceRewrite > max(1024, 4 * book.activeSessionCount) {
                 compactStore(book: book)
             }

@@ -25,6 +25,8 @@ final class SessionOperations: Sendable {
     let offload: OffloadCoordinator?
     let destinations: DestinationPolicy
     let book: Mutex<SessionBook>
+    /// Sessions expired by housekeeping, for the control server's subscribers.
+    let expiryEvents = ExpiryEvents()
 
     init(configuration: RelayConfiguration) {
         switchboards = configuration.switchboards

@@ -56,7 +56,7 @@ addr-b = 127.0.0.1
 port-a = $GATE_A_PORT
 port-b = $GATE_B_PORT
 max-sess = $KAM_MAX_SESSIONS
-expires-timeout = 60
+expires-timeout = ${KAM_EXPIRES_TIMEOUT:-60}
 resurrection-timeout = 0
 CFG
 }
