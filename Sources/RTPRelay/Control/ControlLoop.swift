@@ -291,8 +291,9 @@ final class ControlLoop {
 
     // MARK: Events
 
-    /// The most bytes a subscriber may leave unread before it is dropped.
-    static let maxSubscriberBacklog = 64 * 1024
+    /// The most bytes a subscriber may leave unread (beyond what its socket took) before it is
+    /// dropped: a round of `ExpiryEvents.capacity` events (about 200 KB) fits.
+    static let maxSubscriberBacklog = 256 * 1024
 
     /// Tells housekeeping whether anyone listens.
     private func countSubscribers() {
@@ -300,8 +301,9 @@ final class ControlLoop {
         engine.operations.expiryEvents.subscribers.store(n, ordering: .relaxed)
     }
 
-    /// Queues the sessions housekeeping expired on every subscribed connection. A subscriber that
-    /// has not taken `maxSubscriberBacklog` bytes is dropped: housekeeping never waits for one.
+    /// Queues the sessions housekeeping expired on every subscribed connection and sends what its
+    /// socket takes. A subscriber that leaves more than `maxSubscriberBacklog` bytes unsent is
+    /// dropped: housekeeping never waits for one.
     private func deliverEvents(now: Int64) {
         countSubscribers()
         let events = engine.operations.expiryEvents.take()
@@ -309,14 +311,13 @@ final class ControlLoop {
         let lines = events.map { ControlProtocol.encode($0) }
         for c in connections where c.subscribed && !c.broken {
             for line in lines { c.queue(line: line, now: now) }
+            c.flush()
             if c.output.count > Self.maxSubscriberBacklog {
                 strangerLog[c.listener].warning(.unreadReplies,
                     "control: subscriber \(c.peer) left \(c.output.count) bytes of events unread; connection closed",
                     logger: logger, now: now)
                 c.broken = true
-                continue
             }
-            c.flush()
         }
         countSubscribers()
     }
