@@ -12,6 +12,8 @@
 #  4. scripts/bench/sip-load.sh, when present: calls per second through Kamailio.
 #  5. scripts/bench/pool.sh, when present: several media hosts (issue 10): call set-up latency with
 #     one external relay and a pool of 2, and failover when a host hangs.
+#  6. scripts/bench/redis.sh, when present: sessions in Redis (issue 12): takeover time by a cold
+#     relay with 1 and 1,000 sessions, and the CPU per call that --redis adds.
 #
 # Everything runs on loopback: phones on 127.0.0.21 (callers) and 127.0.0.22 (callees), ports
 # 40000-41999; rtpengine on 127.0.0.30, ours on gates 127.0.0.31 (A) and 127.0.0.32 (B), relay ports
@@ -20,6 +22,7 @@
 # Knobs (environment): BENCH_RELAYS="direct rtpengine iptrtpproxy" (which, in order),
 # BENCH_SECONDS=5 (measured seconds per scenario; the 1000-stream one runs 1.6x that),
 # BENCH_ONLY=TEXT (only scenarios whose title contains TEXT), BENCH_SIP=0 (skip the SIP load), BENCH_POOL=0 (skip the media-host pool figures),
+# BENCH_REDIS=0 (skip the sessions-in-Redis figures),
 # BENCH_KERNEL=0 (skip the kernel forwarding figures), BENCH_BIN=build (where rtpload and iptrtpproxyd are),
 # BENCH_RELAY_ARGS="--workers 1" (extra arguments for iptrtpproxyd),
 # BENCH_KEEP=1 (keep the work folder with logs, configs, streams and results),
@@ -214,4 +217,10 @@ if [ -f $HERE/pool.sh ] && [ "${BENCH_POOL:-1}" != 0 ]; then
   echo
   echo "== Several media hosts (issue 10) =="
   bash $HERE/pool.sh || echo "bench: media-host pool figures failed" >&2
+fi
+
+if [ -f $HERE/redis.sh ] && [ "${BENCH_REDIS:-1}" != 0 ]; then
+  echo
+  echo "== Sessions in Redis (issue 12) =="
+  bash $HERE/redis.sh || echo "bench: sessions-in-Redis figures failed" >&2
 fi

@@ -71,14 +71,16 @@ echo "  callee received:"; body received "INVITE" uas
 section "The answer (200 OK): as the callee sent it, and as the caller received it"
 echo "  callee sent:";     body sent "SIP/2.0 200 OK" uas
 echo "  caller received:"; body received "SIP/2.0 200 OK" uac
-echo "  (the relay's gate A $GATE_A_PORT faces the caller, gate B $GATE_B_PORT the callee)"
+# The relay draws session slots at random: read which one the call got from the callee's offer.
+kam_read_session "$KAM_DIR/demo-uas.log" || true
+echo "  (the call got session $SID: port $PA on gate A, facing the caller, and $PB on gate B, facing the callee)"
 
 section "During the call: kamcmd iptrtpproxy.list"
 cat "$KAM_DIR/during.txt"
 
 section "RTP on the wire (tshark on lo)"
-to_callee=$(kam_count_packets "$GATE_B_PORT" "$((GATE_B_PORT + 1))" "$UAS_MEDIA_PORT")
-to_caller=$(kam_count_packets "$GATE_A_PORT" "$((GATE_A_PORT + 1))" "$UAC_MEDIA_PORT")
+to_callee=$(kam_count_packets "$PB" "$((PB + 1))" "$UAS_MEDIA_PORT")
+to_caller=$(kam_count_packets "$PA" "$((PA + 1))" "$UAC_MEDIA_PORT")
 echo "  caller -> gate A -> relay -> gate B -> callee: $to_callee packets"
 echo "  callee -> gate B -> relay -> gate A -> caller: $to_caller packets"
 

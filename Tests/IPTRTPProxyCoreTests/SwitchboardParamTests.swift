@@ -40,7 +40,7 @@ struct SwitchboardParamTests {
     @Test("errors say what to write instead", arguments: [
         ("learning-timeout-a=1", "switchboard modparam 'learning-timeout-a=1': must start with name=SWITCHBOARD or name=*"),
         ("name=nope", "switchboard modparam 'name=nope': unknown switchboard 'nope' (the cfg file declares: lan, pub)"),
-        ("name=*;foo=1", "switchboard modparam 'name=*;foo=1': unknown parameter 'foo' (expected learning-timeout-a/-b, always-learn-a/-b, ringing-timeout, max-stream-pps, max-stream-burst, max-call-sessions)"),
+        ("name=*;foo=1", "switchboard modparam 'name=*;foo=1': unknown parameter 'foo' (expected learning-timeout-a/-b, always-learn-a/-b, ringing-timeout, max-stream-pps, max-stream-burst, max-call-sessions, ice)"),
         ("name=*;max-stream-pps=100000001", "switchboard modparam 'name=*;max-stream-pps=100000001': 'max-stream-pps' must be packets, at most 100000000, not '100000001'"),
         ("name=*;ringing-timeout=ten", "switchboard modparam 'name=*;ringing-timeout=ten': 'ringing-timeout' takes an unsigned number, not 'ten'"),
         ("name=*;ringing", "switchboard modparam 'name=*;ringing': 'ringing' is not name=value"),

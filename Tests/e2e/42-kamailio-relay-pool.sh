@@ -26,28 +26,12 @@ RELAY_PIDS=(- - - -)
 resume_relays() { local p; for p in "${RELAY_PIDS[@]}"; do [ "$p" = - ] || kill -CONT "$p" 2>/dev/null || true; done; }
 E2E_CLEANUP_HOOKS+=(resume_relays)
 
-# start_relay N: host N on 127.0.N.1 / 127.0.N.2, control unix socket and TCP 127.0.0.1:CONTROL_PORT+N-1.
+# start_relay N: host N (gates 127.0.N.1 / 127.0.N.2) in $KAM_DIR/hostN, control TCP 127.0.0.1:CONTROL_PORT+N-1.
 start_relay() {
-  local n=$1
-  cat >"$KAM_DIR/host$n.cfg" <<CFG
-[switchboard:pool]
-addr-a = 127.0.$n.1
-addr-b = 127.0.$n.2
-port-a = $GATE_A_PORT
-port-b = $GATE_B_PORT
-max-sess = $KAM_MAX_SESSIONS
-expires-timeout = 60
-resurrection-timeout = 0
-CFG
-  rm -f "$KAM_DIR/host$n.sock"
-  "$RELAYD" --config "$KAM_DIR/host$n.cfg" --control "unix:$KAM_DIR/host$n.sock" \
-    --control-tcp "127.0.0.1:$((CONTROL_PORT + n - 1))" --secret-file "$KAM_DIR/secret" --workers 1 \
-    >>"$KAM_DIR/host$n.log" 2>&1 &
-  RELAY_PIDS[$n]=$!
-  e2e_track "${RELAY_PIDS[$n]}"
-  wait_for 30 "host $n to listen" test -S "$KAM_DIR/host$n.sock"
+  kam_media_host "$1" "$KAM_DIR/host$1" $((CONTROL_PORT + $1 - 1))
+  RELAY_PIDS[$1]=$MEDIA_HOST_PID
 }
-host_stats() { "$CLI" stats --control "unix:$KAM_DIR/host$1.sock" 2>&1; }
+host_stats() { "$CLI" stats --control "unix:$KAM_DIR/host$1/control.sock" 2>&1; }
 allocated_on() { host_stats "$1" | grep -oE "[0-9]+ allocated" | grep -oE "[0-9]+"; }
 relays() { kam_rpc iptrtpproxy.relays 2>&1; }
 host_state() { relays | grep "^h$1 " | grep -oE "state=[a-z]+" | cut -d= -f2; }
@@ -163,7 +147,7 @@ for mode in bad-info bad-alloc garbage full; do
   kam_stop
   e2e_stop "$HOSTILE_PID"
 done
-kam_check "no session left on host 1" bash -c "'$CLI' stats --control 'unix:$KAM_DIR/host1.sock' | grep -q 'sessions: 0 active'"
+kam_check "no session left on host 1" bash -c "'$CLI' stats --control 'unix:$KAM_DIR/host1/control.sock' | grep -q 'sessions: 0 active'"
 
 # 7. Bad relay modparams: Kamailio refuses to start and names the modparam and the value.
 refuses_start() {

@@ -7,8 +7,7 @@
 # keep working: the BYE's iptrtpproxy_delete reaches the new relay, and Redis ends empty.
 source "$(dirname "$0")/sipp/harness.sh"
 kam_init kamailio-redis-takeover
-e2e_init_tools() { command -v redis-server >/dev/null && command -v redis-cli >/dev/null; }
-e2e_init_tools || { kam_log "redis-server is not installed (make deps)"; exit 1; }
+command -v redis-server >/dev/null && command -v redis-cli >/dev/null || { kam_log "redis-server is not installed (make deps)"; exit 1; }
 RELAYD="$KAM_ROOT/build/iptrtpproxyd"
 CLI="$KAM_ROOT/build/iptrtpproxy"
 [ -x "$RELAYD" ] || { echo "[$KAM_NAME] $RELAYD is missing (make build)"; exit 1; }
@@ -22,27 +21,13 @@ REDIS_PID=$!
 e2e_track "$REDIS_PID"
 wait_for 10 "redis-server to answer" bash -c "redis-cli -p $REDIS_PORT ping 2>/dev/null | grep -q PONG"
 
-# start_relay N FOLDER: host N (gates 127.0.N.1 / .2) from FOLDER, control TCP 127.0.0.1:PORTS+N-1;
-# host 1 keeps its sessions in Redis.
+# start_relay N FOLDER: host N (gates 127.0.N.1 / .2) from $KAM_DIR/FOLDER, control TCP
+# 127.0.0.1:PORTS+N-1; host 1 keeps its sessions in Redis.
 start_relay() {
-  local n=$1 dir="$KAM_DIR/$2"
-  mkdir -p "$dir"
-  cat >"$dir/iptrtpproxy.cfg" <<CFG
-[switchboard:pool]
-addr-a = 127.0.$n.1
-addr-b = 127.0.$n.2
-port-a = $GATE_A_PORT
-port-b = $GATE_B_PORT
-max-sess = $KAM_MAX_SESSIONS
-expires-timeout = 60
-resurrection-timeout = 0
-CFG
-  [ "$n" = 1 ] && echo -e "[relay]\nredis = redis://127.0.0.1:$REDIS_PORT" >>"$dir/iptrtpproxy.cfg"
-  "$RELAYD" --config "$dir/iptrtpproxy.cfg" --control "unix:$dir/control.sock" \
-    --control-tcp "127.0.0.1:$((PORTS + n - 1))" --secret-file "$KAM_DIR/secret" --workers 1 >>"$dir/daemon.log" 2>&1 &
-  RELAY_PIDS[$n]=$!
-  e2e_track "${RELAY_PIDS[$n]}"
-  wait_for 30 "host $n ($2) to run" bash -c "grep -q 'iptrtpproxyd .* running' '$dir/daemon.log'"
+  local extra=""
+  [ "$1" = 1 ] && extra=$(printf '[relay]\nredis = redis://127.0.0.1:%s' "$REDIS_PORT")
+  kam_media_host "$1" "$KAM_DIR/$2" $((PORTS + $1 - 1)) "$extra"
+  RELAY_PIDS[$1]=$MEDIA_HOST_PID
 }
 relays() { kam_rpc iptrtpproxy.relays 2>&1; }
 host_up() { relays | grep "^h$1 " | grep -q "state=up"; }

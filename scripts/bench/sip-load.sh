@@ -3,6 +3,8 @@
 # INVITE with SDP -> 200 -> ACK -> BYE -> 200 from sipp, for each media relay in the same run:
 #   iptrtpproxy  our module build/iptrtpproxy.so (embedded relay, its default)
 #   external1    our module with one external build/iptrtpproxyd (media host) over TCP (shared secret)
+#   external1-redis  external1 with the media host keeping its sessions in Redis (issue 12):
+#                a redis-server started here (127.0.0.1:44992, no persistence), --redis on the host
 #   pool2        our module with a pool of two such media hosts, weight 1 each (issue 10)
 #   rtpengine    Kamailio's rtpengine module + Debian's rtpengine daemon (user space, --table=-1)
 # Ours runs the project's examples/kamailio.cfg; rtpengine runs scripts/bench/sip/kamailio-rtpengine.cfg,
@@ -17,13 +19,13 @@
 # (control TCP 127.0.0.1:44980 + N - 1), rtpengine on 127.0.0.45; ports 42000-44899.
 # All processes are stopped on exit.
 #
-# Environment: SIP_RELAYS="iptrtpproxy external1 pool2 rtpengine", SIP_RATES, SIP_STEP_SECONDS=5, BENCH_KEEP=1,
+# Environment: SIP_RELAYS="iptrtpproxy external1 external1-redis pool2 rtpengine", SIP_RATES, SIP_STEP_SECONDS=5, BENCH_KEEP=1,
 # BENCH_NICE=-10 (priority of everything started here when run as root; 0 turns it off).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 HERE=scripts/bench/sip
-RELAYS=${SIP_RELAYS:-iptrtpproxy external1 pool2 rtpengine}
+RELAYS=${SIP_RELAYS:-iptrtpproxy external1 external1-redis pool2 rtpengine}
 RATES=${SIP_RATES:-100 200 400 600 800 1000 1200 1400 1600 1800 2000 2200 2500 3000}
 STEP=${SIP_STEP_SECONDS:-5}
 WORK=$(mktemp -d /tmp/iptrtpproxy-sipload.XXXXXX)
@@ -31,6 +33,9 @@ RESULTS=$WORK/results.txt
 STARTED_PIDS=()
 MEASURED_PIDS=""  # Kamailio and an external relay: their CPU per call is reported
 HOSTS=""          # the media hosts (iptrtpproxyd) started for this relay kind: 1, or 1 2
+HOST_ARGS=()      # extra arguments for the media hosts (external1-redis: --redis URL)
+REDIS_PORT=44992
+REDIS_PID=""
 NICE=()
 if [ "$(id -u)" -eq 0 ] && [ "${BENCH_NICE:--10}" != 0 ]; then NICE=(nice -n "${BENCH_NICE:--10}"); fi
 
@@ -62,6 +67,8 @@ stop_all() {
   local pid
   MEASURED_PIDS=""
   HOSTS=""
+  HOST_ARGS=()
+  REDIS_PID=""
   for pid in "${STARTED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${STARTED_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   STARTED_PIDS=()
@@ -242,7 +249,7 @@ expires-timeout = 120
 resurrection-timeout = 0
 EOF
   start_bg "$WORK/host$n.log" build/iptrtpproxyd --config "$WORK/host$n.cfg" --control "unix:$WORK/host$n.sock" \
-    --control-tcp "127.0.0.1:$port" --secret-file "$SECRET_FILE" --workers 1
+    --control-tcp "127.0.0.1:$port" --secret-file "$SECRET_FILE" --workers 1 "${HOST_ARGS[@]}"
   MEASURED_PIDS="$MEASURED_PIDS $LAST_PID"
   HOSTS="$HOSTS $n"
   for i in $(seq 300); do
@@ -275,6 +282,38 @@ sip_external() {  # label hosts
 }
 
 sip_external1() { sip_external external1 1; }
+
+# external1 with the media host's sessions in Redis: a redis-server of its own (not in the CPU
+# columns: its CPU per call is printed after the ramp), --redis on the host. After the ramp every
+# call has ended, so the host's hash in Redis must be empty again.
+sip_external1-redis() {
+  command -v redis-server >/dev/null || { echo "sip-load: redis-server not installed" >&2; return 1; }
+  start_bg "$WORK/redis.log" redis-server --port $REDIS_PORT --bind 127.0.0.1 --save '' --appendonly no --daemonize no
+  REDIS_PID=$LAST_PID
+  local i key="iptrtpproxy:sessions:A=127.0.1.1:42000;B=127.0.1.2:43400" cpu0 cpu1 left
+  for i in $(seq 100); do
+    [ "$(redis-cli -p $REDIS_PORT ping 2>/dev/null)" = PONG ] && break
+    kill -0 "$REDIS_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ "$(redis-cli -p $REDIS_PORT ping 2>/dev/null)" = PONG ] ||
+    { echo "sip-load: redis-server did not answer on 127.0.0.1:$REDIS_PORT" >&2; tail -5 "$WORK/redis.log" >&2; return 1; }
+  HOST_ARGS=(--redis "redis://127.0.0.1:$REDIS_PORT/0")
+  cpu0=$(redis_cpu_ms)
+  sip_external external1-redis 1 || return 1
+  # The host's writer catches up within a moment; bounded.
+  for i in $(seq 50); do
+    left=$(redis-cli -p $REDIS_PORT hlen "$key" 2>/dev/null || echo '?')
+    [ "$left" = 0 ] && break
+    sleep 0.1
+  done
+  cpu1=$(redis_cpu_ms)
+  echo "sip-load: external1-redis: redis-server CPU over the whole run (checks and ramp): $((cpu1 - cpu0)) ms; sessions left in Redis after the last call: $left"
+}
+# redis-server's CPU so far (utime + stime of all its threads), ms.
+redis_cpu_ms() {
+  awk -v tck="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / tck) }' "/proc/$REDIS_PID/stat"
+}
 sip_pool2() { sip_external pool2 2; }
 
 : >"$RESULTS"
@@ -290,4 +329,4 @@ echo "|---|---:|---:|---:|---:|---|"
 while IFS='|' read -r relay best cps cpu relay_cpu stop; do
   echo "| $relay | $best | $cps | $cpu | $relay_cpu | $stop |"
 done <"$RESULTS"
-echo "(each step: ${STEP} s of calls; rates tried: $RATES; external1/pool2: IPT_SWITCHBOARD, relay CPU = the media hosts)"
+echo "(each step: ${STEP} s of calls; rates tried: $RATES; external1/pool2: IPT_SWITCHBOARD, relay CPU = the media hosts; external1-redis: redis-server's CPU not included)"

@@ -47,6 +47,28 @@ public struct LearningDefaults: Hashable, Sendable {
     }
 }
 
+/// What alloc and update do with the ICE attributes (RFC 8839) of the media they relay (`ice`).
+public enum ICEPolicy: String, Sendable, Hashable, CaseIterable {
+    /// Remove candidates and ICE attributes of relayed media (the default): phones and browsers
+    /// then send to the relay's address in `c=`/`m=` instead of running ICE around it, and their
+    /// LAN addresses do not leak to the other side.
+    case remove
+    /// Leave them as they are (endpoints that must see each other's candidates).
+    case keep
+
+    /// Parses `remove` or `keep`; the message says what else to write.
+    public init(parsing text: String) throws {
+        switch text.asciiLowercased {
+        case "remove": self = .remove
+        case "keep": self = .keep
+        case "force":
+            throw ConfigError(source: "ice", "'force' (relay host candidates, ICE-lite answers on the relay) is not built yet; use remove or keep")
+        default:
+            throw ConfigError(source: "ice", "must be remove or keep, not '\(text)'")
+        }
+    }
+}
+
 /// A switchboard: two permanently connected gates, and how sessions on it behave.
 public struct Switchboard: Hashable, Sendable {
     /// The name from `[switchboard:NAME]`; matched case-insensitively.
@@ -73,6 +95,8 @@ public struct Switchboard: Hashable, Sendable {
     /// The most sessions one alloc or update may leave a call holding (`max-call-sessions`), so
     /// that one SDP with many `m=` lines cannot take a switchboard's ports.
     public var maxCallSessions: Int
+    /// What happens to the ICE attributes of relayed media (`ice`, default remove).
+    public var ice: ICEPolicy = .remove
 
     /// Default number of sessions when the cfg file names none.
     public static let defaultMaxSessions = 500

@@ -101,7 +101,7 @@ public enum SwitchboardConfigParser {
 struct PartialSwitchboard {
     static let knownKeys: Set<String> = [
         "addr-a", "addr-b", "port-a", "port-b", "max-sess", "expires-timeout", "resurrection-timeout",
-        "max-stream-pps", "max-stream-burst",
+        "max-stream-pps", "max-stream-burst", "ice",
     ]
     /// The largest per-stream rate or burst a file may set (far above any media stream).
     static let maxStreamLimit: UInt32 = 100_000_000
@@ -115,6 +115,7 @@ struct PartialSwitchboard {
     var resurrectionTimeout: UInt32?
     var maxStreamPPS: UInt32?
     var maxStreamBurst: UInt32?
+    var ice: ICEPolicy?
 
     mutating func set(_ key: String, _ value: String, _ fail: (String) -> ConfigError) throws {
         switch key {
@@ -142,6 +143,8 @@ struct PartialSwitchboard {
                 throw fail("'\(key)' must be packets, 1-\(PartialSwitchboard.maxStreamLimit), not '\(value)'")
             }
             if key == "max-stream-pps" { maxStreamPPS = n } else { maxStreamBurst = n }
+        case "ice":
+            do { ice = try ICEPolicy(parsing: value) } catch let e as ConfigError { throw fail("'ice' \(e.reason)") }
         default:
             break
         }
@@ -174,6 +177,8 @@ struct PartialSwitchboard {
             maxStreamPPS: maxStreamPPS ?? defaults.maxStreamPPS,
             maxStreamBurst: maxStreamBurst ?? defaults.maxStreamBurst)
         if let problem = switchboard.layoutProblem { throw fail(problem) }
-        return switchboard
+        var result = switchboard
+        result.ice = ice ?? defaults.ice ?? .remove
+        return result
     }
 }

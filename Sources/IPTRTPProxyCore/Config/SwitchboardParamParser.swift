@@ -83,6 +83,12 @@ public struct SwitchboardParamApplier: Sendable {
         var updated = switchboards
         var everSet = self.everSet
         for (name, value) in pairs.dropFirst() {
+            if name == "ice" {
+                let policy: ICEPolicy
+                do { policy = try ICEPolicy(parsing: value) } catch let e as ConfigError { throw fail("'ice' \(e.reason)") }
+                for t in targets { updated.all[t].ice = policy }
+                continue
+            }
             guard let v = UInt32(value) else { throw fail("'\(name)' takes an unsigned number, not '\(value)'") }
             for t in targets {
                 let key = updated.all[t].name.asciiLowercased
@@ -111,7 +117,7 @@ public struct SwitchboardParamApplier: Sendable {
                     }
                     if v != 0 { updated.all[t].maxCallSessions = Int(v) }
                 default:
-                    throw fail("unknown parameter '\(name)' (expected learning-timeout-a/-b, always-learn-a/-b, ringing-timeout, max-stream-pps, max-stream-burst, max-call-sessions)")
+                    throw fail("unknown parameter '\(name)' (expected learning-timeout-a/-b, always-learn-a/-b, ringing-timeout, max-stream-pps, max-stream-burst, max-call-sessions, ice)")
                 }
             }
         }

@@ -66,6 +66,7 @@ public struct RelayInfo: Hashable, Sendable {
                         o.member("expires-timeout", sw.expiresTimeout)
                         o.member("resurrection-timeout", sw.resurrectionTimeout)
                         o.member("ringing-timeout", sw.ringingTimeout)
+                        o.member("ice", sw.ice.rawValue)
                         for side in GateSide.allCases {
                             o.member("learning-timeout-" + side.letter, sw.learning(side).learningTimeout)
                             o.member("always-learn-" + side.letter, sw.learning(side).alwaysLearn)
@@ -89,11 +90,16 @@ public struct RelayInfo: Hashable, Sendable {
                     learningTimeout: try s.optionalUInt32("learning-timeout-" + side.letter),
                     alwaysLearn: try s.bool("always-learn-" + side.letter)))
             }
-            let sw = Switchboard(
+            var sw = Switchboard(
                 name: try s.string("name"), gateA: Gate(address: a.address, basePort: a.port),
                 gateB: Gate(address: b.address, basePort: b.port), maxSessions: try s.int("max-sessions"),
                 expiresTimeout: try s.uint32("expires-timeout"), resurrectionTimeout: try s.uint32("resurrection-timeout"),
                 ringingTimeout: try s.uint32("ringing-timeout"), learning: learning)
+            // A relay of an older version says nothing about ICE: the default.
+            if let ice = try s.optionalString("ice") {
+                guard let policy = ICEPolicy(rawValue: ice) else { throw ControlProtocolError(id: nil, "info: switchboard ice '\(ice.prefix(20))' is not remove or keep") }
+                sw.ice = policy
+            }
             // A relay is not trusted to be sane: what the module computes from a switchboard (ports
             // from session ids) must stay in range.
             if let problem = sw.layoutProblem { throw ControlProtocolError(id: nil, "info: switchboard '\(sw.name.prefix(40))': \(problem)") }

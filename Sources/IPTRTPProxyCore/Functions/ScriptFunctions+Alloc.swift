@@ -38,7 +38,7 @@ extension ScriptFunctions {
             }
         }
 
-        let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets)
+        let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets, removingICE: sw.ice == .remove)
         selects.sessionIDs = SessionIDList(switchboard: sw.name, host: host, entries: assignment.entries).description
         selects.sdpIP = rewritten.firstRewrittenAddress ?? ""
         let changed = assignment.allocated.isEmpty ? nil : splice(body, located.range, rewritten)

@@ -75,7 +75,7 @@ extension ScriptFunctions {
         let released = ids.entries.compactMap { $0 }.filter { !kept.contains($0.id) }
         let warnings = deleteHandles(sw.name, released)
 
-        let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets)
+        let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets, removingICE: sw.ice == .remove)
         selects.sessionIDs = SessionIDList(switchboard: sw.name, host: host, entries: entries).description
         selects.sdpIP = rewritten.firstRewrittenAddress ?? ""
         let changed = assignment.targets.allSatisfy({ $0 == nil }) ? nil : splice(body, located.range, rewritten)

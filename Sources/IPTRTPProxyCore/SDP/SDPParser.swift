@@ -20,6 +20,7 @@ public enum SDPParser {
         var sessionConnection: SessionDescription.Connection?
         var sessionConnectionCount = 0
         var pending: [PendingMedia] = []
+        var sessionICELines: [Range<Int>] = []
         var lineNumber = 0
         // True while the lines read since the last m= are that m= and its i= lines.
         var inMediaHeader = false
@@ -75,6 +76,10 @@ public enum SDPParser {
                 if !pending.isEmpty, let rtcp = parseRTCPAttribute(bytes, value) {
                     pending[pending.count - 1].rtcp = rtcp
                 }
+                if isICEAttribute(bytes, value) {
+                    // The whole line with its ending, so that removing it leaves no blank line.
+                    if pending.isEmpty { sessionICELines.append(line.lowerBound..<end) } else { pending[pending.count - 1].iceLines.append(line.lowerBound..<end) }
+                }
             default:
                 break
             }
@@ -84,14 +89,16 @@ public enum SDPParser {
             let own = p.connectionCount == 1 ? p.connection : nil
             let connection = p.connectionCount == 0 ? sessionConnection : own
             let active = p.port != 0 && p.relayedTransport && connection != nil
-            return SessionDescription.Media(
+            var m = SessionDescription.Media(
                 line: p.line, type: p.type, portRange: p.portRange, port: p.port,
                 transport: p.transport, ownConnection: own, rtcp: p.rtcp,
                 inheritsSessionConnection: p.connectionCount == 0,
                 connectionInsertionPoint: p.header.upperBound, lineEndingBeforeInsertionPoint: p.header,
                 isActive: active, connection: active ? connection : nil)
+            m.iceLines = p.iceLines
+            return m
         }
-        return SessionDescription(bytes: bytes, sessionConnection: sessionConnection, media: media)
+        return SessionDescription(bytes: bytes, sessionConnection: sessionConnection, media: media, sessionICELines: sessionICELines)
     }
 
     struct PendingMedia {
@@ -106,6 +113,21 @@ public enum SDPParser {
         var rtcp: SessionDescription.RTCPAttribute?
         /// The line ending of the m= line, or of the last i= line right after it.
         var header: Range<Int> = 0..<0
+        var iceLines: [Range<Int>] = []
+    }
+
+    /// The attribute names of ICE (RFC 8839) and trickle ICE (RFC 8840).
+    static let iceAttributes: Set<String> = [
+        "candidate", "remote-candidates", "end-of-candidates", "ice-ufrag", "ice-pwd", "ice-options",
+        "ice-lite", "ice-mismatch", "ice-pacing",
+    ]
+
+    /// True for an `a=` value whose attribute name (up to `:` or the end) is one of ICE's.
+    static func isICEAttribute(_ bytes: [UInt8], _ value: Range<Int>) -> Bool {
+        var end = value.lowerBound
+        while end < value.upperBound && bytes[end] != UInt8(ascii: ":") { end += 1 }
+        guard end - value.lowerBound <= 20 else { return false }
+        return iceAttributes.contains(text(bytes, value.lowerBound..<end))
     }
 
     /// Splits `range` of `bytes` into space-separated tokens (runs of non-blank bytes).

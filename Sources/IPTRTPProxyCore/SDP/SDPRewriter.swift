@@ -96,9 +96,22 @@ public enum SDPRewriter {
     /// a transport the relay does not carry) that has no `c=` of its own would follow it to the
     /// relay, where nothing listens for it; it gets a copy of the original session-level `c=` line
     /// instead, so that it still reaches the phone.
-    public static func rewrite(_ sdp: SessionDescription, targets: [MediaTarget?]) -> RewrittenSDP {
+    ///
+    /// With `removingICE`, the ICE attributes of every relayed media go (its candidates would
+    /// send the phones' ICE around the relay, and name their LAN addresses), and so do the
+    /// session-level ones when every media that had ICE lines or an address is relayed.
+    public static func rewrite(_ sdp: SessionDescription, targets: [MediaTarget?], removingICE: Bool = false) -> RewrittenSDP {
         precondition(targets.count == sdp.media.count, "one target (or nil) per m= line")
         var edits: [(Range<Int>, [UInt8])] = []
+        if removingICE {
+            for (media, target) in zip(sdp.media, targets) where target != nil {
+                edits += media.iceLines.map { ($0, []) }
+            }
+            let unrelayedUsesICE = zip(sdp.media, targets).contains { $0.1 == nil && $0.0.port != 0 }
+            if !unrelayedUsesICE && targets.contains(where: { $0 != nil }) {
+                edits += sdp.sessionICELines.map { ($0, []) }
+            }
+        }
         var rewrittenConnections = Set<Int>()
         var firstAddress: String?
 

@@ -9,6 +9,17 @@ public struct SessionDescription: Sendable {
     public let sessionConnection: Connection?
     /// The media descriptions, one per `m=` line, in order.
     public let media: [Media]
+    /// The session-level ICE attribute lines (`a=ice-ufrag`, `a=ice-pwd`, `a=ice-options`,
+    /// `a=ice-lite`, ...), each with its line ending.
+    public let sessionICELines: [Range<Int>]
+
+    /// Creates a description (the parser does).
+    public init(bytes: [UInt8], sessionConnection: Connection?, media: [Media], sessionICELines: [Range<Int>] = []) {
+        self.bytes = bytes
+        self.sessionConnection = sessionConnection
+        self.media = media
+        self.sessionICELines = sessionICELines
+    }
 
     /// A `c=` line: where its tokens are, and the address it names.
     public struct Connection: Sendable, Hashable {
@@ -72,6 +83,9 @@ public struct SessionDescription: Sendable {
         public let isActive: Bool
         /// The connection that gives this media its address: its own, or the session level's.
         public let connection: Connection?
+        /// The media's ICE attribute lines (`a=candidate`, `a=end-of-candidates`, `a=ice-ufrag`,
+        /// `a=ice-pwd`, `a=remote-candidates`, ...), each with its line ending.
+        public var iceLines: [Range<Int>] = []
 
         /// The address the client receives this stream on (nil for a host name or an inactive media).
         public var endpoint: Endpoint? {

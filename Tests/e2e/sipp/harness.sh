@@ -115,6 +115,35 @@ kam_stop() {
   KAM_PID=""
 }
 
+# kam_media_host N DIR TCP_PORT [CFG_LINES]: starts build/iptrtpproxyd as media host N of a pool:
+# switchboard 'pool' on gates 127.0.N.1 / 127.0.N.2 (the harness's gate ports), control on
+# unix:DIR/control.sock and TCP 127.0.0.1:TCP_PORT with the secret in $KAM_DIR/secret; CFG_LINES
+# are appended to its switchboards file (e.g. a [relay] section). Sets MEDIA_HOST_PID; back once
+# the daemon runs.
+kam_media_host() {
+  local n=$1 dir=$2 port=$3
+  mkdir -p "$dir"
+  cat >"$dir/iptrtpproxy.cfg" <<CFG
+[switchboard:pool]
+addr-a = 127.0.$n.1
+addr-b = 127.0.$n.2
+port-a = $GATE_A_PORT
+port-b = $GATE_B_PORT
+max-sess = $KAM_MAX_SESSIONS
+expires-timeout = 60
+resurrection-timeout = 0
+${4:-}
+CFG
+  local runs
+  runs=$(grep -c 'iptrtpproxyd .* running' "$dir/daemon.log" 2>/dev/null || true)
+  "$KAM_ROOT/build/iptrtpproxyd" --config "$dir/iptrtpproxy.cfg" --control "unix:$dir/control.sock" \
+    --control-tcp "127.0.0.1:$port" --secret-file "$KAM_DIR/secret" --workers 1 >>"$dir/daemon.log" 2>&1 &
+  MEDIA_HOST_PID=$!
+  e2e_track "$MEDIA_HOST_PID"
+  wait_for 30 "media host $n ($dir) to run" \
+    bash -c "[ \"\$(grep -c 'iptrtpproxyd .* running' '$dir/daemon.log')\" -gt ${runs:-0} ]"
+}
+
 # kamcmd against this test's Kamailio.
 kam_rpc() { kamcmd -s "unix:$KAM_CTL" "$@"; }
 
