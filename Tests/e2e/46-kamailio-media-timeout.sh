@@ -4,7 +4,8 @@
 # the module (control protocol `subscribe`, event `expired`); the module's "iptrtpproxy events"
 # process runs event_route[iptrtpproxy:timeout] with @iptrtpproxy.session_ids, and the example
 # script ends the call with the dialog module's dlg_bye: both phones get a BYE from the proxy and
-# answer it. No session is left. A second call that sends RTP and hangs up itself is not touched.
+# answer it. No session is left. A silent call with a delayed offer is ended the same way; a call
+# that sends RTP and hangs up itself is not touched.
 # Then the same with two media hosts (external iptrtpproxyd over TCP with the shared secret): the
 # ids carry the host (`pool@hN:ID/CREATED`), and after both hosts restarted the events process has
 # subscribed again and a silent call is still ended.
@@ -33,11 +34,17 @@ kam_check "the route found the call's dialog and ended it" [ "$(kam_logged "medi
 kam_check "not before the learning windows closed (10 s)" [ "$took" -ge 10 ]
 kam_check "no session left on the relay (kamcmd iptrtpproxy.list)" kam_no_sessions_left
 
+# Delayed offer (INVITE without SDP, offer in the 200 OK, answer in the ACK): ended the same way.
+kam_check "silent delayed-offer call: both phones get a BYE from the proxy and answer it" \
+  kam_call uas-delayed-offer-silent.xml uac-delayed-offer-silent.xml delayed
+kam_check "the delayed-offer call was ended by the timeout route" [ "$(kam_logged "media timeout: ending call ")" -eq 2 ]
+kam_check "no session left after the delayed-offer call" kam_no_sessions_left
+
 # A call with media that the phones end themselves: no event, no BYE from the proxy.
 KAM_CALL_MS=2000
 kam_check "a call with RTP completes normally (the phones hang up)" kam_call uas-call.xml uac-call.xml normal
 sleep 2
-kam_check "the normal call caused no timeout event" [ "$(kam_logged "media timeout: relay freed")" -eq 1 ]
+kam_check "the normal call caused no timeout event" [ "$(kam_logged "media timeout: relay freed")" -eq 2 ]
 kam_check "no session left after the normal call" kam_no_sessions_left
 kam_check "the module logged no error" [ "$(kam_logged 'ERROR: iptrtpproxy')" -eq 0 ]
 kam_check "kamailio logged no error" [ "$(kam_logged 'ERROR')" -eq 0 ]
