@@ -85,8 +85,9 @@ static int ipt_kam_str_param(struct sip_msg *msg, char *param, const char *funct
 }
 
 /* The most edits one alloc or update makes: at most 7 per m= line (c= address and type, port,
- * a=rtcp port, address and type, an inserted c= line), 64 m= lines, and the session-level c=. */
-#define IPT_KAM_MAX_EDITS 512
+ * a=rtcp port, address and type, an inserted c= line), 64 m= lines, and the session-level c=,
+ * plus the removed ICE lines (adjacent ones are one edit); more is refused, never overrun. */
+#define IPT_KAM_MAX_EDITS 2048
 
 /* What the edit sinks need: the message, its body, and the root lumps this call put (to undo). */
 typedef struct ipt_kam_rewrite {
@@ -259,14 +260,25 @@ static int ipt_kam_find(struct sip_msg *msg, char *p_gate_a, char *p_gate_b)
 
 /* flags: an integer, a pseudo-variable or a select; every other parameter: a string, a
  * pseudo-variable, a select or a format string with pseudo-variables. */
+/* A string parameter. With a '$' anywhere it is a format string, read whole: pseudo-variables and
+ * text together ("$var(prefix):$var(ids)"); the core's var fixup would take only its first
+ * pseudo-variable. Otherwise a literal, or a select ("@received.ip"), as before. fixup_spve_null
+ * converts the parameter it is handed as its first one. */
+static int ipt_kam_fixup_string(void **param, int param_no)
+{
+	if (*param != NULL && strchr((const char *)*param, '$') != NULL)
+		return fixup_spve_null(param, 1);
+	return fixup_var_pve_str_12(param, param_no);
+}
+
 static int ipt_kam_fixup_flags_string(void **param, int param_no)
 {
-	return param_no == 1 ? fixup_var_int_12(param, param_no) : fixup_var_pve_str_12(param, param_no);
+	return param_no == 1 ? fixup_var_int_12(param, param_no) : ipt_kam_fixup_string(param, param_no);
 }
 
 static int ipt_kam_fixup_strings(void **param, int param_no)
 {
-	return fixup_var_pve_str_12(param, param_no);
+	return ipt_kam_fixup_string(param, param_no);
 }
 
 #define IPT_KAM_ROUTES_ALLOC (KAM_REQUEST_ROUTE | KAM_ONREPLY_ROUTE)

@@ -242,6 +242,7 @@ extern int remove_lump(struct sip_msg *msg, struct lump *l); /* unlinks and free
 
 extern int fixup_var_int_12(void **param, int param_no);
 extern int fixup_var_pve_str_12(void **param, int param_no);
+extern int fixup_spve_null(void **param, int param_no);
 extern int fixup_free_fparam_all(void **param, int param_no);
 extern int get_int_fparam(int *dst, struct sip_msg *msg, struct kam_fparam *param);
 extern int get_str_fparam(kam_str_t *dst, struct sip_msg *msg, struct kam_fparam *param);

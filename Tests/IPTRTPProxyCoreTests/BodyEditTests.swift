@@ -24,8 +24,14 @@ private func expectEditsMakeBody(_ result: FunctionResult, from input: [UInt8], 
     for edit in edits {
         #expect(edit.offset >= sdpRange.lowerBound && edit.offset + edit.length <= sdpRange.upperBound,
                 "\(edit) outside the SDP part \(sdpRange)", sourceLocation: sourceLocation)
-        #expect(!edit.replacement.isEmpty, sourceLocation: sourceLocation)
-        if edit.length == 0 {
+        if edit.replacement.isEmpty {
+            // Only whole ICE attribute lines are removed (ice=remove): from a line start, ending
+            // with a line ending or the text.
+            #expect(edit.length > 0 && Array(input[edit.offset..<min(edit.offset + 2, input.count)]) == Array("a=".utf8)
+                    && (edit.offset == 0 || input[edit.offset - 1] == 10 || input[edit.offset - 1] == 13)
+                    && (edit.offset + edit.length == sdpRange.upperBound || [10, 13].contains(input[edit.offset + edit.length - 1])),
+                    "\(edit)", sourceLocation: sourceLocation)
+        } else if edit.length == 0 {
             // Only whole c= lines are inserted, at a line start.
             #expect(edit.replacement.starts(with: Array("c=".utf8)) || edit.replacement.first == UInt8(ascii: "\r")
                     || edit.replacement.first == UInt8(ascii: "\n"), "\(edit)", sourceLocation: sourceLocation)

@@ -75,5 +75,9 @@ struct ICERemovalTests {
         let info = RelayInfo(relayVersion: "t", uptime: 1, workers: 1, offload: "none", journal: nil,
                              switchboards: [.init(switchboard: sw, sessionsInUse: 0)])
         #expect(try RelayInfo(json: info.json).switchboards[0].switchboard.ice == .keep)
+        // A relay of an earlier version says nothing about ICE: the default, not an error.
+        let older = info.json.replacingOccurrences(of: #","ice":"keep""#, with: "")
+        #expect(older != info.json)
+        #expect(try RelayInfo(json: older).switchboards[0].switchboard.ice == .remove)
     }
 }

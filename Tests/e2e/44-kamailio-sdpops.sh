@@ -81,6 +81,13 @@ kam_check "callee got the relay's address and port, PCMA removed from m=" \
   grep -q "^received INVITE .*c=IN IP4 127.0.0.1 | m=audio $PB RTP/AVP 0 101\( \|$\)" <(kam_trace "$KAM_DIR/after-uas.log")
 kam_check "... and PCMA's rtpmap removed" \
   bash -c '! grep -q "a=rtpmap:8 " <<<"$1"' _ "$(kam_trace --body received INVITE "$KAM_DIR/after-uas.log")"
+
+# ICE lines of a relayed media go (ice=remove, the default), each run of lines with one lump.
+kam_check "a call whose offer carries ICE lines completes" kam_call uas-call.xml uac-call-ice.xml ice
+ice_offer() { kam_trace --body received INVITE "$KAM_DIR/ice-uas.log"; }
+kam_check "the callee's offer has no candidate and no ICE attribute left" \
+  bash -c '! grep -qE "a=(candidate|ice-|end-of-candidates)" <<<"$1" && grep -q "a=rtpmap:0 PCMU/8000" <<<"$1"' _ "$(ice_offer)"
+kam_check "... and no LAN address of the caller" bash -c '! grep -q "10.0.1.1" <<<"$1"' _ "$(ice_offer)"
 kam_check "no session left on the relay" kam_no_sessions_left
 kam_check "the module logged no error" [ "$(kam_logged 'ERROR: iptrtpproxy')" -eq 0 ]
 kam_finish

@@ -96,7 +96,7 @@ public struct RelayInfo: Hashable, Sendable {
                 expiresTimeout: try s.uint32("expires-timeout"), resurrectionTimeout: try s.uint32("resurrection-timeout"),
                 ringingTimeout: try s.uint32("ringing-timeout"), learning: learning)
             // A relay of an older version says nothing about ICE: the default.
-            if let ice = try s.optionalString("ice") {
+            if s.value["ice"] != nil, let ice = try s.optionalString("ice") {
                 guard let policy = ICEPolicy(rawValue: ice) else { throw ControlProtocolError(id: nil, "info: switchboard ice '\(ice.prefix(20))' is not remove or keep") }
                 sw.ice = policy
             }

@@ -104,12 +104,17 @@ public enum SDPRewriter {
         precondition(targets.count == sdp.media.count, "one target (or nil) per m= line")
         var edits: [(Range<Int>, [UInt8])] = []
         if removingICE {
-            for (media, target) in zip(sdp.media, targets) where target != nil {
-                edits += media.iceLines.map { ($0, []) }
-            }
+            var removed: [Range<Int>] = []
+            for (media, target) in zip(sdp.media, targets) where target != nil { removed += media.iceLines }
             let unrelayedUsesICE = zip(sdp.media, targets).contains { $0.1 == nil && $0.0.port != 0 }
-            if !unrelayedUsesICE && targets.contains(where: { $0 != nil }) {
-                edits += sdp.sessionICELines.map { ($0, []) }
+            if !unrelayedUsesICE && targets.contains(where: { $0 != nil }) { removed += sdp.sessionICELines }
+            // Adjacent lines (a media's candidates) go as one edit: a host puts one change per edit.
+            for r in removed.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+                if let last = edits.last, last.1.isEmpty, last.0.upperBound == r.lowerBound {
+                    edits[edits.count - 1].0 = last.0.lowerBound..<r.upperBound
+                } else {
+                    edits.append((r, []))
+                }
             }
         }
         var rewrittenConnections = Set<Int>()
