@@ -30,7 +30,7 @@ deps:
 	@bash scripts/deps.sh
 
 build:
-	$(SWIFT) build -c release $(SWIFT_FLAGS)
+	$(SWIFT) build -c release --static-swift-stdlib $(SWIFT_FLAGS)
 	@mkdir -p $(BUILD)
 	@for p in iptrtpproxy iptrtpproxyd iptrtpproxy-bench rtpload; do \
 	  if [ -x "$(RELEASE_DIR)/$$p" ]; then install -m 0755 "$(RELEASE_DIR)/$$p" $(BUILD)/$$p; fi; \

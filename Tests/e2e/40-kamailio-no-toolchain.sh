@@ -48,4 +48,19 @@ kam_check "the callee's offer names a relay port of gate B" kam_read_session "$K
 to_callee=$(kam_count_packets "$PB" "$((PB + 1))" "$UAS_MEDIA_PORT")
 to_caller=$(kam_count_packets "$PA" "$((PA + 1))" "$UAC_MEDIA_PORT")
 kam_check "the embedded relay relayed RTP both ways ($to_callee / $to_caller packets)" test "$to_callee" -gt 20 -a "$to_caller" -gt 20
+kam_stop
+
+# The daemon, the CLI and rtpload carry the Swift runtime too (make build links it statically):
+# no Swift library needed, no run path into a toolchain, and they run with the toolchain hidden.
+for b in iptrtpproxyd iptrtpproxy rtpload; do
+  dynamic=$(readelf -d "$KAM_ROOT/build/$b")
+  kam_check "$b: no Swift runtime library among the NEEDED entries" bash -c "! grep -q 'NEEDED.*lib\(swift\|Foundation\)' <<<\"\$1\"" _ "$dynamic"
+  kam_check "$b: no run path into a toolchain" bash -c "! grep -E 'R(UN)?PATH' <<<\"\$1\" | grep -v '\[\\\$ORIGIN\]' | grep -q ." _ "$dynamic"
+done
+hidden() { unshare -m --propagation private "$KAM_DIR/hide-toolchain.sh" "$@"; }
+kam_check "iptrtpproxyd runs with the toolchain hidden" bash -c "$(declare -f hidden); KAM_DIR='$KAM_DIR' hidden '$KAM_ROOT/build/iptrtpproxyd' --help >/dev/null"
+kam_check "rtpload runs with the toolchain hidden" bash -c "$(declare -f hidden); KAM_DIR='$KAM_DIR' hidden '$KAM_ROOT/build/rtpload' --help >/dev/null"
+printf 'v=0\r\no=a 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n' >"$KAM_DIR/offer.sdp"
+cli_alloc() { unshare -m --propagation private "$KAM_DIR/hide-toolchain.sh" "$KAM_ROOT/build/iptrtpproxy" alloc --config "$KAM_DIR/iptrtpproxy.cfg" --switchboard loop --flags 1 <"$KAM_DIR/offer.sdp"; }
+kam_check "the CLI rewrites an offer with the toolchain hidden" bash -c "$(declare -f cli_alloc); KAM_DIR='$KAM_DIR' KAM_ROOT='$KAM_ROOT' cli_alloc 2>&1 | grep -q '^result=1'"
 kam_finish
