@@ -46,6 +46,12 @@ public enum ControlAddress: Hashable, Sendable, CustomStringConvertible {
         return ("\(e.address)", e)
     }
 
+    /// True for a `tls:` address (it needs a client TLS context).
+    public var isTLS: Bool {
+        if case .tls = self { return true }
+        return false
+    }
+
     /// `unix:PATH`, `tcp:ADDRESS:PORT` or `tls:HOST:PORT`; what `init(parsing:)` made parses back to itself.
     public var description: String {
         switch self {

@@ -176,7 +176,7 @@ struct ModuleConfiguration {
             throw ModuleConfigError("modparam 'relay_journal' is for the embedded relay; an external iptrtpproxyd keeps its own (--journal)")
         }
         let hosts = relays
-        let tlsHosts = hosts.filter { if case .tls = $0.address { return true } else { return false } }
+        let tlsHosts = hosts.filter { $0.address.isTLS }
         if relayTLSFiles != TLSFiles() && tlsHosts.isEmpty {
             throw ModuleConfigError("modparams relay_tls_* are for relays given as tls:HOST:PORT")
         }

@@ -19,20 +19,15 @@ struct ICERemovalTests {
         return crlf(text)
     }
 
-    func alloc(_ body: [UInt8], params: [String] = []) throws -> FunctionResult {
-        let plane = RecordingPlane(try testSwitchboards(params: params))
-        let functions = ScriptFunctions(switchboards: plane.inner.switchboards, plane: plane)
-        var selects = SelectValues()
-        return functions.alloc(flags: ScriptFlags(1), switchboard: "pub", body: body, contentType: nil, selects: &selects)
+    func rewritten(_ body: [UInt8], params: [String] = []) throws -> String {
+        text(try allocFromA(body, params: params).0.body) ?? ""
     }
-
-    func text(_ r: FunctionResult) -> String { String(decoding: r.body ?? [], as: UTF8.self) }
 
     @Test("by default the relayed media's ICE lines and the session's go; DTLS and everything else stays")
     func removed() throws {
-        let r = try alloc(offer())
+        let r = try allocFromA(offer()).0
         #expect(r.succeeded)
-        let out = text(r)
+        let out = text(r.body) ?? ""
         for gone in ["a=candidate", "a=ice-ufrag", "a=ice-pwd", "a=end-of-candidates", "a=ice-options", "10.0.1.1"] {
             #expect(!out.contains(gone), "\(gone) left in\n\(out)")
         }
@@ -46,7 +41,7 @@ struct ICERemovalTests {
 
     @Test("ice=keep (cfg key or modparam) leaves every ICE line")
     func kept() throws {
-        let out = text(try alloc(offer(), params: ["name=pub;ice=keep"]))
+        let out = try rewritten(offer(), params: ["name=pub;ice=keep"])
         #expect(out.contains("a=candidate:1 1 UDP 2130706431 10.0.1.1 49170 typ host"))
         #expect(out.contains("a=ice-options:trickle") && out.contains("a=end-of-candidates"))
         let fromFile = try testSwitchboards(testConfig + "\nice = keep\n")
@@ -55,7 +50,7 @@ struct ICERemovalTests {
 
     @Test("a media the relay does not carry keeps its candidates, and the session keeps its ICE options")
     func unrelayedKeeps() throws {
-        let out = text(try alloc(offer(bfcp: true)))
+        let out = try rewritten(offer(bfcp: true))
         #expect(out.contains("a=candidate:3 1 TCP 1 10.0.1.1 9 typ host"))
         #expect(out.contains("a=ice-options:trickle"))
         #expect(!out.contains("a=candidate:1 "))

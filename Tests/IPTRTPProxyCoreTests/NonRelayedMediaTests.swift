@@ -5,15 +5,6 @@ import Testing
 /// at a gate: they get a media-level `c=` with the original address.
 @Suite("Only relayed media follow the gate")
 struct NonRelayedMediaTests {
-    func allocFromA(_ body: [UInt8]) throws -> (FunctionResult, SelectValues) {
-        let plane = RecordingPlane(try testSwitchboards())
-        let functions = ScriptFunctions(switchboards: plane.inner.switchboards, plane: plane)
-        var selects = SelectValues()
-        let result = functions.alloc(flags: ScriptFlags(1), switchboard: "pub", body: body,
-                                     contentType: "application/sdp", selects: &selects)
-        return (result, selects)
-    }
-
     @Test("BFCP over TCP, a port-0 video and an MSRP media with its own c=: only the ones without c= get the session address, after m= and i=")
     func bfcpAndPortZero() throws {
         let offer = crlf("""

@@ -69,3 +69,14 @@ final class RecordingPlane: MediaPlane {
 }
 
 func text(_ bytes: [UInt8]?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
+
+/// alloc of the SDP `body` (from gate A's side) on switchboard `pub` of the test configuration
+/// with `params` applied, over a fresh recording plane: the result and the selects it set.
+func allocFromA(_ body: [UInt8], params: [String] = []) throws -> (FunctionResult, SelectValues) {
+    let plane = RecordingPlane(try testSwitchboards(params: params))
+    let functions = ScriptFunctions(switchboards: plane.inner.switchboards, plane: plane)
+    var selects = SelectValues()
+    let result = functions.alloc(flags: ScriptFlags(1), switchboard: "pub", body: body,
+                                 contentType: "application/sdp", selects: &selects)
+    return (result, selects)
+}

@@ -72,7 +72,7 @@ enum PoolFunctions {
         switch pool.functions(i) {
         case .success(let f): functions = f
         case .failure(let e):
-            HostLog.error("\(name) of '\(text)': \(e.message.hasPrefix("media host") ? e.message : "\(pool.name(i)): \(e.message)")")
+            HostLog.error("\(name) of '\(text)': \(e.message)")
             return -1
         }
         let plane = functions.plane as? WatchedPlane
@@ -92,7 +92,7 @@ enum PoolFunctions {
                 asked += 1
                 if functions.find(gateA: gateA, gateB: gateB, selects: &selects).succeeded { return 1 }
             case .failure(let e):
-                unknown.append(e.message.hasPrefix("media host") ? e.message : "\(pool.name(i)): \(e.message)")
+                unknown.append(e.message)
             }
         }
         selects.switchboard = nil

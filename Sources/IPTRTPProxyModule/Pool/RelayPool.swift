@@ -64,7 +64,7 @@ final class RelayPool {
     func makeClients() throws -> [RelayControlClient] {
         // One TLS context for every tls: host, made here, after the fork (OpenSSL state is per process).
         var tls: TLSContext?
-        if endpoints.contains(where: { if case .tls = $0.address { return true } else { return false } }) {
+        if endpoints.contains(where: { $0.address.isTLS }) {
             let files = configuration.relayTLSFiles
             guard let ca = files.ca else { throw ModuleConfigError("tls: relays need modparam relay_tls_ca") }
             do {
@@ -74,10 +74,9 @@ final class RelayPool {
             }
         }
         return endpoints.map { e in
-            var context: TLSContext?
-            if case .tls = e.address { context = tls }
             let client = RelayControlClient(
-                address: e.address, secret: configuration.secret(for: e), timeout: configuration.relayTimeout, tls: context)
+                address: e.address, secret: configuration.secret(for: e), timeout: configuration.relayTimeout,
+                tls: e.address.isTLS ? tls : nil)
             // What a worker reads from a host is bounded: a lying host cannot make it take
             // hundreds of megabytes (a `list` of 32,767 sessions is a few).
             client.maxReplyLength = RelayPool.maxReplyLength
@@ -105,10 +104,11 @@ final class RelayPool {
 
     /// The five functions over host `i`, with its switchboards learned under its current
     /// generation; asks its `info` when this process has not (or the host came back since).
+    /// A failure's message starts with the host's name.
     func functions(_ i: Int) -> Result<ScriptFunctions, MediaPlaneError> {
         if let down = unavailability(i) { return .failure(MediaPlaneError(down, planeUnavailable: true)) }
         let h: Host
-        do { h = try host(i) } catch { return .failure(MediaPlaneError("\(error)")) }
+        do { h = try host(i) } catch { return .failure(MediaPlaneError("\(name(i)): \(error)")) }
         let generation = table.generation(i)
         if let learned = h.learned, learned.generation == generation { return .success(learned.functions) }
         h.plane.reset()
@@ -122,9 +122,9 @@ final class RelayPool {
             return .success(functions)
         } catch let e as MediaPlaneError {
             if e.planeUnavailable { hostFailed(i, e) }
-            return .failure(e)
+            return .failure(MediaPlaneError("\(name(i)): \(e.message)", planeUnavailable: e.planeUnavailable))
         } catch {
-            return .failure(MediaPlaneError("\(error)", planeUnavailable: true))
+            return .failure(MediaPlaneError("\(name(i)): \(error)", planeUnavailable: true))
         }
     }
 
@@ -136,7 +136,7 @@ final class RelayPool {
         for i in endpoints.indices {
             switch functions(i) {
             case .failure(let e):
-                excluded.append(e.message.hasPrefix("media host") ? e.message : "\(name(i)): \(e.message)")
+                excluded.append(e.message)
             case .success(let f):
                 if f.switchboards.named(switchboard) != nil {
                     live.append(.init(host: i, weight: endpoints[i].weight, assigned: table.assigned(i)))

@@ -27,9 +27,9 @@ struct RelayProber {
         HostLog.info("prober: asking \(pool.endpoints.count) media host(s) every \(interval) ms")
         while getppid() == mainPID {
             let start = MonotonicClock.milliseconds()
-            var declared = Set<String>()
+            var declared: [Switchboard] = []
             for i in pool.endpoints.indices {
-                if let names = probe(i) { declared.formUnion(names) }
+                if let switchboards = probe(i) { declared += switchboards }
             }
             warnAboutUndeclaredNames(declared)
             // Sleep out the round in short steps, so that a vanished main process is noticed.
@@ -41,8 +41,8 @@ struct RelayProber {
         }
     }
 
-    /// One probe of host `i`; the lowercased names of its switchboards when it answered.
-    private mutating func probe(_ i: Int) -> Set<String>? {
+    /// One probe of host `i`; its switchboards when it answered.
+    private mutating func probe(_ i: Int) -> [Switchboard]? {
         let table = pool.table
         let info: RelayInfo
         do {
@@ -50,12 +50,10 @@ struct RelayProber {
             plane.reset()
             info = try plane.info()
         } catch let e as MediaPlaneError {
-            if table.markDown(i, reason: e.message) {
-                HostLog.error("\(pool.name(i)) is down: \(e.message); no call waits on it until it answers a probe again")
-            }
+            pool.hostFailed(i, e)
             return nil
         } catch {
-            if table.markDown(i, reason: "\(error)") { HostLog.error("\(pool.name(i)) is down: \(error)") }
+            pool.hostFailed(i, MediaPlaneError("\(error)", planeUnavailable: true))
             return nil
         }
         everAnswered[i] = true
@@ -71,18 +69,16 @@ struct RelayProber {
             table.bumpGeneration(i)
             HostLog.notice("\(pool.name(i)) restarted; switchboards \(names.joined(separator: ", "))")
         }
-        return Set(names.map { $0.lowercased() })
+        return info.switchboards.map(\.switchboard)
     }
 
-    /// Once every host answered at least once: one warning per `switchboard` modparam whose name
-    /// no host declares.
-    private mutating func warnAboutUndeclaredNames(_ declared: Set<String>) {
+    /// Once every host answered at least once: one warning per switchboard that a `switchboard`
+    /// modparam names and no host declares (the lines a worker could not apply either).
+    private mutating func warnAboutUndeclaredNames(_ declared: [Switchboard]) {
         guard everAnswered.allSatisfy({ $0 }) else { return }
-        for line in pool.configuration.switchboardParams {
-            guard let target = try? SwitchboardParamApplier.check(line), target != "*" else { continue }
-            let key = target.lowercased()
-            guard !declared.contains(key), warnedNames.insert(key).inserted else { continue }
-            HostLog.warning("modparam 'switchboard' '\(line)': no media host declares switchboard '\(target)'")
+        for target in pool.configuration.applyParams(to: SwitchboardSet(declared)).unmatched
+        where warnedNames.insert(target.lowercased()).inserted {
+            HostLog.warning("a 'switchboard' modparam names switchboard '\(target)', which no media host declares")
         }
     }
 }

@@ -131,8 +131,9 @@ final class SharedRelayTable: @unchecked Sendable {  // the mapping is shared by
 
     /// New calls given to the host (reserved by the weighted choice).
     func assigned(_ host: Int) -> UInt64 { word(host, .assigned).pointee.load(ordering: .relaxed) }
-    /// Reserves one call for the host (the choice), or gives it back (`by: -1`, the call failed there).
+    /// Reserves one call for the host (the choice).
     func reserve(_ host: Int) { word(host, .assigned).pointee.add(1, ordering: .relaxed) }
+    /// Gives a reserved call back (it did not stay on the host).
     func unreserve(_ host: Int) { word(host, .assigned).pointee.subtract(1, ordering: .relaxed) }
 
     /// Calls allocated on the host through this proxy.
