@@ -204,6 +204,10 @@ struct ModuleConfiguration {
         guard !applier.switchboards.all.isEmpty else {
             throw ModuleConfigError("'\(path)' declares no [switchboard:NAME]")
         }
+        if case .xt = plane, let forced = applier.switchboards.all.first(where: { $0.ice == .force }) {
+            throw ModuleConfigError(
+                "switchboard '\(forced.name)': ice=force needs a relay that answers ICE checks (embedded or media hosts); xt_RTPPROXY cannot")
+        }
         return applier.switchboards
     }
 

@@ -55,17 +55,19 @@ public enum ICEPolicy: String, Sendable, Hashable, CaseIterable {
     case remove
     /// Leave them as they are (endpoints that must see each other's candidates).
     case keep
+    /// Replace them with the relay's own host candidates (the gate's address, RTP and RTCP port)
+    /// and fresh credentials, and mark the session `a=ice-lite`: the relay answers the phone's
+    /// connectivity checks on its ports as an ICE-lite agent (RFC 8445 §2.5), so that browsers and
+    /// other ICE-only endpoints complete ICE against the relay. Needs a relay (embedded or
+    /// `iptrtpproxyd`), not xt_RTPPROXY.
+    case force
 
-    /// Parses `remove` or `keep`; the message says what else to write.
+    /// Parses `remove`, `keep` or `force`; the message says what else to write.
     public init(parsing text: String) throws {
-        switch text.asciiLowercased {
-        case "remove": self = .remove
-        case "keep": self = .keep
-        case "force":
-            throw ConfigError(source: "ice", "'force' (relay host candidates, ICE-lite answers on the relay) is not built yet; use remove or keep")
-        default:
-            throw ConfigError(source: "ice", "must be remove or keep, not '\(text)'")
+        guard let policy = ICEPolicy(rawValue: text.asciiLowercased) else {
+            throw ConfigError(source: "ice", "must be remove, keep or force, not '\(text)'")
         }
+        self = policy
     }
 }
 

@@ -229,14 +229,16 @@ public enum ControlProtocol {
     }
 
     /// The request's fields as `side.key=value` words; a side that says nothing gets no word,
-    /// a side that says anything always carries its `always-learn` (update replaces it).
+    /// a side that says anything always carries its `always-learn` (update replaces it). ICE
+    /// credentials (`side.ice`) go alone: they say nothing about the client.
     /// Also the form in which the relay journals requests.
     public static func encodeFields(_ request: SessionRequest) -> [String] {
         var words: [String] = []
         for side in GateSide.allCases {
             let source = request[side]
-            if source.isEmpty { continue }
             let p = side.letter + "."
+            if let ice = source.ice { words.append(p + "ice=" + ice.description) }
+            if source.isEmpty { continue }
             words.append(p + "always-learn=" + (source.alwaysLearn ? "1" : "0"))
             if let signal = source.signal { words.append(p + "signal=" + signal.description) }
             for (j, name) in streamNames.enumerated() {
@@ -281,11 +283,16 @@ public enum ControlProtocol {
                     throw fail("\(key) must be ADDRESS:PORT or [IPV6]:PORT, not '\(value.prefix(60))'")
                 }
                 request[side].streams[name == "rtp" ? 0 : 1].address = endpoint
+            case "ice":
+                guard let credentials = ICECredentials(parsing: value) else {
+                    throw fail("\(key) must be UFRAG:PASSWORD of ice-chars (ufrag 4-32, password 22-64), not '\(value.prefix(60))'")
+                }
+                request[side].ice = credentials
             case "rtp-learning", "rtcp-learning":
                 guard let t = UInt32(value) else { throw fail("\(key) must be seconds, not '\(value.prefix(20))'") }
                 request[side].streams[name == "rtp-learning" ? 0 : 1].learningTimeout = t
             default:
-                throw fail("unknown field '\(key.prefix(40))' (expected a./b. always-learn, signal, rtp, rtcp, rtp-learning, rtcp-learning)")
+                throw fail("unknown field '\(key.prefix(40))' (expected a./b. always-learn, signal, rtp, rtcp, rtp-learning, rtcp-learning, ice)")
             }
         }
         return request

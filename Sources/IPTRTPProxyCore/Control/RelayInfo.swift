@@ -97,7 +97,7 @@ public struct RelayInfo: Hashable, Sendable {
                 ringingTimeout: try s.uint32("ringing-timeout"), learning: learning)
             // A relay of an older version says nothing about ICE: the default.
             if s.value["ice"] != nil, let ice = try s.optionalString("ice") {
-                guard let policy = ICEPolicy(rawValue: ice) else { throw ControlProtocolError(id: nil, "info: switchboard ice '\(ice.prefix(20))' is not remove or keep") }
+                guard let policy = ICEPolicy(rawValue: ice) else { throw ControlProtocolError(id: nil, "info: switchboard ice '\(ice.prefix(20))' is not remove, keep or force") }
                 sw.ice = policy
             }
             // A relay is not trusted to be sane: what the module computes from a switchboard (ports

@@ -27,18 +27,19 @@ extension ScriptFunctions {
             return .failure("alloc: \(refusal)")
         }
         var assignment = MediaAssignment(sdp, gate: sw.gate(flags.rewriteSide))
+        let ice = relayICECredentials(sw)
 
         for (i, media) in sdp.media.enumerated() where media.isActive && !assignment.shareEarlier(i, media) {
             do {
                 try assignment.allocate(i, media, on: plane, switchboard: sw.name,
-                                        request: sourceRequest(sw, flags, media: media, signal: signal), side: flags.rewriteSide)
+                                        request: sourceRequest(sw, flags, media: media, signal: signal, ice: ice), side: flags.rewriteSide)
             } catch {
                 let warnings = deleteHandles(sw.name, assignment.allocated)
                 return .failure("alloc on '\(sw.name)' for m= line \(media.line): \(error)", warnings: warnings)
             }
         }
 
-        let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets, removingICE: sw.ice == .remove)
+        let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets, removingICE: sw.ice == .remove, forcingICE: ice)
         selects.sessionIDs = SessionIDList(switchboard: sw.name, host: host, entries: assignment.entries).description
         selects.sdpIP = rewritten.firstRewrittenAddress ?? ""
         let changed = assignment.allocated.isEmpty ? nil : splice(body, located.range, rewritten)

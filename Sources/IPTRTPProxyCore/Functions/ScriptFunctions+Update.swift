@@ -42,6 +42,7 @@ extension ScriptFunctions {
             return .failure("update: \(refusal)")
         }
         var assignment = MediaAssignment(sdp, entries: entries, gate: sw.gate(flags.rewriteSide))
+        let ice = relayICECredentials(sw)
         var updated = Set<Int>()
 
         for (i, m) in media.enumerated() where m.isActive {
@@ -50,7 +51,7 @@ extension ScriptFunctions {
                     do {
                         try plane.updateSession(
                             switchboard: sw.name, session: handle,
-                            request: sourceRequest(sw, flags, media: m, signal: signal))
+                            request: sourceRequest(sw, flags, media: m, signal: signal, ice: ice))
                     } catch {
                         let warnings = deleteHandles(sw.name, assignment.allocated)
                         return .failure("update of \(sw.name):\(handle) for m= line \(m.line): \(error)", warnings: warnings)
@@ -60,7 +61,7 @@ extension ScriptFunctions {
             } else if !assignment.shareEarlier(i, m) {
                 do {
                     try assignment.allocate(i, m, on: plane, switchboard: sw.name,
-                                            request: sourceRequest(sw, flags, media: m, signal: signal), side: flags.rewriteSide)
+                                            request: sourceRequest(sw, flags, media: m, signal: signal, ice: ice), side: flags.rewriteSide)
                 } catch {
                     let warnings = deleteHandles(sw.name, assignment.allocated)
                     return .failure("update on '\(sw.name)': new m= line \(m.line): \(error)", warnings: warnings)
@@ -75,7 +76,7 @@ extension ScriptFunctions {
         let released = ids.entries.compactMap { $0 }.filter { !kept.contains($0.id) }
         let warnings = deleteHandles(sw.name, released)
 
-        let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets, removingICE: sw.ice == .remove)
+        let rewritten = SDPRewriter.rewrite(sdp, targets: assignment.targets, removingICE: sw.ice == .remove, forcingICE: ice)
         selects.sessionIDs = SessionIDList(switchboard: sw.name, host: host, entries: entries).description
         selects.sdpIP = rewritten.firstRewrittenAddress ?? ""
         let changed = assignment.targets.allSatisfy({ $0 == nil }) ? nil : splice(body, located.range, rewritten)

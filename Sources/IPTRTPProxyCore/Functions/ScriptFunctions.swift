@@ -48,8 +48,11 @@ public final class ScriptFunctions {
 
     /// What side `side` of `switchboard` asks for the streams of `media` (RTP at its address and
     /// port, RTCP where its `a=rtcp` says or one port up: `Media.rtcpEndpoint`); `signal` is the
-    /// address the message came from (the relay latches only from it or the SDP's).
-    func sourceRequest(_ sw: Switchboard, _ flags: ScriptFlags, media: SessionDescription.Media?, signal: IPAddress?) -> SessionRequest {
+    /// address the message came from (the relay latches only from it or the SDP's). `ice` are the
+    /// relay's credentials towards the SDP's reader (`ice=force`), on the rewritten gate's side.
+    func sourceRequest(
+        _ sw: Switchboard, _ flags: ScriptFlags, media: SessionDescription.Media?, signal: IPAddress?, ice: ICECredentials? = nil
+    ) -> SessionRequest {
         let side = flags.sdpSide
         let defaults = sw.learning(side)
         let timeout = flags.ringing ? sw.ringingTimeout : defaults.learningTimeout
@@ -61,7 +64,13 @@ public final class ScriptFunctions {
                 StreamRequest(address: media?.rtcpEndpoint, learningTimeout: timeout),
             ],
             signal: signal)
+        request[flags.rewriteSide].ice = ice
         return request
+    }
+
+    /// Fresh relay credentials for the SDP's reader when the switchboard forces ICE, else nil.
+    func relayICECredentials(_ sw: Switchboard) -> ICECredentials? {
+        sw.ice == .force ? ICECredentials.random() : nil
     }
 
     /// Why a call that would hold `sessions` sessions on `sw` is refused, or nil when it is within
@@ -72,12 +81,16 @@ public final class ScriptFunctions {
     }
 
     /// Key under which media share a session: same numeric address (nil for a host name) and port.
+    /// Media that await trickled candidates all say 0.0.0.0 port 9, which names no transport:
+    /// each keeps its own session (its line number is part of the key).
     struct ShareKey: Hashable {
         var address: IPAddress?
         var port: UInt16
+        var trickleLine = 0
         init(_ m: SessionDescription.Media) {
             address = m.connection?.address
             port = m.port
+            if m.awaitsCandidates { trickleLine = m.line }
         }
     }
 

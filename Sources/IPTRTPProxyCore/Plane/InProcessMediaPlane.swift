@@ -97,6 +97,7 @@ extension SessionRequest {
         var out = self
         for side in GateSide.allCases {
             let n = newer[side]
+            if let ice = n.ice { out[side].ice = ice }
             if n.isEmpty { continue }
             out[side].alwaysLearn = n.alwaysLearn
             if let signal = n.signal { out[side].signal = signal }

@@ -70,17 +70,24 @@ public struct SourceRequest: Hashable, Sendable {
     /// source IP). The relay latches a new source only from this host or the SDP's (any port).
     /// Nil leaves the side's signalling address as it is.
     public var signal: IPAddress?
+    /// The relay's ICE credentials towards this side's client (`ice=force`): the relay answers the
+    /// connectivity checks on this side's ports that prove this password. Nil keeps the side's
+    /// (none after alloc). Says nothing about the client, so it is not part of `isEmpty`.
+    public var ice: ICECredentials?
 
     /// Creates a source request; both streams empty by default.
     public init(
-        alwaysLearn: Bool = false, streams: [StreamRequest] = [StreamRequest(), StreamRequest()], signal: IPAddress? = nil
+        alwaysLearn: Bool = false, streams: [StreamRequest] = [StreamRequest(), StreamRequest()], signal: IPAddress? = nil,
+        ice: ICECredentials? = nil
     ) {
         self.alwaysLearn = alwaysLearn
         self.streams = streams
         self.signal = signal
+        self.ice = ice
     }
 
-    /// True when the request says nothing (the original's zeroed `source[o]`).
+    /// True when the request says nothing about the client (the original's zeroed `source[o]`);
+    /// ICE credentials do not count.
     public var isEmpty: Bool {
         !alwaysLearn && signal == nil && streams.allSatisfy { $0.address == nil && $0.learningTimeout == nil }
     }

@@ -21,6 +21,7 @@ public enum SDPParser {
         var sessionConnectionCount = 0
         var pending: [PendingMedia] = []
         var sessionICELines: [Range<Int>] = []
+        var sessionHasICECredentials = false
         var lineNumber = 0
         // True while the lines read since the last m= are that m= and its i= lines.
         var inMediaHeader = false
@@ -70,6 +71,8 @@ public enum SDPParser {
                 }
                 var media = try parseMediaLine(bytes, value, line: lineNumber)
                 media.header = line.upperBound..<end
+                media.lineStart = line.lowerBound
+                if !pending.isEmpty { pending[pending.count - 1].sectionEnd = line.lowerBound }
                 pending.append(media)
                 inMediaHeader = true
             case UInt8(ascii: "a"):
@@ -79,12 +82,17 @@ public enum SDPParser {
                 if isICEAttribute(bytes, value) {
                     // The whole line with its ending, so that removing it leaves no blank line.
                     if pending.isEmpty { sessionICELines.append(line.lowerBound..<end) } else { pending[pending.count - 1].iceLines.append(line.lowerBound..<end) }
+                    if value.count > 10 && equals(bytes, value.lowerBound..<(value.lowerBound + 10), "ice-ufrag:") {
+                        if pending.isEmpty { sessionHasICECredentials = true } else { pending[pending.count - 1].hasICECredentials = true }
+                    }
                 }
+                if !pending.isEmpty && equals(bytes, value, "rtcp-mux-only") { pending[pending.count - 1].rtcpMuxOnly = true }
             default:
                 break
             }
         }
 
+        if !pending.isEmpty { pending[pending.count - 1].sectionEnd = n }
         let media = pending.map { p -> SessionDescription.Media in
             let own = p.connectionCount == 1 ? p.connection : nil
             let connection = p.connectionCount == 0 ? sessionConnection : own
@@ -96,6 +104,13 @@ public enum SDPParser {
                 connectionInsertionPoint: p.header.upperBound, lineEndingBeforeInsertionPoint: p.header,
                 isActive: active, connection: active ? connection : nil)
             m.iceLines = p.iceLines
+            m.lineStart = p.lineStart
+            m.sectionEnd = p.sectionEnd
+            m.rtcpMuxOnly = p.rtcpMuxOnly
+            // Trickle ICE (RFC 8840 §4.3.1): an agent that has no candidate yet offers the port 9
+            // at 0.0.0.0 or ::, with its ICE credentials. That is not hold: the address comes later.
+            m.awaitsCandidates = active && p.port == 9 && (connection?.address?.isUnspecified ?? false)
+                && (p.hasICECredentials || sessionHasICECredentials)
             return m
         }
         return SessionDescription(bytes: bytes, sessionConnection: sessionConnection, media: media, sessionICELines: sessionICELines)
@@ -114,6 +129,10 @@ public enum SDPParser {
         /// The line ending of the m= line, or of the last i= line right after it.
         var header: Range<Int> = 0..<0
         var iceLines: [Range<Int>] = []
+        var hasICECredentials = false
+        var rtcpMuxOnly = false
+        var lineStart = 0
+        var sectionEnd = 0
     }
 
     /// The attribute names of ICE (RFC 8839) and trickle ICE (RFC 8840).

@@ -100,10 +100,21 @@ public enum SDPRewriter {
     /// With `removingICE`, the ICE attributes of every relayed media go (its candidates would
     /// send the phones' ICE around the relay, and name their LAN addresses), and so do the
     /// session-level ones when every media that had ICE lines or an address is relayed.
-    public static func rewrite(_ sdp: SessionDescription, targets: [MediaTarget?], removingICE: Bool = false) -> RewrittenSDP {
+    ///
+    /// With `forcingICE` (the switchboard's `ice=force`), the ICE lines go as with `removingICE`
+    /// and each relayed media gets the relay's own instead, at the end of its section: the
+    /// credentials, one host candidate per component (the gate's address, RTP port and, unless
+    /// `a=rtcp-mux-only`, RTCP port) and `a=end-of-candidates`; the session says `a=ice-lite`
+    /// (RFC 8445 §2.5: the relay answers checks, it sends none).
+    ///
+    /// A media that awaits trickled candidates (port 9 at 0.0.0.0 or ::, RFC 8840) is not hold:
+    /// its `c=` is pointed at the relay like any other.
+    public static func rewrite(
+        _ sdp: SessionDescription, targets: [MediaTarget?], removingICE: Bool = false, forcingICE credentials: ICECredentials? = nil
+    ) -> RewrittenSDP {
         precondition(targets.count == sdp.media.count, "one target (or nil) per m= line")
         var edits: [(Range<Int>, [UInt8])] = []
-        if removingICE {
+        if removingICE || credentials != nil {
             var removed: [Range<Int>] = []
             for (media, target) in zip(sdp.media, targets) where target != nil { removed += media.iceLines }
             let unrelayedUsesICE = zip(sdp.media, targets).contains { $0.1 == nil && $0.0.port != 0 }
@@ -122,7 +133,7 @@ public enum SDPRewriter {
 
         for (media, target) in zip(sdp.media, targets) {
             guard let target else { continue }
-            if let c = media.connection, !(c.address?.isUnspecified ?? false),
+            if let c = media.connection, !(c.address?.isUnspecified ?? false) || media.awaitsCandidates,
                rewrittenConnections.insert(c.addressRange.lowerBound).inserted {
                 if firstAddress == nil { firstAddress = c.addressText }
                 edits.append(contentsOf: addressEdits(c.addressTypeRange, c.addressRange, target.address, sdp.bytes))
@@ -140,6 +151,9 @@ public enum SDPRewriter {
                 edits.append(connectionInsertion(copying: session, into: media, sdp.bytes))
             }
         }
+        if let credentials {
+            edits += relayCandidates(sdp, targets: targets, credentials: credentials)
+        }
         let ordered = BodyEdit.ordered(edits.map { BodyEdit(offset: $0.0.lowerBound, length: $0.0.count, replacement: $0.1) })
         return RewrittenSDP(bytes: BodyEdit.apply(ordered, to: sdp.bytes), edits: ordered, firstRewrittenAddress: firstAddress)
     }
@@ -155,6 +169,34 @@ public enum SDPRewriter {
         let ending = media.lineEndingBeforeInsertionPoint
         if !ending.isEmpty { return (at..<at, Array(line) + bytes[ending]) }
         return (at..<at, Array(bytes[connection.lineEnding]) + line)
+    }
+
+    /// The relay's ICE lines: `a=ice-lite` before the first `m=` line, and credentials, host
+    /// candidates and `a=end-of-candidates` at the end of each relayed media's section.
+    private static func relayCandidates(
+        _ sdp: SessionDescription, targets: [MediaTarget?], credentials: ICECredentials
+    ) -> [(Range<Int>, [UInt8])] {
+        guard let first = sdp.media.first, targets.contains(where: { $0 != nil }) else { return [] }
+        let bytes = sdp.bytes
+        // The line ending the SDP uses (that of the first m= line), CRLF if it has none.
+        let ending: [UInt8] = first.lineEndingBeforeInsertionPoint.isEmpty ? [13, 10] : Array(bytes[first.lineEndingBeforeInsertionPoint])
+        var edits: [(Range<Int>, [UInt8])] = [(first.lineStart..<first.lineStart, Array("a=ice-lite".utf8) + ending)]
+        for (media, target) in zip(sdp.media, targets) {
+            guard let target else { continue }
+            var lines = ["a=ice-ufrag:\(credentials.ufrag)", "a=ice-pwd:\(credentials.password)",
+                         "a=candidate:1 1 UDP 2130706431 \(target.address) \(target.rtpPort) typ host"]
+            if !media.rtcpMuxOnly {
+                lines.append("a=candidate:1 2 UDP 2130706430 \(target.address) \(target.rtpPort &+ 1) typ host")
+            }
+            lines.append("a=end-of-candidates")
+            var text: [UInt8] = []
+            let at = media.sectionEnd
+            // A last line without its ending gets one first.
+            if at > 0 && bytes[at - 1] != 10 && bytes[at - 1] != 13 { text += ending }
+            for line in lines { text += Array(line.utf8) + ending }
+            edits.append((at..<at, text))
+        }
+        return edits
     }
 
     private static func addressEdits(

@@ -86,10 +86,22 @@ public struct SessionDescription: Sendable {
         /// The media's ICE attribute lines (`a=candidate`, `a=end-of-candidates`, `a=ice-ufrag`,
         /// `a=ice-pwd`, `a=remote-candidates`, ...), each with its line ending.
         public var iceLines: [Range<Int>] = []
+        /// Where the `m=` line starts.
+        public var lineStart = 0
+        /// Where the media's section ends: the start of the next `m=` line, or the end of the text.
+        public var sectionEnd = 0
+        /// `a=rtcp-mux-only` (RFC 8858): RTP and RTCP on one port, no RTCP candidate.
+        public var rtcpMuxOnly = false
+        /// A trickle ICE offer or answer without candidates yet (RFC 8840): port 9 at 0.0.0.0 or ::
+        /// with ICE credentials. Not hold: the phone's address comes from its connectivity checks
+        /// or its packets, so `endpoint` is nil (the relay learns it from the signalling host) and
+        /// the rewritten SDP points the other side at the relay's address.
+        public var awaitsCandidates = false
 
-        /// The address the client receives this stream on (nil for a host name or an inactive media).
+        /// The address the client receives this stream on (nil for a host name, an inactive media,
+        /// or one that awaits its candidates).
         public var endpoint: Endpoint? {
-            guard isActive, let address = connection?.address else { return nil }
+            guard isActive, !awaitsCandidates, let address = connection?.address else { return nil }
             return Endpoint(address: address, port: port)
         }
 

@@ -66,6 +66,7 @@ extension SessionOperations {
                         defaultLearningTimeout: defaultLearningTimeout)
                     sh.legs[k].latchChanged = false
                 }
+                if let ice = request[side].ice { sh.setICE(ice, local: l, side: side) }
             }
             do {
                 for k in 0..<4 { try sh.register(fd: fds[k], leg: 4 * l + k) }
@@ -104,6 +105,7 @@ extension SessionOperations {
                 leg.pointee = StreamLeg()
             }
             sh.sessions[l].inUse = false
+            sh.clearICE(local: l)
             return (sides, now - sh.sessions[l].allocatedAt, offloaded)
         }
         if let reason {

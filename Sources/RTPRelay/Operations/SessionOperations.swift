@@ -108,6 +108,9 @@ final class SessionOperations: Sendable {
                         }
                     }
                 }
+                for side in GateSide.allCases {
+                    if let ice = request[side].ice { sh.setICE(ice, local: l, side: side) }
+                }
                 sh.sessions[l].touchedAt = now
                 return unload
             }

@@ -20,6 +20,10 @@ struct SessionShard: ~Copyable, @unchecked Sendable {
     let count: Int
     /// The epoll set of the shard's forwarding thread; -1 while the relay is stopped.
     private(set) var epollFD: Int32 = -1
+    /// The ICE-lite agents of sides whose requests gave credentials (`ice=force`), by the index
+    /// of the side's RTP leg (`4 * local + 2 * gate`). Few sessions have one, so a dictionary
+    /// beside the flat legs; a leg's `answersICE` says when to look here.
+    var iceAgents: [Int: ICELiteAgent] = [:]
 
     init(count: Int, switchboardOf: (Int) -> Int) {
         self.count = count
@@ -68,7 +72,7 @@ struct SessionShard: ~Copyable, @unchecked Sendable {
     }
 
     /// Closes every session's sockets and forgets them (relay stop; the stores keep them).
-    func closeAll() {
+    mutating func closeAll() {
         for l in 0..<count where sessions[l].inUse {
             for k in 0..<4 {
                 let leg = legs + (4 * l + k)
@@ -77,6 +81,23 @@ struct SessionShard: ~Copyable, @unchecked Sendable {
             }
             sessions[l].inUse = false
         }
+        iceAgents = [:]
+    }
+
+    /// Gives side `side` of local session `l` the relay's ICE credentials (a new set is an ICE
+    /// restart: checks with the old password are refused from now on).
+    mutating func setICE(_ credentials: ICECredentials, local l: Int, side: GateSide) {
+        let base = SessionShard.leg(local: l, side: side, stream: 0)
+        iceAgents[base] = ICELiteAgent(credentials)
+        legs[base].answersICE = true
+        legs[base + 1].answersICE = true
+    }
+
+    /// Forgets the ICE agents of local session `l` (freed).
+    mutating func clearICE(local l: Int) {
+        if iceAgents.isEmpty { return }
+        iceAgents[4 * l] = nil
+        iceAgents[4 * l + 2] = nil
     }
 
     /// epoll data that means "stop" (the engine's wakeup pipe).

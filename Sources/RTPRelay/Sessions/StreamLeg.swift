@@ -29,6 +29,11 @@ struct StreamLeg {
     var learnsFirstSource = true
     /// Re-latch on every new source (asymmetric clients).
     var alwaysLearn = false
+    /// The side has an ICE-lite agent (`ice=force`): datagrams that look like STUN go to it.
+    var answersICE = false
+    /// The latched source proved the side's ICE password in a connectivity check: a new SDP
+    /// address (the phone's default candidate) does not drop it.
+    var iceProven = false
     /// The latch changed since the journal last recorded it.
     var latchChanged = false
     /// The kernel forwards this stream; `offloadedPeer` is the client it was installed with.
@@ -123,6 +128,19 @@ struct StreamLeg {
     private mutating func latch(_ source: PeerAddress) {
         latched = source
         latchChanged = true
+        iceProven = false
+    }
+
+    /// Latches `source` after it passed a connectivity check with the side's ICE password: when
+    /// the phone nominated the pair, or when nothing is latched yet. The password was given only
+    /// in the SDP to this side's phone, so the check is the signalling's word for the source.
+    mutating func latchChecked(_ source: PeerAddress, nominated: Bool) {
+        guard nominated || !latched.isSet, source != latched || !iceProven else { return }
+        latched = source
+        latchChanged = true
+        iceProven = true
+        described = true
+        learnsFirstSource = false
     }
 
     /// Applies one stream of an alloc or update request: a new address re-points the leg at once
@@ -146,13 +164,16 @@ struct StreamLeg {
                 held = true
                 latched = .none
                 latchChanged = true
+                iceProven = false
                 learnsFirstSource = false
                 described = true
             } else if a.port != 0 {
                 expected = PeerAddress(a)
                 held = false
-                latched = .none
-                latchChanged = true
+                if !iceProven {
+                    latched = .none
+                    latchChanged = true
+                }
                 learnsFirstSource = false
                 described = true
             }

@@ -93,6 +93,14 @@ struct RelayWorker: Sendable {
                 continue
             }
             let source = PeerAddress(sockaddr: UnsafeRawPointer(batch.receiveNames + i))
+            if rx.pointee.answersICE {
+                let packet = UnsafeRawPointer(batch.buffers + i * batch.bufferSize)
+                let length = Int(message.pointee.msg_len)
+                if STUNMessage.looksLikeSTUN(packet, length: length) {
+                    answerCheck(UnsafeRawBufferPointer(start: packet, count: length), from: source, leg: index, rx: rx, in: sh)
+                    continue
+                }
+            }
             guard rx.pointee.accepts(source, now: now) else {
                 rx.pointee.dropUnknownSource &+= 1
                 continue
