@@ -67,14 +67,16 @@ struct RelayHarness {
         expires: UInt32 = 60, resurrection: UInt32 = 10, flood: FloodLimit = FloodLimit(),
         journal: String? = nil, learningDefault: UInt32 = 10, clock: ManualClock? = nil,
         slotOrder: SessionSlots.Order = .roundRobin, localAddresses: LocalAddresses? = nil,
-        maxStreamPPS: UInt32? = nil, maxStreamBurst: UInt32? = nil, logger: Logger? = nil
+        maxStreamPPS: UInt32? = nil, maxStreamBurst: UInt32? = nil, logger: Logger? = nil, ice: ICEPolicy = .remove
     ) throws {
         time = clock ?? ManualClock()
-        switchboard = Switchboard(
+        var switchboard = Switchboard(
             name: "pub", gateA: Gate(address: IPAddress(gateA)!, basePort: port),
             gateB: Gate(address: IPAddress(gateB)!, basePort: portB ?? port), maxSessions: maxSessions,
             expiresTimeout: expires, resurrectionTimeout: resurrection,
             maxStreamPPS: maxStreamPPS, maxStreamBurst: maxStreamBurst)
+        switchboard.ice = ice
+        self.switchboard = switchboard
         // Quiet unless the test brings its own logger.
         var quiet = Logger(label: "test")
         quiet.logLevel = .critical
