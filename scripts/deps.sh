@@ -11,6 +11,7 @@ packages=(
   libssl-dev openssl                                  # TLS of the control connection; test certificates
   libhiredis-dev redis-server                         # sessions in Redis (iptrtpproxyd --redis); tests start their own server
   iproute2 tshark procps psmisc python3               # test namespaces, captures, process control, test drivers
+  python3-aiortc                                      # real WebRTC peers (ICE, DTLS-SRTP) for the ice=force test
 )
 
 missing=()
