@@ -26,6 +26,19 @@ public func sdpParserFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             }
         }
     }
+    if let sdp = try? SDPParser.parse(bytes) {
+        // ice=force: the relay's candidates added, the phone's removed; still one valid SDP, and
+        // the edits (what the Kamailio glue turns into lumps) give exactly the new text.
+        let targets = sdp.media.map { $0.isActive ? MediaTarget(address: .v4(0x0A00_0001), rtpPort: 30000) : nil }
+        let out = SDPRewriter.rewrite(sdp, targets: targets, removingICE: true, forcingICE: fuzzCredentials)
+        guard let again = try? SDPParser.parse(out.bytes), again.media.count == sdp.media.count else {
+            fatalError("an SDP with the relay's ICE lines no longer parses the same")
+        }
+        guard BodyEdit.areDisjoint(out.edits), BodyEdit.apply(out.edits, to: bytes) == out.bytes else {
+            fatalError("the ICE edits overlap or do not give the rewritten text")
+        }
+    }
+    _ = STUNMessage.parseBindingRequest(bytes)
     _ = SDPBodyPart.locate(body: bytes, contentType: "multipart/mixed;boundary=b")
     let text = String(decoding: bytes, as: UTF8.self)
     if let list = try? SessionIDList(parsing: text) {
@@ -35,3 +48,5 @@ public func sdpParserFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = IPAddress(text)
     return 0
 }
+
+let fuzzCredentials = ICECredentials(ufrag: "fuzz", password: "fuzzfuzzfuzzfuzzfuzzfuzz")!

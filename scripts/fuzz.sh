@@ -11,7 +11,7 @@ out=build/fuzz
 mkdir -p "$out" "$out/corpus"
 bin="$out/sdp-fuzz"
 core=Sources/IPTRTPProxyCore
-sources=($core/Net/*.swift $core/SDP/*.swift $core/Config/*.swift $core/Session/*.swift $core/Plane/*.swift $core/Functions/*.swift Fuzz/SDPParserFuzz.swift)
+sources=($core/Net/*.swift $core/SDP/*.swift $core/Config/*.swift $core/Session/*.swift $core/Plane/*.swift $core/Functions/*.swift $core/ICE/*.swift Fuzz/SDPParserFuzz.swift)
 if [ ! -x "$bin" ] || [ -n "$(find "${sources[@]}" -newer "$bin" 2>/dev/null)" ]; then
   echo "fuzz: building $bin"
   # ld.gold warns once per ASan helper symbol; keep that noise in a log.
