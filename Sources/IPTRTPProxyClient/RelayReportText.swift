@@ -27,10 +27,11 @@ extension RelayInfo {
 
 extension SessionListing {
     /// A table, one session per line (RTP packets lost and jitter of what each side's client sends,
-    /// RFC 3550); `detailed` adds one line per stream with addresses, drops and the RTP figures.
+    /// RFC 3550; the Call-ID the proxy named); `detailed` adds one line per stream with addresses, drops and the RTP figures.
     public func text(detailed: Bool = false) -> String {
         var lines = [ReportFormat.row([
             "SESSION", "PORT-A", "PORT-B", "AGE", "IDLE", "PKTS-A", "PKTS-B", "DROPS", "LOST-A", "LOST-B", "JIT-A", "JIT-B",
+            "CALL-ID",
         ])]
         for s in sessions {
             let a = s.sides[0].counters, b = s.sides[1].counters
@@ -38,7 +39,7 @@ extension SessionListing {
                 "\(s.switchboard):\(s.handle.id)/\(s.handle.created)", "\(s.rtpPorts[0])", "\(s.rtpPorts[1])",
                 "\(s.age)s", "\(s.idle)s", "\(a.packets)", "\(b.packets)", "\(a.dropped + b.dropped)",
                 "\(a.lost)", "\(b.lost)", a.jitterMicroseconds.map(ReportFormat.milliseconds) ?? "-",
-                b.jitterMicroseconds.map(ReportFormat.milliseconds) ?? "-",
+                b.jitterMicroseconds.map(ReportFormat.milliseconds) ?? "-", s.call?.callID ?? "-",
             ]))
             guard detailed else { continue }
             for side in s.sides {

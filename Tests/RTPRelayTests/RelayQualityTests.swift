@@ -113,9 +113,9 @@ extension RelayQualityTests {
                     SideSnapshot(side: .b, alwaysLearn: false, streams: [quiet, rtcp])])])
         let text = listing.text(detailed: true)
         let lines = text.split(separator: "\n").map(String.init)
-        #expect(lines[0].hasSuffix("LOST-A  LOST-B    JIT-A    JIT-B"))
+        #expect(lines[0].contains("LOST-A  LOST-B    JIT-A    JIT-B") && lines[0].hasSuffix("CALL-ID"))
         let row = lines[1].split(separator: " ").map(String.init)
-        #expect(row[5] == "100" && row[8] == "5" && row[9] == "0" && row[10] == "2.5ms" && row[11] == "-")
+        #expect(row[5] == "100" && row[8] == "5" && row[9] == "0" && row[10] == "2.5ms" && row[11] == "-" && row[12] == "-")
         #expect(text.contains("expected 104 lost 5 jitter 2.5ms (20 @8000Hz)"))
         #expect(lines.filter { $0.contains("rtcp") }.allSatisfy { !$0.contains("lost") })
     }

@@ -234,6 +234,10 @@ public enum ControlProtocol {
     /// Also the form in which the relay journals requests.
     public static func encodeFields(_ request: SessionRequest) -> [String] {
         var words: [String] = []
+        if let call = request.call {
+            words.append("call-id=" + call.callID)
+            if let tag = call.fromTag { words.append("from-tag=" + tag) }
+        }
         for side in GateSide.allCases {
             let source = request[side]
             let p = side.letter + "."
@@ -260,10 +264,18 @@ public enum ControlProtocol {
     static func decodeFields(_ words: ArraySlice<String>, _ fail: (String) -> ControlProtocolError) throws -> SessionRequest {
         var request = SessionRequest()
         var seen = Set<String>()
+        var callID: String?, fromTag: String?
         for word in words {
             guard let eq = word.firstIndex(of: "=") else { throw fail("field '\(word.prefix(40))' is not KEY=VALUE") }
             let key = String(word[..<eq]), value = String(word[word.index(after: eq)...])
             guard seen.insert(key).inserted else { throw fail("field '\(key.prefix(40))' given twice") }
+            if key == "call-id" || key == "from-tag" {
+                guard CallIdentity.isToken(value) else {
+                    throw fail("\(key) must be 1-\(CallIdentity.maxLength) printable characters without spaces")
+                }
+                if key == "call-id" { callID = value } else { fromTag = value }
+                continue
+            }
             let keyParts = key.split(separator: ".", maxSplits: 1)
             guard keyParts.count == 2, let side = keyParts[0] == "a" ? GateSide.a : keyParts[0] == "b" ? GateSide.b : nil else {
                 throw fail("field '\(key.prefix(40))' must start with a. or b.")
@@ -292,9 +304,10 @@ public enum ControlProtocol {
                 guard let t = UInt32(value) else { throw fail("\(key) must be seconds, not '\(value.prefix(20))'") }
                 request[side].streams[name == "rtp-learning" ? 0 : 1].learningTimeout = t
             default:
-                throw fail("unknown field '\(key.prefix(40))' (expected a./b. always-learn, signal, rtp, rtcp, rtp-learning, rtcp-learning, ice)")
+                throw fail("unknown field '\(key.prefix(40))' (expected call-id, from-tag, or a./b. always-learn, signal, rtp, rtcp, rtp-learning, rtcp-learning, ice)")
             }
         }
+        if let callID { request.call = CallIdentity(callID: callID, fromTag: fromTag) } else if fromTag != nil { throw fail("from-tag needs call-id") }
         return request
     }
 

@@ -13,15 +13,21 @@ public struct SessionSnapshot: Hashable, Sendable {
     public var idle: UInt32
     /// The client on gate A's side (index 0) and on gate B's side (index 1).
     public var sides: [SideSnapshot]
+    /// The SIP call (Call-ID, From tag) the proxy named when it allocated the session, if any.
+    public var call: CallIdentity?
 
     /// Creates a snapshot.
-    public init(switchboard: String, handle: SessionHandle, rtpPorts: [UInt16], age: UInt32, idle: UInt32, sides: [SideSnapshot]) {
+    public init(
+        switchboard: String, handle: SessionHandle, rtpPorts: [UInt16], age: UInt32, idle: UInt32, sides: [SideSnapshot],
+        call: CallIdentity? = nil
+    ) {
         self.switchboard = switchboard
         self.handle = handle
         self.rtpPorts = rtpPorts
         self.age = age
         self.idle = idle
         self.sides = sides
+        self.call = call
     }
 
     /// Everything received from both clients.
@@ -41,6 +47,8 @@ public struct SessionSnapshot: Hashable, Sendable {
             j.member("port-b", rtpPorts[1])
             j.member("age", age)
             j.member("idle", idle)
+            j.member("call-id", call?.callID)
+            j.member("from-tag", call?.fromTag)
             j.key("sides")
             j.array { a in for s in sides { s.write(to: &a) } }
         }
@@ -55,7 +63,9 @@ public struct SessionSnapshot: Hashable, Sendable {
             switchboard: try r.string("switchboard"),
             handle: SessionHandle(id: try r.int("id"), created: try r.uint32("created")),
             rtpPorts: [try r.uint16("port-a"), try r.uint16("port-b")],
-            age: try r.uint32("age"), idle: try r.uint32("idle"), sides: sides)
+            age: try r.uint32("age"), idle: try r.uint32("idle"), sides: sides,
+            // Absent from relays before Call-IDs were kept; null when the proxy named none.
+            call: CallIdentity(json: json))
     }
 }
 
@@ -206,5 +216,15 @@ public struct SessionListing: Hashable, Sendable {
     public init(json text: String) throws {
         let v = try JSONParser.parse(text)
         self.init(sessions: try JSONReader(v, "list").array("sessions").map(SessionSnapshot.init(json:)))
+    }
+}
+
+extension CallIdentity {
+    /// The `call-id` and `from-tag` members of a session object; nil when absent, null or not tokens.
+    init?(json: JSONValue) {
+        guard case .string(let id)? = json["call-id"] else { return nil }
+        var tag: String?
+        if case .string(let t)? = json["from-tag"] { tag = t }
+        self.init(callID: id, fromTag: tag)
     }
 }

@@ -5,10 +5,11 @@ extension ScriptFunctions {
     /// `iptrtpproxy_find` matched in this script run. Any failure deletes what was allocated; an
     /// SDP that needs more sessions than the switchboard's `max-call-sessions` allocates none.
     /// `signal` is the source address of the SIP message (Kamailio's received IP): the relay
-    /// latches the SDP side's media only from it or from the SDP's address.
+    /// latches the SDP side's media only from it or from the SDP's address. `call` names the SIP
+    /// call (Call-ID, From tag) in the relay's reports.
     public func alloc(
         flags: ScriptFlags, switchboard name: String, body: [UInt8], contentType: String?,
-        signal: IPAddress? = nil, selects: inout SelectValues
+        signal: IPAddress? = nil, call: CallIdentity? = nil, selects: inout SelectValues
     ) -> FunctionResult {
         let chosen = name.isEmpty ? selects.switchboard : name
         guard let chosen else {
@@ -32,7 +33,7 @@ extension ScriptFunctions {
         for (i, media) in sdp.media.enumerated() where media.isActive && !assignment.shareEarlier(i, media) {
             do {
                 try assignment.allocate(i, media, on: plane, switchboard: sw.name,
-                                        request: sourceRequest(sw, flags, media: media, signal: signal, ice: ice), side: flags.rewriteSide)
+                                        request: sourceRequest(sw, flags, media: media, signal: signal, ice: ice, call: call), side: flags.rewriteSide)
             } catch {
                 let warnings = deleteHandles(sw.name, assignment.allocated)
                 return .failure("alloc on '\(sw.name)' for m= line \(media.line): \(error)", warnings: warnings)

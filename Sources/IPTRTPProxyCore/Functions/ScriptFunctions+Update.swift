@@ -10,7 +10,7 @@ extension ScriptFunctions {
     /// `signal` is the source address of the SIP message, as for `alloc`.
     public func update(
         flags: ScriptFlags, sessionIDs text: String, body: [UInt8], contentType: String?,
-        signal: IPAddress? = nil, selects: inout SelectValues
+        signal: IPAddress? = nil, call: CallIdentity? = nil, selects: inout SelectValues
     ) -> FunctionResult {
         let ids: SessionIDList
         do { ids = try SessionIDList(parsing: text) } catch { return .failure("update: \(error)") }
@@ -51,7 +51,7 @@ extension ScriptFunctions {
                     do {
                         try plane.updateSession(
                             switchboard: sw.name, session: handle,
-                            request: sourceRequest(sw, flags, media: m, signal: signal, ice: ice))
+                            request: sourceRequest(sw, flags, media: m, signal: signal, ice: ice, call: call))
                     } catch {
                         let warnings = deleteHandles(sw.name, assignment.allocated)
                         return .failure("update of \(sw.name):\(handle) for m= line \(m.line): \(error)", warnings: warnings)
@@ -61,7 +61,7 @@ extension ScriptFunctions {
             } else if !assignment.shareEarlier(i, m) {
                 do {
                     try assignment.allocate(i, m, on: plane, switchboard: sw.name,
-                                            request: sourceRequest(sw, flags, media: m, signal: signal, ice: ice), side: flags.rewriteSide)
+                                            request: sourceRequest(sw, flags, media: m, signal: signal, ice: ice, call: call), side: flags.rewriteSide)
                 } catch {
                     let warnings = deleteHandles(sw.name, assignment.allocated)
                     return .failure("update on '\(sw.name)': new m= line \(m.line): \(error)", warnings: warnings)

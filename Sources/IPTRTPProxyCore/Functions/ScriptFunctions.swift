@@ -51,7 +51,8 @@ public final class ScriptFunctions {
     /// address the message came from (the relay latches only from it or the SDP's). `ice` are the
     /// relay's credentials towards the SDP's reader (`ice=force`), on the rewritten gate's side.
     func sourceRequest(
-        _ sw: Switchboard, _ flags: ScriptFlags, media: SessionDescription.Media?, signal: IPAddress?, ice: ICECredentials? = nil
+        _ sw: Switchboard, _ flags: ScriptFlags, media: SessionDescription.Media?, signal: IPAddress?, ice: ICECredentials? = nil,
+        call: CallIdentity? = nil
     ) -> SessionRequest {
         let side = flags.sdpSide
         let defaults = sw.learning(side)
@@ -65,6 +66,7 @@ public final class ScriptFunctions {
             ],
             signal: signal)
         request[flags.rewriteSide].ice = ice
+        request.call = call
         return request
     }
 

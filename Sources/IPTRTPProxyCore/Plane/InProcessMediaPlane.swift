@@ -95,6 +95,7 @@ extension SessionRequest {
     /// This request with the fields `newer` sets replaced (update semantics: nil leaves as is).
     public func merging(_ newer: SessionRequest) -> SessionRequest {
         var out = self
+        if let call = newer.call { out.call = call }
         for side in GateSide.allCases {
             let n = newer[side]
             if let ice = n.ice { out[side].ice = ice }

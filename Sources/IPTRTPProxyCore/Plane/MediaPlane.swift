@@ -97,10 +97,13 @@ public struct SourceRequest: Hashable, Sendable {
 public struct SessionRequest: Hashable, Sendable {
     /// The client on gate A's side, then on gate B's side.
     public var sources: [SourceRequest]
+    /// The SIP call the session belongs to (Call-ID, From tag), for reports; nil keeps it.
+    public var call: CallIdentity?
 
     /// Creates a request that says nothing about either side.
-    public init(sources: [SourceRequest] = [SourceRequest(), SourceRequest()]) {
+    public init(sources: [SourceRequest] = [SourceRequest(), SourceRequest()], call: CallIdentity? = nil) {
         self.sources = sources
+        self.call = call
     }
 
     /// The source on `side`.

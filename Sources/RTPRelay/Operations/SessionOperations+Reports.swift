@@ -20,7 +20,8 @@ extension SessionOperations {
             for s in chosen {
                 let sw = switchboards.all[s]
                 for id in 0..<sw.maxSessions where book.slots[s].states[id] == .inUse {
-                    sessions.append(snapshot(session: layout.global(switchboard: s, id: id), now: now, wallNow: wallNow))
+                    let g = layout.global(switchboard: s, id: id)
+                    sessions.append(snapshot(session: g, now: now, wallNow: wallNow, call: book.requests[g].call))
                 }
             }
             return SessionListing(sessions: sessions)
@@ -70,7 +71,7 @@ extension SessionOperations {
     }
 
     /// One session (book lock held).
-    func snapshot(session g: Int, now: Int64, wallNow: UInt32) -> SessionSnapshot {
+    func snapshot(session g: Int, now: Int64, wallNow: UInt32, call: CallIdentity? = nil) -> SessionSnapshot {
         let s = layout.switchboard(of: g)
         let sw = switchboards.all[s]
         let id = g - layout.bases[s]
@@ -102,7 +103,7 @@ extension SessionOperations {
                 switchboard: sw.name, handle: SessionHandle(id: id, created: state.created),
                 rtpPorts: [sw.gateA.rtpPort(session: id), sw.gateB.rtpPort(session: id)],
                 age: UInt32(max(0, now - state.allocatedAt) / 1_000_000_000),
-                idle: UInt32(max(0, now - lastActivity) / 1_000_000_000), sides: sides)
+                idle: UInt32(max(0, now - lastActivity) / 1_000_000_000), sides: sides, call: call)
         }
     }
 }

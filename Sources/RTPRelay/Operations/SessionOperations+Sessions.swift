@@ -1,6 +1,7 @@
 import Glibc
 import IPTRTPProxyCore
 import IPTRTPProxyPOSIX
+import Logging
 
 /// Opening and freeing one session: its four sockets, its legs, its slot (book lock held).
 extension SessionOperations {
@@ -110,9 +111,14 @@ extension SessionOperations {
         }
         if let reason {
             // One line per call with its final figures: what each side's client sent.
+            var metadata: Logger.Metadata = ["switchboard": "\(sw.name)", "session": "\(handle)", "age": "\(max(0, age) / 1_000_000_000)s"]
+            if let call = book.requests[g].call {
+                metadata["call-id"] = "\(call.callID)"
+                if let tag = call.fromTag { metadata["from-tag"] = "\(tag)" }
+            }
             logger.info(
                 "session \(reason): side a \(SessionOperations.summary(sides[0])); side b \(SessionOperations.summary(sides[1]))",
-                metadata: ["switchboard": "\(sw.name)", "session": "\(handle)", "age": "\(max(0, age) / 1_000_000_000)s"])
+                metadata: metadata)
         }
         var counters = sides[0]
         counters.add(sides[1])

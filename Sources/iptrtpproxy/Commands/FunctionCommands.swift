@@ -50,12 +50,22 @@ struct AllocCommand: ParsableCommand {
     @Option(help: "The switchboard to allocate on (as in the cfg file).") var switchboard: String
     @Option(help: "Bit 0: the SDP comes from gate A's side. Bit 1: ringing (use the ringing timeout).") var flags: Int
     @OptionGroup var signal: SignalOptions
+    @Option(name: .customLong("call-id"), help: "The SIP Call-ID to name the sessions with in the relay's reports.") var callID: String?
+    @Option(name: .customLong("from-tag"), help: "The From tag to go with --call-id.") var fromTag: String?
+
+    func validate() throws {
+        if let callID, !CallIdentity.isToken(callID) { throw ValidationError("--call-id must be 1-128 printable characters without spaces") }
+        if let fromTag, callID == nil || !CallIdentity.isToken(fromTag) {
+            throw ValidationError("--from-tag needs --call-id and must be 1-128 printable characters without spaces")
+        }
+    }
 
     func run() throws {
         let input = FunctionOutput.readBody()
+        let call = callID.flatMap { CallIdentity(callID: $0, fromTag: fromTag) }
         try runFunction(plane, json: output.json, input: input) { functions, selects in
             functions.alloc(flags: ScriptFlags(flags), switchboard: switchboard, body: input,
-                            contentType: output.contentType, signal: signal.address, selects: &selects)
+                            contentType: output.contentType, signal: signal.address, call: call, selects: &selects)
         }
     }
 }
