@@ -199,7 +199,8 @@ static int ipt_kam_alloc(struct sip_msg *msg, char *p_flags, char *p_switchboard
 			|| ipt_kam_rewritable_body(msg, "alloc", &rewrite.body) < 0)
 		return IPT_KAM_FALSE;
 	source = ipt_kam_source_ip(msg, &source_length);
-	return ipt_mod_alloc(flags, switchboard.s, switchboard.len, source, source_length, rewrite.body.start, rewrite.body.length,
+	return ipt_mod_alloc(flags, switchboard.s, switchboard.len, source, source_length,
+			       KAM_FIELD(msg, KAM_MSG_BUF, char *), (int)KAM_FIELD(msg, KAM_MSG_LEN, unsigned int), rewrite.body.start, rewrite.body.length,
 			       rewrite.body.content_type, rewrite.body.content_type_length, NULL, ipt_kam_put_edit, ipt_kam_undo_edits, &rewrite)
 			== 1
 		? IPT_KAM_TRUE
@@ -218,7 +219,8 @@ static int ipt_kam_update(struct sip_msg *msg, char *p_flags, char *p_session_id
 			|| ipt_kam_rewritable_body(msg, "update", &rewrite.body) < 0)
 		return IPT_KAM_FALSE;
 	source = ipt_kam_source_ip(msg, &source_length);
-	return ipt_mod_update(flags, ids.s, ids.len, source, source_length, rewrite.body.start, rewrite.body.length,
+	return ipt_mod_update(flags, ids.s, ids.len, source, source_length,
+			       KAM_FIELD(msg, KAM_MSG_BUF, char *), (int)KAM_FIELD(msg, KAM_MSG_LEN, unsigned int), rewrite.body.start, rewrite.body.length,
 			       rewrite.body.content_type, rewrite.body.content_type_length, NULL, ipt_kam_put_edit, ipt_kam_undo_edits, &rewrite)
 			== 1
 		? IPT_KAM_TRUE

@@ -17,6 +17,7 @@ public typealias HostUndoSink = @convention(c) (UnsafeMutableRawPointer?) -> Voi
 public func ipt_mod_alloc(
     _ flags: Int32, _ switchboard: UnsafePointer<CChar>?, _ switchboardLength: Int32,
     _ sourceIP: UnsafePointer<UInt8>?, _ sourceIPLength: Int32,
+    _ sipMessage: UnsafePointer<CChar>?, _ sipMessageLength: Int32,
     _ body: UnsafePointer<CChar>?, _ bodyLength: Int32,
     _ contentType: UnsafePointer<CChar>?, _ contentTypeLength: Int32,
     _ putBody: HostBodySink?, _ putEdit: HostEditSink?, _ undoEdits: HostUndoSink?, _ context: UnsafeMutableRawPointer?
@@ -29,9 +30,10 @@ public func ipt_mod_alloc(
     guard let message = MessageBody(body, bodyLength, contentType, contentTypeLength) else {
         return refuse("alloc", "bad message body")
     }
+    let identity = callIdentity(sipMessage, sipMessageLength)
     let call = { (functions: ScriptFunctions, selects: inout SelectValues) in
         functions.alloc(flags: ScriptFlags(Int(flags)), switchboard: name, body: message.bytes,
-                        contentType: message.contentType, signal: signal, selects: &selects)
+                        contentType: message.contentType, signal: signal, call: identity, selects: &selects)
     }
     if case .success(.pool(let pool)) = ModuleState.shared.planesForThisProcess() {
         return PoolFunctions.alloc(pool, switchboard: name, selects: &ModuleState.shared.selects,
@@ -44,6 +46,7 @@ public func ipt_mod_alloc(
 public func ipt_mod_update(
     _ flags: Int32, _ sessionIDs: UnsafePointer<CChar>?, _ sessionIDsLength: Int32,
     _ sourceIP: UnsafePointer<UInt8>?, _ sourceIPLength: Int32,
+    _ sipMessage: UnsafePointer<CChar>?, _ sipMessageLength: Int32,
     _ body: UnsafePointer<CChar>?, _ bodyLength: Int32,
     _ contentType: UnsafePointer<CChar>?, _ contentTypeLength: Int32,
     _ putBody: HostBodySink?, _ putEdit: HostEditSink?, _ undoEdits: HostUndoSink?, _ context: UnsafeMutableRawPointer?
@@ -56,9 +59,10 @@ public func ipt_mod_update(
     guard let message = MessageBody(body, bodyLength, contentType, contentTypeLength) else {
         return refuse("update", "bad message body")
     }
+    let identity = callIdentity(sipMessage, sipMessageLength)
     return rewrite("update", priorSessionIDs: ids, sinks) { functions, selects in
         functions.update(flags: ScriptFlags(Int(flags)), sessionIDs: ids, body: message.bytes,
-                         contentType: message.contentType, signal: signal, selects: &selects)
+                         contentType: message.contentType, signal: signal, call: identity, selects: &selects)
     }
 }
 
@@ -220,4 +224,12 @@ private func run(_ name: String, sessionIDs: String?, _ call: @escaping (ScriptF
 private func refuse(_ name: String, _ reason: String) -> Int32 {
     HostLog.error("\(name): \(reason)")
     return -1
+}
+
+/// The Call-ID and From tag of the whole SIP message the host passed (nil/0: none), for the
+/// relay's reports; a message without a readable Call-ID names no call.
+func callIdentity(_ message: UnsafePointer<CChar>?, _ length: Int32) -> CallIdentity? {
+    guard let message, length > 0 else { return nil }
+    let bytes = UnsafeRawBufferPointer(start: message, count: Int(min(length, 65536)))
+    return CallIdentity.parse(sipMessage: Array(bytes))
 }

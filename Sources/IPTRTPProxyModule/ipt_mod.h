@@ -162,14 +162,18 @@ typedef void (*ipt_mod_undo_sink_t)(void *context);
  * stays as it was. The host undoes nothing itself beyond `undo_edits`.
  * `source_ip` is the address the message came from as the host received it (Kamailio's $si), in
  * network byte order, `source_ip_length` 4 (IPv4) or 16 (IPv6) bytes, or NULL/0 when unknown: the
- * relay latches the media of the message's side only from this host or from the SDP's address. */
+ * relay latches the media of the message's side only from this host or from the SDP's address.
+ * `sip_message` is the whole message as received (`message_length` bytes; NULL/0 when the host has
+ * none): its Call-ID and From tag name the sessions in the relay's reports and log lines. */
 int ipt_mod_alloc(int flags, const char *switchboard, int switchboard_length,
 		const unsigned char *source_ip, int source_ip_length,
+		const char *sip_message, int sip_message_length,
 		const char *body, int body_length, const char *content_type, int content_type_length,
 		ipt_mod_body_sink_t put_body, ipt_mod_edit_sink_t put_edit, ipt_mod_undo_sink_t undo_edits,
 		void *context);
 int ipt_mod_update(int flags, const char *session_ids, int session_ids_length,
 		const unsigned char *source_ip, int source_ip_length,
+		const char *sip_message, int sip_message_length,
 		const char *body, int body_length, const char *content_type, int content_type_length,
 		ipt_mod_body_sink_t put_body, ipt_mod_edit_sink_t put_edit, ipt_mod_undo_sink_t undo_edits,
 		void *context);

@@ -49,3 +49,32 @@ struct CallIdentityTests {
         #expect(CallIdentity(json: try JSONParser.parse(old)) == nil)
     }
 }
+
+@Suite("Call-ID and From tag read from a SIP message")
+struct CallIdentityParseTests {
+    @Test("long and compact header names in any case, folded lines, name-addr and bare URIs")
+    func headers() {
+        let invite = "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP pc33.example.com;branch=z9hG4bK776asdhds\r\n"
+            + "From: \"Alice; the caller\" <sip:alice@example.com;transport=udp>;tag=1928301774\r\n"
+            + "To: Bob <sip:bob@example.com>\r\ncall-ID:   a84b4c76e66710@pc33.example.com \r\nContent-Length: 0\r\n\r\nCall-ID: body"
+        #expect(CallIdentity.parse(sipMessage: Array(invite.utf8)) == CallIdentity(callID: "a84b4c76e66710@pc33.example.com", fromTag: "1928301774"))
+        let compact = "INVITE sip:b@x SIP/2.0\ni: 12345\nf: sip:a@x;TAG=abc;x=1\n\n"
+        #expect(CallIdentity.parse(sipMessage: Array(compact.utf8)) == CallIdentity(callID: "12345", fromTag: "abc"))
+        let folded = "SIP/2.0 200 OK\r\nFrom: <sip:a@x>\r\n ;tag=folded\r\nCall-ID: c\r\n\r\n"
+        #expect(CallIdentity.parse(sipMessage: Array(folded.utf8)) == CallIdentity(callID: "c", fromTag: "folded"))
+        let noTag = "INVITE sip:b@x SIP/2.0\r\nFrom: <sip:a@x;tag=inside-the-uri>\r\nCall-ID: c\r\n\r\n"
+        #expect(CallIdentity.parse(sipMessage: Array(noTag.utf8)) == CallIdentity(callID: "c", fromTag: nil))
+        #expect(CallIdentity.parse(sipMessage: Array("INVITE sip:b@x SIP/2.0\r\nFrom: <sip:a@x>;tag=t\r\n\r\n".utf8)) == nil)
+    }
+
+    @Test("random and mutated messages never trap", arguments: [7, 8])
+    func neverTraps(seed: UInt64) {
+        var rng = SplitMix(seed: seed)
+        let base = Array("INVITE sip:b@x SIP/2.0\r\nFrom: <sip:a@x>;tag=t\r\n i: x\r\nCall-ID: c\r\n\r\nbody".utf8)
+        for _ in 0..<5000 {
+            var b = base
+            for _ in 0..<Int(rng.next() % 8) { b[Int(rng.next() % UInt64(b.count))] = UInt8(truncatingIfNeeded: rng.next()) }
+            if let c = CallIdentity.parse(sipMessage: b) { #expect(CallIdentity.isToken(c.callID)) }
+        }
+    }
+}

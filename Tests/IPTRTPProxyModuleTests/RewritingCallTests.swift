@@ -155,7 +155,7 @@ struct RewritingCallTests {
                 b.withMemoryRebound(to: CChar.self) { chars in
                     contentType.withCString { ct in
                         withUnsafeMutablePointer(to: &calls) { counter in
-                            ipt_mod_alloc(1, "pub", 3, nil, 0, chars.baseAddress, Int32(chars.count), ct, Int32(contentType.utf8.count),
+                            ipt_mod_alloc(1, "pub", 3, nil, 0, nil, 0, chars.baseAddress, Int32(chars.count), ct, Int32(contentType.utf8.count),
                                           sink, nil, nil, UnsafeMutableRawPointer(counter))
                         }
                     }
@@ -218,7 +218,7 @@ struct RewritingCallTests {
             let contentType = "application/sdp"
             return r.original.withUnsafeBufferPointer { b in
                 b.withMemoryRebound(to: CChar.self) { chars in
-                    ipt_mod_alloc(1, "pub", 3, nil, 0, chars.baseAddress, Int32(chars.count), contentType, Int32(contentType.utf8.count),
+                    ipt_mod_alloc(1, "pub", 3, nil, 0, nil, 0, chars.baseAddress, Int32(chars.count), contentType, Int32(contentType.utf8.count),
                                   nil, put, undoSink, Unmanaged.passUnretained(r).toOpaque())
                 }
             }

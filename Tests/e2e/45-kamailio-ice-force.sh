@@ -11,6 +11,7 @@
 #    answered: success class, XOR-MAPPED-ADDRESS = the checker, MESSAGE-INTEGRITY (HMAC-SHA1 with
 #    the password from the SDP) and FINGERPRINT right; the same check with a wrong password gets
 #    no answer;
+#  - iptrtpproxy.list names the session by the call's Call-ID (taken from the INVITE by the module);
 #  - RTP flows both ways; the BYE frees the sessions.
 source "$(dirname "$0")/sipp/harness.sh"
 kam_init kamailio-ice-force
@@ -23,7 +24,7 @@ kam_capture_start
 KAM_CALL_MS=4000 kam_call uas-call.xml uac-call-ice.xml ice &
 call=$!
 e2e_track "$call"
-wait_for 15 "the callee's INVITE" grep -q "INVITE sip:" "$KAM_DIR/ice-uas.log"
+wait_for 15 "the callee's INVITE" grep -qs "INVITE sip:" "$KAM_DIR/ice-uas.log"
 offer=$(kam_trace --body received INVITE "$KAM_DIR/ice-uas.log")
 kam_read_session "$KAM_DIR/ice-uas.log"
 kam_log "the call got session $SID: ports $PA (gate A), $PB (gate B)"
@@ -77,6 +78,8 @@ try:
 except socket.timeout:
     print("ok no answer to the wrong password")
 PY
+callid=$(grep -m1 -i "^Call-ID:" "$KAM_DIR/ice-uac.log" | sed 's/^[^:]*: *//' | tr -d '\r')
+kam_check "iptrtpproxy.list names the call by its Call-ID ($callid)" grep -qF -- "$callid" <(kam_rpc iptrtpproxy.list 2>&1)
 wait "$call"
 kam_check "the call completes" test $? -eq 0
 e2e_untrack "$call"
