@@ -143,4 +143,29 @@ struct RelayOffloadTests {
         engine.housekeep()
         #expect(offload.calls.count == 1)
     }
+
+    @Test("a session whose side answers ICE checks stays in user space (consent checks must reach the relay), and leaves the kernel when it starts to")
+    func iceStaysInUserSpace() throws {
+        let offload = RecordingOffload()
+        let (engine, _) = try harness(offload, "127.0.28", 32800)
+        defer { engine.stop() }
+        let alice = try UDPPeer("127.0.28.10", 33000), bob = try UDPPeer("127.0.28.20", 34000)
+        var request = bothSides(sideRequest(.a, "127.0.28.10", 33000, learning: 5), sideRequest(.b, "127.0.28.20", 34000, learning: 5))
+        let s = try engine.allocateSession(switchboard: "pub", request: request)
+        alice.send(payload("a"), to: "127.0.28.1", s.rtpPorts[0])
+        #expect(bob.receive()?.payload == payload("a"))
+        bob.send(payload("b"), to: "127.0.28.2", s.rtpPorts[1])
+        #expect(alice.receive()?.payload == payload("b"))
+        engine.housekeep()
+        #expect(offload.calls == ["install \(s.handle) 0 127.0.28.10:33000 127.0.28.20:34000"])
+        // A re-offer gives side B the relay's ICE credentials: the stream leaves the kernel and stays out.
+        request = SessionRequest()
+        request[.b].ice = ICECredentials.random()
+        try engine.updateSession(switchboard: "pub", session: s.handle, request: request)
+        engine.housekeep()
+        engine.housekeep()
+        #expect(offload.calls == ["install \(s.handle) 0 127.0.28.10:33000 127.0.28.20:34000", "remove \(s.handle) 0"])
+        alice.send(payload("user-space"), to: "127.0.28.1", s.rtpPorts[0])
+        #expect(bob.receive()?.payload == payload("user-space"))
+    }
 }

@@ -30,9 +30,13 @@ final class OffloadCoordinator: Sendable {
     }
 
     /// Both clients of stream `j` of local session `l` are latched and fixed (shard lock held).
+    /// A side whose client runs ICE against the relay (`ice=force`) never is: its consent checks
+    /// (RFC 7675, every few seconds from the latched source) must reach the relay's agent, which
+    /// a kernel rule would forward to the other client instead.
     static func isFixed(_ shard: borrowing SessionShard, _ l: Int, stream j: Int) -> Bool {
         let a = shard.leg(l, .a, j).pointee, b = shard.leg(l, .b, j).pointee
         return a.latched.isSet && b.latched.isSet && !a.alwaysLearn && !b.alwaysLearn && !a.held && !b.held
+            && !a.answersICE && !b.answersICE
     }
 
     private enum Action { case install, update, remove, poll }
