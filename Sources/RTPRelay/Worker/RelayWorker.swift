@@ -97,7 +97,14 @@ struct RelayWorker: Sendable {
                 let packet = UnsafeRawPointer(batch.buffers + i * batch.bufferSize)
                 let length = Int(message.pointee.msg_len)
                 if STUNMessage.looksLikeSTUN(packet, length: length) {
-                    answerCheck(UnsafeRawBufferPointer(start: packet, count: length), from: source, leg: index, rx: rx, in: sh)
+                    // Checks count against the stream's flood bucket like media: each costs an
+                    // HMAC, so a stranger's flood of STUN-shaped datagrams is capped too.
+                    if rx.pointee.tokens >= 1 {
+                        rx.pointee.tokens -= 1
+                        answerCheck(UnsafeRawBufferPointer(start: packet, count: length), from: source, leg: index, rx: rx, in: sh)
+                    } else {
+                        rx.pointee.dropThrottled &+= 1
+                    }
                     continue
                 }
             }
