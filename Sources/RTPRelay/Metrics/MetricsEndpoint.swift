@@ -10,17 +10,21 @@ import Synchronization
 /// A connection's first request must arrive complete within `Limits.requestTimeout`, a keep-alive
 /// connection's next one within `Limits.idleTimeout`, and at most `Limits.maxConnections` are open.
 public final class MetricsEndpoint: Sendable {
-    /// Bounds on what one client may hold.
+    /// Bounds on what one client may hold (no NIO type here: callers need not import it).
     public struct Limits: Sendable {
-        /// Time from a connection (or the previous response) to a complete request, and to write the response.
-        public var requestTimeout: TimeAmount = .seconds(5)
-        /// Time a keep-alive connection may stay silent between requests.
-        public var idleTimeout: TimeAmount = .seconds(30)
+        /// Milliseconds from a connection to its complete first request, and to write a response.
+        public var requestTimeout: Int64 = 5000
+        /// Milliseconds a keep-alive connection has for its next request after a response.
+        public var idleTimeout: Int64 = 30000
         /// Connections open at once; more are closed on accept.
         public var maxConnections: Int = 256
 
-        /// The defaults.
-        public init() {}
+        /// The defaults, or the bounds given.
+        public init(requestTimeout: Int64 = 5000, idleTimeout: Int64 = 30000, maxConnections: Int = 256) {
+            self.requestTimeout = requestTimeout
+            self.idleTimeout = idleTimeout
+            self.maxConnections = maxConnections
+        }
     }
 
     private let address: Endpoint
@@ -63,7 +67,8 @@ public final class MetricsEndpoint: Sendable {
                         let sync = channel.pipeline.syncOperations
                         try sync.configureHTTPServerPipeline(withErrorHandling: true)
                         try sync.addHandler(MetricsHTTPHandler(
-                            renderer: renderer, requestTimeout: limits.requestTimeout, idleTimeout: limits.idleTimeout))
+                            renderer: renderer, requestTimeout: .milliseconds(limits.requestTimeout),
+                            idleTimeout: .milliseconds(limits.idleTimeout)))
                     }
                 }
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
