@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Records a real run of iptrtpproxyd for contrib/grafana/dashboard.png: the relay's /metrics
 scraped every second (as Prometheus would, with `up` 1 or 0 per scrape and the job and instance
-labels added) while rtpload pushes a few hundred RTP streams through two switchboards, sessions
+labels added) while rtpload pushes up to 340 RTP streams through two switchboards, sessions
 are allocated and deleted over the control socket, a stray sender's packets are dropped, and the
 relay is restarted from its journal. Writes one JSON line per scrape:
 
@@ -154,15 +154,16 @@ def main():
         control = relay.start()
         scraper.start()
         time.sleep(3)
-        # Wave 1: 120 calls (240 streams) over 6 s, then RTP both ways for 45 s.
+        # Wave 1: 120 calls (240 streams) over 6 s, then RTP both ways for 62 s (across the restart).
         h1p, s1p = allocate(control, "public", 0, 80, 20)
         h1c, s1c = allocate(control, "carrier", 80, 40, 20)
-        loads.append(load(a.rtpload, work, "wave1", s1p + s1c, 45))
+        loads.append(load(a.rtpload, work, "wave1", s1p + s1c, 62))
         time.sleep(6)
-        # Wave 2: 100 more calls (200 streams) for 22 s.
+        # Wave 2: 100 more calls for 22 s, media one way only (side a's callers to side b), so
+        # that the directions differ.
         h2p, s2p = allocate(control, "public", 120, 60, 15)
         h2c, s2c = allocate(control, "carrier", 180, 40, 15)
-        loads.append(load(a.rtpload, work, "wave2", s2p + s2c, 22))
+        loads.append(load(a.rtpload, work, "wave2", s2p[0::2] + s2c[0::2], 22))
         time.sleep(4)
         # A stray sender hits a latched public session's gate A port for 8 s.
         gate_a, _, _, _ = SWITCHBOARDS["public"]

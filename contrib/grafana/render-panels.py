@@ -19,6 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker as mticker  # noqa: E402
 
 RATE_WINDOW = 4.0  # $__rate_interval at a 1 s scrape interval: four scrapes
 BG, PANEL, TEXT, GRID = "#111217", "#181b1f", "#ccccdc", "#2c3235"
@@ -129,6 +130,8 @@ def draw_timeseries(ax, panel, scrapes):
     if unit_label(unit):
         ax.set_ylabel(unit_label(unit), color=TEXT, fontsize=7)
     ax.set_ylim(bottom=0)
+    if unit != "s":
+        ax.yaxis.set_major_formatter(mticker.EngFormatter(sep=""))
     if i:
         ax.legend(loc="upper left", fontsize=6.5, facecolor=PANEL, edgecolor=GRID, labelcolor=TEXT, ncol=2)
 
@@ -175,8 +178,8 @@ def main():
         if p["type"] == "row":
             fig.text(left + 0.005, top - h / 2, p["title"], color=TEXT, fontsize=10, weight="bold", va="center")
             continue
-        ax = fig.add_axes([left + 0.03 * width + 0.004, top - h + 0.045 * g["h"] * unit / height + 0.012,
-                           width * 0.95 - 0.008, h - 0.06 * g["h"] * unit / height - 0.03], facecolor=PANEL)
+        ax = fig.add_axes([left + 0.05 * width + 0.006, top - h + 0.045 * g["h"] * unit / height + 0.012,
+                           width * 0.93 - 0.008, h - 0.06 * g["h"] * unit / height - 0.03], facecolor=PANEL)
         for s in ax.spines.values():
             s.set_color(GRID)
         fig.text(left + 0.006, top - 0.006, p["title"], color=TEXT, fontsize=9, weight="bold", va="top")
