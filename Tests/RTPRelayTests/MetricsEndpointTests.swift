@@ -173,4 +173,30 @@ struct MetricsEndpointTests {
         #expect(text.contains(#"iptrtpproxy_kernel_offload_enabled{offload="none"} 0"#))
         #expect(text.contains(#"iptrtpproxy_side_packets_total{switchboard="pub",side="a"} 0"#))
     }
+
+    @Test("packets per direction: what each side's clients sent, still counted once the session is deleted")
+    func directions() throws {
+        let s = try Served(76)
+        defer { s.stop() }
+        let alice = try UDPPeer("127.0.76.10", 31000), bob = try UDPPeer("127.0.76.20", 32000)
+        let session = try s.harness.engine.allocateSession(switchboard: "pub", request: bothSides(
+            sideRequest(.a, "127.0.76.10", 31000, learning: 5), sideRequest(.b, "127.0.76.20", 32000, learning: 5)))
+        for i in 0..<5 {
+            alice.send(payload("a\(i)"), to: "127.0.76.1", session.rtpPorts[0])
+            #expect(bob.receive()?.payload == payload("a\(i)"))
+        }
+        for i in 0..<3 {
+            bob.send(payload("b\(i)"), to: "127.0.76.2", session.rtpPorts[1])
+            #expect(alice.receive()?.payload == payload("b\(i)"))
+        }
+        let live = s.harness.engine.sideStatistics()
+        #expect(live[0].map(\.packets) == [5, 3])
+        try s.harness.engine.deleteSessions(
+            switchboard: "pub", ids: session.handle.id...session.handle.id, created: session.handle.created)
+        #expect(s.harness.engine.sideStatistics()[0].map(\.packets) == [5, 3])
+        let text = try Self.exchange(s.address, "GET /metrics HTTP/1.0\r\n\r\n")
+        #expect(text.contains(#"iptrtpproxy_side_packets_total{switchboard="pub",side="a"} 5"#))
+        #expect(text.contains(#"iptrtpproxy_side_packets_total{switchboard="pub",side="b"} 3"#))
+        #expect(text.contains(#"iptrtpproxy_packets_total{switchboard="pub"} 8"#))
+    }
 }
