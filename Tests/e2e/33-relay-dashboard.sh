@@ -3,6 +3,7 @@
 # relay. A real iptrtpproxyd (journal, metrics) with one switchboard carries 4 calls of real RTP
 # both ways (rtpload); its /metrics is scraped and every metric name any panel or variable queries
 # must be in the scrape (Prometheus's own `up` aside: it writes that per target, no relay does).
+# With redis-server installed, a relay on --redis shows its store up, then down once Redis stops.
 # Prints what it checks; exits 0 when all pass.
 source "$(dirname "$0")/lib/harness.sh"
 e2e_init relay-dashboard
@@ -132,5 +133,36 @@ check(value("iptrtpproxy_switchboard_sessions_active") == 4 and value("iptrtppro
       and value("iptrtpproxy_switchboard_ports_free") == 48, "capacity: 4 sessions live, 12 free, 48 ports free")
 check(value("iptrtpproxy_store_up") == 1, "the journal store is up")
 PY
+
+# The store panel with Redis: a relay with --redis shows its store up, and down once Redis is gone.
+if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+  e2e_stop "$PID" >/dev/null
+  e2e_untrack "$PID"
+  REDIS_PORT=$((BASE + 92))
+  redis-server --port "$REDIS_PORT" --bind 127.0.34.1 --save '' --appendonly no --daemonize no >"$WORK/redis.log" 2>&1 &
+  REDIS_PID=$!
+  e2e_track "$REDIS_PID"
+  wait_for 10 "redis-server to answer" bash -c "redis-cli -h 127.0.34.1 -p $REDIS_PORT ping 2>/dev/null | grep -q PONG"
+  : >"$WORK/daemon.log"
+  "$DAEMON" --config "$WORK/iptrtpproxy.cfg" --control "unix:$WORK/control.sock" --redis "redis://127.0.34.1:$REDIS_PORT/5" \
+    --metrics "$METRICS" --workers 1 --log-prefix none 2>"$WORK/daemon.log" &
+  PID=$!
+  e2e_track "$PID"
+  wait_for 10 "iptrtpproxyd with Redis to run" up_or_gone
+  store_up() {  # the value of iptrtpproxy_store_up for the Redis location is $1
+    python3 - "$METRICS" "redis://127.0.34.1:$REDIS_PORT/5" "$1" <<'PY'
+import re, sys, urllib.request
+text = urllib.request.urlopen("http://%s/metrics" % sys.argv[1], timeout=2).read().decode()
+m = re.search(r'^iptrtpproxy_store_up\{location="%s"\} (\S+)$' % re.escape(sys.argv[2]), text, re.M)
+sys.exit(0 if m and float(m.group(1)) == float(sys.argv[3]) else 1)
+PY
+  }
+  e2e_check_within 10 "Redis store: iptrtpproxy_store_up{location=redis://...} is 1" store_up 1
+  e2e_stop "$REDIS_PID" >/dev/null
+  e2e_untrack "$REDIS_PID"
+  e2e_check_within 20 "Redis gone: iptrtpproxy_store_up falls to 0" store_up 0
+else
+  e2e_log "redis-server is not installed: the Redis store panel is checked with the journal only"
+fi
 
 e2e_finish
