@@ -10,7 +10,7 @@ e2e_init relay-dashboard
 cd "$E2E_ROOT"
 DAEMON=${IPTRTPPROXYD:-build/iptrtpproxyd}
 RTPLOAD=${RTPLOAD:-build/rtpload}
-DASHBOARD=contrib/grafana/iptrtpproxy-dashboard.json
+DASHBOARD=${IPT_DASHBOARD:-contrib/grafana/iptrtpproxy-dashboard.json}
 for b in "$DAEMON" "$RTPLOAD"; do [ -x "$b" ] || { e2e_log "$b is missing (make build)"; exit 1; }; done
 WORK=$E2E_DIR
 
