@@ -102,13 +102,22 @@ struct RelayDaemon: ParsableCommand {
     @Option(name: .customLong("coalesce-us"), help: "Microseconds a worker lets packets gather after a wakeup at light load (0: never).")
     var coalesceMicroseconds: Int = RelayConfiguration.defaultCoalescing
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "info"
+    @Option(name: .customLong("log-level"), help: ArgumentHelp(
+        "trace, debug, info, notice, warning, error or critical (default info). Also the key 'log-level' of the cfg file's [relay] section; this option wins.",
+        valueName: "level"))
+    var logLevel: String?
+
+    @Option(name: .customLong("log-prefix"), help: ArgumentHelp(
+        "syslog: start each line with its syslog priority (<2>..<7>, read by journald: journalctl -p warning); none: a timestamp instead; auto: syslog when standard error is the journal (JOURNAL_STREAM).",
+        valueName: "syslog|none|auto"))
+    var logPrefix: String = LogPrefixMode.auto.rawValue
+
+    @Flag(name: .customLong("no-notify"), help: ArgumentHelp(
+        "Do not tell systemd (NOTIFY_SOCKET, Type=notify) that the relay is ready or stopping."))
+    var noNotify = false
 
     func validate() throws {
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
-        }
+        try validateLogging()
         if controlTCP != nil && secretFile == nil {
             throw ValidationError("--control-tcp needs --secret-file: TCP clients must authenticate")
         }
@@ -133,15 +142,9 @@ struct RelayDaemon: ParsableCommand {
     }
 
     func run() throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = level
-            return h
-        }
-        let logger = Logger(label: "iptrtpproxyd")
-
         let (switchboards, relaySettings) = try loadSwitchboards()
+        try bootstrapLogging(relaySettings: relaySettings)
+        let logger = Logger(label: "iptrtpproxyd")
         var redisURL: RedisURL?
         if let text = redis ?? relaySettings["redis"] {
             do { redisURL = try RedisURL(parsing: text) } catch {
@@ -236,6 +239,8 @@ struct RelayDaemon: ParsableCommand {
             throw ExitCode.failure
         }
         logger.notice("iptrtpproxyd \(RelayEngine.version) running", metadata: ["control": "\(control)"])
+        let notifier = readinessNotifier(logger)
+        notifyReady(notifier, sessions: engine.statistics().sessionsActive, logger)
 
         while true {
             var received: Int32 = 0
@@ -247,6 +252,7 @@ struct RelayDaemon: ParsableCommand {
             logger.notice("signal \(received): stopping")
             break
         }
+        notifyStopping(notifier, logger)
         endpoint?.stop()
         server.stop()
         engine.stop()

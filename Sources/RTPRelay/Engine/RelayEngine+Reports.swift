@@ -23,6 +23,11 @@ extension RelayEngine {
         operations.statistics()
     }
 
+    /// Per switchboard (in `info()` order), per side ([a, b]): what that side's clients sent.
+    public func sideStatistics() -> [[StreamCounters]] {
+        operations.sideStatistics()
+    }
+
     /// Counts a control request and whether it failed (for `stats`).
     func noteControlRequest(failed: Bool) {
         operations.noteControlRequest(failed: failed)

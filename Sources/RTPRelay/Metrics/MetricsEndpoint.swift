@@ -1,101 +1,115 @@
-import Glibc
 import IPTRTPProxyCore
-import IPTRTPProxyPOSIX
 import Logging
+import NIOCore
+import NIOPosix
 import Synchronization
 
-/// Serves `GET /metrics` (Prometheus text format) over plain HTTP/1.0 on one TCP address,
-/// loopback unless configured otherwise. One thread; one request per connection.
+/// Serves `GET /metrics` (Prometheus text format) over HTTP/1.1 on one TCP address, loopback
+/// unless configured otherwise, with swift-nio: one event-loop thread serves every connection
+/// without blocking on any, so a client that sends one byte a second delays nobody's scrape.
+/// A connection's first request must arrive complete within `Limits.requestTimeout`, a keep-alive
+/// connection's next one within `Limits.idleTimeout`, and at most `Limits.maxConnections` are open.
 public final class MetricsEndpoint: Sendable {
-    private let engine: RelayEngine
+    /// Bounds on what one client may hold (no NIO type here: callers need not import it).
+    public struct Limits: Sendable {
+        /// Milliseconds from a connection to its complete first request, and to write a response.
+        public var requestTimeout: Int64 = 5000
+        /// Milliseconds a keep-alive connection has for its next request after a response.
+        public var idleTimeout: Int64 = 30000
+        /// Connections open at once; more are closed on accept.
+        public var maxConnections: Int = 256
+
+        /// The defaults, or the bounds given.
+        public init(requestTimeout: Int64 = 5000, idleTimeout: Int64 = 30000, maxConnections: Int = 256) {
+            self.requestTimeout = requestTimeout
+            self.idleTimeout = idleTimeout
+            self.maxConnections = maxConnections
+        }
+    }
+
     private let address: Endpoint
     private let logger: Logger
-    /// The listener, the thread and its stop pipe while started.
-    private let running = Mutex<(listener: Int32, stop: WakeupPipe, thread: PosixThread)?>(nil)
+    private let limits: Limits
+    private let renderer: MetricsRenderer
+    /// The event loop and the listening channel while started.
+    private let running = Mutex<(group: MultiThreadedEventLoopGroup, channel: Channel)?>(nil)
 
     /// Creates the endpoint; nothing is opened before `start()`.
-    public init(engine: RelayEngine, address: Endpoint, logger: Logger = Logger(label: "iptrtpproxy.metrics")) {
-        self.engine = engine
+    public init(
+        engine: RelayEngine, address: Endpoint, logger: Logger = Logger(label: "iptrtpproxy.metrics"),
+        limits: Limits = Limits()
+    ) {
         self.address = address
         self.logger = logger
+        self.limits = limits
+        self.renderer = MetricsRenderer(engine: engine)
     }
 
     deinit { stop() }
 
-    /// Listens and starts the thread.
+    /// Listens and starts the event-loop thread.
     public func start() throws {
         try running.withLock { running in
             guard running == nil else { return }
-            let listener = try ControlListener.tcp(address)
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let renderer = self.renderer, limits = self.limits, logger = self.logger
+            let connections = ConnectionCount(limit: limits.maxConnections)
+            let bootstrap = ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    guard connections.enter() else {
+                        logger.warning("metrics: \(limits.maxConnections) connections open; one more refused")
+                        return channel.close()
+                    }
+                    channel.closeFuture.whenComplete { _ in connections.leave() }
+                    return channel.eventLoop.makeCompletedFuture {
+                        let sync = channel.pipeline.syncOperations
+                        try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                        try sync.addHandler(MetricsHTTPHandler(
+                            renderer: renderer, requestTimeout: .milliseconds(limits.requestTimeout),
+                            idleTimeout: .milliseconds(limits.idleTimeout)))
+                    }
+                }
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.maxMessagesPerRead, value: 4)
             do {
-                let stop = try WakeupPipe()
-                let engine = self.engine
-                running = (listener, stop, try PosixThread(name: "ipt-metrics") {
-                    MetricsEndpoint.serve(listener: listener, engine: engine, metrics: RelayMetrics(), stop: stop)
-                })
+                let nioAddress = try NIOCore.SocketAddress(ipAddress: address.address.description, port: Int(address.port))
+                running = (group, try bootstrap.bind(to: nioAddress).wait())
             } catch {
-                close(listener)
-                throw error
+                try? group.syncShutdownGracefully()
+                throw MediaPlaneError("metrics: cannot listen on \(address): \(error)")
             }
         }
         logger.info("metrics listening", metadata: ["address": "\(address)"])
     }
 
-    /// Stops the thread and closes the listener.
+    /// Closes the listener and every connection, and stops the thread.
     public func stop() {
-        guard let (listener, stop, thread) = running.withLock({ running in
+        guard let (group, channel) = running.withLock({ running in
             defer { running = nil }
             return running
         }) else { return }
-        stop.signal()
-        thread.join()
-        close(listener)
+        try? channel.close().wait()
+        try? group.syncShutdownGracefully()
+    }
+}
+
+/// Connections open now, against a limit (touched from the event loop and at close).
+private final class ConnectionCount: Sendable {
+    private let count = Mutex(0)
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Counts one more; false (and not counted) at the limit.
+    func enter() -> Bool {
+        count.withLock { n in
+            guard n < limit else { return false }
+            n += 1
+            return true
+        }
     }
 
-    private static func serve(listener: Int32, engine: RelayEngine, metrics: RelayMetrics, stop: WakeupPipe) {
-        var fds = [pollfd(fd: stop.readFD, events: Int16(POLLIN), revents: 0), pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
-        while true {
-            fds[0].revents = 0
-            fds[1].revents = 0
-            let n = retryingOnInterrupt { poll(&fds, 2, -1) }
-            if n < 0 { return }
-            if fds[0].revents != 0 { return }
-            if fds[1].revents != 0, let fd = Socket.accept(from: listener) {
-                respond(fd, engine: engine, metrics: metrics)
-                close(fd)
-            }
-        }
-    }
-
-    /// Reads the request head (bounded in size and time) and writes the response.
-    private static func respond(_ fd: Int32, engine: RelayEngine, metrics: RelayMetrics) {
-        // accept4 made it non-blocking; this exchange is a short blocking one with timeouts.
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var head: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 2048)
-        while head.count < 8192 {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { return }
-            head.append(contentsOf: chunk[0..<n])
-            if head.count >= 4, head.suffix(4) == [13, 10, 13, 10] || head.suffix(2) == [10, 10] { break }
-        }
-        let requestLine = String(decoding: head.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
-        let parts = requestLine.split(separator: " ")
-        let response: [UInt8]
-        if parts.count >= 2, parts[0] == "GET", parts[1] == "/metrics" || parts[1] == "/" {
-            let body = metrics.render(engine.statistics())
-            response = Array("HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + body
-        } else {
-            response = Array("HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
-        }
-        var offset = 0
-        while offset < response.count {
-            let n = response.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
-            offset += n
-        }
-    }
+    func leave() { count.withLock { $0 -= 1 } }
 }

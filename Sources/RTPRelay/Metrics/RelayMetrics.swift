@@ -8,57 +8,81 @@ final class RelayMetrics {
     let registry = PrometheusCollectorRegistry()
     private var exported: [String: UInt64] = [:]
     private var counters: [String: Counter] = [:]
-    private let sessionsActive: Gauge
-    private let uptime: Gauge
-    /// Live sessions per switchboard: what a proxy's `iptrtpproxy.relays` shows as this host's sessions.
-    private var switchboardSessions: [String: Gauge] = [:]
-    /// The worst interarrival jitter of a live RTP stream per switchboard (0 when none is known).
-    private var switchboardJitter: [String: Gauge] = [:]
+    private var gauges: [String: Gauge] = [:]
 
-    init() {
-        sessionsActive = registry.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "iptrtpproxy", metricName: "sessions", unitName: "active", helpText: "Live sessions"))
-        uptime = registry.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "iptrtpproxy", metricName: "uptime", unitName: "seconds", helpText: "Seconds since the relay started"))
-    }
-
-    /// Brings the metrics up to `stats` and renders the text exposition format.
-    func render(_ stats: RelayStatistics) -> [UInt8] {
-        sessionsActive.set(Int64(stats.sessionsActive))
-        uptime.set(Int64(stats.uptime))
+    /// Brings the metrics up to `stats` and `info` and renders the text exposition format;
+    /// `sides` holds per switchboard (in `info` order) what side a's and side b's clients sent.
+    func render(_ stats: RelayStatistics, info: RelayInfo, sides: [[StreamCounters]] = [], offloadedStreams: Int = 0) -> [UInt8] {
+        gauge("sessions", "active", [], "Live sessions").set(Int64(stats.sessionsActive))
+        gauge("uptime", "seconds", [], "Seconds since the relay started").set(Int64(stats.uptime))
         advance("sessions_allocated", [], stats.sessionsAllocated, "Sessions allocated")
         advance("sessions_deleted", [], stats.sessionsDeleted, "Sessions deleted by request")
         advance("sessions_expired", [], stats.sessionsExpired, "Sessions expired for lack of packets")
         advance("alloc_failures", [], stats.allocationFailures, "Allocations refused")
         advance("control_requests", [], stats.controlRequests, "Control requests served")
         advance("control_errors", [], stats.controlErrors, "Control requests answered with an error")
-        for sw in stats.switchboards {
+        renderCapacity(info)
+        // State of the parts an operator watches: the session store (journal or Redis) takes
+        // writes, and whether streams are forwarded in the kernel.
+        if let store = stats.store {
+            gauge("store", "up", [("location", store.location)], "1 when the session store (journal, Redis) takes writes, else 0")
+                .set(Int64(store.up ? 1 : 0))
+        }
+        gauge("kernel_offload", "enabled", [("offload", info.offload)], "1 when latched streams are forwarded in the kernel, else 0")
+            .set(Int64(info.offload == "none" ? 0 : 1))
+        gauge("offloaded_streams", "active", [], "Live streams forwarded in the kernel now").set(Int64(offloadedStreams))
+        for (s, sw) in stats.switchboards.enumerated() {
             let labels = [("switchboard", sw.name)]
-            let gauge = switchboardSessions[sw.name] ?? registry.makeGauge(
-                descriptor: MetricNameDescriptor(
-                    namespace: "iptrtpproxy", metricName: "switchboard_sessions", unitName: "active",
-                    helpText: "Live sessions per switchboard"),
-                labels: labels)
-            switchboardSessions[sw.name] = gauge
-            gauge.set(Int64(sw.sessionsActive))
+            gauge("switchboard_sessions", "active", labels, "Live sessions per switchboard").set(Int64(sw.sessionsActive))
             advance("packets", labels, sw.counters.packets, "Packets forwarded")
             advance("bytes", labels, sw.counters.bytes, "Bytes forwarded")
+            if s < sides.count {
+                for (side, c) in zip(["a", "b"], sides[s]) {
+                    let l = labels + [("side", side)]
+                    advance("side_packets", l, c.packets, "Packets forwarded from the clients of one side (a: toward side b)")
+                    advance("side_bytes", l, c.bytes, "Bytes forwarded from the clients of one side (a: toward side b)")
+                }
+            }
             // RTP quality (RFC 3550): packets the clients' sequence numbers announced and those that
             // never came (duplicates offset losses, so the counter may stand still for a while).
             advance("rtp_expected_packets", labels, sw.counters.expected, "RTP packets the clients' sequence numbers announced")
             advance("rtp_lost_packets", labels, UInt64(max(0, sw.counters.lost)), "RTP packets lost between clients and the relay")
-            let jitter = switchboardJitter[sw.name] ?? registry.makeGauge(
-                descriptor: MetricNameDescriptor(
-                    namespace: "iptrtpproxy", metricName: "rtp_jitter_max", unitName: "seconds",
-                    helpText: "Worst interarrival jitter of a live RTP stream"),
-                labels: labels)
-            switchboardJitter[sw.name] = jitter
-            jitter.set(Double(sw.counters.jitterMicroseconds ?? 0) / 1_000_000)
+            gauge("rtp_jitter_max", "seconds", labels, "Worst interarrival jitter of a live RTP stream")
+                .set(Double(sw.counters.jitterMicroseconds ?? 0) / 1_000_000)
             for reason in DropReason.allCases {
                 advance("dropped_packets", labels + [("reason", reason.name)], sw.counters[reason], "Packets dropped, by reason")
             }
         }
         return registry.emitToBuffer()
+    }
+
+    /// Capacity per switchboard and in all: sessions and ports not held by a live session (a
+    /// session holds an RTP and an RTCP port on each gate).
+    private func renderCapacity(_ info: RelayInfo) {
+        var free = 0, capacity = 0
+        for sw in info.switchboards {
+            let labels = [("switchboard", sw.switchboard.name)]
+            let max = sw.switchboard.maxSessions, idle = Swift.max(0, max - sw.sessionsInUse)
+            free += idle
+            capacity += max
+            gauge("switchboard_sessions", "capacity", labels, "Sessions a switchboard holds at most").set(Int64(max))
+            gauge("switchboard_sessions", "free", labels, "Sessions a switchboard can still allocate").set(Int64(idle))
+            gauge("switchboard_ports", "capacity", labels, "UDP ports of a switchboard's gates").set(Int64(4 * max))
+            gauge("switchboard_ports", "free", labels, "UDP ports of a switchboard's gates held by no session").set(Int64(4 * idle))
+        }
+        gauge("sessions", "capacity", [], "Sessions all switchboards hold at most").set(Int64(capacity))
+        gauge("sessions", "free", [], "Sessions all switchboards can still allocate").set(Int64(free))
+    }
+
+    /// The gauge `iptrtpproxy_<name>_<unit>{labels}`, made on first use.
+    private func gauge(_ name: String, _ unit: String, _ labels: [(String, String)], _ help: String) -> Gauge {
+        let key = name + "_" + unit + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        if let g = gauges[key] { return g }
+        let g = registry.makeGauge(
+            descriptor: MetricNameDescriptor(namespace: "iptrtpproxy", metricName: name, unitName: unit, helpText: help),
+            labels: labels)
+        gauges[key] = g
+        return g
     }
 
     /// Moves counter `iptrtpproxy_<name>_total{labels}` up to `value`.

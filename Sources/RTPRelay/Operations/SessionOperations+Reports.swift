@@ -58,6 +58,26 @@ extension SessionOperations {
         }
     }
 
+    /// Per switchboard, per side ([a, b]): the counters of what that side's clients sent, freed
+    /// sessions included (the metrics' packets per direction).
+    func sideStatistics() -> [[StreamCounters]] {
+        book.withLock { book in
+            let now = clock.monotonicNanoseconds(), wallNow = clock.wallSeconds()
+            var perSide = book.retiredSides
+            for shard in shards {
+                shard.withLock { sh in
+                    for l in 0..<sh.count where sh.sessions[l].inUse {
+                        for k in 0..<4 {
+                            perSide[sh.sessions[l].switchboard][k >> 1].add(
+                                sh.legs[4 * l + k].counters { SessionOperations.wall($0, now: now, wallNow: wallNow) })
+                        }
+                    }
+                }
+            }
+            return perSide
+        }
+    }
+
     /// Counts a control request and whether it failed (for `stats`).
     func noteControlRequest(failed: Bool) {
         book.withLock { book in

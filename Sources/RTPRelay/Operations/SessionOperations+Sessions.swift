@@ -125,6 +125,7 @@ extension SessionOperations {
         // A freed session's jitter is history: the switchboard's jitter is that of live streams.
         counters.jitterMicroseconds = nil
         book.retired[s].add(counters)
+        for side in 0..<2 { book.retiredSides[s][side].add(sides[side]) }
         offload?.remove(offloaded.map { OffloadedStream.Key(switchboard: sw.name, session: handle, stream: $0) })
         book.slots[s].free(handle, now: wallNow)
         book.requests[g] = SessionRequest()

@@ -13,6 +13,8 @@ struct SessionBook {
     var requests: [SessionRequest]
     /// Counters of freed sessions, per switchboard, so totals survive the sessions.
     var retired: [StreamCounters]
+    /// The same per side ([a, b]: what that side's clients sent), for the metrics' directions.
+    var retiredSides: [[StreamCounters]]
     var tallies = Tallies()
     /// Requests are served (between the engine's start and stop).
     var serving = false
@@ -38,6 +40,7 @@ struct SessionBook {
         slots = switchboards.all.map { SessionSlots(count: $0.maxSessions, resurrectionTimeout: $0.resurrectionTimeout, order: slotOrder) }
         requests = Array(repeating: SessionRequest(), count: sessionCount)
         retired = Array(repeating: StreamCounters(), count: switchboards.all.count)
+        retiredSides = Array(repeating: [StreamCounters(), StreamCounters()], count: switchboards.all.count)
     }
 
     /// Forgets every session (relay stop), keeping tallies and retired counters.
