@@ -78,7 +78,8 @@ S2=$SID PA2=$PA
 kam_check "parallel: branch 1's offer came on a relay port of gate B" kam_read_session "$KAM_DIR/parallel-uas1.log"
 kam_log "parallel: branch 1 session $SID (ports $PA/$PB), branch 2 session $S2"
 kam_check "parallel: each branch got its own session" [ "$S2" != "$SID" ]
-kam_check "parallel: each branch's offer carries its own rewrite only" one_rewrite parallel-uas1 && one_rewrite parallel-uas2
+both_one_rewrite() { one_rewrite parallel-uas1 && one_rewrite parallel-uas2; }
+kam_check "parallel: each branch's offer carries its own rewrite only" both_one_rewrite
 kam_check "parallel: the caller got each branch's 183 on that branch's session port of gate A" \
   bash -c "grep -q '^received SIP/2.0 183 Session Progress | c=IN IP4 127.0.0.1 | m=audio $PA ' <(python3 '$KAM_SIPP_DIR/sip-trace.py' '$KAM_DIR/parallel-uac.log') &&
     grep -q '^received SIP/2.0 183 Session Progress | c=IN IP4 127.0.0.1 | m=audio $PA2 ' <(python3 '$KAM_SIPP_DIR/sip-trace.py' '$KAM_DIR/parallel-uac.log')"
