@@ -120,8 +120,8 @@ struct RPCReplyTests {
 
     @Test("bad parameters are a 400 fault that says what is wrong: negative, not a number, too large, too many, not text, not a name")
     func badParameters() {
-        func fault(_ body: () throws(RPCFault) -> Void) -> RPCFault? {
-            do { try body() } catch { return error }
+        func fault(_ body: () throws -> Void) -> RPCFault? {
+            do { try body() } catch { return error as? RPCFault }
             return nil
         }
         let negative = fault { _ = try parameters("-5").wholeNumber(0, "OFFSET", default: 0, in: 0...100) }

@@ -142,7 +142,7 @@ for mode in bad-info bad-alloc garbage full; do
       relay_has liar "state=up .*failures=0 "
   else
     e2e_check_within 5 "$mode: the lying host was marked down, with the reason" \
-      relay_has liar 'failures=[1-9][0-9]* last-error="[^"]
+      relay_has liar 'failures=[1-9][0-9]* last-error="[^"]'
   fi
   kam_check "$mode: no Kamailio process died" [ "$(pgrep -c -s "$KAM_PID")" -eq "$WORKERS" ]
   kam_check "$mode: no crash in the log" bash -c "! grep -qi 'signal\|segfault\|fatal' '$KAM_DIR/kamailio.log'"
