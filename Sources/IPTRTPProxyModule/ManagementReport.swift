@@ -33,11 +33,11 @@ enum ManagementReport {
                 continue
             }
             do {
-                if let switchboard, try !client.info().switchboards.contains(where: { $0.switchboard.name == switchboard }) {
+                if let switchboard, try !patiently(client, { try $0.info() }).switchboards.contains(where: { $0.switchboard.name == switchboard }) {
                     answered += 1
                     continue
                 }
-                let sessions = try client.list(switchboard: switchboard).sessions
+                let sessions = try patiently(client) { try $0.list(switchboard: switchboard) }.sessions
                 answered += 1
                 declared = true
                 let window = PageWindow(offset: offset, limit: limit, before: total, count: sessions.count)
@@ -70,7 +70,7 @@ enum ManagementReport {
         let switchboard = try parameters.switchboard(0)
         let relays = try relaysToAsk(state, parameters.command)
         func record(_ client: RelayControlClient) throws -> RPCValue? {
-            let stats = try client.stats()
+            let stats = try patiently(client) { try $0.stats() }
             guard let switchboard else { return stats.rpcRecord }
             return stats.rpcRecord(switchboard: switchboard)
         }
@@ -142,6 +142,19 @@ enum ManagementReport {
                 RPCMember("last-error", .text(t.lastError(i) ?? "")),
             ])
         })
+    }
+
+    /// The longest wait for a relay's report, in milliseconds: a `list` of thousands of sessions
+    /// takes longer than an alloc (whose `relay_timeout` is short), and an operator's command may
+    /// wait a few seconds where a call may not.
+    static let reportTimeout: Int32 = 5000
+
+    /// Runs `body` with `client` waiting at least `reportTimeout`, then restores its timeout.
+    static func patiently<T>(_ client: RelayControlClient, _ body: (RelayControlClient) throws -> T) throws -> T {
+        let saved = client.timeout
+        client.timeout = max(saved, reportTimeout)
+        defer { client.timeout = saved }
+        return try body(client)
     }
 
     /// A relay a report asks, or why it is not asked.

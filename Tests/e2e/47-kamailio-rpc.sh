@@ -49,7 +49,9 @@ kamcmd_pages() {
   done
   kam_log "kamcmd: $pages pages"
 }
+t0=$(e2e_now_us)
 kam_check "kamcmd reads iptrtpproxy.list page by page, total $SESSIONS on each" kamcmd_pages
+kam_log "kamcmd read $SESSIONS sessions in $((($(e2e_now_us) - t0) / 1000)) ms"
 same_ids() { [ "$(wc -l <"$1")" -eq "$SESSIONS" ] && diff -q <(sort "$1") "$KAM_DIR/want.txt" >/dev/null; }
 kam_check "kamcmd got every session exactly once" same_ids "$KAM_DIR/kamcmd-ids.txt"
 one=$(kam_rpc iptrtpproxy.list 0 1 loop 2>&1)
@@ -60,13 +62,22 @@ record_has_fields() {
 kam_check "a kamcmd record names its fields (id, ports, addresses, counters, age, call-id)" record_has_fields
 
 # JSON-RPC over HTTP, pages of 1,000.
+t0=$(e2e_now_us)
 python3 "$KAM_ROOT/Tests/e2e/lib/rpc_pages.py" "$URL" 1000 >"$KAM_DIR/json-ids.txt" 2>"$KAM_DIR/json-pages.err"
+kam_log "JSON-RPC read $SESSIONS sessions in $((($(e2e_now_us) - t0) / 1000)) ms ($(tail -1 "$KAM_DIR/json-pages.err"))"
 kam_check "JSON-RPC over HTTP reads every session exactly once, each record with its fields" \
   same_ids "$KAM_DIR/json-ids.txt" || cat "$KAM_DIR/json-pages.err"
 
 # 3. kamcmd's own buffer.
 big=$(kam_rpc iptrtpproxy.list 0 1000 2>&1); rc=$?
 kam_log "kamcmd iptrtpproxy.list 0 1000: exit $rc, $(head -c 200 <<<"$big" | tr '\n' ' ')"
+# The largest page kamcmd takes (the README advises pages of at most 300 with kamcmd).
+largest=0
+for n in 250 300 350 400 450 500; do
+  [ "$(kam_rpc iptrtpproxy.list 0 "$n" 2>/dev/null | grep -c '^[[:space:]]*id: ')" -eq "$n" ] && largest=$n
+done
+kam_log "kamcmd takes pages of up to $largest records (of 250..500 tried)"
+kam_check "kamcmd takes a page of 300 records" [ "$largest" -ge 300 ]
 whole_or_loud() { [ "$rc" -ne 0 ] || [ "$(grep -c '^[[:space:]]*id: ' <<<"$big")" -eq 1000 ]; }
 kam_check "a page over kamcmd's reply buffer fails loudly in kamcmd or comes whole, never short" whole_or_loud
 

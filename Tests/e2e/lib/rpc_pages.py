@@ -5,6 +5,7 @@ every page has the same total, holds min(LIMIT, total - OFFSET) records, and tha
 has the fields of a session; exits 1 (with the reason) otherwise."""
 import json
 import sys
+import urllib.error
 import urllib.request
 
 url, limit = sys.argv[1], int(sys.argv[2])
@@ -16,8 +17,13 @@ FIELDS = ["id", "switchboard", "host", "call-id", "port-a", "port-b", "address-a
 def call(method, params):
     body = json.dumps({"jsonrpc": "2.0", "method": method, "params": params, "id": 1}).encode()
     req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read())
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        sys.exit(f"{method} {params}: HTTP {e.code} {e.read()[:300]!r}")
+    except (OSError, ValueError) as e:
+        sys.exit(f"{method} {params}: {e!r}")
 
 
 offset, total, pages = 0, None, 0
