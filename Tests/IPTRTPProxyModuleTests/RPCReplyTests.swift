@@ -1,3 +1,4 @@
+import Glibc
 import IPTRTPProxyCore
 import Testing
 @testable import IPTRTPProxyModule
@@ -204,5 +205,25 @@ struct RPCReplyTests {
         #expect(sum.first == RPCMember("sessions-active", .number(4)))
         #expect(!sum.contains { $0.name == "uptime" || $0.name == "switchboards" })
         #expect(sum.contains(RPCMember("control-requests", .number(80))))
+    }
+
+    @Test("the C entries: a bad parameter is fault 400 with its line, nothing written; relays without media hosts is 501")
+    func cEntries() {
+        let reply = RecordingReply()
+        let context = Unmanaged.passUnretained(reply).toOpaque()
+        var fault: UnsafePointer<CChar>?
+        var faultLength: Int32 = 0
+        let texts = Array("-1".utf8CString)
+        let code = texts.withUnsafeBufferPointer { t -> Int32 in
+            let parameters: [UnsafePointer<CChar>?] = [t.baseAddress]
+            return ipt_mod_rpc_list(parameters, [2], 1, reply.open, reply.number, reply.text, context, &fault, &faultLength)
+        }
+        #expect(code == 400)
+        #expect(fault.map { String(cString: $0) } == "iptrtpproxy.list: OFFSET must be a whole number from 0 to 2147483647, not '-1'")
+        #expect(Int(faultLength) == fault.map { strlen($0) })
+        #expect(reply.calls.isEmpty)
+        #expect(ipt_mod_rpc_relays(nil, nil, 0, reply.open, reply.number, reply.text, context, &fault, &faultLength) == 501)
+        #expect(ipt_mod_rpc_stats(nil, nil, 0, nil, nil, nil, context, &fault, &faultLength) == 500)
+        withExtendedLifetime(reply) {}
     }
 }
