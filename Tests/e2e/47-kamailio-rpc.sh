@@ -9,7 +9,8 @@
 #  4. iptrtpproxy.stats is an object of numbers with one per switchboard, over both transports;
 #  5. bad parameters (negative, not a number, too large, too many, unknown switchboard) are an RPC
 #     fault 400 with a message over both; iptrtpproxy.relays without media hosts is a fault 501;
-#  6. Kamailio logged no overflow, no module error, and kept every process.
+#  6. Kamailio logged no overflow, no module error, and kept every process;
+#  7. with ctl's room per array cut to 1 KiB, a page too large for it is a fault 500 (logged once).
 source "$(dirname "$0")/sipp/harness.sh"
 kam_init kamailio-rpc
 SESSIONS=2100
@@ -117,5 +118,19 @@ done
 # 6.
 kam_check "Kamailio logged no overflow" [ "$(kam_logged 'overflow\|buffer too small')" -eq 0 ]
 kam_check "the module logged no error" [ "$(kam_logged 'ERROR: iptrtpproxy')" -eq 0 ]
+kam_check "no Kamailio process died" e2e_running "$KAM_PID"
+kam_stop
+
+# 7. A transport that refuses part of an answer makes it a fault, never a short list: ctl with
+#    1 KiB per array (2 bytes per record) takes a page of 300 sessions, not one of 600.
+KAM_CFG="$KAM_SIPP_DIR/rpc.cfg" kam_start -A "HTTP_LISTEN=tcp:127.0.0.1:$HTTP_PORT" -A CTL_STRUCT_KB=1 || kam_finish
+python3 "$KAM_ROOT/Tests/e2e/lib/fill_relay.py" "$(kam_relay_socket)" loop 600 >/dev/null 2>"$KAM_DIR/fill2.err"
+small=$(kam_rpc iptrtpproxy.list 0 300 2>&1)
+kam_check "ctl with 1 KiB per array: a page of 300 comes whole" [ "$(kam_rpc_records <<<"$small" | wc -l)" -eq 300 ]
+refused=$(kam_rpc iptrtpproxy.list 0 600 2>&1 | tr '\n' ' ')
+kam_log "kamcmd iptrtpproxy.list 0 600 -> $(head -c 300 <<<"$refused")"
+kam_check "a page of 600 is a fault 500 that says the transport refused it" \
+  grep -q "error: 500 - iptrtpproxy.list: the host's RPC transport refused the answer at item [0-9]* of [0-9]*" <<<"$refused"
+kam_check "the module logged that once" [ "$(kam_logged "ERROR: iptrtpproxy: iptrtpproxy.list: the host's RPC transport refused")" -eq 1 ]
 kam_check "no Kamailio process died" e2e_running "$KAM_PID"
 kam_finish
