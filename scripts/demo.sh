@@ -86,8 +86,8 @@ echo "  callee -> gate B -> relay -> gate A -> caller: $to_caller packets"
 
 section "After BYE: what the script logged, and the relay"
 grep -o '<script>: call .*' "$KAM_DIR/kamailio.log"
-kam_rpc iptrtpproxy.stats | grep -E '^(sessions|packets):'
-kam_rpc iptrtpproxy.list
+kam_rpc iptrtpproxy.stats | grep -E '^\s(sessions-[a-z]+|packets|bytes|drops): '
+kam_rpc iptrtpproxy.list | grep -E '^\s(total|count): '
 
 section "Stopping Kamailio and its relay"
 kam_stop

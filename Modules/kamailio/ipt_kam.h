@@ -12,7 +12,7 @@ int ipt_kam_register_selects(void);
 /* Clears the selects before each script run (pre-script callback). */
 int ipt_kam_reset_selects(struct sip_msg *msg, unsigned int flags, void *param);
 
-/* ipt_kam_rpc.c: iptrtpproxy.list and iptrtpproxy.stats. */
+/* ipt_kam_rpc.c: iptrtpproxy.list, iptrtpproxy.stats and iptrtpproxy.relays. */
 extern kam_rpc_export_t ipt_kam_rpc_methods[];
 
 #endif

@@ -283,8 +283,14 @@ static int ipt_kam_fixup_strings(void **param, int param_no)
 	return ipt_kam_fixup_string(param, param_no);
 }
 
-#define IPT_KAM_ROUTES_ALLOC (KAM_REQUEST_ROUTE | KAM_ONREPLY_ROUTE)
-#define IPT_KAM_ROUTES_OTHER (KAM_REQUEST_ROUTE | KAM_ONREPLY_ROUTE | KAM_FAILURE_ROUTE)
+/* The original allowed alloc in request and reply routes, the others in failure routes too.
+ * Serial forking re-offers the SDP from failure_route (a new branch after t_relay there) and a
+ * parallel fork may give each branch its own sessions in branch_route: there the message is the
+ * branch's copy, and tm keeps the body lumps added in it for that branch alone. So every function
+ * is allowed in every route that has a SIP message to work on. */
+#define IPT_KAM_ROUTES (KAM_REQUEST_ROUTE | KAM_ONREPLY_ROUTE | KAM_FAILURE_ROUTE | KAM_BRANCH_ROUTE)
+#define IPT_KAM_ROUTES_ALLOC IPT_KAM_ROUTES
+#define IPT_KAM_ROUTES_OTHER IPT_KAM_ROUTES
 
 kam_cmd_export_t ipt_kam_cmds[] = {
 	{"iptrtpproxy_alloc", ipt_kam_alloc, 2, ipt_kam_fixup_flags_string, fixup_free_fparam_all, IPT_KAM_ROUTES_ALLOC},

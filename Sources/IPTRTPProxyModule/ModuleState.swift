@@ -32,7 +32,7 @@ final class ModuleState {
 
     /// One buffer per select, so that reading one does not move another.
     let selectOut = [ReturnedBuffer(), ReturnedBuffer(), ReturnedBuffer(), ReturnedBuffer()]
-    /// Management reports handed to the host.
+    /// Texts handed to the host by the RPC commands (their fault lines).
     let reportOut = ReturnedBuffer()
 
     /// Where this process's functions run.

@@ -13,6 +13,7 @@
 #define IPT_MOD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -187,14 +188,37 @@ void ipt_mod_destroy(void);
 
 /* ---- management (RPC) ---- */
 
-/* Management reports as text lines, the relay's own format (`iptrtpproxy.list`: a table with one
- * session per line; `iptrtpproxy.stats`: relay-wide and per-switchboard counters). Returns 1 and
- * sets *text / *length (valid until the next ipt_mod_ call), or -1 with *text holding the reason. */
-int ipt_mod_report_sessions(const char **text, int *length);
-int ipt_mod_report_stats(const char **text, int *length);
-/* `iptrtpproxy.relays`: one line per media host (id, address, weight, up/down and since when,
- * sessions, calls allocated through this proxy, failures, last error). */
-int ipt_mod_report_relays(const char **text, int *length);
+/* An RPC command answers with a tree (objects with named members, arrays, numbers, text) that the
+ * module hands to the host node by node, in pre-order, through these callbacks; `context` is the
+ * host's, passed through. Each node goes under `parent` (NULL: the reply itself) with `name`
+ * (NUL-terminated; NULL for an element of an array or the reply's top value). The glue maps each
+ * call to one call of the host's RPC API (Kamailio: rpc->add, struct_add, array_add).
+ * `open` starts an object (`array` 0) or an array (`array` 1) and returns its handle, NULL when the
+ * host refused; `number` and `text` (`length` bytes, not NULL) return 0 when the host took the value.
+ * After a refusal the module writes nothing more and answers with a fault (500). */
+typedef void *(*ipt_mod_rpc_open_t)(void *context, void *parent, const char *name, int array);
+typedef int (*ipt_mod_rpc_number_t)(void *context, void *parent, const char *name, int64_t value);
+typedef int (*ipt_mod_rpc_text_t)(void *context, void *parent, const char *name, const char *text, int length);
+
+/* The RPC commands. `parameters` holds `count` texts of `lengths` bytes each, as the host read
+ * them (numbers converted to text); a negative `count` says the host met a parameter it could not
+ * read as text. Each returns 0 when it wrote its answer, or else the code of the RPC fault to send
+ * (400 bad parameters, 500 the answer could not be written, 501 not available with this relay,
+ * 503 no relay answered) and sets *fault / *fault_length to its one line (valid until the next
+ * ipt_mod_ call).
+ *   ipt_mod_rpc_list   iptrtpproxy.list [OFFSET [LIMIT [SWITCHBOARD]]]: {total, offset, limit,
+ *                      count, sessions: [one record per session], errors: [text]}
+ *   ipt_mod_rpc_stats  iptrtpproxy.stats [SWITCHBOARD]: an object of numbers (+ switchboards, hosts)
+ *   ipt_mod_rpc_relays iptrtpproxy.relays: [one record per media host] */
+int ipt_mod_rpc_list(const char *const *parameters, const int *lengths, int count,
+		ipt_mod_rpc_open_t open, ipt_mod_rpc_number_t number, ipt_mod_rpc_text_t text, void *context,
+		const char **fault, int *fault_length);
+int ipt_mod_rpc_stats(const char *const *parameters, const int *lengths, int count,
+		ipt_mod_rpc_open_t open, ipt_mod_rpc_number_t number, ipt_mod_rpc_text_t text, void *context,
+		const char **fault, int *fault_length);
+int ipt_mod_rpc_relays(const char *const *parameters, const int *lengths, int count,
+		ipt_mod_rpc_open_t open, ipt_mod_rpc_number_t number, ipt_mod_rpc_text_t text, void *context,
+		const char **fault, int *fault_length);
 
 #ifdef __cplusplus
 }

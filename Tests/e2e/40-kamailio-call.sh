@@ -10,7 +10,7 @@ kam_capture_start
 # While the call is up, ask the relay for its sessions through Kamailio's RPC until it shows the
 # call's (it can only show it between the INVITE and the BYE).
 list_shows_call() {
-  kam_rpc iptrtpproxy.list >"$KAM_DIR/list-during-call.txt" 2>&1 && grep -qE "^loop:[0-9]+/" "$KAM_DIR/list-during-call.txt"
+  kam_rpc iptrtpproxy.list 2>&1 | kam_sessions >"$KAM_DIR/list-during-call.txt" && grep -qE "^loop:[0-9]+/" "$KAM_DIR/list-during-call.txt"
 }
 wait_for 15 "kamcmd iptrtpproxy.list to show the call's session" list_shows_call &
 lister=$!
@@ -42,9 +42,9 @@ kam_check "RTP relayed caller -> callee (gate B -> callee)" [ "$to_callee" -gt 2
 kam_check "RTP relayed callee -> caller (gate A -> caller)" [ "$to_caller" -gt 20 ]
 
 kam_check "during the call, kamcmd iptrtpproxy.list showed its session" [ "$listed" -eq 0 ]
-stats=$(kam_rpc iptrtpproxy.stats 2>&1)
-kam_log "relay stats: $(grep -E '^(sessions|packets):' <<<"$stats" | tr '\n' ';')"
-kam_check "relay stats: one session allocated and deleted" grep -q "1 allocated, 1 deleted" <<<"$stats"
+stats=$(kam_stats_allocated_deleted)
+kam_log "relay stats: sessions allocated/deleted $stats"
+kam_check "relay stats: one session allocated and deleted" [ "$stats" = 1/1 ]
 kam_check "BYE deleted the call's sessions" [ "$(kam_logged "ended: sessions loop:$SID/")" -eq 1 ]
 kam_check "no session left on the relay (kamcmd iptrtpproxy.list)" kam_no_sessions_left
 kam_check "the module logged no error" [ "$(kam_logged 'ERROR: iptrtpproxy')" -eq 0 ]

@@ -12,7 +12,7 @@ kam_capture_start
 # The relay accepted more than 10 packets from the caller's side (PKTS-A): it latched the caller,
 # whose packets come from a host the SDP does not name.
 latched_caller() {
-  kam_rpc iptrtpproxy.list >"$KAM_DIR/list-during-call.txt" 2>&1 &&
+  kam_rpc iptrtpproxy.list 2>&1 | kam_sessions >"$KAM_DIR/list-during-call.txt" &&
     awk '/^loop:[0-9]+\// && $6 > 10 {ok = 1} END {exit !ok}' "$KAM_DIR/list-during-call.txt"
 }
 KAM_CALL_MS=2500

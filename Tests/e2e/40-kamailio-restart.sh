@@ -17,7 +17,7 @@ caller=$!
 # rtp_both_ways NAME: the relay lists the call's session with more than 10 packets from each side
 # (its counters start from zero in a restarted relay); the list is kept in list-NAME.txt.
 rtp_both_ways() {
-  kam_rpc iptrtpproxy.list >"$KAM_DIR/list-$1.txt" 2>&1 &&
+  kam_rpc iptrtpproxy.list 2>&1 | kam_sessions >"$KAM_DIR/list-$1.txt" &&
     awk '/^loop:[0-9]+\// && $6 > 10 && $7 > 10 {ok = 1} END {exit !ok}' "$KAM_DIR/list-$1.txt"
 }
 # Restart in the middle of the call: once its answer is through and RTP flows both ways.

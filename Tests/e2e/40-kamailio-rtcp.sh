@@ -9,7 +9,7 @@ UAC_RTCP_PORT=$((UAC_MEDIA_PORT + 50)) UAS_RTCP_PORT=$((UAS_MEDIA_PORT + 50))
 
 # The relay ports of the call's session (gate A, gate B), from kamcmd iptrtpproxy.list.
 session_ports() {
-  kam_rpc iptrtpproxy.list 2>/dev/null | awk '/^loop:[0-9]+\// {print $2, $3; found = 1; exit} END {exit !found}'
+  kam_rpc iptrtpproxy.list 2>/dev/null | kam_sessions | awk '/^loop:[0-9]+\// {print $2, $3; found = 1; exit} END {exit !found}'
 }
 # Each phone sends RTCP from its a=rtcp port to its gate's RTCP port (relay port + 1) until both
 # have received the other's, or 3 s passed; prints what each received.

@@ -29,7 +29,7 @@ start_relay() {
   kam_media_host "$1" "$KAM_DIR/$2" $((PORTS + $1 - 1)) "$extra"
   RELAY_PIDS[$1]=$MEDIA_HOST_PID
 }
-relays() { kam_rpc iptrtpproxy.relays 2>&1; }
+relays() { kam_rpc iptrtpproxy.relays 2>&1 | kam_rpc_records; }
 host_up() { relays | grep "^h$1 " | grep -q "state=up"; }
 KEY="iptrtpproxy:sessions:A=127.0.1.1:$GATE_A_PORT;B=127.0.1.2:$GATE_B_PORT"
 
@@ -39,7 +39,8 @@ RELAY="tcp:127.0.0.1:$PORTS;weight=1000;id=h1" kam_start \
   -A "IPT_RELAY2=\"tcp:127.0.0.1:$((PORTS + 1));id=h2\"" \
   -A "IPT_RELAY_SECRET=\"$(cat "$KAM_DIR/secret")\"" -A "IPT_SWITCHBOARD=\"pool\"" \
   -A "IPT_RELAY_TIMEOUT=500" -A "IPT_RELAY_PROBE_INTERVAL=300" || kam_finish
-e2e_check_within 20 "both hosts up" bash -c "[ \"\$(kamcmd -s unix:$KAM_CTL iptrtpproxy.relays | grep -c state=up)\" -eq 2 ]"
+both_up() { [ "$(relays | grep -c state=up)" -eq 2 ]; }
+e2e_check_within 20 "both hosts up" both_up
 
 # The caller plays its clip, waits 6 s (the takeover happens then), plays it again through
 # whatever relay serves host 1's gates by then, and hangs up 2 s later.

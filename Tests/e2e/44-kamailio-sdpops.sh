@@ -63,8 +63,8 @@ kam_check "one error line from the module" [ "$(kam_logged 'ERROR: iptrtpproxy')
 kam_check "... naming the overlap" [ "$(kam_logged 'ERROR: iptrtpproxy: alloc: another change of the message body')" -eq 1 ]
 kam_check "the script saw alloc return false" [ "$(kam_logged 'iptrtpproxy_alloc failed')" -eq 1 ]
 kam_check "no session left on the relay" kam_no_sessions_left
-stats=$(kam_rpc iptrtpproxy.stats 2>&1)
-kam_check "relay stats: the refused call's session was allocated and deleted" grep -q "1 allocated, 1 deleted" <<<"$stats"
+stats=$(kam_stats_allocated_deleted)
+kam_check "relay stats: the refused call's session was allocated and deleted" [ "$stats" = 1/1 ]
 grep 'ERROR: iptrtpproxy' "$KAM_DIR/kamailio.log" | sed 's/^/    /'
 kam_stop
 

@@ -54,8 +54,8 @@ kam_check "branch 2's early media (the latest 183) reached the caller through th
   [ "$from_b2" -gt 20 ] && [ "$to_caller" -gt 20 ]
 kam_check "after branch 1's 200, the caller's RTP reached branch 1 through the relay" [ "$to_b1" -gt 20 ]
 kam_check "and none of it went to the cancelled branch 2" [ "$to_b2" -eq 0 ]
-stats=$(kam_rpc iptrtpproxy.stats 2>&1)
-kam_check "relay stats: one session allocated and deleted" grep -q "1 allocated, 1 deleted" <<<"$stats"
+stats=$(kam_stats_allocated_deleted)
+kam_check "relay stats: one session allocated and deleted" [ "$stats" = 1/1 ]
 kam_check "the failure route did not run (one branch answered)" [ "$(kam_logged "failed: sessions")" -eq 0 ]
 kam_check "BYE deleted the call's session" [ "$(kam_logged "ended: sessions loop:$SID/[0-9]* deleted")" -eq 1 ]
 kam_check "no session left on the relay (kamcmd iptrtpproxy.list)" kam_no_sessions_left

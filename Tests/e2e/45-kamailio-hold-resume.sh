@@ -31,8 +31,8 @@ to_caller=$(kam_count_packets "$PA" "$((PA + 1))" "$UAC_MEDIA_PORT")
 kam_log "RTP relayed (30 packets played by each phone before the hold and 30 after the resume): caller -> callee $to_callee, callee -> caller $to_caller"
 kam_check "RTP relayed caller -> callee before the hold and after the resume" [ "$to_callee" -gt 50 ]
 kam_check "RTP relayed callee -> caller before the hold and after the resume" [ "$to_caller" -gt 50 ]
-stats=$(kam_rpc iptrtpproxy.stats 2>&1)
-kam_check "relay stats: one session allocated and deleted (hold kept it)" grep -q "1 allocated, 1 deleted" <<<"$stats"
+stats=$(kam_stats_allocated_deleted)
+kam_check "relay stats: one session allocated and deleted (hold kept it)" [ "$stats" = 1/1 ]
 kam_check "BYE deleted the call's session" [ "$(kam_logged "ended: sessions loop:$SID/[0-9]* deleted")" -eq 1 ]
 kam_check "no session left on the relay (kamcmd iptrtpproxy.list)" kam_no_sessions_left
 kam_check "the module logged no error" [ "$(kam_logged 'ERROR: iptrtpproxy')" -eq 0 ]

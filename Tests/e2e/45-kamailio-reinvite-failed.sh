@@ -29,8 +29,8 @@ to_caller=$(kam_count_packets "$PA" "$((PA + 1))" "$UAC_MEDIA_PORT")
 kam_log "RTP relayed (30 packets played by each phone before and 30 after the 488): caller -> callee $to_callee, callee -> caller $to_caller"
 kam_check "RTP relayed caller -> callee before and after the failed re-INVITE" [ "$to_callee" -gt 50 ]
 kam_check "RTP relayed callee -> caller before and after the failed re-INVITE" [ "$to_caller" -gt 50 ]
-stats=$(kam_rpc iptrtpproxy.stats 2>&1)
-kam_check "relay stats: two sessions allocated (audio, video), two deleted" grep -q "2 allocated, 2 deleted" <<<"$stats"
+stats=$(kam_stats_allocated_deleted)
+kam_check "relay stats: two sessions allocated (audio, video), two deleted" [ "$stats" = 2/2 ]
 kam_check "BYE deleted the call's audio session only (the old ids)" \
   [ "$(kam_logged "ended: sessions loop:$SID/[0-9]* deleted")" -eq 1 ]
 kam_check "no session left on the relay (kamcmd iptrtpproxy.list)" kam_no_sessions_left

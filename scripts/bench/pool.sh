@@ -154,8 +154,8 @@ kam_ready() {
 }
 
 relays() { kamcmd -s "unix:$KAM_CTL" iptrtpproxy.relays 2>&1; }
-# host_state N: up/down as iptrtpproxy.relays shows media host N (its Nth line).
-host_state() { relays | grep -i 'state=' | sed -n "${1}p" | grep -oE 'state=[a-z]+' | cut -d= -f2; }
+# host_state N: up/down as iptrtpproxy.relays shows media host N (its Nth record's state field).
+host_state() { relays | grep -E '^\s+state: ' | sed -n "${1}p" | awk '{print $2}'; }
 host_up() { [ "$(host_state "$1")" = up ]; }
 
 UAS_PID=""
@@ -265,7 +265,7 @@ start_kamailio failover "tcp:127.0.0.1:${HOST_PORTS[0]};weight=1000" "tcp:127.0.
   -A 'IPT_RELAY_TIMEOUT=500' -A 'IPT_RELAY_PROBE_INTERVAL=1000'
 start_uas "$WORK/uas-failover.log" -trace_msg -message_file "$WORK/uas-failover.msg"
 run_uac failover-warmup 20 20 || die "failover: warm-up calls failed"
-wait_until 10 "both hosts up in iptrtpproxy.relays" bash -c "[ \"\$(kamcmd -s unix:$KAM_CTL iptrtpproxy.relays 2>&1 | grep -c 'state=up')\" = 2 ]"
+wait_until 10 "both hosts up in iptrtpproxy.relays" bash -c "[ \"\$(kamcmd -s unix:$KAM_CTL iptrtpproxy.relays 2>&1 | grep -cE 'state: up$')\" = 2 ]"
 h1_before=$(host_allocs 1) h2_before=$(host_allocs 2)
 [ "$h2_before" = 0 ] || echo "pool: failover: host 2 got $h2_before of the warm-up calls (weight 1 against 1000)" >&2
 relays >"$WORK/relays-before.txt"

@@ -147,11 +147,48 @@ CFG
 # kamcmd against this test's Kamailio.
 kam_rpc() { kamcmd -s "unix:$KAM_CTL" "$@"; }
 
+# The RPC commands answer with structs: kamcmd prints one "name: value" line per field, indented
+# by depth, "{" / "}" around each struct. kam_rpc_value NAME: the first value of field NAME in
+# kamcmd's answer on stdin (at any depth).
+kam_rpc_value() {
+  awk -v name="$1" '{ sub(/^[ \t]+/, "") } index($0, name ": ") == 1 { print substr($0, length(name) + 3); exit }'
+}
+
+# kam_rpc_records: the records with an id in kamcmd's answer on stdin (the sessions of
+# iptrtpproxy.list, the hosts of iptrtpproxy.relays and .stats), one line each:
+# "ID name=value name=value ..." with the record's own fields in the answer's order (not those of
+# structs inside it), last-error in quotes.
+kam_rpc_records() {
+  awk '{ sub(/^[ \t]+/, "") }
+       /[{]$/ { depth++ }
+       /^[}]$/ { depth--; if (line != "" && depth < start) { print line; line = "" }; next }
+       /^id: / { if (line != "") print line; line = substr($0, 5); start = depth; next }
+       line != "" && depth == start && /^[a-z-]+: / {
+         n = index($0, ": "); k = substr($0, 1, n - 1); v = substr($0, n + 2)
+         if (k == "last-error") v = "\"" v "\""
+         line = line " " k "=" v }
+       END { if (line != "") print line }'
+}
+
+# kam_sessions: iptrtpproxy.list's sessions (kamcmd's answer on stdin), one line each:
+# "ID PORT-A PORT-B AGE IDLE PACKETS-A PACKETS-B".
+kam_sessions() {
+  kam_rpc_records | awk '{ delete f; for (i = 2; i <= NF; i++) { n = index($i, "="); f[substr($i, 1, n - 1)] = substr($i, n + 1) }
+                           print $1, f["port-a"], f["port-b"], f["age"], f["idle"], f["packets-a"], f["packets-b"] }'
+}
+
 # True when the relay answers iptrtpproxy.list with no session (the RPC reaches the relay).
 kam_no_sessions_left() {
   local out
   out=$(kam_rpc iptrtpproxy.list 2>&1) || { kam_log "iptrtpproxy.list failed: $out"; return 1; }
-  grep -q "(no sessions)" <<<"$out" || { kam_log "sessions left:"; echo "$out"; return 1; }
+  [ "$(kam_rpc_value total <<<"$out")" = 0 ] || { kam_log "sessions left:"; echo "$out"; return 1; }
+}
+
+# kam_stats_allocated_deleted: "ALLOCATED/DELETED" from iptrtpproxy.stats.
+kam_stats_allocated_deleted() {
+  local out
+  out=$(kam_rpc iptrtpproxy.stats 2>&1)
+  echo "$(kam_rpc_value sessions-allocated <<<"$out")/$(kam_rpc_value sessions-deleted <<<"$out")"
 }
 
 # Starts a capture of loopback UDP in the media block; kam_capture_stop ends it. Both wait until
