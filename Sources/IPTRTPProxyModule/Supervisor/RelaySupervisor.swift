@@ -34,8 +34,9 @@ struct RelaySupervisor {
         sigprocmask(SIG_BLOCK, &signals, nil)
         var firstRun = true
         while true {
+            let supervisor = getpid()
             let child = fork()
-            if child == 0 { runChild() }
+            if child == 0 { runChild(supervisor: supervisor) }
             if child < 0 {
                 let reason = String(cString: strerror(errno))
                 let restart = policy.restart(at: MonotonicClock.milliseconds())
@@ -50,6 +51,9 @@ struct RelaySupervisor {
                 return 1
             }
             firstRun = false
+            // The host stopping the whole process group ends the relay and this process at once:
+            // that is no death to restart from.
+            if stopPending() { return 0 }
             let restart = policy.restart(at: MonotonicClock.milliseconds())
             HostLog.warning("iptrtpproxy relay died (\(end)), restarting in \(Self.seconds(restart.delay)) s, "
                 + "\(restart.restartsInWindow) restart(s) in the last minute")
@@ -59,15 +63,14 @@ struct RelaySupervisor {
 
     /// In the relay's process: the host's signal mask and handlers are not the relay's, the
     /// relay dies with its supervisor, then runs. Never returns.
-    private func runChild() -> Never {
-        let supervisor = getppid()
+    private func runChild(supervisor: pid_t) -> Never {
         var none = sigset_t()
         sigemptyset(&none)
         sigprocmask(SIG_SETMASK, &none, nil)
         for s in [SIGTERM, SIGINT, SIGCHLD] { signal(s, SIG_DFL) }
         for s in [SIGPIPE, SIGHUP, SIGUSR1, SIGUSR2] { signal(s, SIG_IGN) }
         // The supervisor may have been killed since the fork: then so must this process be.
-        guard ParentDeath.tie(to: supervisor), supervisor != 1 else { _exit(0) }
+        guard ParentDeath.tie(to: supervisor) else { _exit(0) }
         _ = ipt_set_thread_name(Self.relayProcessName)
         runRelay()
         _exit(Self.cannotStartCode)
@@ -99,6 +102,13 @@ struct RelaySupervisor {
             if s == SIGTERM || s == SIGINT { return stop(relay) }
             if s == SIGCHLD && relay != nil { return true }
         }
+    }
+
+    /// True when the host asked this process to stop (a signal waiting to be taken).
+    private func stopPending() -> Bool {
+        var pending = sigset_t()
+        sigpending(&pending)
+        return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1
     }
 
     /// Ends `relay` and waits for it: its sockets are closed when this returns.
