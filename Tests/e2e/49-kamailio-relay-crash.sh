@@ -54,6 +54,25 @@ rc=$?
 kam_check "kamailio -c refuses relay_metrics 'localhost:9108' (exit $rc)" [ "$rc" -ne 0 ]
 kam_check "... with a message naming modparam 'relay_metrics'" grep -q "modparam 'relay_metrics' must be ADDRESS:PORT" <<<"$out"
 
+# A relay_metrics address that is taken: the first relay cannot start, so neither does Kamailio.
+python3 -c "import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', $METRICS_PORT)); s.listen(1)
+while True: time.sleep(60)" &
+HOLDER=$!
+e2e_track "$HOLDER"
+wait_for 10 "a listener on tcp:$METRICS_PORT" eval "[ -n \"\$(ss -Hntl 'sport = :$METRICS_PORT')\" ]"
+setsid kamailio -f "$KAM_ROOT/examples/kamailio.cfg" -DD -E -Y "$KAM_DIR" -m 64 -M 8 -A "LISTEN=udp:127.0.0.1:$KAM_SIP_PORT" \
+  -A "IPT_MODULE=\"$KAM_MODULE\"" -A "IPT_CONFIG=\"$KAM_DIR/iptrtpproxy.cfg\"" -A "IPT_RELAY=\"embedded\"" \
+  -A "CHILDREN=1" -A WITH_CTL -A "CTL_SOCKET=\"unix:$KAM_CTL\"" -A "IPT_RELAY_METRICS=\"$METRICS\"" >"$KAM_DIR/busy.log" 2>&1 &
+busy=$!
+e2e_track "$busy" --group
+e2e_check_within 10 "relay_metrics on a taken address: Kamailio stops at start" e2e_exited "$busy"
+wait "$busy" 2>/dev/null
+kam_check "... logging the modparam and the reason" grep -q "the embedded relay cannot start: modparam 'relay_metrics' ($METRICS)" "$KAM_DIR/busy.log"
+e2e_check_within 3 "... and leaving no process behind" none_running "$busy"
+e2e_untrack "$busy" --group
+e2e_stop "$HOLDER"
+
 kam_start -A "IPT_RELAY_METRICS=\"$METRICS\"" || kam_finish
 kam_check "kamcmd core.psx shows the relay's supervisor" grep -q "iptrtpproxy supervisor" <(kam_rpc core.psx 2>&1)
 RELAY_PID=$(relay_pid)
@@ -153,12 +172,24 @@ SUPERVISOR=$(ps -o ppid= -p "$RELAY_PID" | tr -d ' ')
 cpu0=$(cpu_ticks "$SUPERVISOR")
 t0=$(e2e_now_us)
 new_relay() { local p; p=$(relay_pid) && [ "$p" != "$1" ]; }
-for i in $(seq 1 10); do
+for i in $(seq 1 9); do
   kill -KILL "$RELAY_PID"
   wait_for 10 "relay restart $i" new_relay "$RELAY_PID" || break
   RELAY_PID=$(relay_pid)
 done
-e2e_check_within 6 "after 10 kills the relay is back and answers" relay_back ""
+# The 10th kill: the supervisor waits 5 s before the next start. A call in that gap is not
+# relayed, and its alloc fails at once (nothing listens on the relay's socket), not after a wait.
+kill -KILL "$RELAY_PID"
+wait_for 2 "the 10th death to be logged" eval '[ "$(kam_logged "iptrtpproxy relay died (signal 9)")" -eq 10 ]'
+failed_before=$(kam_logged 'iptrtpproxy_alloc failed')
+t1=$(e2e_now_us)
+KAM_CALL_MS=500
+kam_check "relay down (restart backed off): a call still succeeds, media not relayed" kam_call uas-call.xml uac-call.xml gap
+unset KAM_CALL_MS
+took=$(ms_since "$t1")
+kam_check "... at once: no wait for the relay ($took ms for a 0.5 s call)" [ "$took" -le 2000 ]
+kam_check "... the failed alloc was logged once" [ "$(kam_logged 'iptrtpproxy_alloc failed')" -eq $((failed_before + 1)) ]
+e2e_check_within 6 "after 10 kills the relay is back and answers" relay_back "$RELAY_PID"
 secs=$(( $(ms_since "$t0") / 1000 ))
 cpu=$(( $(cpu_ticks "$SUPERVISOR") - cpu0 ))
 kam_log "10 kills in $secs s; supervisor and its relays used $cpu cs of CPU"
