@@ -10,7 +10,8 @@
 #  (b) SIGKILL of Kamailio's main process in the middle of a call: no process of it is left, the
 #      call's ports are free; a restarted Kamailio restores the call and its RTP flows again.
 #  (d) a crash loop (the relay killed 10 times as fast as it comes back): restarts back off, the
-#      CPU does not spin, Kamailio keeps serving calls.
+#      CPU does not spin, Kamailio keeps serving calls. Also SIGSEGV, and a relay that exits on its
+#      own until it can start. With a media host instead, the prober goes with a killed main too.
 source "$(dirname "$0")/sipp/harness.sh"
 ulimit -c 0  # the relay is sent SIGSEGV: no core file
 kam_init kamailio-relay-crash curl editcap mergecap capinfos
@@ -224,4 +225,18 @@ kam_check "Kamailio kept every process" [ "$(pgrep -c -s "$KAM_PID")" -eq "$PROC
 kam_check "a call through the relay succeeds after the crash loop" kam_call uas-call.xml uac-call.xml after-loop
 kam_check "... its offer names a relay port" kam_read_session "$KAM_DIR/after-loop-uas.log"
 kam_check "no session left" kam_no_sessions_left
+
+# ---- with a media host (external relay) the prober dies with the main process too ----
+kam_stop
+head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n" >"$KAM_DIR/secret"
+HOST_PORT=$(e2e_free_ports 17700 17999 1 --tcp) || { kam_log "no free TCP port"; exit 1; }
+kam_media_host 1 "$KAM_DIR/host1" "$HOST_PORT"
+RELAY="unix:$KAM_DIR/host1/control.sock" kam_start -A 'IPT_SWITCHBOARD="pool"' || kam_finish
+kam_check "kamcmd core.psx shows the prober" grep -q "iptrtpproxy prober" <(kam_rpc core.psx 2>&1)
+OLD=$KAM_PID
+kill -KILL "$OLD"
+e2e_check_within 3 "SIGKILL of Kamailio's main process: none of its processes is left, the prober included" none_running "$OLD"
+wait "$OLD" 2>/dev/null
+e2e_untrack "$OLD" --group
+KAM_PID=""
 kam_finish
