@@ -1,6 +1,6 @@
 /* ipt_kam_module.c — the Kamailio module: what the core looks up when it loads iptrtpproxy.so
  * (version, flags, exports, mod_register), the modparams, and the process lifecycle (module init,
- * the embedded relay's helper process, worker init). The work itself is in the Swift layer
+ * the embedded relay's supervisor, the prober and events processes, worker init). The work itself is in the Swift layer
  * behind ipt_mod.h. Built with -fvisibility=hidden: only the four symbols marked IPT_KAM_EXPORT
  * are visible to the core. */
 #include <stdlib.h>
@@ -77,6 +77,13 @@ static int ipt_kam_param_relay_journal(unsigned int type, void *value)
 	return s ? ipt_mod_set_relay_journal(s, (int)strlen(s)) : -1;
 }
 
+static int ipt_kam_param_relay_metrics(unsigned int type, void *value)
+{
+	const char *s = value;
+	(void)type;
+	return s ? ipt_mod_set_relay_metrics(s, (int)strlen(s)) : -1;
+}
+
 static int ipt_kam_param_relay_timeout(unsigned int type, void *value)
 {
 	(void)type;
@@ -95,6 +102,7 @@ static kam_param_export_t ipt_kam_params[] = {
 	{"relay", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay},
 	{"relay_secret", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_secret},
 	{"relay_journal", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_journal},
+	{"relay_metrics", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_metrics},
 	{"relay_tls_ca", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_tls_ca},
 	{"relay_tls_cert", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_tls_cert},
 	{"relay_tls_key", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_tls_key},
@@ -116,7 +124,8 @@ static int ipt_kam_mod_init(void)
 		return -1;
 	}
 	if (ipt_kam_wants_relay_process) {
-		/* One extra process for the embedded relay, forked in child_init(PROC_MAIN). */
+		/* One extra process, the embedded relay's supervisor, forked in child_init(PROC_MAIN); the
+		 * relay is the supervisor's own child, not in the core's process table. */
 		register_procs(1);
 		cfg_register_child(1);
 	}
@@ -201,24 +210,24 @@ static int ipt_kam_fork_events(void)
 	return 0;
 }
 
-/* Forks the embedded relay's process: the relay starts its threads only there, after the fork,
- * so that the proxy's own processes stay single-threaded. */
-static int ipt_kam_fork_relay(void)
+/* Forks the embedded relay's supervisor. The supervisor forks the relay as a plain child of its
+ * own: the core ends the whole proxy when one of the main process's children dies, and the relay
+ * is not one of them, so a relay crash costs a restart, not the proxy. The relay starts its threads
+ * only there, after the forks, so that the proxy's own processes stay single-threaded. The
+ * supervisor ends (and the core with it) only when the very first relay could not start. */
+static int ipt_kam_fork_supervisor(void)
 {
-	int pid = fork_process(KAM_PROC_NOCHLDINIT, "iptrtpproxy relay", 1);
+	int pid = fork_process(KAM_PROC_NOCHLDINIT, "iptrtpproxy supervisor", 0);
 	if (pid < 0) {
-		IPT_ERR("cannot fork the embedded relay's process");
+		IPT_ERR("cannot fork the embedded relay's supervisor process");
 		return -1;
 	}
 	if (pid == 0) {
 		if (cfg_child_init() != 0) {
-			IPT_ERR("embedded relay: cfg_child_init failed");
+			IPT_ERR("embedded relay's supervisor: cfg_child_init failed");
 			exit(-1);
 		}
-		ipt_mod_run_relay();
-		/* The relay returned: it could not run. The core stops the server when a child exits. */
-		IPT_ERR("embedded relay stopped; the proxy shuts down");
-		exit(-1);
+		exit(ipt_mod_run_supervisor());
 	}
 	return 0;
 }
@@ -226,7 +235,7 @@ static int ipt_kam_fork_relay(void)
 static int ipt_kam_child_init(int rank)
 {
 	if (rank == KAM_PROC_MAIN) {
-		if (ipt_kam_wants_relay_process && ipt_kam_fork_relay() < 0)
+		if (ipt_kam_wants_relay_process && ipt_kam_fork_supervisor() < 0)
 			return -1;
 		if (ipt_kam_wants_prober && ipt_kam_fork_prober() < 0)
 			return -1;
@@ -234,9 +243,10 @@ static int ipt_kam_child_init(int rank)
 			return -1;
 		return 0;
 	}
-	if (rank == KAM_PROC_INIT || rank == KAM_PROC_MAIN || rank == KAM_PROC_POSTCHILDINIT
-			|| rank == KAM_PROC_TCP_MAIN)
+	/* These ranks run in the main process itself. */
+	if (rank == KAM_PROC_INIT || rank == KAM_PROC_POSTCHILDINIT)
 		return 0;
+	/* Every forked process (workers, timers, tcp main, ...): tied to the main process. */
 	return ipt_mod_child_init(rank) == IPT_MOD_OK ? 0 : -1;
 }
 

@@ -19,5 +19,6 @@ int ipt_msg_dontwait(void) { return MSG_DONTWAIT; }
 int ipt_msg_waitforone(void) { return MSG_WAITFORONE; }
 int ipt_sock_nonblock_cloexec(void) { return SOCK_NONBLOCK | SOCK_CLOEXEC; }
 int ipt_set_thread_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
+int ipt_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0); }
 int ipt_accept_nonblock_cloexec(int fd, struct sockaddr *address, socklen_t *length) { return accept4(fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 int ipt_pipe_nonblock_cloexec(int fds[2]) { return pipe2(fds, O_NONBLOCK | O_CLOEXEC); }

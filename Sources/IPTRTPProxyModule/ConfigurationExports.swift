@@ -74,6 +74,15 @@ public func ipt_mod_set_relay_journal(_ text: UnsafePointer<CChar>?, _ length: I
     }
 }
 
+/// modparam `relay_metrics`.
+@_cdecl("ipt_mod_set_relay_metrics")
+public func ipt_mod_set_relay_metrics(_ text: UnsafePointer<CChar>?, _ length: Int32) -> Int32 {
+    configure("relay_metrics") { config in
+        guard let value = HostText.string(text, length) else { throw ModuleConfigError("modparam 'relay_metrics': bad value") }
+        try config.setRelayMetrics(value)
+    }
+}
+
 /// modparam `relay_timeout`.
 @_cdecl("ipt_mod_set_relay_timeout")
 public func ipt_mod_set_relay_timeout(_ milliseconds: Int32) -> Int32 {
@@ -116,6 +125,7 @@ public func ipt_mod_init(
         state.switchboards = switchboards
         if state.configuration.plane == .embedded {
             state.embeddedSocketPath = try EmbeddedRelay.socketPath(runtimeDirectory: runtimeFolder, mainPID: getpid())
+            state.embeddedJournalPath = EmbeddedRelay.journalPath(state.configuration.relayJournal, runtimeDirectory: runtimeFolder)
             wantsRelayProcess?.pointee = 1
         }
         if case .xt(let path) = state.configuration.plane {
@@ -127,7 +137,10 @@ public func ipt_mod_init(
             "\(sw.name) (A \(Endpoint(address: sw.gateA.address, port: sw.gateA.basePort)), "
                 + "B \(Endpoint(address: sw.gateB.address, port: sw.gateB.basePort)), \(sw.maxSessions) sessions)"
         }
-        let relay = state.embeddedSocketPath.map { "embedded, control socket \($0)" } ?? "\(state.configuration.plane)"
+        let relay = state.embeddedSocketPath.map { path in
+            "embedded, control socket \(path), journal \(state.embeddedJournalPath ?? "none")"
+                + (state.configuration.relayMetrics.map { ", metrics http://\($0)/metrics" } ?? "")
+        } ?? "\(state.configuration.plane)"
         HostLog.info("switchboards: \(names.joined(separator: "; ")); relay: \(relay)")
         return 0
     } catch {

@@ -3,10 +3,14 @@ import IPTRTPProxyCore
 import Logging
 import RTPRelay
 
-/// The embedded relay: the relay engine and its control server, run in the one helper process the
-/// host forks for it. Nothing here runs before that fork, so the proxy's own processes never
-/// start a thread.
+/// The embedded relay: the relay engine, its control server and (with `relay_metrics`) its metrics
+/// endpoint, run in the helper process the supervisor forks for it (Supervisor/). Nothing here runs
+/// before that fork, so the proxy's own processes never start a thread.
 enum EmbeddedRelay {
+    /// The journal's file name in the host's runtime folder, where it goes unless `relay_journal`
+    /// moves it: one per runtime folder (not per main process), so that a restarted proxy finds it.
+    static let journalFileName = "iptrtpproxy.journal"
+
     /// The control socket in the host's runtime folder: private to the proxy (mode 0660, the
     /// folder's permissions), one per running proxy (the main process id).
     static func socketPath(runtimeDirectory: String, mainPID: Int32) throws -> String {
@@ -24,18 +28,38 @@ enum EmbeddedRelay {
         return path
     }
 
-    /// Runs the relay until the process ends (the host stops it with a signal). Returns only when
-    /// the relay could not start, with the reason already logged.
-    static func run(switchboards: SwitchboardSet, socketPath: String, journalPath: String?) -> Int32 {
+    /// The journal's path: `relay_journal` when given (nil when it was given empty: no journal),
+    /// else `journalFileName` in the runtime folder (checked to exist by `socketPath`).
+    static func journalPath(_ setting: ModuleConfiguration.JournalSetting, runtimeDirectory: String) -> String? {
+        switch setting {
+        case .off: return nil
+        case .path(let path): return path
+        case .runtimeFolder:
+            var dir = runtimeDirectory.trimmingSpaces
+            while dir.count > 1 && dir.hasSuffix("/") { dir.removeLast() }
+            return dir == "/" ? "/\(journalFileName)" : "\(dir)/\(journalFileName)"
+        }
+    }
+
+    /// Runs the relay until the process ends (the supervisor ends it with a signal). Returns only
+    /// when the relay could not start, with the reason already logged.
+    static func run(switchboards: SwitchboardSet, socketPath: String, journalPath: String?, metrics: Endpoint?) -> Int32 {
         let logger = Logger(label: "iptrtpproxy.relay") { HostLogHandler(label: $0) }
         let engine = RelayEngine(configuration: RelayConfiguration(
             switchboards: switchboards, journalPath: journalPath, logger: logger))
         let server = ControlServer(engine: engine, endpoints: .init(unixPath: socketPath), logger: logger)
+        let endpoint = metrics.map { MetricsEndpoint(engine: engine, address: $0, logger: logger) }
         do {
             try engine.start()
             try server.start()
+            do {
+                try endpoint?.start()
+            } catch {
+                throw ModuleConfigError("modparam 'relay_metrics' (\(metrics.map { "\($0)" } ?? "")): \(error)")
+            }
         } catch {
             HostLog.error("the embedded relay cannot start: \(error)")
+            endpoint?.stop()
             server.stop()
             engine.stop()
             return -1

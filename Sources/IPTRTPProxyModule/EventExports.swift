@@ -23,6 +23,7 @@ public func ipt_mod_wants_events() -> Int32 {
 @_cdecl("ipt_mod_run_events")
 public func ipt_mod_run_events(_ handler: HostEventHandler?) -> Int32 {
     let state = ModuleState.shared
+    guard ParentDeath.tie(to: state.initPID) else { _exit(0) }
     guard let handler else { return -1 }
     let sources: [RelayEventSource]
     do {

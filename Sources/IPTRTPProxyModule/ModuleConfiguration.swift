@@ -24,7 +24,9 @@ struct ModuleConfiguration {
     /// PEM files for `tls:` relays (`relay_tls_ca`, `relay_tls_cert`, `relay_tls_key`).
     private(set) var relayTLSFiles = TLSFiles()
     /// The embedded relay's session journal (`relay_journal`): its calls survive a proxy restart.
-    private(set) var relayJournal: String?
+    private(set) var relayJournal: JournalSetting = .runtimeFolder
+    /// Where the embedded relay serves its Prometheus metrics (`relay_metrics`), nil: nowhere.
+    private(set) var relayMetrics: Endpoint?
     /// Longest wait for a relay, in milliseconds (`relay_timeout`).
     private(set) var relayTimeout: Int32 = ModuleConfiguration.defaultRelayTimeout
     /// How often the prober asks every media host whether it answers, in milliseconds
@@ -35,6 +37,16 @@ struct ModuleConfiguration {
     static let defaultRelayTimeout: Int32 = 1000
     /// The prober's default round.
     static let defaultProbeInterval: Int32 = 1000
+
+    /// Where the embedded relay keeps its journal.
+    enum JournalSetting: Equatable {
+        /// `iptrtpproxy.journal` in the host's runtime folder (default).
+        case runtimeFolder
+        /// The file `relay_journal` names.
+        case path(String)
+        /// `relay_journal` was given empty: no journal, a proxy restart ends every call's media.
+        case off
+    }
 
     /// Where the media plane runs, all `relay` lines together.
     enum MediaPlaneSetting: Equatable, CustomStringConvertible {
@@ -136,11 +148,32 @@ struct ModuleConfiguration {
         }
     }
 
-    /// modparam `relay_journal`.
+    /// modparam `relay_journal`: an absolute path, or empty for no journal.
     mutating func setRelayJournal(_ text: String) throws {
         let path = text.trimmingSpaces
-        guard path.hasPrefix("/") else { throw ModuleConfigError("modparam 'relay_journal' needs an absolute path, not '\(path)'") }
-        relayJournal = path
+        if path.isEmpty {
+            relayJournal = .off
+            return
+        }
+        guard path.hasPrefix("/") else {
+            throw ModuleConfigError("modparam 'relay_journal' needs an absolute path (or \"\" for no journal), not '\(path)'")
+        }
+        relayJournal = .path(path)
+    }
+
+    /// modparam `relay_metrics`: `ADDRESS:PORT` (IPv6 in brackets) where the embedded relay serves
+    /// `/metrics`; empty for none.
+    mutating func setRelayMetrics(_ text: String) throws {
+        let value = text.trimmingSpaces
+        if value.isEmpty {
+            relayMetrics = nil
+            return
+        }
+        guard let endpoint = ControlProtocol.parseEndpoint(value), endpoint.port != 0 else {
+            throw ModuleConfigError(
+                "modparam 'relay_metrics' must be ADDRESS:PORT with a numeric address and a port 1-65535 (e.g. 127.0.0.1:9108 or [::1]:9108), not '\(value)'")
+        }
+        relayMetrics = endpoint
     }
 
     /// modparam `relay_timeout` (milliseconds).
@@ -172,8 +205,11 @@ struct ModuleConfiguration {
     /// embedded relay or xt (read from the cfg file now); nil with external relays, whose
     /// switchboards come from the relays.
     mutating func finish() throws -> SwitchboardSet? {
-        if relayJournal != nil && plane != .embedded {
+        if case .path = relayJournal, plane != .embedded {
             throw ModuleConfigError("modparam 'relay_journal' is for the embedded relay; an external iptrtpproxyd keeps its own (--journal)")
+        }
+        if relayMetrics != nil && plane != .embedded {
+            throw ModuleConfigError("modparam 'relay_metrics' is for the embedded relay; an external iptrtpproxyd serves its own (--metrics)")
         }
         let hosts = relays
         let tlsHosts = hosts.filter { $0.address.isTLS }

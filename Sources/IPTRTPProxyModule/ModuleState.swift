@@ -21,6 +21,8 @@ final class ModuleState {
     var pool: RelayPool?
     /// The embedded relay's control socket, when the relay is embedded (fixed at module init).
     var embeddedSocketPath: String?
+    /// The embedded relay's journal (fixed at module init; nil: none).
+    var embeddedJournalPath: String?
     /// The process that ran module init (the host's main process).
     var initPID: Int32 = 0
     /// This process's connection to the embedded relay, made on first use (after the fork).

@@ -1,22 +1,39 @@
 import Glibc
 import IPTRTPProxyCore
 
-// Process lifecycle of ipt_mod.h: the embedded relay's helper process, the workers, shutdown.
+// Process lifecycle of ipt_mod.h: the embedded relay's supervisor (and through it the relay), the
+// workers, shutdown. Every process the host forks is tied to the host's main process (parent-death
+// signal), so that a proxy killed outright leaves nothing behind that holds its ports.
 
-/// Runs the embedded relay in the freshly forked helper process; returns only on failure.
-@_cdecl("ipt_mod_run_relay")
-public func ipt_mod_run_relay() -> Int32 {
+/// Runs the embedded relay's supervisor in the freshly forked supervisor process: it forks the
+/// relay, and starts it again whenever it dies. Returns the process's exit code when it ends.
+@_cdecl("ipt_mod_run_supervisor")
+public func ipt_mod_run_supervisor() -> Int32 {
     let state = ModuleState.shared
+    guard ParentDeath.tie(to: state.initPID) else { _exit(0) }
     guard let switchboards = state.switchboards, let path = state.embeddedSocketPath else {
         HostLog.error("the embedded relay was not configured (module init did not run)")
-        return -1
+        return 1
     }
-    return EmbeddedRelay.run(switchboards: switchboards, socketPath: path, journalPath: state.configuration.relayJournal)
+    let journal = state.embeddedJournalPath
+    let metrics = state.configuration.relayMetrics
+    var supervisor = RelaySupervisor(mainPID: state.initPID) {
+        _ = EmbeddedRelay.run(switchboards: switchboards, socketPath: path, journalPath: journal, metrics: metrics)
+    }
+    return supervisor.run()
 }
 
-/// A worker was forked; its connection to the relay is made on first use.
+/// A process of the host was forked (a worker, a timer, ...): it dies with the main process. Its
+/// connection to the relay is made on first use.
 @_cdecl("ipt_mod_child_init")
 public func ipt_mod_child_init(_ rank: Int32) -> Int32 {
+    let state = ModuleState.shared
+    // Without forking (fork=no) the host runs its workers' init in the main process itself.
+    guard state.initPID != 0, getpid() != state.initPID else { return 0 }
+    if !ParentDeath.tie(to: state.initPID) && kill(state.initPID, 0) != 0 {
+        // The main process died before this one was tied to it: nothing is left to serve.
+        _exit(0)
+    }
     return 0
 }
 
@@ -32,6 +49,7 @@ public func ipt_mod_destroy() {
 @_cdecl("ipt_mod_run_prober")
 public func ipt_mod_run_prober() -> Int32 {
     let state = ModuleState.shared
+    guard ParentDeath.tie(to: state.initPID) else { _exit(0) }
     guard let pool = state.pool else {
         HostLog.error("the prober has no media hosts to probe (module init did not run)")
         return -1

@@ -69,9 +69,14 @@ int ipt_mod_set_relay_tls_ca(const char *text, int length);
 int ipt_mod_set_relay_tls_cert(const char *text, int length);
 int ipt_mod_set_relay_tls_key(const char *text, int length);
 
-/* modparam `relay_journal`: the embedded relay's session journal (absolute path); with it, calls
- * keep their relay sessions across a restart of the proxy. */
+/* modparam `relay_journal`: the embedded relay's session journal (absolute path; default
+ * iptrtpproxy.journal in the runtime folder; empty: none); with it, calls keep their relay sessions
+ * across a restart of the proxy and of the relay. */
 int ipt_mod_set_relay_journal(const char *text, int length);
+
+/* modparam `relay_metrics`: ADDRESS:PORT ([IPv6]:PORT) where the embedded relay serves Prometheus
+ * metrics (GET /metrics); empty: nowhere (default). */
+int ipt_mod_set_relay_metrics(const char *text, int length);
 
 /* modparam `relay_timeout`: longest wait for the relay, in milliseconds (10-60000, default 1000). */
 int ipt_mod_set_relay_timeout(int milliseconds);
@@ -82,14 +87,18 @@ int ipt_mod_set_relay_probe_interval(int milliseconds);
 
 /* Module init: finishes the configuration (reads the default cfg file if none was read).
  * `runtime_directory` is the host's private folder, where the embedded relay's control socket goes.
- * Sets *wants_relay_process to 1 when the host must fork one helper process for the embedded relay. */
+ * Sets *wants_relay_process to 1 when the host must fork one helper process for the embedded relay's
+ * supervisor (ipt_mod_run_supervisor). */
 int ipt_mod_init(const char *runtime_directory, int runtime_directory_length, int *wants_relay_process);
 
-/* ---- the embedded relay's helper process ---- */
+/* ---- the embedded relay's supervisor process ---- */
 
-/* Runs the relay engine and its control server in the calling (freshly forked) process; the relay
- * starts its threads here. Returns only when the relay cannot run; the host then ends the process. */
-int ipt_mod_run_relay(void);
+/* Runs the supervisor in the calling (freshly forked, single-threaded) process: it forks the relay
+ * as its own child, outside the host's process table (the relay starts its threads there), starts
+ * it again after any death with a bounded rate, and ends it when the host stops or its main process
+ * is gone. Returns the exit code for the process: 0 when stopped, 1 when the first relay could not
+ * start (the host then shuts down). */
+int ipt_mod_run_supervisor(void);
 
 /* ---- the media hosts' prober process ---- */
 
@@ -121,7 +130,9 @@ int ipt_mod_run_events(ipt_mod_event_handler_t handler);
 
 /* ---- worker processes ---- */
 
-/* Called in every worker after the fork; `rank` is the host's process rank. */
+/* Called in every process the host forks (workers, timers, ...; not in the main process), after
+ * the fork; `rank` is the host's process rank. Ties the process to the main process (parent-death
+ * signal): it ends when the main process ends, however that ends. */
 int ipt_mod_child_init(int rank);
 
 /* Clears the selects; the host calls it before each script run. */

@@ -137,4 +137,51 @@ struct ModuleConfigurationTests {
         try c.setRelayJournal("/var/lib/iptrtpproxy/journal")
         #expect(throws: ModuleConfigError.self) { try c.finish() }
     }
+
+    @Test("relay_journal: the runtime folder's iptrtpproxy.journal by default, a path moves it, empty turns it off")
+    func journalDefault() throws {
+        var c = ModuleConfiguration()
+        #expect(c.relayJournal == .runtimeFolder)
+        #expect(EmbeddedRelay.journalPath(c.relayJournal, runtimeDirectory: "/run/kamailio/") == "/run/kamailio/iptrtpproxy.journal")
+        try c.setRelayJournal(" /var/lib/ipt/journal ")
+        #expect(EmbeddedRelay.journalPath(c.relayJournal, runtimeDirectory: "/run/kamailio") == "/var/lib/ipt/journal")
+        try c.setRelayJournal("")
+        #expect(c.relayJournal == .off)
+        #expect(EmbeddedRelay.journalPath(c.relayJournal, runtimeDirectory: "/run/kamailio") == nil)
+    }
+
+    @Test("relay_journal left at its default or turned off is fine with external relays")
+    func journalDefaultWithExternalRelays() throws {
+        var c = ModuleConfiguration()
+        try c.setRelay("unix:/run/iptrtpproxy/control.sock")
+        #expect(try c.finish() == nil)
+        try c.setRelayJournal("")
+        #expect(try c.finish() == nil)
+    }
+
+    @Test("relay_metrics: ADDRESS:PORT or [IPv6]:PORT, empty for none; anything else names the modparam")
+    func relayMetrics() throws {
+        var c = ModuleConfiguration()
+        #expect(c.relayMetrics == nil)
+        try c.setRelayMetrics("127.0.0.1:9108")
+        #expect(c.relayMetrics?.description == "127.0.0.1:9108")
+        try c.setRelayMetrics("[::1]:9108")
+        #expect(c.relayMetrics?.port == 9108)
+        for bad in ["localhost:9108", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000", "::1:9108", "[127.0.0.1]:9108", "127.0.0.1:91o8"] {
+            let error = #expect(throws: ModuleConfigError.self) { try c.setRelayMetrics(bad) }
+            #expect(error?.description.contains("modparam 'relay_metrics'") == true, "\(bad)")
+            #expect(error?.description.contains(bad) == true, "\(bad)")
+        }
+        try c.setRelayMetrics("")
+        #expect(c.relayMetrics == nil)
+    }
+
+    @Test("relay_metrics is refused with external relays: each iptrtpproxyd serves its own")
+    func relayMetricsExternal() throws {
+        var c = ModuleConfiguration()
+        try c.setRelay("unix:/run/iptrtpproxy/control.sock")
+        try c.setRelayMetrics("127.0.0.1:9108")
+        let error = #expect(throws: ModuleConfigError.self) { try c.finish() }
+        #expect(error?.description.contains("relay_metrics") == true)
+    }
 }

@@ -34,5 +34,8 @@ int ipt_accept_nonblock_cloexec(int fd, struct sockaddr *address, socklen_t *len
 int ipt_pipe_nonblock_cloexec(int fds[2]);
 /// Names the calling thread (prctl PR_SET_NAME; at most 15 characters are kept), for top -H and ps -L.
 int ipt_set_thread_name(const char *name);
+/// prctl(PR_SET_PDEATHSIG): the calling process gets `signal` when the thread that forked it ends
+/// (prctl is variadic, which Swift cannot call).
+int ipt_set_parent_death_signal(int signal);
 
 #endif
