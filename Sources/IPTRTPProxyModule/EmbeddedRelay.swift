@@ -45,8 +45,11 @@ enum EmbeddedRelay {
     /// when the relay could not start, with the reason already logged.
     static func run(switchboards: SwitchboardSet, socketPath: String, journalPath: String?, metrics: Endpoint?) -> Int32 {
         let logger = Logger(label: "iptrtpproxy.relay") { HostLogHandler(label: $0) }
-        let engine = RelayEngine(configuration: RelayConfiguration(
-            switchboards: switchboards, journalPath: journalPath, logger: logger))
+        var configuration = RelayConfiguration(switchboards: switchboards, journalPath: journalPath, logger: logger)
+        // The embedded relay's journal is there for the relay's or Kamailio's death, which the page
+        // cache survives; a host crash ends the calls anyway. So call set-up never waits on the disk.
+        configuration.journalSyncs = false
+        let engine = RelayEngine(configuration: configuration)
         let server = ControlServer(engine: engine, endpoints: .init(unixPath: socketPath), logger: logger)
         let endpoint = metrics.map { MetricsEndpoint(engine: engine, address: $0, logger: logger) }
         do {

@@ -76,7 +76,7 @@ struct RPCReplyTests {
         let r = snapshot(id: 7, packetsA: 250).rpcRecord(host: nil)
         #expect(r == .object([
             RPCMember("id", .text("pub:7/1764640000")), RPCMember("switchboard", .text("pub")), RPCMember("host", .text("")),
-            RPCMember("call-id", .text("")),
+            RPCMember("call-id", .text("")), RPCMember("from-tag", .text("")),
             RPCMember("port-a", .number(40014)), RPCMember("port-b", .number(41014)),
             RPCMember("address-a", .text("192.0.2.10:4000")), RPCMember("address-b", .text("")),
             RPCMember("latched-a", .text("198.51.100.7:31000")), RPCMember("latched-b", .text("")),
@@ -86,6 +86,10 @@ struct RPCReplyTests {
             RPCMember("age", .number(75)), RPCMember("idle", .number(2)),
         ]))
         #expect(snapshot(id: 7).rpcRecord(host: "m2")["id"] == .text("pub@m2:7/1764640000"))
+        var named = snapshot(id: 7)
+        named.call = CallIdentity(callID: "a84b4c76e66710@pc33.example.com", fromTag: "1928301774")
+        #expect(named.rpcRecord(host: nil)["call-id"] == .text("a84b4c76e66710@pc33.example.com"))
+        #expect(named.rpcRecord(host: nil)["from-tag"] == .text("1928301774"))
         #expect(snapshot(id: 7).rpcRecord(host: "m2")["host"] == .text("m2"))
     }
 

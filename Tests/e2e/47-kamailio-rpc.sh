@@ -4,7 +4,7 @@
 #  1. the relay holds 2,100 sessions (allocated on its control socket, ids kept);
 #  2. kamcmd reads iptrtpproxy.list page by page (OFFSET, LIMIT 100 by default): every session
 #     once, `total` 2,100 on every page; JSON-RPC reads it in pages of 1,000: the same ids, each
-#     record with its fields (call-id empty for now);
+#     record with its fields (call-id and from-tag as the alloc named them);
 #  3. a page larger than kamcmd's own 128 KiB reply buffer fails loudly in kamcmd, never short;
 #  4. iptrtpproxy.stats is an object of numbers with one per switchboard, over both transports;
 #  5. bad parameters (negative, not a number, too large, too many, unknown switchboard) are an RPC
@@ -58,7 +58,7 @@ kam_check "kamcmd got every session exactly once" same_ids "$KAM_DIR/kamcmd-ids.
 one=$(kam_rpc iptrtpproxy.list 0 1 loop 2>&1)
 kam_log "a record as kamcmd shows it: $(kam_rpc_records <<<"$one")"
 record_has_fields() {
-  kam_rpc_records <<<"$one" | grep -qE '^loop:[0-9]+/[0-9]+ switchboard=loop host= call-id= port-a=[0-9]+ port-b=[0-9]+ address-a=127\.0\.0\.1:[0-9]+ .* packets-a=0 .* age=[0-9]+ idle=[0-9]+$'
+  kam_rpc_records <<<"$one" | grep -qE '^loop:[0-9]+/[0-9]+ switchboard=loop host= call-id=fill[0-9]+@e2e from-tag=t[0-9]+ port-a=[0-9]+ port-b=[0-9]+ address-a=127\.0\.0\.1:[0-9]+ .* packets-a=0 .* age=[0-9]+ idle=[0-9]+$'
 }
 kam_check "a kamcmd record names its fields (id, ports, addresses, counters, age, call-id)" record_has_fields
 

@@ -12,8 +12,9 @@ extension SessionSnapshot {
             RPCMember("id", .text(SessionIDList(switchboard: switchboard, host: host, entries: [handle]).description)),
             RPCMember("switchboard", .text(switchboard)),
             RPCMember("host", .text(host ?? "")),
-            // Empty until the relay's snapshot carries the call's Call-ID (issue 14, item 5).
-            RPCMember("call-id", .text("")),
+            // Empty for a session the proxy named no call for (an older relay, a CLI alloc).
+            RPCMember("call-id", .text(call?.callID ?? "")),
+            RPCMember("from-tag", .text(call?.fromTag ?? "")),
             RPCMember("port-a", .count(rtpPorts[0])),
             RPCMember("port-b", .count(rtpPorts[1])),
             RPCMember("address-a", .text(a.streams[0].expected?.description ?? "")),

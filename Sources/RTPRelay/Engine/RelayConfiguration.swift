@@ -11,6 +11,9 @@ public struct RelayConfiguration: Sendable {
     public var workerCount: Int
     /// The session journal; nil keeps sessions in memory only (lost on restart).
     public var journalPath: String?
+    /// Sync each journal append to disk before the reply (default). Off, a record still survives
+    /// the relay's death (page cache), not the host's; call set-up then never waits on the disk.
+    public var journalSyncs = true
     /// A session store made by the host (Redis, target RelayRedisStore), used instead of the
     /// journal; nil: the journal if `journalPath` is set.
     package var sessionStore: (any SessionStore)?

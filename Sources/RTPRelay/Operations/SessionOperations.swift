@@ -41,7 +41,7 @@ final class SessionOperations: Sendable {
         floodLimit = configuration.floodLimit
         defaultLearningTimeout = configuration.defaultLearningTimeout
         logger = configuration.logger
-        store = configuration.sessionStore ?? configuration.journalPath.map { SessionJournal(path: $0) }
+        store = configuration.sessionStore ?? configuration.journalPath.map { SessionJournal(path: $0, syncs: configuration.journalSyncs) }
         offload = configuration.offload.map { OffloadCoordinator($0) }
         destinations = DestinationPolicy(
             local: configuration.localAddresses ?? LocalAddresses.current(), switchboards: configuration.switchboards)

@@ -2,14 +2,18 @@ import Glibc
 import IPTRTPProxyPOSIX
 import Synchronization
 
-/// The session journal: an append-only text file of `JournalRecord` lines, synced to disk before
-/// a request is answered, so that a relay restarted after a crash or an upgrade puts every call
-/// back with the same ids, created stamps and ports. No database: the relay is the only writer.
+/// The session journal: an append-only text file of `JournalRecord` lines, written (and, with
+/// `syncs`, synced to disk) before a request is answered, so that a relay restarted after a crash
+/// or an upgrade puts every call back with the same ids, created stamps and ports. No database:
+/// the relay is the only writer. Without `syncs` a record survives the relay's death (it is in
+/// the kernel's page cache) but not the host's.
 ///
 /// The file is rewritten (compacted) to just the live state when it has grown well past it:
 /// written to `PATH.new`, synced, renamed over `PATH`, and the directory synced.
 final class SessionJournal: SessionStore {
     let path: String
+    /// Sync every append to disk before returning.
+    let syncs: Bool
     private let file = Mutex(JournalFile())
 
     /// The append descriptor (opened on first append, closed by a rewrite) and the growth since
@@ -19,8 +23,9 @@ final class SessionJournal: SessionStore {
         var appendedSinceRewrite = 0
     }
 
-    init(path: String) {
+    init(path: String, syncs: Bool = true) {
         self.path = path
+        self.syncs = syncs
     }
 
     deinit {
@@ -52,7 +57,7 @@ final class SessionJournal: SessionStore {
         return (records, skipped)
     }
 
-    /// Appends records and syncs them to disk.
+    /// Appends records (and syncs them to disk, with `syncs`).
     func append(_ records: [JournalRecord]) throws {
         guard !records.isEmpty else { return }
         try file.withLock { file in
@@ -61,7 +66,7 @@ final class SessionJournal: SessionStore {
                 guard file.fd >= 0 else { throw SystemError("open \(path)") }
             }
             try FileIO.writeAll(file.fd, Array(records.map { $0.line + "\n" }.joined().utf8), what: path)
-            guard fdatasync(file.fd) == 0 else { throw SystemError("fdatasync \(path)") }
+            guard !syncs || fdatasync(file.fd) == 0 else { throw SystemError("fdatasync \(path)") }
             file.appendedSinceRewrite += records.count
         }
     }
