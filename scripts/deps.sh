@@ -11,6 +11,7 @@ packages=(
   libssl-dev openssl                                  # TLS of the control connection; test certificates
   libhiredis-dev redis-server                         # sessions in Redis (iptrtpproxyd --redis); tests start their own server
   iproute2 tshark procps psmisc python3               # test namespaces, captures, process control, test drivers
+  dpkg-dev lintian pandoc                             # make deb: packages, their check, the module's manual page
 )
 
 missing=()
