@@ -5,7 +5,7 @@
 #       rtpload (/usr/bin), the systemd unit, /etc/iptrtpproxy.cfg and /etc/default/iptrtpproxyd
 #       (conffiles), the system user iptrtpproxy (postinst; removed on purge), manual pages, docs
 #   build/kamailio-iptrtpproxy-module_VERSION_ARCH.deb   iptrtpproxy.so in Kamailio's module folder,
-#       its manual page iptrtpproxy(7); Depends: kamailio (= the package version it was built for)
+#       its manual page iptrtpproxy(7); Pre-Depends: kamailio (= the package version it was built for)
 #
 # VERSION is `build/iptrtpproxy --version` (IPTRTPProxyVersion.string). The packages are made with
 # dpkg-deb from a staging tree per package (no debhelper: the Swift build is `make build`'s), their
