@@ -270,7 +270,7 @@ struct RelayDaemon: ParsableCommand {
             logger.critical("cannot start: \(error)")
             throw ExitCode.failure
         }
-        logger.notice("iptrtpproxyd \(RelayEngine.version) running", metadata: ["control": "\(control)"])
+        logger.notice("iptrtpproxyd \(IPTRTPProxyVersion.string) running", metadata: ["control": "\(control)"])
 
         while true {
             var received: Int32 = 0

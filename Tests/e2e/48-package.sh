@@ -24,9 +24,17 @@ for p in "$MAIN_PKG" "$MODULE_PKG"; do
 done
 
 APT=(apt-get -o DPkg::Lock::Timeout=120 -y -q)
-# At exit, whatever happened: this test's packages go, purged (user, conffiles, state).
+# At exit, whatever happened: this test's packages go, purged (user, conffiles, state). The
+# installed daemon (run as the user iptrtpproxy) stops first: a user with a process is not removed.
+RELAYD_PID=""
+RELAY_DIR=""
 purge_packages() {
   local p
+  if [ -n "$RELAYD_PID" ]; then
+    e2e_stop "$RELAYD_PID" 5 >/dev/null 2>&1 || true
+    RELAYD_PID=""
+  fi
+  [ -z "$RELAY_DIR" ] || rm -rf "$RELAY_DIR"
   for p in "$MODULE_PKG" "$MAIN_PKG"; do
     known "$p" || continue
     "${APT[@]}" purge "$p" >>"$KAM_DIR/purge.log" 2>&1 || dpkg --purge --force-depends "$p" >>"$KAM_DIR/purge.log" 2>&1 || true
@@ -132,7 +140,37 @@ kam_check "RTP relayed callee -> caller" [ "$to_caller" -gt 20 ]
 kam_check "no session left on the relay" kam_no_sessions_left
 kam_stop
 
-# 5. Purged: nothing of the packages left (the cleanup does it again if a check above stopped early).
+# 5. The installed daemon as its unit runs it: /usr/sbin/iptrtpproxyd as the user iptrtpproxy (its
+#    control socket and journal in a folder of that user), Kamailio's installed module using it.
+RELAY_DIR=$(mktemp -d /tmp/ipt-e2e-package-relay.XXXXXX)
+install -m 0644 "$KAM_DIR/iptrtpproxy.cfg" "$RELAY_DIR/iptrtpproxy.cfg"
+chown iptrtpproxy:iptrtpproxy "$RELAY_DIR"
+chmod 0750 "$RELAY_DIR"
+setpriv --reuid=iptrtpproxy --regid=iptrtpproxy --init-groups -- /usr/sbin/iptrtpproxyd \
+  --config "$RELAY_DIR/iptrtpproxy.cfg" --control "unix:$RELAY_DIR/control.sock" \
+  --journal "$RELAY_DIR/journal" --workers 1 >"$KAM_DIR/iptrtpproxyd.log" 2>&1 &
+RELAYD_PID=$!
+e2e_track "$RELAYD_PID"
+e2e_check_within 30 "the installed iptrtpproxyd listens, as iptrtpproxy" test -S "$RELAY_DIR/control.sock"
+kam_check "its control socket belongs to iptrtpproxy, mode 0660" \
+  bash -c "[ \"\$(stat -c '%U:%G %a' '$RELAY_DIR/control.sock')\" = 'iptrtpproxy:iptrtpproxy 660' ]"
+kam_check "it logs its version" grep -q "iptrtpproxyd $version running" "$KAM_DIR/iptrtpproxyd.log"
+RELAY="unix:$RELAY_DIR/control.sock" kam_start || kam_finish
+kam_capture_start
+kam_check "a call completes through the installed daemon" kam_call uas-call.xml uac-call.xml daemon
+kam_capture_stop
+kam_check "the callee's offer names a port of the daemon's gate B" kam_read_session "$KAM_DIR/daemon-uas.log"
+to_callee=$(kam_count_packets "$PB" "$((PB + 1))" "$UAS_MEDIA_PORT")
+to_caller=$(kam_count_packets "$PA" "$((PA + 1))" "$UAC_MEDIA_PORT")
+kam_log "RTP through the installed iptrtpproxyd: caller -> callee $to_callee, callee -> caller $to_caller packets"
+kam_check "the installed iptrtpproxyd relayed RTP caller -> callee" [ "$to_callee" -gt 20 ]
+kam_check "the installed iptrtpproxyd relayed RTP callee -> caller" [ "$to_caller" -gt 20 ]
+kam_check "it journaled as iptrtpproxy" bash -c "[ \"\$(stat -c %U '$RELAY_DIR/journal')\" = iptrtpproxy ]"
+kam_stop
+kam_check "the installed iptrtpproxyd stops cleanly on SIGTERM" e2e_stop "$RELAYD_PID" 5
+RELAYD_PID=""
+
+# 6. Purged: nothing of the packages left (the cleanup does it again if a check above stopped early).
 purge_packages
 kam_check "purge removes both packages" bash -c "! dpkg-query -W -f='\${Status}\n' $MAIN_PKG $MODULE_PKG 2>/dev/null | grep -qv not-installed"
 kam_check "purge removes the user iptrtpproxy" bash -c "! getent passwd iptrtpproxy >/dev/null"
