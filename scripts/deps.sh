@@ -11,7 +11,7 @@ packages=(
   libssl-dev openssl                                  # TLS of the control connection; test certificates
   libhiredis-dev redis-server                         # sessions in Redis (iptrtpproxyd --redis); tests start their own server
   iproute2 tshark procps psmisc python3               # test namespaces, captures, process control, test drivers
-  dpkg-dev lintian pandoc                             # make deb: packages, their check, the module's manual page
+  dpkg-dev lintian pandoc man-db                      # make deb: packages, their check, manual pages (and man -w in e2e 48)
 )
 
 missing=()
