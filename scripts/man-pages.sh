@@ -4,7 +4,9 @@
 #   iptrtpproxyd.8, iptrtpproxy.1, rtpload.1   from the binaries' argument parsers: swift-argument-
 #       parser's generate-manual tool reads each built binary's --experimental-dump-help, so the
 #       options and their help text in the page are the code's own. The tool is built offline
-#       from the checkout SwiftPM already holds (Package.resolved pins it).
+#       from the checkout SwiftPM already holds (Package.resolved pins it). Not through the
+#       package's plugin (`swift package plugin generate-manual`): in 1.8.2 it takes no --product,
+#       builds every product again without --static-swift-stdlib and writes into .build/plugins.
 #   iptrtpproxy.7                               the Kamailio module's documentation,
 #       Modules/kamailio/README.md, through pandoc: README and manual page have one source.
 #
