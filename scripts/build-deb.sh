@@ -84,6 +84,7 @@ put_changelog() {
 finish_package() {
   local root=$1 package=$2 shlibs=$3 kamailio=${4:-}
   local size
+  [ -n "$shlibs" ] || die "dpkg-shlibdeps found no library dependencies for $package"
   mkdir -p "$root/DEBIAN"
   (cd "$root" && find . -path ./DEBIAN -prune -o -path ./etc -prune -o -type f -print | sed 's|^\./||' | sort | xargs -r md5sum) \
     > "$root/DEBIAN/md5sums"
