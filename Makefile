@@ -5,10 +5,14 @@
 #   make demo     the main job, shown end to end
 #   make bench    benchmark tables (see BENCHMARKS.md)
 #   make fuzz     a longer libFuzzer run of the SDP parser
-#   make install  binaries into $(PREFIX)/bin, module into Kamailio's module folder
+#   make deb      Debian packages into build/ (scripts/build-deb.sh): apt install ./build/*.deb
+#   make install  without packages: binaries under $(PREFIX), module into Kamailio's module folder,
+#                 /etc/iptrtpproxy.cfg (when absent)
 
 SWIFT        ?= swift
 PREFIX       ?= /usr/local
+# Kamailio's module folder on this machine (Debian's multiarch path).
+KAMAILIO_MODULES ?= /usr/lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/kamailio/modules
 BUILD        := build
 RELEASE_DIR   = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 SWIFT_FLAGS  ?=
@@ -22,7 +26,7 @@ ifdef iptdir
 SWIFT_FLAGS += -Xcc -DIPT_XT_RTPPROXY_REAL_HEADER -Xcc -I$(iptdir)/include
 endif
 
-.PHONY: all deps build test unit e2e fuzz-smoke fuzz demo bench install clean
+.PHONY: all deps build test unit e2e fuzz-smoke fuzz demo bench deb install clean
 
 all: build
 
@@ -59,15 +63,21 @@ demo: deps build
 bench: deps build
 	@bash scripts/bench.sh
 
+deb: build
+	@bash scripts/build-deb.sh
+
+# The package's layout under $(PREFIX); the one config path, /etc/iptrtpproxy.cfg, is never overwritten.
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/etc
-	install -m 0755 $(BUILD)/iptrtpproxy $(DESTDIR)$(PREFIX)/bin/
-	@if [ -x $(BUILD)/iptrtpproxyd ]; then install -m 0755 $(BUILD)/iptrtpproxyd $(DESTDIR)$(PREFIX)/bin/; fi
-	install -m 0644 iptrtpproxy.cfg.example $(DESTDIR)$(PREFIX)/etc/
-	install -m 0644 examples/kamailio.cfg $(DESTDIR)$(PREFIX)/etc/iptrtpproxy-kamailio.cfg.example
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/doc/iptrtpproxy/examples
+	install -m 0755 $(BUILD)/iptrtpproxy $(BUILD)/rtpload $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BUILD)/iptrtpproxyd $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 examples/kamailio.cfg iptrtpproxy.cfg.example $(DESTDIR)$(PREFIX)/share/doc/iptrtpproxy/examples/
+	@if [ ! -e $(DESTDIR)/etc/iptrtpproxy.cfg ]; then \
+	  install -D -m 0644 iptrtpproxy.cfg.example $(DESTDIR)/etc/iptrtpproxy.cfg; \
+	  echo "installed /etc/iptrtpproxy.cfg"; fi
 	@if [ -f $(BUILD)/iptrtpproxy.so ]; then \
-	  install -d $(DESTDIR)/usr/lib/x86_64-linux-gnu/kamailio/modules; \
-	  install -m 0644 $(BUILD)/iptrtpproxy.so $(DESTDIR)/usr/lib/x86_64-linux-gnu/kamailio/modules/; fi
+	  install -d $(DESTDIR)$(KAMAILIO_MODULES); \
+	  install -m 0644 $(BUILD)/iptrtpproxy.so $(DESTDIR)$(KAMAILIO_MODULES)/; fi
 
 clean:
 	rm -rf $(BUILD) .build .build-*

@@ -127,4 +127,8 @@ if readelf -d "$OUT" | grep -q 'NEEDED.*libswift'; then
   echo "build-extras: $OUT still needs a Swift runtime library" >&2
   exit 1
 fi
-echo "build-extras: $OUT for $version_line ($(du -h "$OUT" | cut -f1))"
+# 6. What it was built for, next to it: `make deb` pins the module package to exactly this
+#    kamailio package version (Pre-Depends: kamailio (= V)), so apt and dpkg refuse it beside any other.
+kam_deb=$(dpkg-query -W -f='${Version}' kamailio 2>/dev/null || true)
+printf 'kamailio=%s\nkamailio-deb=%s\n' "$built_for" "$kam_deb" > "$OUT.built-for"
+echo "build-extras: $OUT for $version_line, Debian package ${kam_deb:-unknown} ($(du -h "$OUT" | cut -f1))"

@@ -12,6 +12,7 @@ packages=(
   libhiredis-dev redis-server                         # sessions in Redis (iptrtpproxyd --redis); tests start their own server
   iproute2 tshark procps psmisc python3               # test namespaces, captures, process control, test drivers
   python3-aiortc                                      # real WebRTC peers (ICE, DTLS-SRTP) for the ice=force test
+  dpkg-dev lintian pandoc man-db                      # make deb: packages, their check, manual pages (and man -w in e2e 48)
 )
 
 missing=()

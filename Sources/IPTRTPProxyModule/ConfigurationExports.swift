@@ -103,6 +103,7 @@ public func ipt_mod_init(
     _ wantsRelayProcess: UnsafeMutablePointer<Int32>?
 ) -> Int32 {
     wantsRelayProcess?.pointee = 0
+    HostLog.info("iptrtpproxy \(IPTRTPProxyVersion.string) loading")
     let runtimeFolder = HostText.string(runtimeDirectory, runtimeDirectoryLength) ?? ""
     let state = ModuleState.shared
     do {

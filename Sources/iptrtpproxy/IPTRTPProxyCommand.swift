@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import IPTRTPProxyCore
 
 /// `iptrtpproxy`: runs the module's five functions on SDP, and talks to a running relay.
 @main
@@ -13,8 +13,10 @@ struct IPTRTPProxyCommand: ParsableCommand {
             script functions: the rewritten SDP goes to standard output, the select values to \
             standard error (or everything as one JSON object with --json).
 
-            Exit status: 0 when the function returns 1, 1 when it returns -1, 2 for a usage or \
-            configuration error.
+            Exit status: 0 when the function returns 1 (or the command succeeded), 1 when it \
+            returns -1 (or the relay answered with an error), 64 for a bad command line, 69 when \
+            the relay of --control cannot be reached, 78 when a file it names (--config, \
+            --secret-file, --state, TLS files) cannot be read or is wrong.
 
             With --control the functions go to a running relay (iptrtpproxyd, or the relay \
             embedded in the Kamailio module), and info, list and stats show its state.
@@ -26,24 +28,10 @@ struct IPTRTPProxyCommand: ParsableCommand {
                   --flags 3 --json < offer.sdp
               iptrtpproxy list --control unix:/run/iptrtpproxy/control.sock --detailed
             """,
+        version: IPTRTPProxyVersion.string,
         subcommands: [
             AllocCommand.self, UpdateCommand.self, AdjustTimeoutCommand.self, DeleteCommand.self,
             FindCommand.self, InfoCommand.self, ListCommand.self, StatsCommand.self,
         ]
     )
-
-    /// Parses and runs, with the exit statuses the tool documents: usage errors end with 2 (the
-    /// argument parser's own default is 64).
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            if exitCode(for: error).rawValue == 64 {
-                writeToStandardError(fullMessage(for: error) + "\n")
-                Foundation.exit(2)
-            }
-            exit(withError: error)
-        }
-    }
 }

@@ -24,10 +24,37 @@ struct RelayDaemon: ParsableCommand {
               iptrtpproxyd --config /etc/iptrtpproxy.cfg \\
                 --switchboard-param 'name=*;learning-timeout-a=10;learning-timeout-b=10' \\
                 --control unix:/run/iptrtpproxy/control.sock --journal /var/lib/iptrtpproxy/journal
-            """)
+
+            Exit status: 0 after a clean stop, 64 for a bad command line, 78 for a file it names \
+            (--config, --secret-file, TLS files) that cannot be read or is wrong, 1 when it cannot \
+            start (a port or socket it cannot bind, kernel offload refused).
+            """,
+        version: IPTRTPProxyVersion.string)
+
+    /// Parses and runs with the statuses of `ExitStatus`: what `validate()` refuses is the command
+    /// line (64); what `run()` refuses with a `ValidationError` is the content of a file the command
+    /// line names (78).
+    static func main() {
+        let daemon: RelayDaemon
+        do {
+            guard let parsed = try parseAsRoot() as? RelayDaemon else { exit(withError: ExitCode(ExitStatus.usage.rawValue)) }
+            daemon = parsed
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            try daemon.run()
+        } catch let e as ValidationError {
+            let line = Array("Error: \(e.message)\n".utf8)
+            _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            Glibc.exit(ExitStatus.configuration.rawValue)
+        } catch {
+            exit(withError: error)
+        }
+    }
 
     @Option(name: .customLong("config"), help: ArgumentHelp("The switchboards file (iptrtpproxy.cfg).", valueName: "file"))
-    var configFile: String
+    var configFile: String = "/etc/iptrtpproxy.cfg"
 
     @Option(name: .customLong("switchboard-param"), help: ArgumentHelp(
         "A `switchboard` modparam value, e.g. 'name=*;learning-timeout-a=10;ringing-timeout=90'. Repeatable; applied in order.",
@@ -118,6 +145,14 @@ struct RelayDaemon: ParsableCommand {
 
     func validate() throws {
         try validateLogging()
+        guard control.hasPrefix("unix:"), control.count > 5 else {
+            throw ValidationError("--control must be unix:PATH (use --control-tcp for TCP)")
+        }
+        for (option, value) in [("--control-tcp", controlTCP), ("--control-tls", controlTLS), ("--metrics", metrics)] {
+            if let value, ControlProtocol.parseEndpoint(value).map({ $0.port != 0 }) != true {
+                throw ValidationError("\(option) '\(value)' is not ADDRESS:PORT")
+            }
+        }
         if controlTCP != nil && secretFile == nil {
             throw ValidationError("--control-tcp needs --secret-file: TCP clients must authenticate")
         }
@@ -238,7 +273,7 @@ struct RelayDaemon: ParsableCommand {
             logger.critical("cannot start: \(error)")
             throw ExitCode.failure
         }
-        logger.notice("iptrtpproxyd \(RelayEngine.version) running", metadata: ["control": "\(control)"])
+        logger.notice("iptrtpproxyd \(IPTRTPProxyVersion.string) running", metadata: ["control": "\(control)"])
         let notifier = readinessNotifier(logger)
         notifyReady(notifier, sessions: engine.statistics().sessionsActive, logger)
 

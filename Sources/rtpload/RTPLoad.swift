@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Glibc
+import IPTRTPProxyCore
 import IPTRTPProxyPOSIX
 
 /// rtpload: the project's RTP load generator and sink. See BENCHMARKS.md.
@@ -24,7 +25,11 @@ struct RTPLoad: ParsableCommand {
 
               127.0.0.21:40000 127.0.0.31:42000 127.0.0.22:40000
               127.0.0.22:40000 127.0.0.32:42000 127.0.0.21:40000
-            """)
+
+            Exit status: 0 after a run, 64 for a bad command line, 1 when a run fails (a socket \
+            that cannot be bound, a thread that cannot start).
+            """,
+        version: IPTRTPProxyVersion.string)
 
     @Option(name: .long, help: "Streams file (SOURCE DESTINATION SINK per line), '-' for standard input.")
     var streams: String
@@ -120,7 +125,7 @@ struct RTPLoad: ParsableCommand {
         stopSink.set()
         sinkThread.join()
         guard let sender = senderOutcome.result, let sink = sinkOutcome.result else {
-            throw ValidationError("the sender or the sink thread ended without a report")
+            throw RunFailure(description: "the sender or the sink thread ended without a report")
         }
 
         var cpu: UInt64?
@@ -149,3 +154,9 @@ struct RTPLoad: ParsableCommand {
 }
 
 extension ArrivalClock: ExpressibleByArgument {}
+
+/// A run that could not finish: exit status 1 (`ExitStatus.failure`), not the usage status of a
+/// `ValidationError`.
+struct RunFailure: Error, CustomStringConvertible {
+    var description: String
+}

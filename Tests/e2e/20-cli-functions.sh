@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The command-line tool behaves as the foundation issue promises: SDP out on stdout, selects on
-# stderr, --json with null where a select has no value and the exact body bytes in sdp_base64, exit 0 / 1 / 2,
+# stderr, --json with null where a select has no value and the exact body bytes in sdp_base64, exit 0 / 1 / 64 / 69 / 78 (the statuses of README section 8.5), --version,
 # --state carrying sessions from alloc to update and delete, and the dry run refusing what the relay refuses.
 source "$(dirname "$0")/lib/harness.sh"
 set -o pipefail
@@ -64,17 +64,39 @@ $cli alloc --config $cfg --switchboard-param 'name=pub;max-call-sessions=1' --sw
 check "an SDP over max-call-sessions exits 1" test $? -eq 1
 check "an SDP over max-call-sessions says so" grep -q 'more than the 1 one call may hold (max-call-sessions); nothing allocated' "$work/cap.err"
 
-# unknown switchboard: exit 1; config errors: exit 2 with file and line.
+# unknown switchboard: exit 1; a bad file: 78 (EX_CONFIG) with file and line; a bad command line: 64 (EX_USAGE).
 $cli alloc --config $cfg --switchboard nope --flags 1 < examples/sdp/offer.sdp >/dev/null 2>"$work/err"
 check "unknown switchboard exits 1" test $? -eq 1
 printf '[switchboard:x]\naddr-a = 10.0.0.999\n' > "$work/bad.cfg"
 $cli alloc --config "$work/bad.cfg" --switchboard x --flags 1 < examples/sdp/offer.sdp >/dev/null 2>"$work/err"
-check "bad cfg exits 2" test $? -eq 2
+check "bad cfg exits 78" test $? -eq 78
 check "bad cfg names file and line" grep -q "bad.cfg:2: 'addr-a' must be an IPv4 or IPv6 address" "$work/err"
 $cli alloc --config $cfg --switchboard-param 'name=*;bogus=1' --switchboard pub --flags 1 < examples/sdp/offer.sdp >/dev/null 2>"$work/err"
-check "bad switchboard param exits 2" test $? -eq 2
+check "bad switchboard param exits 64" test $? -eq 64
 $cli alloc --config $cfg < examples/sdp/offer.sdp >/dev/null 2>&1
-check "missing option exits 2 (usage)" test $? -eq 2
+check "missing option exits 64 (usage)" test $? -eq 64
+$cli alloc --config "$work/none.cfg" --switchboard pub --flags 1 < examples/sdp/offer.sdp >/dev/null 2>&1
+check "unreadable cfg exits 78" test $? -eq 78
+$cli info --control "unix:$work/no-relay.sock" >/dev/null 2>"$work/err"
+check "a relay that cannot be reached exits 69" test $? -eq 69
+$cli alloc --control "unix:$work/no-relay.sock" --switchboard pub --flags 1 < examples/sdp/offer.sdp >/dev/null 2>&1
+check "a function whose relay cannot be reached exits 69" test $? -eq 69
+
+# --version and the bad-argument status of every binary (one version string, one convention).
+version=$($cli --version)
+check "iptrtpproxy --version prints X.Y.Z" grep -qE '^[0-9]+\.[0-9]+\.[0-9]+$' <<<"$version"
+for b in iptrtpproxyd rtpload iptrtpproxy-bench; do
+  check "$b --version is $version" test "$(build/$b --version)" = "$version"
+  build/$b --no-such-option >/dev/null 2>&1
+  check "$b with a bad argument exits 64" test $? -eq 64
+done
+$cli --no-such-option >/dev/null 2>&1
+check "iptrtpproxy with a bad argument exits 64" test $? -eq 64
+build/iptrtpproxyd --config "$work/bad.cfg" --control "unix:$work/d.sock" >/dev/null 2>"$work/err"
+check "iptrtpproxyd with a bad cfg exits 78" test $? -eq 78
+check "iptrtpproxyd names the bad cfg's line" grep -q "bad.cfg:2:" "$work/err"
+build/iptrtpproxyd --config $cfg --metrics nowhere >/dev/null 2>&1
+check "iptrtpproxyd with a bad --metrics exits 64" test $? -eq 64
 
 # find, adjust-timeout, delete.
 $cli find --config $cfg --gate-a 127.0.0.2:5060 --gate-b 127.0.0.1 --json >"$work/f.json"

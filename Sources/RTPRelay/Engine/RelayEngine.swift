@@ -17,7 +17,7 @@ import Synchronization
 /// `Housekeeper` (expiry), the `SessionStore` (journal) and the `OffloadCoordinator` (kernel).
 public final class RelayEngine: Sendable {
     /// The software version reported by `info`.
-    public static let version = "1.0.0"
+    public static let version = IPTRTPProxyVersion.string
 
     /// What the engine was created with.
     public let configuration: RelayConfiguration

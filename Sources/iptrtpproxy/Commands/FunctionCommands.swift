@@ -2,9 +2,9 @@ import ArgumentParser
 import IPTRTPProxyCore
 
 /// Runs one function the way every function subcommand does: opens the plane, calls `call` with
-/// fresh selects, saves the `--state`, prints the result and exits with its status. Configuration
-/// errors end with status 2; a relay that cannot be reached makes the function false (status 1),
-/// as in the module.
+/// fresh selects, saves the `--state`, prints the result and exits with its status (`ExitStatus`):
+/// 0 or 1 for the function's 1 or -1; a relay that cannot be reached before the function runs 69,
+/// a bad file 78, a bad option value 64.
 func runFunction(
     _ plane: PlaneOptions, json: Bool, input: [UInt8]?,
     _ call: (ScriptFunctions, inout SelectValues) -> FunctionResult
@@ -17,8 +17,7 @@ func runFunction(
         try FunctionOutput.finish(result, input: input, selects: selects, json: json)
     } catch let e as CLIError {
         writeToStandardError("iptrtpproxy: \(e)\n")
-        if case .relay = e { throw ExitCode(1) }
-        throw ExitCode(2)
+        throw ExitCode(e.exitStatus.rawValue)
     }
 }
 

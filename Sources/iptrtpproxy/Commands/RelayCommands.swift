@@ -23,7 +23,8 @@ struct RelayOptions: ParsableArguments {
     @Flag(name: .long, help: "Print the relay's JSON reply instead of text.")
     var json = false
 
-    /// Runs `body` against the relay; a dead relay or an error reply ends with status 1.
+    /// Runs `body` against the relay; a relay that cannot be reached ends with status 69, its error
+    /// reply with 1, a bad option or file with 64 or 78 (`ExitStatus`).
     func withRelay(_ body: (RelayControlClient) throws -> String) throws {
         var plane = PlaneOptions()
         plane.control = control
@@ -36,10 +37,13 @@ struct RelayOptions: ParsableArguments {
             print(try body(relay))
         } catch let e as CLIError {
             writeToStandardError("iptrtpproxy: \(e)\n")
-            throw ExitCode(2)
+            throw ExitCode(e.exitStatus.rawValue)
+        } catch let e as MediaPlaneError where e.planeUnavailable {
+            writeToStandardError("iptrtpproxy: \(e)\n")
+            throw ExitCode(ExitStatus.unavailable.rawValue)
         } catch {
             writeToStandardError("iptrtpproxy: \(error)\n")
-            throw ExitCode(1)
+            throw ExitCode(ExitStatus.failure.rawValue)
         }
     }
 }

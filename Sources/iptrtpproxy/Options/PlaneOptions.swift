@@ -45,7 +45,8 @@ struct PlaneOptions: ParsableArguments {
                 """, valueName: "file"))
     var state: String?
 
-    /// Reads the cfg file and applies the modparams; exits with status 2 on error.
+    /// Reads the cfg file and applies the modparams: a bad file is `CLIError.configuration`
+    /// (status 78), a bad `--switchboard-param` `CLIError.usage` (64).
     func loadSwitchboards() throws -> SwitchboardSet {
         let text: String
         do {
@@ -53,12 +54,23 @@ struct PlaneOptions: ParsableArguments {
         } catch {
             throw CLIError.configuration("cannot read \(config): \(error.localizedDescription)")
         }
+        let parsed: SwitchboardSet
         do {
-            var applier = SwitchboardParamApplier(try SwitchboardConfigParser.parse(text, fileName: config))
+            parsed = try SwitchboardConfigParser.parse(text, fileName: config)
+        } catch let e as ConfigError {
+            throw CLIError.configuration(e.description)
+        }
+        return try applyingSwitchboardParams(to: parsed)
+    }
+
+    /// `--switchboard-param` over `switchboards`; a bad value is a usage error (64).
+    func applyingSwitchboardParams(to switchboards: SwitchboardSet) throws -> SwitchboardSet {
+        do {
+            var applier = SwitchboardParamApplier(switchboards)
             for p in switchboardParams { try applier.apply(p) }
             return applier.switchboards
         } catch let e as ConfigError {
-            throw CLIError.configuration(e.description)
+            throw CLIError.usage("--switchboard-param: \(e.description)")
         }
     }
 
@@ -97,13 +109,8 @@ struct PlaneOptions: ParsableArguments {
         if let relay = try openRelay() {
             let info: RelayInfo
             do { info = try relay.info() } catch { throw CLIError.relay("\(error)") }
-            do {
-                var applier = SwitchboardParamApplier(SwitchboardSet(info.switchboards.map(\.switchboard)))
-                for p in switchboardParams { try applier.apply(p) }
-                return (ScriptFunctions(switchboards: applier.switchboards, plane: relay), { })
-            } catch let e as ConfigError {
-                throw CLIError.configuration(e.description)
-            }
+            let switchboards = try applyingSwitchboardParams(to: SwitchboardSet(info.switchboards.map(\.switchboard)))
+            return (ScriptFunctions(switchboards: switchboards, plane: relay), { })
         }
         let switchboards = try loadSwitchboards()
         let plane = InProcessMediaPlane(switchboards: switchboards, clock: { UInt32(time(nil)) })
@@ -117,11 +124,20 @@ struct PlaneOptions: ParsableArguments {
     }
 }
 
-/// Errors that end the tool with exit status 2.
+/// Errors that end the tool before a function runs, each with its `ExitStatus`.
 enum CLIError: Error, CustomStringConvertible {
     case configuration(String)
     case usage(String)
     case relay(String)
+
+    /// 78 for a file, 64 for an option, 69 for a relay that cannot be reached.
+    var exitStatus: ExitStatus {
+        switch self {
+        case .configuration: return .configuration
+        case .usage: return .usage
+        case .relay: return .unavailable
+        }
+    }
 
     var description: String {
         switch self {
