@@ -51,7 +51,8 @@ enum EmbeddedRelay {
         configuration.journalSyncs = false
         let engine = RelayEngine(configuration: configuration)
         let server = ControlServer(engine: engine, endpoints: .init(unixPath: socketPath), logger: logger)
-        let endpoint = metrics.map { MetricsEndpoint(engine: engine, address: $0, logger: logger) }
+        // Not MetricsEndpoint: swift-nio's event loop crashes inside the module (PollingMetricsEndpoint says why).
+        let endpoint = metrics.map { PollingMetricsEndpoint(engine: engine, address: $0, logger: logger) }
         do {
             try engine.start()
             try server.start()

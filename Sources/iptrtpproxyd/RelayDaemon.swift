@@ -37,7 +37,12 @@ struct RelayDaemon: ParsableCommand {
     static func main() {
         let daemon: RelayDaemon
         do {
-            guard let parsed = try parseAsRoot() as? RelayDaemon else { exit(withError: ExitCode(ExitStatus.usage.rawValue)) }
+            var command = try parseAsRoot()
+            guard let parsed = command as? RelayDaemon else {
+                // `--help` and the like parse as the parser's own command: it prints and ends with 0.
+                try command.run()
+                exit()
+            }
             daemon = parsed
         } catch {
             exit(withError: error)

@@ -79,6 +79,6 @@ check "no session after delete" test "$(python3 -c "import json; print(len(json.
 
 check "the relay stops on SIGTERM" e2e_stop "$pid"
 $cli alloc --control "$ctl" --switchboard cli --flags 1 < "$work/offer.sdp" > /dev/null 2>"$work/err"
-check "a dead relay makes alloc exit 1" test $? -eq 1
+check "a dead relay makes alloc exit 69 (EX_UNAVAILABLE)" test $? -eq 69
 check "and says why" grep -q "relay" "$work/err"
 e2e_finish

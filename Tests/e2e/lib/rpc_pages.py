@@ -2,14 +2,15 @@
 """rpc_pages.py URL LIMIT: reads iptrtpproxy.list page by page over JSON-RPC (POST URL) until
 OFFSET reaches the answer's total; prints every session's id, one a line. Checks on the way that
 every page has the same total, holds min(LIMIT, total - OFFSET) records, and that each record
-has the fields of a session; exits 1 (with the reason) otherwise."""
+has the fields of a session (with the Call-ID fill_relay.py gave it); exits 1 (with the reason) otherwise."""
 import json
+import re
 import sys
 import urllib.error
 import urllib.request
 
 url, limit = sys.argv[1], int(sys.argv[2])
-FIELDS = ["id", "switchboard", "host", "call-id", "port-a", "port-b", "address-a", "address-b",
+FIELDS = ["id", "switchboard", "host", "call-id", "from-tag", "port-a", "port-b", "address-a", "address-b",
           "latched-a", "latched-b", "packets-a", "packets-b", "bytes-a", "bytes-b", "drops-a",
           "drops-b", "age", "idle"]
 
@@ -41,7 +42,7 @@ while total is None or offset < total:
         sys.exit(f"page at {offset}: {page['count']} / {len(page['sessions'])} records, expected {want}")
     for s in page["sessions"]:
         missing = [f for f in FIELDS if f not in s]
-        if missing or s["call-id"] != "" or not isinstance(s["port-a"], int):
+        if missing or not re.fullmatch(r"fill[0-9]+@e2e", s["call-id"]) or not isinstance(s["port-a"], int):
             sys.exit(f"record {s} lacks {missing} or has the wrong types")
         print(s["id"])
     offset += limit
