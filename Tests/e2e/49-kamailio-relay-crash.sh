@@ -32,7 +32,8 @@ relay_back() { local p; p=$(relay_pid) && [ "$p" != "$1" ] && relay_answers; }
 # rtp_flow NAME MIN: the relay lists the call's session with more than MIN packets from each side
 # (a restarted relay counts from zero); the list is kept in list-NAME.txt.
 rtp_flow() {
-  kam_rpc iptrtpproxy.list >"$KAM_DIR/list-$1.txt" 2>&1 &&
+  local out
+  out=$(kam_rpc iptrtpproxy.list 2>&1) && kam_sessions <<<"$out" >"$KAM_DIR/list-$1.txt" &&
     awk -v min="$2" '/^loop:[0-9]+\// && $6 > min && $7 > min {ok = 1} END {exit !ok}' "$KAM_DIR/list-$1.txt"
 }
 # relay_deleted ID: the relay logged the deletion of session ID (the call's BYE reached it; the
@@ -125,7 +126,8 @@ t0=$(e2e_now_us)
 kam_rpc iptrtpproxy.stats >"$KAM_DIR/stats-stopped.txt" 2>&1
 took=$(ms_since "$t0")
 kam_check "relay stopped: iptrtpproxy.stats answers 'no reply from the relay'" grep -q "no reply from the relay" "$KAM_DIR/stats-stopped.txt"
-kam_check "... after at most relay_timeout + 0.5 s ($took ms)" [ "$took" -le 1500 ]
+# The RPC waits up to 5 s for a relay (a list of thousands of sessions may take over a second).
+kam_check "... after at most the RPC's 5 s wait + 0.5 s ($took ms)" [ "$took" -le 5500 ]
 t0=$(e2e_now_us)
 KAM_CALL_MS=500
 kam_check "relay stopped: a call still succeeds (media not relayed)" kam_call uas-call.xml uac-call.xml stopped
@@ -212,7 +214,9 @@ KAM_CALL_MS=500
 kam_check "relay down (restart backed off): a call still succeeds, media not relayed" kam_call uas-call.xml uac-call.xml gap
 unset KAM_CALL_MS
 took=$(ms_since "$t1")
-kam_check "... at once: no wait for the relay ($took ms for a 0.5 s call)" [ "$took" -le 2000 ]
+kam_log "the call during the gap took $took ms (0.5 s of media)"
+kam_check "... its alloc failed at once (connection refused), not after relay_timeout" \
+  grep -q "ERROR: iptrtpproxy: alloc on 'loop' for m= line [0-9]*: control unix:.*: connect: Connection refused" "$KAM_DIR"/kamailio*.log
 kam_check "... the failed alloc was logged once" [ "$(kam_logged 'iptrtpproxy_alloc failed')" -eq $((failed_before + 1)) ]
 e2e_check_within 6 "after 10 kills the relay is back and answers" relay_back "$RELAY_PID"
 secs=$(( $(ms_since "$t0") / 1000 ))
