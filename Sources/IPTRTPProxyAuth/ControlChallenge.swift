@@ -73,18 +73,9 @@ public struct ControlChallenge: Sendable {
         return ControlChallenge.constantTimeEqual(bytes, expected)
     }
 
-    /// HMAC-SHA256 of `message` with `secret` as the key (OpenSSL's one-shot HMAC).
+    /// HMAC-SHA256 of `message` with `secret` as the key.
     private func mac(_ secret: String, _ message: String) -> [UInt8] {
-        let key = Array(secret.utf8), data = Array(message.utf8)
-        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let done = key.withUnsafeBytes { k in
-            data.withUnsafeBytes { d in
-                HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), d.bindMemory(to: UInt8.self).baseAddress, d.count, &out, &length)
-            }
-        }
-        // HMAC fails only without memory; an empty proof then matches nothing.
-        return done == nil ? [] : Array(out.prefix(Int(length)))
+        oneShotHMAC(EVP_sha256(), key: Array(secret.utf8), data: Array(message.utf8))
     }
 
     /// Equal bytes, compared in time that depends only on the length.

@@ -14,15 +14,7 @@ public struct ICECheckIntegrity: Sendable {
 
     /// The 20-byte HMAC-SHA1 of `data`.
     public func mac(_ data: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let done = key.withUnsafeBytes { k in
-            data.withUnsafeBytes { d in
-                HMAC(EVP_sha1(), k.baseAddress, Int32(k.count), d.bindMemory(to: UInt8.self).baseAddress, d.count, &out, &length)
-            }
-        }
-        // HMAC fails only without memory; an empty MAC then verifies nothing.
-        return done == nil ? [] : Array(out.prefix(Int(length)))
+        oneShotHMAC(EVP_sha1(), key: key, data: data)
     }
 
     /// True when `request` carries this password's MESSAGE-INTEGRITY (compared in constant time).

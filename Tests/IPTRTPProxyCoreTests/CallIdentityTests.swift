@@ -69,7 +69,7 @@ struct CallIdentityParseTests {
 
     @Test("random and mutated messages never trap", arguments: [7, 8])
     func neverTraps(seed: UInt64) {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededRandom(state: seed)
         let base = Array("INVITE sip:b@x SIP/2.0\r\nFrom: <sip:a@x>;tag=t\r\n i: x\r\nCall-ID: c\r\n\r\nbody".utf8)
         for _ in 0..<5000 {
             var b = base

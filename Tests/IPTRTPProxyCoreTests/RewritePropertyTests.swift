@@ -1,17 +1,6 @@
 import Testing
 @testable import IPTRTPProxyCore
 
-/// A small deterministic generator so that property runs repeat exactly (seeded SplitMix64).
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Builds random but plausible SDP offers: media of several kinds, ports (some 0), session- and
 /// media-level addresses, a=rtcp lines, unknown lines, and either line ending.

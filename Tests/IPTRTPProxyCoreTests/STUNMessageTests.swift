@@ -83,7 +83,7 @@ struct STUNMessageTests {
 
     @Test("random bytes and mutated checks never trap", arguments: [1, 2, 3, 4])
     func neverTraps(seed: UInt64) {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededRandom(state: seed)
         for _ in 0..<3000 {
             var bytes = Self.rfc5769Request
             for _ in 0..<Int(rng.next() % 6) {
@@ -108,18 +108,5 @@ struct STUNMessageTests {
         for bad in ["abc:0123456789012345678901", "abcd:short", "ab:cd:ef", "abcd:01234567890123456789 1", "ab-d:0123456789012345678901"] {
             #expect(ICECredentials(parsing: bad) == nil, "\(bad)")
         }
-    }
-}
-
-/// A small deterministic generator for property tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

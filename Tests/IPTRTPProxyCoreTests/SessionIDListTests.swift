@@ -58,22 +58,10 @@ struct SessionIDListHostTests {
 
 @Suite("session ids: properties")
 struct SessionIDListPropertyTests {
-    /// A small deterministic generator, so that a failure repeats.
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
 
     @Test("any list with or without a host prints and parses back the same (2,000 random lists)")
     func randomRoundTrip() throws {
-        var rng = SplitMix(state: 10)
+        var rng = SeededRandom(state: 10)
         let nameChars = Array("abcXYZ019_-"), hostChars = Array("abcXYZ019_-.")
         for _ in 0..<2000 {
             let name = String((0..<(1 + rng.below(12))).map { _ in nameChars[rng.below(nameChars.count)] })
@@ -88,7 +76,7 @@ struct SessionIDListPropertyTests {
 
     @Test("random bytes either parse or are refused with SessionIDError, never trap (5,000 strings)")
     func garbage() {
-        var rng = SplitMix(state: 77)
+        var rng = SeededRandom(state: 77)
         let alphabet = Array("pub@m2:7/1234,,\u{0}é :/@,-_.9x")
         for _ in 0..<5000 {
             let text = String((0..<rng.below(40)).map { _ in alphabet[rng.below(alphabet.count)] })

@@ -38,21 +38,10 @@ struct SessionSlotsTests {
         #expect(slots.allocate(now: 1)!.id == 0)
     }
 
-    /// A seeded generator (SplitMix64), so a failing property names its seed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     @Test("property: under any sequence of allocations and frees, a slot is handed out only when usable, never twice, and resting slots rest", arguments: 0..<50)
     func unpredictableKeepsTheRules(seed: UInt64) {
-        var rng = SeededGenerator(state: seed)
+        var rng = SeededRandom(state: seed)
         let count = Int.random(in: 1...12, using: &rng)
         let rest = UInt32.random(in: 0...5, using: &rng)
         var slots = SessionSlots(count: count, resurrectionTimeout: rest)
@@ -83,7 +72,7 @@ struct SessionSlotsTests {
 
     @Test("property: the first slot of a fresh switchboard is spread over the whole range, not always the lowest")
     func unpredictableSpreads() {
-        var rng = SeededGenerator(state: 7)
+        var rng = SeededRandom(state: 7)
         var seen = Array(repeating: 0, count: 16)
         for _ in 0..<1600 {
             var slots = SessionSlots(count: 16, resurrectionTimeout: 10)
@@ -101,7 +90,7 @@ struct SessionSlotsTests {
 
     @Test("consecutive allocations of the relay's order do not walk the range: the next port cannot be guessed from the last")
     func nextIsNotTheSuccessor() {
-        var rng = SeededGenerator(state: 99)
+        var rng = SeededRandom(state: 99)
         var slots = SessionSlots(count: 500, resurrectionTimeout: 10)
         var successors = 0
         var last = slots.allocate(now: 1, using: &rng)!.id

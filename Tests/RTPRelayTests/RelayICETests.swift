@@ -54,21 +54,29 @@ struct RelayICETests {
         #expect(r == expected, "response differs from the one for \(seen) with the side's password")
     }
 
-    @Test("a browser on side B checks the relay before the answer: answered, latched, media flows both ways; the answer's SDP address does not take the latch away")
-    func browserCompletesICE() throws {
-        let net = "127.0.71"
-        let h = try RelayHarness(gateA: "\(net).1", gateB: "\(net).2", port: 37100, ice: .force)
-        defer { h.engine.stop() }
+    /// A plain phone on side A (`net`.10:31000) offers through alloc on an ice=force relay: the
+    /// functions (for the answer), the session ids, side B's credentials from the rewritten offer,
+    /// the offer as sent, and the session's RTP ports on gates A and B.
+    func forcedOffer(_ h: RelayHarness, net: String) throws
+        -> (functions: ScriptFunctions, ids: String, b: ICECredentials, offer: String, out: String, portA: UInt16, portB: UInt16) {
         let functions = ScriptFunctions(switchboards: h.engine.switchboards, plane: h.engine)
         var selects = SelectValues()
         let offer = "v=0\r\no=a 1 1 IN IP4 \(net).10\r\ns=-\r\nc=IN IP4 \(net).10\r\nt=0 0\r\nm=audio 31000 RTP/AVP 0\r\n"
         let alloc = functions.alloc(flags: ScriptFlags(1), switchboard: "pub", body: Array(offer.utf8),
                                     contentType: nil, signal: IPAddress("\(net).10"), selects: &selects)
         #expect(alloc.succeeded)
-        let offerOut = String(decoding: alloc.body ?? [], as: UTF8.self)
-        let b = try credentials(in: offerOut)
+        let out = String(decoding: alloc.body ?? [], as: UTF8.self)
         let session = try #require(try h.engine.list().sessions.first)
-        let portA = session.rtpPorts[0], portB = session.rtpPorts[1]
+        return (functions, try #require(selects.sessionIDs), try credentials(in: out), offer, out, session.rtpPorts[0], session.rtpPorts[1])
+    }
+
+    @Test("a browser on side B checks the relay before the answer: answered, latched, media flows both ways; the answer's SDP address does not take the latch away")
+    func browserCompletesICE() throws {
+        let net = "127.0.71"
+        let h = try RelayHarness(gateA: "\(net).1", gateB: "\(net).2", port: 37100, ice: .force)
+        defer { h.engine.stop() }
+        let (functions, ids, b, _, offerOut, portA, portB) = try forcedOffer(h, net: net)
+        var selects = SelectValues()
         #expect(offerOut.contains("a=candidate:1 1 UDP 2130706431 \(net).2 \(portB) typ host"))
 
         // The browser sits where no SDP or signalling said (a TURN-less NAT it found by ICE).
@@ -89,7 +97,7 @@ struct RelayICETests {
         // The answer names another address (the browser's default candidate): the checked latch stays.
         let answer = "v=0\r\no=b 1 1 IN IP4 \(net).20\r\ns=-\r\nc=IN IP4 \(net).20\r\nt=0 0\r\nm=audio 32000 UDP/TLS/RTP/SAVPF 0\r\n"
             + "a=ice-ufrag:brws\r\na=ice-pwd:0123456789012345678901\r\n"
-        let update = functions.update(flags: ScriptFlags(0), sessionIDs: try #require(selects.sessionIDs), body: Array(answer.utf8),
+        let update = functions.update(flags: ScriptFlags(0), sessionIDs: ids, body: Array(answer.utf8),
                                       contentType: nil, signal: IPAddress("\(net).20"), selects: &selects)
         #expect(update.succeeded)
         let a = try credentials(in: String(decoding: update.body ?? [], as: UTF8.self))
@@ -107,14 +115,8 @@ struct RelayICETests {
         let net = "127.0.72"
         let h = try RelayHarness(gateA: "\(net).1", gateB: "\(net).2", port: 37200, ice: .force)
         defer { h.engine.stop() }
-        let functions = ScriptFunctions(switchboards: h.engine.switchboards, plane: h.engine)
+        let (functions, ids, b, offer, _, portA, portB) = try forcedOffer(h, net: net)
         var selects = SelectValues()
-        let offer = "v=0\r\no=a 1 1 IN IP4 \(net).10\r\ns=-\r\nc=IN IP4 \(net).10\r\nt=0 0\r\nm=audio 31000 RTP/AVP 0\r\n"
-        let alloc = functions.alloc(flags: ScriptFlags(1), switchboard: "pub", body: Array(offer.utf8),
-                                    contentType: nil, signal: IPAddress("\(net).10"), selects: &selects)
-        let b = try credentials(in: String(decoding: alloc.body ?? [], as: UTF8.self))
-        let session = try #require(try h.engine.list().sessions.first)
-        let portA = session.rtpPorts[0], portB = session.rtpPorts[1]
         let gateB = SocketAddress(Endpoint(address: IPAddress("\(net).2")!, port: portB))
         let attacker = try UDPPeer("\(net).66", 5000), browser = try UDPPeer("\(net).30", 5000)
         let alice = try UDPPeer("\(net).10", 31000)
@@ -129,14 +131,14 @@ struct RelayICETests {
         Socket.send(browser.fd, check(to: b.ufrag, password: b.password, nominate: true, id: 6), to: gateB)
         verifyResponse(try #require(receiveBytes(browser)), id: 6, seen: browser.endpoint, password: b.password)
         #expect(receiveBytes(attacker, within: 0) == nil)
-        let c = try h.engine.streamCounters(id: session.handle.id, .b, 0, waitingFor: .unknownSource, atLeast: 3)
+        let c = try h.engine.streamCounters(id: try #require(try h.engine.list().sessions.first).handle.id, .b, 0, waitingFor: .unknownSource, atLeast: 3)
         #expect(c[.unknownSource] == 3)
         alice.send(payload("media"), to: "\(net).1", portA)
         #expect(browser.receive()?.payload == payload("media"))
         #expect(attacker.drain().isEmpty)
 
         // A re-offer gives side B new credentials (an ICE restart): the old ones are refused now.
-        let reoffer = functions.update(flags: ScriptFlags(1), sessionIDs: try #require(selects.sessionIDs), body: Array(offer.utf8),
+        let reoffer = functions.update(flags: ScriptFlags(1), sessionIDs: ids, body: Array(offer.utf8),
                                        contentType: nil, signal: IPAddress("\(net).10"), selects: &selects)
         let b2 = try credentials(in: String(decoding: reoffer.body ?? [], as: UTF8.self))
         #expect(b2 != b)
@@ -152,19 +154,9 @@ struct RelayICETests {
         let net = "127.0.73"
         let journal = "/tmp/ipt-ice-journal-\(getpid())"
         defer { unlink(journal) }
-        var b: ICECredentials
-        var portB: UInt16
-        do {
-            let h = try RelayHarness(gateA: "\(net).1", gateB: "\(net).2", port: 37300, journal: journal, ice: .force)
-            let functions = ScriptFunctions(switchboards: h.engine.switchboards, plane: h.engine)
-            var selects = SelectValues()
-            let offer = "v=0\r\no=a 1 1 IN IP4 \(net).10\r\ns=-\r\nc=IN IP4 \(net).10\r\nt=0 0\r\nm=audio 31000 RTP/AVP 0\r\n"
-            let alloc = functions.alloc(flags: ScriptFlags(1), switchboard: "pub", body: Array(offer.utf8),
-                                        contentType: nil, signal: IPAddress("\(net).10"), selects: &selects)
-            b = try credentials(in: String(decoding: alloc.body ?? [], as: UTF8.self))
-            portB = try #require(try h.engine.list().sessions.first).rtpPorts[1]
-            h.engine.stop()
-        }
+        let first = try RelayHarness(gateA: "\(net).1", gateB: "\(net).2", port: 37300, journal: journal, ice: .force)
+        let (_, _, b, _, _, _, portB) = try forcedOffer(first, net: net)
+        first.engine.stop()
         let h = try RelayHarness(gateA: "\(net).1", gateB: "\(net).2", port: 37300, journal: journal, ice: .force)
         defer { h.engine.stop() }
         let browser = try UDPPeer("\(net).30", 5000)
