@@ -102,22 +102,29 @@ struct MetricsEndpointTests {
     func slowClient() throws {
         let s = try Served(72, limits: MetricsEndpoint.Limits(requestTimeout: 2500))
         defer { s.stop() }
-        let slow = try Self.connect(s.address)
+        try Self.expectSlowClientDelaysNoScrape(s.address)
+    }
+
+    /// A client that sends its request one byte a second to `address` (request timeout 2500 ms):
+    /// meanwhile every scrape is served within 500 ms, and the slow client is dropped after
+    /// 2-4.5 s. Shared by both metrics servers.
+    static func expectSlowClientDelaysNoScrape(_ address: Endpoint) throws {
+        let slow = try connect(address)
         defer { close(slow) }
         let request = Array("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
         let started = MonotonicClock.milliseconds()
         var sent = 0
         var closedAfter: Int64?
         while MonotonicClock.milliseconds() - started < 6000 {
-            Self.send(slow, String(request[sent % request.count]))
+            send(slow, String(request[sent % request.count]))
             sent += 1
             // Meanwhile a scrape is served at once (the old server waited up to 2 s per client).
             let t0 = MonotonicClock.milliseconds()
-            let scrape = try Self.exchange(s.address, "GET /metrics HTTP/1.0\r\n\r\n", within: 1000)
+            let scrape = try exchange(address, "GET /metrics HTTP/1.0\r\n\r\n", within: 1000)
             let took = MonotonicClock.milliseconds() - t0
             #expect(scrape.hasPrefix("HTTP/1.0 200 OK"), "scrape while the slow client holds a connection")
             #expect(took < 500, "scrape took \(took) ms")
-            let (_, closed) = Self.readToClose(slow, within: 1000 - took)
+            let (_, closed) = readToClose(slow, within: 1000 - took)
             if closed {
                 closedAfter = MonotonicClock.milliseconds() - started
                 break
@@ -132,30 +139,41 @@ struct MetricsEndpointTests {
     func manyScrapes() throws {
         let s = try Served(73)
         defer { s.stop() }
-        let fds = try (0..<64).map { _ in try Self.connect(s.address) }
+        try Self.expectAllScrapesServed(s.address, connections: 64)
+    }
+
+    /// `connections` clients connect to `address` before any asks, then all ask, then each
+    /// answer is read: every one is served. Shared by both metrics servers.
+    static func expectAllScrapesServed(_ address: Endpoint, connections: Int) throws {
+        let fds = try (0..<connections).map { _ in try connect(address) }
         defer { fds.forEach { close($0) } }
-        // All connected before any asks, then all ask, then each answer is read.
-        for fd in fds { Self.send(fd, "GET /metrics HTTP/1.0\r\n\r\n") }
+        for fd in fds { send(fd, "GET /metrics HTTP/1.0\r\n\r\n") }
         var served = 0
-        for fd in fds where Self.readToClose(fd, within: 3000).text.hasPrefix("HTTP/1.0 200 OK") { served += 1 }
-        #expect(served == 64)
+        for fd in fds where readToClose(fd, within: 3000).text.hasPrefix("HTTP/1.0 200 OK") { served += 1 }
+        #expect(served == connections)
     }
 
     @Test("more connections than the cap: the extra ones are closed, the rest are served")
     func connectionCap() throws {
         let s = try Served(74, limits: MetricsEndpoint.Limits(maxConnections: 4))
         defer { s.stop() }
-        let held = try (0..<4).map { _ in try Self.connect(s.address) }
+        try Self.expectCapRefusesExtra(s.address, cap: 4)
+    }
+
+    /// With `cap` connections held open to `address`, one more is closed without an answer, and a
+    /// held one is still served. Shared by both metrics servers.
+    static func expectCapRefusesExtra(_ address: Endpoint, cap: Int) throws {
+        let held = try (0..<cap).map { _ in try connect(address) }
         defer { held.forEach { close($0) } }
-        // The held ones are counted once accepted; a fifth is closed without an answer.
+        // The held ones are counted once accepted; one more is closed without an answer.
         var refused = false
         let deadline = MonotonicClock.milliseconds() + 3000
         while !refused && MonotonicClock.milliseconds() < deadline {
-            refused = try Self.exchange(s.address, "GET /metrics HTTP/1.0\r\n\r\n", within: 1000).isEmpty
+            refused = try exchange(address, "GET /metrics HTTP/1.0\r\n\r\n", within: 1000).isEmpty
         }
         #expect(refused)
-        Self.send(held[0], "GET /metrics HTTP/1.0\r\n\r\n")
-        #expect(Self.readToClose(held[0], within: 2000).text.hasPrefix("HTTP/1.0 200 OK"))
+        send(held[0], "GET /metrics HTTP/1.0\r\n\r\n")
+        #expect(readToClose(held[0], within: 2000).text.hasPrefix("HTTP/1.0 200 OK"))
     }
 
     @Test("capacity: sessions and ports free and in all, per switchboard")

@@ -46,50 +46,16 @@ struct PollingMetricsEndpointTests {
     func slowClient() throws {
         let s = try Served(81, limits: MetricsEndpoint.Limits(requestTimeout: 2500, maxConnections: 64))
         defer { s.stop() }
-        let slow = try Client.connect(s.address)
-        defer { close(slow) }
-        let request = Array("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        let started = MonotonicClock.milliseconds()
-        var sent = 0
-        var closedAfter: Int64?
-        while MonotonicClock.milliseconds() - started < 6000 {
-            Client.send(slow, String(request[sent % request.count]))
-            sent += 1
-            let t0 = MonotonicClock.milliseconds()
-            let scrape = try Client.exchange(s.address, "GET /metrics HTTP/1.0\r\n\r\n", within: 1000)
-            let took = MonotonicClock.milliseconds() - t0
-            #expect(scrape.hasPrefix("HTTP/1.0 200 OK"), "scrape while the slow client holds a connection")
-            #expect(took < 500, "scrape took \(took) ms")
-            if Client.readToClose(slow, within: 1000 - took).closed {
-                closedAfter = MonotonicClock.milliseconds() - started
-                break
-            }
-        }
-        let after = try #require(closedAfter, "the slow client is dropped")
-        #expect(after >= 2000 && after < 4500, "dropped after \(after) ms (request timeout 2500)")
+        try Client.expectSlowClientDelaysNoScrape(s.address)
     }
 
     @Test("64 connections at once are all served; over the cap the extra ones are closed")
     func manyAndCap() throws {
         let s = try Served(82)
-        let fds = try (0..<64).map { _ in try Client.connect(s.address) }
-        for fd in fds { Client.send(fd, "GET /metrics HTTP/1.0\r\n\r\n") }
-        var served = 0
-        for fd in fds where Client.readToClose(fd, within: 3000).text.hasPrefix("HTTP/1.0 200 OK") { served += 1 }
-        fds.forEach { close($0) }
+        try Client.expectAllScrapesServed(s.address, connections: 64)
         s.stop()
-        #expect(served == 64)
         let capped = try Served(83, limits: MetricsEndpoint.Limits(maxConnections: 2))
         defer { capped.stop() }
-        let held = try (0..<2).map { _ in try Client.connect(capped.address) }
-        defer { held.forEach { close($0) } }
-        var refused = false
-        let deadline = MonotonicClock.milliseconds() + 3000
-        while !refused && MonotonicClock.milliseconds() < deadline {
-            refused = try Client.exchange(capped.address, "GET /metrics HTTP/1.0\r\n\r\n", within: 1000).isEmpty
-        }
-        #expect(refused)
-        Client.send(held[0], "GET /metrics HTTP/1.0\r\n\r\n")
-        #expect(Client.readToClose(held[0], within: 2000).text.hasPrefix("HTTP/1.0 200 OK"))
+        try Client.expectCapRefusesExtra(capped.address, cap: 2)
     }
 }

@@ -1,6 +1,5 @@
 import IPTRTPProxyAuth
 import IPTRTPProxyCore
-import IPTRTPProxyPOSIX
 
 /// The relay as an ICE-lite agent (RFC 8445 §2.5) on one gate's side of a session whose
 /// switchboard has `ice=force`: it holds the credentials the SDP gave the phone on that side and
@@ -28,10 +27,10 @@ struct ICELiteAgent {
     }
 
     /// Reads `bytes` from `source` as a connectivity check.
-    func answer(_ bytes: [UInt8], from source: PeerAddress) -> Verdict {
+    func answer(_ bytes: [UInt8], from source: Endpoint) -> Verdict {
         guard let request = STUNMessage.parseBindingRequest(bytes), request.isAddressed(to: ufrag),
-              integrity.verifies(request), let endpoint = source.endpoint
+              integrity.verifies(request)
         else { return .refused }
-        return .check(response: integrity.response(to: request, source: endpoint), nominated: request.useCandidate)
+        return .check(response: integrity.response(to: request, source: source), nominated: request.useCandidate)
     }
 }

@@ -10,9 +10,8 @@ extension RelayWorker {
         _ packet: UnsafeRawBufferPointer, from source: PeerAddress, leg index: Int,
         rx: UnsafeMutablePointer<StreamLeg>, in sh: borrowing SessionShard
     ) {
-        guard let agent = sh.iceAgents[index & ~1],
-              case .check(let response, let nominated) = agent.answer(Array(packet), from: source),
-              let endpoint = source.endpoint
+        guard let agent = sh.iceAgents[index & ~1], let endpoint = source.endpoint,
+              case .check(let response, let nominated) = agent.answer(Array(packet), from: endpoint)
         else {
             rx.pointee.dropUnknownSource &+= 1
             return
