@@ -63,7 +63,10 @@ let package = Package(
         .target(name: "CIPTRTPProxyNFT", linkerSettings: [.linkedLibrary("nftnl"), .linkedLibrary("mnl")]),
         // ... and the Swift offload: netlink batches, acks, dumps and route lookups; install / re-point / remove
         // streams, read counters; and the relay engine's StreamOffload over it (NFTablesStreamOffload).
-        .target(name: "KernelOffload", dependencies: ["IPTRTPProxyCore", "CIPTRTPProxyNFT", "RTPRelay"]),
+        .target(name: "KernelOffload", dependencies: ["IPTRTPProxyCore", "CIPTRTPProxyNFT", "CIPTRTPProxyBPF", "RTPRelay"]),
+        // eBPF (issue 15): libbpf for Swift (C only for libbpf's va_list log callback). The programs
+        // themselves are C in bpf/, compiled by clang into build/bpf/*.o (scripts/build-bpf.sh).
+        .target(name: "CIPTRTPProxyBPF", linkerSettings: [.linkedLibrary("bpf")]),
         // Drives KernelOffload from the shell (Tests/e2e/50-kernel-offload.sh, scripts/bench/kernel.sh).
         .executableTarget(name: "ipt-nft-probe", dependencies: ["KernelOffload", "IPTRTPProxyCore"]),
         .testTarget(name: "KernelOffloadTests", dependencies: ["KernelOffload", "IPTRTPProxyCore", "CIPTRTPProxyNFT"]),

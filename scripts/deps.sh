@@ -7,6 +7,8 @@ packages=(
   kamailio kamailio-extra-modules sip-tester          # the SIP proxy we load into, and the call generator
   rtpengine-daemon                                    # the peer relay measured by `make bench`
   libmnl-dev libnftnl-dev nftables                    # kernel-space forwarding over netlink
+  libbpf-dev clang bpftool ethtool                    # the XDP fast path: its loader, compiler, inspection; bench NIC settings
+  python3-matplotlib                                  # make bench: knee curves and latency plots (PNG)
   libiptc-dev libxtables-dev                          # headers the xt_RTPPROXY binding builds against
   libssl-dev openssl                                  # TLS of the control connection; test certificates
   libhiredis-dev redis-server                         # sessions in Redis (iptrtpproxyd --redis); tests start their own server
