@@ -317,7 +317,7 @@ stop_relay
 
 # --- map full: the stream stays in user space, stats count it ----------------------------------
 rm -f "$work/journal"*
-check "a relay with room for one stream starts" start_relay --xdp-streams 1
+check "a relay with room for one stream starts" start_relay --xdp-streams 1 --metrics 127.0.0.1:9752
 check "a call on it" call k 203.0.113.2 203.0.113.50 198.51.100.2
 prime; traffic 10
 check "one stream goes to the kernel, the other is refused as map full" \
@@ -326,6 +326,9 @@ traffic 10
 check "the refused stream still flows (user space)" settles "2 192.0.2.11:$((pb + 1))" got "$callee" 6001
 check "…as does the one in the kernel" settles "10 192.0.2.11:$pb" got "$callee" 6000
 check "the refusal is logged" grep -q "map full" "$work/relay.log"
+scrape() { ip netns exec "$relay" python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9752/metrics", timeout=3).read().decode())'; }
+check "…and in the metrics" eval 'scrape | grep -q "^iptrtpproxy_offload_streams_total{result=\"table-full\"} [1-9]"'
+check "…next to the installed one" eval 'scrape | grep -q "^iptrtpproxy_offload_streams_total{result=\"installed\"} 1$"'
 stop_relay
 
 # --- a program that cannot load: one warning, then nftables --------------------------------------
