@@ -56,17 +56,21 @@ public final class RelayEngine: Sendable {
             guard threads == nil else { return }
             let stop = try WakeupPipe()
             var started = RunningThreads(stop: stop, forwarding: [], housekeeper: nil)
+            var ports: GatePortMap? = nil
             do {
-                try operations.book.withLock { book in
+                ports = try operations.book.withLock { book in
                     for shard in operations.shards { try shard.withLock { try $0.openEpoll(stop: stop) } }
+                    let ports = startSharedSockets(book: &book)
                     book.serving = true
                     book.startedAt = configuration.clock.monotonicNanoseconds()
                     try operations.restore(book: &book)
+                    return ports
                 }
                 for shard in operations.shards {
                     started.forwarding.append(try RelayWorker(
                         shard: shard, clock: configuration.clock,
-                        coalescingMicroseconds: configuration.coalescingMicroseconds, logger: logger
+                        coalescingMicroseconds: configuration.coalescingMicroseconds, logger: logger,
+                        ports: ports, shardCount: operations.shards.count
                     ).start(stop: stop))
                 }
                 if configuration.housekeepingInterval > 0 {
@@ -82,6 +86,7 @@ public final class RelayEngine: Sendable {
                     book.serving = false
                     closeSessions(book: &book)
                 }
+                if ports != nil { configuration.sharedSockets?.stop() }
                 throw error
             }
             threads = started
@@ -107,6 +112,10 @@ public final class RelayEngine: Sendable {
             // The journal keeps the live sessions and their latest latches for the next start.
             operations.compactStore(book: book)
             closeSessions(book: &book)
+            if book.sharedSockets {
+                configuration.sharedSockets?.stop()
+                book.sharedSockets = false
+            }
         }
         operations.store?.close()
         logger.info("relay stopped")
