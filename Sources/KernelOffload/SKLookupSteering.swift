@@ -19,6 +19,7 @@ public final class SKLookupSteering: PortSteering {
     private struct Loaded {
         var object: BPFObject
         var link: Int32
+        var reserved: ReservedPorts?
     }
     /// The loaded program and its link; nil while stopped.
     private let loaded = Mutex<Loaded?>(nil)
@@ -61,7 +62,14 @@ public final class SKLookupSteering: PortSteering {
                 defer { close(namespace) }
                 let link = bpf_link_create(try object.program("ipt_steer"), namespace, BPF_SK_LOOKUP, nil)
                 guard link >= 0 else { throw KernelOffloadError.system("sk_lookup: attach to the network namespace", -link) }
-                loaded = Loaded(object: object, link: link)
+                // Best effort: the program keeps the ports' packets whatever this says.
+                var reserved: ReservedPorts? = nil
+                do {
+                    reserved = try ReservedPorts(adding: ranges.map { ($0.firstPort, $0.lastPort) })
+                } catch {
+                    Logger(label: "iptrtpproxy.relay").warning("shared sockets: gate ports not added to ip_local_reserved_ports: \(error)")
+                }
+                loaded = Loaded(object: object, link: link, reserved: reserved)
             } catch {
                 object.close()
                 throw error
@@ -72,6 +80,9 @@ public final class SKLookupSteering: PortSteering {
     public func stop() {
         loaded.withLock { loaded in
             guard let l = loaded else { return }
+            do { try l.reserved?.restore() } catch {
+                Logger(label: "iptrtpproxy.relay").warning("shared sockets: ip_local_reserved_ports not restored: \(error)")
+            }
             close(l.link)
             l.object.close()
             loaded = nil
