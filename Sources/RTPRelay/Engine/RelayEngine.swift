@@ -56,9 +56,8 @@ public final class RelayEngine: Sendable {
             guard threads == nil else { return }
             let stop = try WakeupPipe()
             var started = RunningThreads(stop: stop, forwarding: [], housekeeper: nil)
-            var ports: GatePortMap? = nil
             do {
-                ports = try operations.book.withLock { book in
+                let ports = try operations.book.withLock { book in
                     for shard in operations.shards { try shard.withLock { try $0.openEpoll(stop: stop) } }
                     let ports = startSharedSockets(book: &book)
                     book.serving = true
@@ -86,7 +85,6 @@ public final class RelayEngine: Sendable {
                     book.serving = false
                     closeSessions(book: &book)
                 }
-                if ports != nil { configuration.sharedSockets?.stop() }
                 throw error
             }
             threads = started
@@ -112,17 +110,13 @@ public final class RelayEngine: Sendable {
             // The journal keeps the live sessions and their latest latches for the next start.
             operations.compactStore(book: book)
             closeSessions(book: &book)
-            if book.sharedSockets {
-                configuration.sharedSockets?.stop()
-                book.sharedSockets = false
-            }
         }
         operations.store?.close()
         logger.info("relay stopped")
     }
 
-    /// Closes every session's sockets and the epoll sets, and forgets the sessions in memory
-    /// (not in the journal).
+    /// Closes every session's sockets, the epoll sets and the shared sockets (their steering
+    /// stops), and forgets the sessions in memory (not in the journal).
     private func closeSessions(book: inout SessionBook) {
         for shard in operations.shards {
             shard.withLock { sh in
@@ -131,6 +125,10 @@ public final class RelayEngine: Sendable {
             }
         }
         book.forgetSessions(switchboards: switchboards)
+        if book.sharedSockets {
+            configuration.sharedSockets?.stop()
+            book.sharedSockets = false
+        }
     }
 
     /// One housekeeping round. The housekeeping thread calls it; a host that runs none (tests)
