@@ -5,7 +5,7 @@
 # checksums the receiver accepts (odd and even lengths); learning behind NAT; an unannounced
 # source dropped; a foreign program that binds a relay port gets nothing while the relay keeps
 # relaying on it; ephemeral binds avoid the ranges; sessions open no descriptors; the journal
-# restores a call; without the eBPF object the relay says so once and binds a socket per port.
+# restores a call; without CAP_BPF the relay says so once and binds a socket per port.
 source "$(dirname "$0")/lib/harness.sh"
 e2e_init shared-sockets ip
 if [ "$(id -u)" -ne 0 ]; then e2e_log "skip: needs root (CAP_BPF, CAP_NET_ADMIN, CAP_NET_RAW)"; exit 0; fi
@@ -35,10 +35,12 @@ CFG
 STARTS=0
 daemon_running() { [ "$(grep -c "iptrtpproxyd .* running" "$WORK/daemon.log")" -ge "$STARTS" ]; }
 daemon_up_or_gone() { daemon_running || ! e2e_running "$PID"; }
-start_daemon() {  # $1: eBPF folder
+start_daemon() {  # [--no-bpf]: without CAP_BPF and CAP_SYS_ADMIN (the kernel refuses the program)
   STARTS=$((STARTS + 1))
-  # exec: $! is the daemon itself (ip netns exec execs it), so SIGTERM reaches it.
-  (export IPTRTPPROXY_BPF_DIR=$1; exec ip netns exec "$NS" "$DAEMON" --config "$WORK/iptrtpproxy.cfg" \
+  local drop=()
+  [ "${1:-}" = --no-bpf ] && drop=(setpriv --bounding-set -bpf,-sys_admin)
+  # exec: $! is the daemon itself (ip netns exec and setpriv exec it), so SIGTERM reaches it.
+  (export IPTRTPPROXY_BPF_DIR=$BPF_DIR; exec ip netns exec "$NS" "${drop[@]}" "$DAEMON" --config "$WORK/iptrtpproxy.cfg" \
     --control "unix:$WORK/control.sock" --journal "$WORK/journal" --workers 2 --shared-sockets --no-notify \
     2>>"$WORK/daemon.log") &
   PID=$!
@@ -143,18 +145,18 @@ elif mode == "fallback":
 sys.exit(1 if failures else 0)
 PY
 
-start_daemon "$BPF_DIR"
+start_daemon
 e2e_check "the log says the steering runs" grep -q "shared sockets: sk_lookup steers 2 gate port range" "$WORK/daemon.log"
 e2e_checks_from "shared mode" in_ns python3 "$WORK/calls.py" "$WORK" first "$PID"
 stop_daemon
 e2e_check "the reserved ports are given back at stop" bash -c "! ip netns exec $NS cat /proc/sys/net/ipv4/ip_local_reserved_ports | grep -q 30000"
 
-start_daemon "$BPF_DIR"
+start_daemon
 e2e_checks_from "journal restore" in_ns python3 "$WORK/calls.py" "$WORK" restored "$PID"
 stop_daemon
 
-start_daemon "$WORK/no-such-folder"
-e2e_check "without the eBPF object: one line, then a socket per port" \
+start_daemon --no-bpf
+e2e_check "without CAP_BPF: one line, then a socket per port" \
   [ "$(grep -c "shared sockets (sk_lookup):.*using a socket per port" "$WORK/daemon.log")" -eq 1 ]
 e2e_checks_from "fallback" in_ns python3 "$WORK/calls.py" "$WORK" fallback "$PID"
 stop_daemon
