@@ -2,7 +2,7 @@
 # Shared-socket mode (issue 15 items 2 and 3): build/iptrtpproxyd --shared-sockets in a network
 # namespace this test creates and always removes (the sk_lookup program steers that namespace
 # only). Real UDP clients: media both ways and on RTCP, from the right gate endpoints, with
-# checksums the receiver accepts (odd and even lengths); learning behind NAT; an unannounced
+# checksums the receiver accepts (odd and even lengths); learning behind NAT; an ICE-lite answer; an unannounced
 # source dropped; a foreign program that binds a relay port gets nothing while the relay keeps
 # relaying on it; ephemeral binds avoid the ranges; sessions open no descriptors; the journal
 # restores a call; without CAP_BPF the relay says so once and binds a socket per port.
@@ -54,7 +54,7 @@ stop_daemon() {
 }
 
 cat > "$WORK/calls.py" <<'PY'
-import json, os, socket, sys
+import hashlib, hmac, json, os, socket, struct, sys, zlib
 work, mode, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
 failures = []
 def check(cond, what):
@@ -104,6 +104,29 @@ if mode == "first":
     nat.sendto(b"from-nat", (GA, int(pa2))); data, _ = receive(callee2)
     callee2.sendto(b"to-nat", (GB, int(pb2))); back, src = receive(nat)
     check(data == b"from-nat" and back == b"to-nat" and src == (GA, int(pa2)), "a NAT'd caller is latched and answered at its port")
+    # ICE-lite: the relay answers a connectivity check with the side's password from the gate
+    # port it was sent to (through the raw socket), with a valid MESSAGE-INTEGRITY.
+    ufrag, pwd = "Ab12Cd34", "passwordpasswordpassword42"
+    _, _, pb3 = req(f"alloc ss a.rtp=127.0.52.10:5400 b.rtp=127.0.52.20:6400 b.ice={ufrag}:{pwd}").split()
+    COOKIE = 0x2112A442
+    def attr(t, v): return struct.pack("!HH", t, len(v)) + v + b"\0" * ((4 - len(v) % 4) % 4)
+    tid = os.urandom(12)
+    body = attr(0x0006, f"{ufrag}:peer".encode()) + attr(0x0024, struct.pack("!I", 1853817343))
+    head = lambda n: struct.pack("!HHI", 1, n, COOKIE) + tid
+    body += attr(0x0008, hmac.new(pwd.encode(), head(len(body) + 24) + body, hashlib.sha1).digest())
+    body += attr(0x8028, struct.pack("!I", zlib.crc32(head(len(body) + 8) + body) ^ 0x5354554E))
+    checker = udp("127.0.52.20", 6400)
+    checker.sendto(head(len(body)) + body, (GB, int(pb3)))
+    answer, src = receive(checker)
+    ok = answer is not None and struct.unpack("!H", answer[:2])[0] == 0x0101 and answer[8:20] == tid
+    if ok:
+        attrs, i = {}, 20
+        while i < len(answer):
+            t, n = struct.unpack("!HH", answer[i:i + 4]); attrs[t] = (i, answer[i + 4:i + 4 + n]); i += 4 + n + (4 - n % 4) % 4
+        mi_at, mi = attrs[0x0008]
+        covered = struct.pack("!HH", 0x0101, mi_at + 24 - 20) + answer[4:mi_at]
+        ok = hmac.new(pwd.encode(), covered, hashlib.sha1).digest() == mi
+    check(ok and src == (GB, int(pb3)), f"an ICE check is answered from gate B's port with the side's password ({src})")
     stranger = udp("127.0.52.66", 5000)
     stranger.sendto(b"intruder", (GA, pa))
     a.sendto(b"after", (GA, pa)); data, _ = receive(b)
@@ -127,9 +150,9 @@ if mode == "first":
     before = fds()
     for i in range(40):
         req(f"alloc ss a.rtp=127.0.52.10:{7000 + 2 * i} b.rtp=127.0.52.20:{8000 + 2 * i}")
-    check(fds() == before, f"42 sessions opened no descriptors ({before} before, {fds()} after)")
+    check(fds() == before, f"43 sessions opened no descriptors ({before} before, {fds()} after)")
     sessions = json.loads(req("stats"))["sessions"]["active"]
-    check(sessions == 42, f"stats counts 42 live sessions ({sessions})")
+    check(sessions == 43, f"stats counts 43 live sessions ({sessions})")
 elif mode == "restored":
     pa, pb = map(int, open(f"{work}/ports").read().split())
     a, b = udp("127.0.52.10", 5000), udp("127.0.52.20", 6000)
