@@ -7,7 +7,7 @@
 # relaying on it; ephemeral binds avoid the ranges; sessions open no descriptors; the journal
 # restores a call; without CAP_BPF the relay says so once and binds a socket per port.
 source "$(dirname "$0")/lib/harness.sh"
-e2e_init shared-sockets ip
+e2e_init shared-sockets ip setpriv
 if [ "$(id -u)" -ne 0 ]; then e2e_log "skip: needs root (CAP_BPF, CAP_NET_ADMIN, CAP_NET_RAW)"; exit 0; fi
 cd "$E2E_ROOT"
 DAEMON=${IPTRTPPROXYD:-build/iptrtpproxyd}
