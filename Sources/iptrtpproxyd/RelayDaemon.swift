@@ -146,6 +146,10 @@ struct RelayDaemon: ParsableCommand {
         valueName: "count"))
     var xdpStreams: UInt32 = XDPStreamOffload.defaultCapacity / 2
 
+    @Flag(name: .customLong("shared-sockets"), help: ArgumentHelp(
+        "Receive every session's ports on one socket per forwarding thread (an sk_lookup eBPF program steers the gates' port ranges to it; the relay sends through raw sockets): no sockets per session, far cheaper alloc, fewer wakeups per packet. Needs CAP_BPF, CAP_NET_ADMIN and CAP_NET_RAW; when the program cannot be loaded the relay logs one line and binds a socket per port. Also the key 'shared-sockets = yes' of the cfg file's [relay] section."))
+    var sharedSockets = false
+
     @Option(name: .customLong("coalesce-us"), help: "Microseconds a worker lets packets gather after a wakeup at light load (0: never).")
     var coalesceMicroseconds: Int = RelayConfiguration.defaultCoalescing
 
@@ -271,6 +275,13 @@ struct RelayDaemon: ParsableCommand {
             coalescingMicroseconds: coalesceMicroseconds,
             offload: offload,
             logger: Logger(label: "iptrtpproxy.relay"))
+        var shared = sharedSockets
+        switch relaySettings["shared-sockets"]?.lowercased() {
+        case nil, "no", "false", "0", "off": break
+        case "yes", "true", "1", "on": shared = true
+        case let other?: throw ValidationError("\(configFile) [relay] shared-sockets must be yes or no, not '\(other)'")
+        }
+        if shared { configuration.sharedSockets = SKLookupSteering() }
         if let redisURL {
             configuration.sessionStore = try RedisSessionStore(
                 url: redisURL, switchboards: switchboards, logger: Logger(label: "iptrtpproxy.redis"))

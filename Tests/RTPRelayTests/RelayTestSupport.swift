@@ -67,7 +67,8 @@ struct RelayHarness {
         expires: UInt32 = 60, resurrection: UInt32 = 10, flood: FloodLimit = FloodLimit(),
         journal: String? = nil, learningDefault: UInt32 = 10, clock: ManualClock? = nil,
         slotOrder: SessionSlots.Order = .roundRobin, localAddresses: LocalAddresses? = nil,
-        maxStreamPPS: UInt32? = nil, maxStreamBurst: UInt32? = nil, logger: Logger? = nil, ice: ICEPolicy = .remove
+        maxStreamPPS: UInt32? = nil, maxStreamBurst: UInt32? = nil, logger: Logger? = nil, ice: ICEPolicy = .remove,
+        sharedSockets: (any PortSteering)? = nil
     ) throws {
         time = clock ?? ManualClock()
         var switchboard = Switchboard(
@@ -80,10 +81,12 @@ struct RelayHarness {
         // Quiet unless the test brings its own logger.
         var quiet = Logger(label: "test")
         quiet.logLevel = .critical
-        engine = RelayEngine(configuration: RelayConfiguration(
+        var configuration = RelayConfiguration(
             switchboards: SwitchboardSet([switchboard]), workerCount: 2, journalPath: journal,
             defaultLearningTimeout: learningDefault, floodLimit: flood, housekeepingInterval: 0,
-            clock: time, localAddresses: localAddresses, slotOrder: slotOrder, logger: logger ?? quiet))
+            clock: time, localAddresses: localAddresses, slotOrder: slotOrder, logger: logger ?? quiet)
+        configuration.sharedSockets = sharedSockets
+        engine = RelayEngine(configuration: configuration)
         try engine.start()
     }
 }

@@ -4,12 +4,13 @@
 ///     [relay]
 ///     redis = redis://10.0.0.9:6379/0     # as iptrtpproxyd --redis
 ///     log-level = notice                   # as iptrtpproxyd --log-level
+///     shared-sockets = yes                 # as iptrtpproxyd --shared-sockets (yes/no)
 ///
 /// Only `#` starts a comment; a key given twice, or a key this version does not know, is an error
 /// naming the line, so that a typo does not silently leave sessions out of Redis.
 public enum RelaySection {
     /// Keys the `[relay]` section may hold.
-    public static let knownKeys: Set<String> = ["redis", "log-level"]
+    public static let knownKeys: Set<String> = ["redis", "log-level", "shared-sockets"]
 
     /// The section's keys and values (keys lowercased); empty when the file has no `[relay]`.
     public static func values(in text: String, fileName: String) throws -> [String: String] {

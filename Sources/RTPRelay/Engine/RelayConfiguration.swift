@@ -31,6 +31,10 @@ public struct RelayConfiguration: Sendable {
     public var clock: RelayClock
     /// Kernel forwarding of fixed streams; nil forwards everything in user space.
     public var offload: (any StreamOffload)?
+    /// Shared-socket mode (`iptrtpproxyd --shared-sockets`): the kernel steering that brings every
+    /// packet of the gates' ports to one socket per forwarding thread, so sessions bind no
+    /// sockets; nil (the default), or when it fails to start: a socket per port.
+    public var sharedSockets: (any PortSteering)?
     /// The host's addresses the relay never sends to; nil reads the interfaces (getifaddrs)
     /// when the engine is created.
     public var localAddresses: LocalAddresses?

@@ -57,16 +57,19 @@ public final class RelayEngine: Sendable {
             let stop = try WakeupPipe()
             var started = RunningThreads(stop: stop, forwarding: [], housekeeper: nil)
             do {
-                try operations.book.withLock { book in
+                let ports = try operations.book.withLock { book in
                     for shard in operations.shards { try shard.withLock { try $0.openEpoll(stop: stop) } }
+                    let ports = startSharedSockets(book: &book)
                     book.serving = true
                     book.startedAt = configuration.clock.monotonicNanoseconds()
                     try operations.restore(book: &book)
+                    return ports
                 }
                 for shard in operations.shards {
                     started.forwarding.append(try RelayWorker(
                         shard: shard, clock: configuration.clock,
-                        coalescingMicroseconds: configuration.coalescingMicroseconds, logger: logger
+                        coalescingMicroseconds: configuration.coalescingMicroseconds, logger: logger,
+                        ports: ports, shardCount: operations.shards.count
                     ).start(stop: stop))
                 }
                 if configuration.housekeepingInterval > 0 {
@@ -112,8 +115,8 @@ public final class RelayEngine: Sendable {
         logger.info("relay stopped")
     }
 
-    /// Closes every session's sockets and the epoll sets, and forgets the sessions in memory
-    /// (not in the journal).
+    /// Closes every session's sockets, the epoll sets and the shared sockets (their steering
+    /// stops), and forgets the sessions in memory (not in the journal).
     private func closeSessions(book: inout SessionBook) {
         for shard in operations.shards {
             shard.withLock { sh in
@@ -122,6 +125,10 @@ public final class RelayEngine: Sendable {
             }
         }
         book.forgetSessions(switchboards: switchboards)
+        if book.sharedSockets {
+            configuration.sharedSockets?.stop()
+            book.sharedSockets = false
+        }
     }
 
     /// One housekeeping round. The housekeeping thread calls it; a host that runs none (tests)

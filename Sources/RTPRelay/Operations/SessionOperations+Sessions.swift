@@ -32,25 +32,13 @@ extension SessionOperations {
     }
 
     /// Binds the session's four sockets, fills its legs and registers them with its shard's
-    /// forwarding thread.
+    /// forwarding thread. In shared-socket mode it binds nothing: the ports are the steering's
+    /// already, and the legs are found by port.
     func open(session handle: SessionHandle, on s: Int, request: SessionRequest, book: inout SessionBook) throws {
         let sw = switchboards.all[s]
         let g = layout.global(switchboard: s, id: handle.id)
         let l = layout.local(of: g)
-        var fds: [Int32] = []
-        do {
-            for side in GateSide.allCases {
-                let gate = sw.gate(side)
-                for j in 0..<2 {
-                    let port = UInt16(truncatingIfNeeded: Int(gate.rtpPort(session: handle.id)) + j)
-                    fds.append(try Socket.udp(
-                        boundTo: Endpoint(address: gate.address, port: port), receiveBuffer: SessionOperations.receiveBufferBytes))
-                }
-            }
-        } catch {
-            for fd in fds { close(fd) }
-            throw error
-        }
+        let fds = book.sharedSockets ? Array(repeating: StreamLeg.sharedSocket, count: 4) : try bindPorts(of: handle, on: sw)
         let now = clock.monotonicNanoseconds()
         let limit = floodLimit.overridden(by: sw)
         let registered: (any Error)? = shard(of: g).withLock { sh in
@@ -70,7 +58,7 @@ extension SessionOperations {
                 if let ice = request[side].ice { sh.setICE(ice, local: l, side: side) }
             }
             do {
-                for k in 0..<4 { try sh.register(fd: fds[k], leg: 4 * l + k) }
+                for k in 0..<4 where fds[k] >= 0 { try sh.register(fd: fds[k], leg: 4 * l + k) }
                 return nil
             } catch {
                 return error
@@ -81,6 +69,25 @@ extension SessionOperations {
             _ = free(session: g, book: &book)
             throw registered
         }
+    }
+
+    /// The four sockets of a session (A RTP, A RTCP, B RTP, B RTCP), bound to its ports.
+    private func bindPorts(of handle: SessionHandle, on sw: Switchboard) throws -> [Int32] {
+        var fds: [Int32] = []
+        do {
+            for side in GateSide.allCases {
+                let gate = sw.gate(side)
+                for j in 0..<2 {
+                    let port = UInt16(truncatingIfNeeded: Int(gate.rtpPort(session: handle.id)) + j)
+                    fds.append(try Socket.udp(
+                        boundTo: Endpoint(address: gate.address, port: port), receiveBuffer: SessionOperations.receiveBufferBytes))
+                }
+            }
+        } catch {
+            for fd in fds { close(fd) }
+            throw error
+        }
+        return fds
     }
 
     /// Closes a live session's sockets, keeps its counters in the switchboard's totals, takes it

@@ -20,6 +20,8 @@ struct SessionBook {
     var serving = false
     /// Monotonic ns of the last start.
     var startedAt: Int64 = 0
+    /// Shared-socket mode runs (set at start): sessions bind no sockets.
+    var sharedSockets = false
 
     /// Relay-wide event counts.
     struct Tallies {

@@ -24,6 +24,9 @@ struct SessionShard: ~Copyable, @unchecked Sendable {
     /// of the side's RTP leg (`4 * local + 2 * gate`). Few sessions have one, so a dictionary
     /// beside the flat legs; a leg's `answersICE` says when to look here.
     var iceAgents: [Int: ICELiteAgent] = [:]
+    /// Shared-socket mode: the thread's receive and raw sockets (registered with
+    /// `sharedToken4`/`sharedToken6`); nil: a socket per port.
+    var shared: ShardSockets?
 
     init(count: Int, switchboardOf: (Int) -> Int) {
         self.count = count
@@ -60,10 +63,26 @@ struct SessionShard: ~Copyable, @unchecked Sendable {
         try add(fd: stop.readFD, data: SessionShard.stopToken)
     }
 
-    /// Closes the epoll set (relay stop, after the thread ended).
+    /// Closes the epoll set and the shared sockets (relay stop, after the thread ended).
     mutating func closeEpoll() {
         if epollFD >= 0 { close(epollFD) }
         epollFD = -1
+        shared?.close()
+        shared = nil
+    }
+
+    /// Closes the shared sockets (shared-socket mode failed to start; the epoll set stays).
+    mutating func releaseShared() {
+        shared?.close()
+        shared = nil
+    }
+
+    /// Takes the thread's shared sockets (shared-socket mode) and registers their receive sockets.
+    /// Owns them once this returns; throwing, it owns none of them.
+    mutating func adopt(_ sockets: ShardSockets) throws {
+        if sockets.receive4 >= 0 { try add(fd: sockets.receive4, data: SessionShard.sharedToken4) }
+        if sockets.receive6 >= 0 { try add(fd: sockets.receive6, data: SessionShard.sharedToken6) }
+        shared = sockets
     }
 
     /// Adds the socket of leg `leg` to the epoll set.
@@ -102,6 +121,9 @@ struct SessionShard: ~Copyable, @unchecked Sendable {
 
     /// epoll data that means "stop" (the engine's wakeup pipe).
     static let stopToken = UInt64.max
+    /// epoll data of the shared IPv4 and IPv6 receive sockets.
+    static let sharedToken4 = UInt64.max - 1
+    static let sharedToken6 = UInt64.max - 2
 
     private func add(fd: Int32, data: UInt64) throws {
         guard epollFD >= 0 else { throw SystemError("epoll_ctl ADD: the relay is not running", code: EBADF) }

@@ -6,8 +6,11 @@ import IPTRTPProxyPOSIX
 /// the flood bucket and the counters. Plain data in its shard's flat table, touched only under the
 /// shard's lock (`SessionShard`).
 struct StreamLeg {
-    /// The socket, -1 when the session is free.
+    /// The socket, -1 when the session is free, `sharedSocket` for a live session in
+    /// shared-socket mode (its packets come through the thread's shared sockets).
     var fd: Int32 = -1
+    /// `fd` of a live leg without a socket of its own.
+    static let sharedSocket: Int32 = -2
     /// The address from SDP.
     var expected = PeerAddress.none
     /// The source learned from packets; also where packets for this client go.

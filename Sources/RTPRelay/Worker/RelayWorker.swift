@@ -13,10 +13,19 @@ struct RelayWorker: Sendable {
     let clock: any RelayClock
     let coalescing: timespec
     let logger: Logger
-    private let dontWait = ipt_msg_dontwait()
+    /// Shared-socket mode: the gates' port ranges, to find each packet's leg; nil: a socket per port.
+    let ports: GatePortMap?
+    /// Forwarding threads of the engine (a session's thread is its global index modulo this).
+    let shardCount: Int
+    let dontWait = ipt_msg_dontwait()
 
-    init(shard: LockedShard, clock: any RelayClock, coalescingMicroseconds: Int, logger: Logger) {
+    init(
+        shard: LockedShard, clock: any RelayClock, coalescingMicroseconds: Int, logger: Logger,
+        ports: GatePortMap? = nil, shardCount: Int = 1
+    ) {
         self.shard = shard
+        self.ports = ports
+        self.shardCount = shardCount
         self.clock = clock
         coalescing = timespec(tv_sec: 0, tv_nsec: coalescingMicroseconds * 1000)
         self.logger = logger
@@ -34,6 +43,8 @@ struct RelayWorker: Sendable {
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Int(capacity))
         defer { events.deallocate() }
         let batch = PacketBatch()
+        let sharedBatch = ports.map { _ in SharedPacketBatch() }
+        let (shared4, shared6) = shard.withLock { ($0.shared?.receive4 ?? -1, $0.shared?.receive6 ?? -1) }
         /// A recvmmsg of the last round came back full: packets are queued, do not wait.
         var backlog = false
         while true {
@@ -56,6 +67,11 @@ struct RelayWorker: Sendable {
             for i in 0..<Int(n) {
                 let data = events[i].data.u64
                 if data == SessionShard.stopToken { return }
+                if data == SessionShard.sharedToken4 || data == SessionShard.sharedToken6, let sharedBatch {
+                    let fd = data == SessionShard.sharedToken4 ? shared4 : shared6
+                    if forwardShared(fd: fd, now: now, batch: sharedBatch) { backlog = true }
+                    continue
+                }
                 if forward(leg: Int(truncatingIfNeeded: data), now: now, batch: batch) { backlog = true }
             }
         }
@@ -88,44 +104,12 @@ struct RelayWorker: Sendable {
         var out = 0
         for i in 0..<received {
             let message = batch.receiveMessages + i
-            if message.pointee.msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0 {
-                rx.pointee.dropOversize &+= 1
-                continue
-            }
-            let source = PeerAddress(sockaddr: UnsafeRawPointer(batch.receiveNames + i))
-            if rx.pointee.answersICE {
-                let packet = UnsafeRawPointer(batch.buffers + i * batch.bufferSize)
-                let length = Int(message.pointee.msg_len)
-                if STUNMessage.looksLikeSTUN(packet, length: length) {
-                    // Checks count against the stream's flood bucket like media: each costs an
-                    // HMAC, so a stranger's flood of STUN-shaped datagrams is capped too.
-                    if rx.pointee.tokens >= 1 {
-                        rx.pointee.tokens -= 1
-                        answerCheck(UnsafeRawBufferPointer(start: packet, count: length), from: source, leg: index, rx: rx, in: sh)
-                    } else {
-                        rx.pointee.dropThrottled &+= 1
-                    }
-                    continue
-                }
-            }
-            guard rx.pointee.accepts(source, now: now) else {
-                rx.pointee.dropUnknownSource &+= 1
-                continue
-            }
-            rx.pointee.lastPacket = now
-            if measures {
-                rx.pointee.reception.record(
-                    packet: UnsafeRawPointer(batch.buffers + i * batch.bufferSize), length: Int(message.pointee.msg_len), arrival: now)
-            }
-            guard rx.pointee.tokens >= 1 else {
-                rx.pointee.dropThrottled &+= 1
-                continue
-            }
-            rx.pointee.tokens -= 1
-            guard destination.isSet else {
-                rx.pointee.dropNoDestination &+= 1
-                continue
-            }
+            let admitted = admits(
+                UnsafeRawPointer(batch.buffers + i * batch.bufferSize), length: Int(message.pointee.msg_len),
+                truncated: message.pointee.msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0,
+                from: PeerAddress(sockaddr: UnsafeRawPointer(batch.receiveNames + i)), leg: index, rx: rx, gate: .none,
+                destination: destination, measures: measures, in: sh, now: now)
+            guard admitted else { continue }
             batch.sendVectors[out].iov_base = batch.receiveVectors[i].iov_base
             batch.sendVectors[out].iov_len = Int(message.pointee.msg_len)
             out += 1
@@ -156,5 +140,51 @@ struct RelayWorker: Sendable {
         rx.pointee.packets &+= UInt64(out - failed)
         rx.pointee.bytes &+= UInt64(bytes)
         return full
+    }
+
+    /// The checks of one received packet of leg `index` (`rx`), in this order: oversize, STUN
+    /// for a side with an ICE-lite agent (answered from `gate` in shared-socket mode, else from the
+    /// leg's socket; never forwarded), learning and strict source, reception statistics (RTP
+    /// legs), the flood bucket, a destination to send to. Each refusal is counted on `rx`.
+    /// Returns true when the packet is to be forwarded.
+    @inline(__always)
+    func admits(
+        _ packet: UnsafeRawPointer, length: Int, truncated: Bool, from source: PeerAddress, leg index: Int,
+        rx: UnsafeMutablePointer<StreamLeg>, gate: PeerAddress, destination: PeerAddress, measures: Bool,
+        in sh: borrowing SessionShard, now: Int64
+    ) -> Bool {
+        if truncated {
+            rx.pointee.dropOversize &+= 1
+            return false
+        }
+        if rx.pointee.answersICE && STUNMessage.looksLikeSTUN(packet, length: length) {
+            // Checks count against the stream's flood bucket like media: each costs an
+            // HMAC, so a stranger's flood of STUN-shaped datagrams is capped too.
+            if rx.pointee.tokens >= 1 {
+                rx.pointee.tokens -= 1
+                answerCheck(UnsafeRawBufferPointer(start: packet, count: length), from: source, leg: index, rx: rx, gate: gate, in: sh)
+            } else {
+                rx.pointee.dropThrottled &+= 1
+            }
+            return false
+        }
+        guard rx.pointee.accepts(source, now: now) else {
+            rx.pointee.dropUnknownSource &+= 1
+            return false
+        }
+        rx.pointee.lastPacket = now
+        if measures {
+            rx.pointee.reception.record(packet: packet, length: length, arrival: now)
+        }
+        guard rx.pointee.tokens >= 1 else {
+            rx.pointee.dropThrottled &+= 1
+            return false
+        }
+        rx.pointee.tokens -= 1
+        guard destination.isSet else {
+            rx.pointee.dropNoDestination &+= 1
+            return false
+        }
+        return true
     }
 }
