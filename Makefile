@@ -39,6 +39,7 @@ build:
 	@for p in iptrtpproxy iptrtpproxyd iptrtpproxy-bench rtpload; do \
 	  if [ -x "$(RELEASE_DIR)/$$p" ]; then install -m 0755 "$(RELEASE_DIR)/$$p" $(BUILD)/$$p; fi; \
 	done
+	@bash scripts/build-bpf.sh
 	@if [ -f scripts/build-extras.sh ]; then SWIFT_FLAGS='$(SWIFT_FLAGS)' bash scripts/build-extras.sh; fi
 	@ls $(BUILD)
 

@@ -128,8 +128,23 @@ struct RelayDaemon: ParsableCommand {
     var maxStreamBurst: Double = FloodLimit().burst
 
     @Flag(name: .customLong("kernel-offload"), help: ArgumentHelp(
-        "Forward latched streams in the kernel (nftables table 'netdev iptrtpproxy', ingress on every interface but loopback; needs CAP_NET_ADMIN; IPv4 streams only). The relay refuses to start when the kernel refuses."))
+        "Forward latched streams in the kernel: XDP on every interface but loopback where the program loads and attaches (IPv4 and IPv6), else the nftables table 'netdev iptrtpproxy' (IPv4). Needs CAP_BPF and CAP_NET_ADMIN (nftables: CAP_NET_ADMIN). The relay refuses to start when no kernel path starts."))
     var kernelOffload = false
+
+    @Option(name: .customLong("kernel-offload-path"), help: ArgumentHelp(
+        "With --kernel-offload: auto (XDP, else nftables; the choice is logged and shown by info), xdp or nftables.",
+        valueName: "path"))
+    var kernelOffloadPath: KernelOffloadPath = .auto
+
+    @Option(name: .customLong("xdp-mode"), help: ArgumentHelp(
+        "Where the XDP program runs: auto (native on interfaces with a device of their own, generic on virtual ones such as veth, where generic measured faster), native or generic.",
+        valueName: "mode"))
+    var xdpMode: XDPMode = .auto
+
+    @Option(name: .customLong("xdp-streams"), help: ArgumentHelp(
+        "Streams (RTP or RTCP of one session) the XDP map holds at most; further streams stay in user space and stats counts them (default 65536).",
+        valueName: "count"))
+    var xdpStreams: UInt32 = XDPStreamOffload.defaultCapacity / 2
 
     @Option(name: .customLong("coalesce-us"), help: "Microseconds a worker lets packets gather after a wakeup at light load (0: never).")
     var coalesceMicroseconds: Int = RelayConfiguration.defaultCoalescing
@@ -237,10 +252,11 @@ struct RelayDaemon: ParsableCommand {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         signal(SIGPIPE, SIG_IGN)
 
-        var offload: NFTablesStreamOffload? = nil
+        var offload: (any StoppableStreamOffload)? = nil
         if kernelOffload {
             do {
-                offload = try NFTablesStreamOffload()
+                offload = try KernelOffloadStarter.start(
+                    path: kernelOffloadPath, xdpMode: xdpMode, xdpCapacity: min(xdpStreams, 1 << 30) * 2, logger: logger)
             } catch {
                 logger.critical("cannot start kernel offload: \(error)")
                 throw ExitCode.failure

@@ -22,6 +22,8 @@ public struct RelayStatistics: Hashable, Sendable {
     public var switchboards: [SwitchboardStatistics]
     /// The session store (journal, Redis) and whether it takes writes; nil without one.
     public var store: SessionStoreHealth?
+    /// The kernel offload's installs and refusals; nil when the relay forwards in user space only.
+    public var offload: OffloadStatistics?
 
     /// Counters of one switchboard.
     public struct SwitchboardStatistics: Hashable, Sendable {
@@ -44,7 +46,7 @@ public struct RelayStatistics: Hashable, Sendable {
     public init(
         uptime: UInt64, sessionsActive: Int, sessionsAllocated: UInt64, sessionsDeleted: UInt64, sessionsExpired: UInt64,
         allocationFailures: UInt64, controlRequests: UInt64, controlErrors: UInt64, counters: StreamCounters,
-        switchboards: [SwitchboardStatistics], store: SessionStoreHealth? = nil
+        switchboards: [SwitchboardStatistics], store: SessionStoreHealth? = nil, offload: OffloadStatistics? = nil
     ) {
         self.uptime = uptime
         self.sessionsActive = sessionsActive
@@ -57,6 +59,7 @@ public struct RelayStatistics: Hashable, Sendable {
         self.counters = counters
         self.switchboards = switchboards
         self.store = store
+        self.offload = offload
     }
 
     /// The statistics as JSON.
@@ -86,6 +89,10 @@ public struct RelayStatistics: Hashable, Sendable {
                     o.member("up", store.up)
                     o.member("detail", store.detail)
                 }
+            }
+            if let offload {
+                j.key("offload")
+                offload.write(to: &j)
             }
             j.key("switchboards")
             j.array { a in
@@ -123,6 +130,7 @@ public struct RelayStatistics: Hashable, Sendable {
             sessionsDeleted: try s.uint64("deleted"), sessionsExpired: try s.uint64("expired"),
             allocationFailures: try s.uint64("alloc-failures"), controlRequests: try c.uint64("requests"),
             controlErrors: try c.uint64("errors"), counters: try StreamCounters(json: try r.member("counters")),
-            switchboards: switchboards, store: store)
+            switchboards: switchboards, store: store,
+            offload: try r.value["offload"].map { try OffloadStatistics(json: $0) })
     }
 }

@@ -13,8 +13,15 @@ import Synchronization
 /// that a forwarding thread waits for.
 final class OffloadCoordinator: Sendable {
     private let offload: any StreamOffload
-    /// One call into the offload at a time.
-    private let calls = Mutex(())
+    /// One call into the offload at a time; also guards the tallies for `stats`.
+    private let calls = Mutex(Tallies())
+
+    /// What the offload did with the streams handed to it, for `stats`.
+    struct Tallies {
+        var installs: UInt64 = 0
+        var refusals: UInt64 = 0
+        var tableFull: UInt64 = 0
+    }
 
     init(_ offload: any StreamOffload) {
         self.offload = offload
@@ -22,6 +29,13 @@ final class OffloadCoordinator: Sendable {
 
     /// The offload's name for `info`.
     var name: String { offload.name }
+
+    /// Installs and refusals since start, for `stats`.
+    var statistics: OffloadStatistics {
+        calls.withLock { t in
+            OffloadStatistics(path: offload.name, installs: t.installs, refusals: t.refusals, tableFull: t.tableFull)
+        }
+    }
 
     /// Takes streams out of the kernel (a session freed, a stream re-pointed).
     func remove(_ keys: [OffloadedStream.Key]) {
@@ -89,14 +103,16 @@ final class OffloadCoordinator: Sendable {
         guard !work.isEmpty else { return }
         var installed: [(Work, Bool)] = []
         var polled: [(Work, OffloadCounters)] = []
-        calls.withLock { _ in
+        calls.withLock { tallies in
             for item in work {
                 switch item.action {
                 case .install, .update:
                     do {
                         if item.action == .install { try offload.install(item.stream) } else { try offload.update(item.stream) }
                         installed.append((item, true))
+                        tallies.installs += 1
                     } catch {
+                        if error is OffloadTableFull { tallies.tableFull += 1 } else { tallies.refusals += 1 }
                         logger.warning("kernel offload of \(item.stream.key.switchboard):\(item.stream.key.session) stream \(item.stream.key.stream): \(error)")
                         if item.action == .update { offload.remove(item.stream.key) }
                         installed.append((item, false))

@@ -25,6 +25,16 @@ public protocol StreamOffload: AnyObject, Sendable {
     func counters(_ key: OffloadedStream.Key) -> OffloadCounters?
 }
 
+/// Thrown by `install` or `update` when the kernel's table of streams is full: the stream stays
+/// in user space, and `stats` counts it (`offload.table-full`).
+public struct OffloadTableFull: Error, Sendable, CustomStringConvertible {
+    /// What was refused, for the log.
+    public var description: String
+
+    /// Creates the error.
+    public init(_ description: String) { self.description = description }
+}
+
 /// One stream (RTP or RTCP) of one session, as the kernel forwards it: a packet from
 /// `clients[s]` to `gates[s]` leaves from `gates[1-s]` to `clients[1-s]`.
 public struct OffloadedStream: Hashable, Sendable {

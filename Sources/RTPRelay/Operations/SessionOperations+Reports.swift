@@ -54,7 +54,7 @@ extension SessionOperations {
                 switchboards: switchboards.all.enumerated().map { s, sw in
                     RelayStatistics.SwitchboardStatistics(
                         name: sw.name, sessionsActive: book.slots[s].inUseCount, counters: perSwitchboard[s])
-                }, store: store?.health)
+                }, store: store?.health, offload: offload?.statistics)
         }
     }
 

@@ -1,0 +1,106 @@
+import CIPTRTPProxyBPF
+import Glibc
+import IPTRTPProxyCore
+
+/// A compiled eBPF object file (build/bpf/NAME.o) loaded into the kernel through libbpf: its
+/// programs and maps by name. The object owns their file descriptors until `close()`; a program
+/// attached to an interface stays there (with its maps) until detached, whatever happens to
+/// this process.
+///
+/// Not thread-safe: its owner (an offload behind its own lock) calls it from one thread at a time.
+final class BPFObject {
+    private var object: OpaquePointer?
+    /// The file it came from, for messages.
+    let path: String
+
+    /// Opens `path` and sets the maximum entries of the maps named in `mapSizes` (before load:
+    /// the kernel sizes a map when it is created). Throws when the file is missing or is not
+    /// an eBPF object.
+    init(path: String, mapSizes: [String: UInt32] = [:]) throws {
+        self.path = path
+        BPFLog.install()
+        guard let object = bpf_object__open_file(path, nil) else {
+            throw KernelOffloadError.system("eBPF: cannot open \(path)", errno)
+        }
+        self.object = object
+        for (name, size) in mapSizes {
+            guard let map = bpf_object__find_map_by_name(object, name) else {
+                close()
+                throw KernelOffloadError("eBPF: \(path) has no map \(name)")
+            }
+            let rc = bpf_map__set_max_entries(map, size)
+            if rc < 0 {
+                close()
+                throw KernelOffloadError.system("eBPF: size of map \(name)", -rc)
+            }
+        }
+    }
+
+    /// Loads the programs and creates the maps: the kernel's verifier runs here. Throws with its
+    /// errno (EPERM without CAP_BPF/CAP_SYS_ADMIN, EINVAL or EACCES when the verifier refuses;
+    /// libbpf logs the verifier's reasons at warning level).
+    func load() throws {
+        guard let object else { throw KernelOffloadError("eBPF: \(path) is closed") }
+        let rc = bpf_object__load(object)
+        if rc < 0 { throw KernelOffloadError.system("eBPF: load \(path)", -rc) }
+    }
+
+    /// The file descriptor of the loaded program `name`.
+    func program(_ name: String) throws -> Int32 {
+        guard let object, let program = bpf_object__find_program_by_name(object, name) else {
+            throw KernelOffloadError("eBPF: \(path) has no program \(name)")
+        }
+        let fd = bpf_program__fd(program)
+        guard fd >= 0 else { throw KernelOffloadError("eBPF: program \(name) of \(path) is not loaded") }
+        return fd
+    }
+
+    /// The file descriptor of the created map `name`.
+    func map(_ name: String) throws -> Int32 {
+        guard let object, let map = bpf_object__find_map_by_name(object, name) else {
+            throw KernelOffloadError("eBPF: \(path) has no map \(name)")
+        }
+        let fd = bpf_map__fd(map)
+        guard fd >= 0 else { throw KernelOffloadError("eBPF: map \(name) of \(path) is not created") }
+        return fd
+    }
+
+    /// Closes every descriptor (programs still attached stay in the kernel).
+    func close() {
+        if let object { bpf_object__close(object) }
+        object = nil
+    }
+
+    deinit { close() }
+}
+
+/// One BPF map by its file descriptor: element operations with the kernel's errno.
+struct BPFMap {
+    /// The map's descriptor (owned by the `BPFObject`).
+    let fd: Int32
+
+    /// Writes `value` under `key`. `onlyNew`: fail with EEXIST when the key is there.
+    /// E2BIG means the map is full.
+    func update(key: [UInt8], value: [UInt8], onlyNew: Bool = false) -> Int32 {
+        let rc = key.withUnsafeBytes { k in
+            value.withUnsafeBytes { v in
+                bpf_map_update_elem(fd, k.baseAddress, v.baseAddress, onlyNew ? UInt64(BPF_NOEXIST) : UInt64(BPF_ANY))
+            }
+        }
+        return rc < 0 ? -rc : 0
+    }
+
+    /// The value under `key` (`size` bytes), or nil when there is none.
+    func lookup(key: [UInt8], size: Int) -> [UInt8]? {
+        var value = [UInt8](repeating: 0, count: size)
+        let rc = key.withUnsafeBytes { k in value.withUnsafeMutableBytes { v in bpf_map_lookup_elem(fd, k.baseAddress, v.baseAddress) } }
+        return rc < 0 ? nil : value
+    }
+
+    /// Deletes `key`; returns 0 or the errno (ENOENT when it was not there).
+    @discardableResult
+    func delete(key: [UInt8]) -> Int32 {
+        let rc = key.withUnsafeBytes { bpf_map_delete_elem(fd, $0.baseAddress) }
+        return rc < 0 ? -rc : 0
+    }
+}

@@ -1,0 +1,110 @@
+import CIPTRTPProxyBPF
+import Glibc
+import IPTRTPProxyCore
+
+/// Where the XDP program runs on an interface (`--xdp-mode`).
+public enum XDPMode: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// Native on interfaces backed by a device of their own (a network card, virtio), generic on
+    /// virtual ones (veth, bridges, bonds); native falls back to generic where the driver refuses.
+    /// Measured on veth (shared/spec/xdp-notes.md, BENCHMARKS.md): generic forwards at 1.05–1.10×
+    /// plain routing, native at 0.8× (veth copies each locally sent packet into a page for native
+    /// XDP, and a native redirect into a veth needs NAPI on its peer, which a relay cannot set).
+    case auto
+    /// In the driver (XDP_FLAGS_DRV_MODE); an interface whose driver refuses is not used.
+    case native
+    /// After the driver, on the skb (XDP_FLAGS_SKB_MODE): works on every interface.
+    case generic
+
+    /// The option's value.
+    public var description: String { rawValue }
+}
+
+/// One interface the program is attached to.
+public struct XDPInterface: Hashable, Sendable, CustomStringConvertible {
+    /// The interface's name.
+    public var name: String
+    /// Its index in the relay's network namespace.
+    public var index: UInt32
+    /// `native` or `generic` (never `auto`).
+    public var mode: XDPMode
+
+    /// `rc (generic)`.
+    public var description: String { "\(name) (\(mode))" }
+}
+
+/// Attaching and detaching the relay's XDP program, one interface at a time, without ever
+/// replacing another program's: an interface that carries a foreign XDP program is left alone.
+enum XDPAttachment {
+    /// The program's name in the object and in `bpftool prog show`.
+    static let programName = "ipt_xdp_relay"
+
+    /// True when `name` is backed by a device of its own (/sys/class/net/NAME/device exists):
+    /// a network card or virtio, where native XDP is the fast path. Virtual interfaces have none.
+    static func hasDevice(_ name: String) -> Bool {
+        access("/sys/class/net/\(name)/device", F_OK) == 0
+    }
+
+    /// Attaches program `fd` to interface `name` in `mode` (`auto` as `XDPMode.auto` says).
+    /// A program of ours left attached by an earlier relay is replaced (a restart after a crash);
+    /// a foreign one makes this throw, and stays.
+    static func attach(program fd: Int32, to name: String, mode: XDPMode) throws -> XDPInterface {
+        let index = if_nametoindex(name)
+        guard index != 0 else { throw KernelOffloadError.system("XDP: interface \(name)", errno) }
+        if let (id, attachedMode) = attachedProgram(index) {
+            let owner = programName(id: id) ?? "id \(id)"
+            guard owner == programName else {
+                throw KernelOffloadError("XDP: \(name) carries another XDP program (\(owner), id \(id)); left alone")
+            }
+            detach(index, mode: attachedMode)
+        }
+        let tried: [XDPMode] = switch mode {
+        case .auto: hasDevice(name) ? [.native, .generic] : [.generic]
+        case .native: [.native]
+        case .generic: [.generic]
+        }
+        var last: Int32 = 0
+        for m in tried {
+            let rc = bpf_xdp_attach(Int32(index), fd, flags(m), nil)
+            if rc == 0 { return XDPInterface(name: name, index: index, mode: m) }
+            last = -rc
+        }
+        throw KernelOffloadError.system("XDP: attach to \(name) in \(tried.map(\.rawValue).joined(separator: "/")) mode", last)
+    }
+
+    /// Takes our program off an interface (no error when it is gone).
+    static func detach(_ interface: XDPInterface) {
+        guard let (id, mode) = attachedProgram(interface.index), programName(id: id) == programName else { return }
+        detach(interface.index, mode: mode)
+    }
+
+    private static func detach(_ index: UInt32, mode: XDPMode) {
+        _ = bpf_xdp_detach(Int32(index), flags(mode), nil)
+    }
+
+    private static func flags(_ mode: XDPMode) -> UInt32 {
+        mode == .native ? UInt32(XDP_FLAGS_DRV_MODE) : UInt32(XDP_FLAGS_SKB_MODE)
+    }
+
+    /// The XDP program on interface `index` and its mode, or nil when there is none.
+    static func attachedProgram(_ index: UInt32) -> (id: UInt32, mode: XDPMode)? {
+        var query = bpf_xdp_query_opts()
+        query.sz = MemoryLayout<bpf_xdp_query_opts>.size
+        guard bpf_xdp_query(Int32(index), 0, &query) == 0 else { return nil }
+        if query.skb_prog_id != 0 { return (query.skb_prog_id, .generic) }
+        if query.drv_prog_id != 0 { return (query.drv_prog_id, .native) }
+        return nil
+    }
+
+    /// The name of loaded program `id`, or nil when it cannot be read.
+    static func programName(id: UInt32) -> String? {
+        let fd = bpf_prog_get_fd_by_id(id)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var info = bpf_prog_info()
+        var length = UInt32(MemoryLayout<bpf_prog_info>.size)
+        guard bpf_obj_get_info_by_fd(fd, &info, &length) == 0 else { return nil }
+        return withUnsafeBytes(of: info.name) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import IPTRTPProxyCore
+
+/// One direction of a stream as the XDP program's map `ipt_streams` holds it: the bytes of
+/// `struct ipt_xdp_key` and `struct ipt_xdp_target` (bpf/iptrtpproxy_xdp.bpf.c), built and read
+/// here without any I/O so that the layout is tested on its own.
+///
+/// Key (40 bytes): family (4 or 6), 3 bytes padding, the client's port, the gate's port (network
+/// order), the client's address and the gate's address (16 bytes each, IPv4 in the first four).
+/// Target (80 bytes): the other gate's address, the other client's address, their ports, 4 bytes
+/// padding, packets and bytes forwarded (native order, written by the program), then the
+/// program's own route cache (zero when written by the relay).
+public struct XDPStreamEntry: Hashable, Sendable {
+    /// Size of `struct ipt_xdp_key`.
+    public static let keySize = 40
+    /// Size of `struct ipt_xdp_target`.
+    public static let targetSize = 80
+    /// Offset of `packets` in the target; `bytes` follows.
+    static let packetsOffset = 40
+
+    /// What arrives: from the latched client to the relay's gate port.
+    public var arrival: KernelLeg
+    /// Where it leaves: from the other gate port to the other client.
+    public var departure: KernelLeg
+
+    /// Creates the entry for packets from `arrival.peer` to `arrival.relay`, sent from
+    /// `departure.relay` to `departure.peer`.
+    public init(arrival: KernelLeg, departure: KernelLeg) {
+        self.arrival = arrival
+        self.departure = departure
+    }
+
+    /// The two directions of `stream`: A's client → gate A leaves gate B to B's client, and back.
+    /// Throws when the families differ (an IPv4 packet cannot leave as IPv6 without growing).
+    public static func directions(of stream: KernelStream) throws -> [XDPStreamEntry] {
+        let family = stream.a.relay.address.isV4
+        for e in [stream.a.peer, stream.b.relay, stream.b.peer] where e.address.isV4 != family {
+            throw KernelOffloadError("XDP: \(stream) mixes IPv4 and IPv6; forwarded in user space")
+        }
+        return [XDPStreamEntry(arrival: stream.a, departure: stream.b),
+                XDPStreamEntry(arrival: stream.b, departure: stream.a)]
+    }
+
+    /// The key's bytes.
+    public var key: [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: Self.keySize)
+        bytes[0] = arrival.relay.address.isV4 ? 4 : 6
+        Self.put(port: arrival.peer.port, into: &bytes, at: 4)
+        Self.put(port: arrival.relay.port, into: &bytes, at: 6)
+        Self.put(address: arrival.peer.address, into: &bytes, at: 8)
+        Self.put(address: arrival.relay.address, into: &bytes, at: 24)
+        return bytes
+    }
+
+    /// The target's bytes as the relay writes them: counters and route cache zero.
+    public var target: [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: Self.targetSize)
+        Self.put(address: departure.relay.address, into: &bytes, at: 0)
+        Self.put(address: departure.peer.address, into: &bytes, at: 16)
+        Self.put(port: departure.relay.port, into: &bytes, at: 32)
+        Self.put(port: departure.peer.port, into: &bytes, at: 34)
+        return bytes
+    }
+
+    /// The packets and bytes a target's bytes (read back from the map) say were forwarded.
+    public static func counter(fromTarget bytes: [UInt8]) -> KernelCounter {
+        precondition(bytes.count >= packetsOffset + 16, "an XDP target has \(targetSize) bytes")
+        // Written by the program in the host's byte order.
+        func native64(_ at: Int) -> UInt64 { bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: UInt64.self) } }
+        return KernelCounter(packets: native64(packetsOffset), bytes: native64(packetsOffset + 8))
+    }
+
+    private static func put(port: UInt16, into bytes: inout [UInt8], at offset: Int) {
+        bytes[offset] = UInt8(port >> 8)
+        bytes[offset + 1] = UInt8(port & 0xff)
+    }
+
+    private static func put(address: IPAddress, into bytes: inout [UInt8], at offset: Int) {
+        switch address {
+        case .v4(let a):
+            for i in 0..<4 { bytes[offset + i] = UInt8(truncatingIfNeeded: a >> (8 * (3 - UInt32(i)))) }
+        case .v6(let a):
+            for (i, b) in a.bytes.enumerated() { bytes[offset + i] = b }
+        }
+    }
+}
+
+extension IPAddress {
+    /// True for IPv4.
+    var isV4: Bool {
+        if case .v4 = self { return true }
+        return false
+    }
+}

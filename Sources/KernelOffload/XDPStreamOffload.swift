@@ -1,0 +1,189 @@
+import CIPTRTPProxyBPF
+import Glibc
+import IPTRTPProxyCore
+import Logging
+import RTPRelay
+import Synchronization
+
+/// The relay engine's kernel offload over XDP (issue 15): the program of
+/// bpf/iptrtpproxy_xdp.bpf.c attached to the relay's interfaces, its map `ipt_streams` filled with
+/// the latched streams. A packet of such a stream is rewritten and redirected at the driver (or
+/// right after it, generic mode) and never reaches the relay's sockets; anything else takes the
+/// normal path (see the program's header).
+///
+/// Creating it loads the program (the kernel's verifier runs) and attaches it to every interface
+/// but loopback, replacing the program a crashed relay left (its map, and so its streams, go with
+/// it: every stream starts in user space and is offloaded again once latched). `stop()` detaches.
+/// Throws, and leaves nothing attached, when the object is missing, the kernel refuses (no
+/// CAP_BPF/CAP_NET_ADMIN, verifier), or no interface takes the program: the caller then uses the
+/// nftables offload.
+///
+/// Everything it knows (the object, the streams in the map) is one state behind one lock; the
+/// engine calls it from its control path and housekeeping thread.
+public final class XDPStreamOffload: StreamOffload, Sendable {
+    /// `xdp (generic: rc, re)`, for `info`.
+    public let name: String
+    /// The interfaces the program is attached to, and how.
+    public let interfaces: [XDPInterface]
+    /// Directions (map elements) the map holds at most; two per stream.
+    public let capacity: UInt32
+
+    /// The object file's name in the bpf folder.
+    public static let objectName = "iptrtpproxy_xdp.o"
+    /// Default `capacity`: 65,536 streams (16,384 sessions with RTP and RTCP). The map allocates
+    /// an element when it is used, so an unused capacity costs nothing.
+    public static let defaultCapacity: UInt32 = 131_072
+
+    private struct State {
+        let object: BPFObject
+        let streams: BPFMap
+        let counters: BPFMap
+        var installed: [OffloadedStream.Key: [XDPStreamEntry]] = [:]
+        var lastError: KernelOffloadError?
+    }
+
+    private let state: Mutex<State>
+
+    /// Loads and attaches the program. `directory`: where `iptrtpproxy_xdp.o` is (default: the
+    /// first of `BPFObjectLocation.candidates` that has it); `interfaces`: default every one but
+    /// loopback; `capacity`: map elements (two per stream).
+    public init(
+        directory: String? = nil, interfaces names: [String]? = nil, mode: XDPMode = .auto,
+        capacity: UInt32 = XDPStreamOffload.defaultCapacity, logger: Logger = Logger(label: "iptrtpproxy.xdp")
+    ) throws {
+        let path = try BPFObjectLocation.find(Self.objectName, in: directory)
+        let object = try BPFObject(path: path, mapSizes: ["ipt_streams": capacity])
+        try object.load()
+        let program = try object.program(XDPAttachment.programName)
+        let modes = BPFMap(fd: try object.map("ipt_interfaces"))
+        var attached: [XDPInterface] = []
+        for name in names ?? NFTablesOffload.networkInterfaces() {
+            do {
+                let interface = try XDPAttachment.attach(program: program, to: name, mode: mode)
+                var key = interface.index, value: UInt32 = interface.mode == .native ? 2 : 1
+                let rc = withUnsafeBytes(of: &key) { k in withUnsafeBytes(of: &value) { v in modes.update(key: Array(k), value: Array(v)) } }
+                if rc != 0 {
+                    XDPAttachment.detach(interface)
+                    throw KernelOffloadError.system("XDP: record \(name)'s mode", rc)
+                }
+                attached.append(interface)
+            } catch {
+                logger.warning("\(error); packets arriving on \(name) take the normal path")
+            }
+        }
+        guard !attached.isEmpty else {
+            throw KernelOffloadError("XDP: the program is attached to no interface")
+        }
+        interfaces = attached
+        self.capacity = capacity
+        let byMode = Dictionary(grouping: attached, by: \.mode).sorted { $0.key.rawValue < $1.key.rawValue }
+        name = "xdp (" + byMode.map { "\($0.key): " + $0.value.map(\.name).joined(separator: ", ") }.joined(separator: "; ") + ")"
+        state = Mutex(State(object: object, streams: BPFMap(fd: try object.map("ipt_streams")),
+                            counters: BPFMap(fd: try object.map("ipt_counters"))))
+    }
+
+    /// Detaches the program from every interface: every stream goes back to user space.
+    public func stop() {
+        state.withLock { state in
+            for interface in interfaces { XDPAttachment.detach(interface) }
+            state.installed = [:]
+            state.object.close()
+        }
+    }
+
+    /// Streams in the map now.
+    public var installedCount: Int { state.withLock { $0.installed.count } }
+
+    /// The last error of a call that cannot throw (`remove`, `counters`), for the host to log.
+    public var lastError: KernelOffloadError? { state.withLock { $0.lastError } }
+
+    /// Puts both directions of the stream in the map. Throws `OffloadTableFull` when the map is
+    /// full, another error when the families differ or the kernel refuses; either way nothing of
+    /// the stream stays in the map.
+    public func install(_ stream: OffloadedStream) throws {
+        let entries = try XDPStreamEntry.directions(of: NFTablesStreamOffload.kernelStream(stream))
+        try state.withLock { state in
+            try Self.write(entries, to: state.streams, for: stream)
+            state.installed[stream.key] = entries
+        }
+    }
+
+    /// Re-points an installed stream: the new directions are written first, then the old keys
+    /// that are not among them deleted, so no packet of the stream finds nothing in between.
+    public func update(_ stream: OffloadedStream) throws {
+        let entries = try XDPStreamEntry.directions(of: NFTablesStreamOffload.kernelStream(stream))
+        try state.withLock { state in
+            try Self.write(entries, to: state.streams, for: stream)
+            let kept = Set(entries.map(\.key))
+            for old in state.installed[stream.key] ?? [] where !kept.contains(old.key) { state.streams.delete(key: old.key) }
+            state.installed[stream.key] = entries
+        }
+    }
+
+    private static func write(_ entries: [XDPStreamEntry], to map: BPFMap, for stream: OffloadedStream) throws {
+        for (i, entry) in entries.enumerated() {
+            let rc = map.update(key: entry.key, value: entry.target)
+            guard rc != 0 else { continue }
+            for done in entries[..<i] { map.delete(key: done.key) }
+            let what = "stream \(stream.key.switchboard):\(stream.key.session)/\(stream.key.stream) (\(entry.arrival.peer)→\(entry.arrival.relay))"
+            if rc == E2BIG || rc == ENOMEM { throw OffloadTableFull("XDP: map full, \(what) stays in user space") }
+            throw KernelOffloadError.system("XDP: install \(what)", rc)
+        }
+    }
+
+    /// Takes the stream's directions out of the map.
+    public func remove(_ key: OffloadedStream.Key) {
+        state.withLock { state in
+            guard let entries = state.installed.removeValue(forKey: key) else { return }
+            for entry in entries {
+                let rc = state.streams.delete(key: entry.key)
+                if rc != 0 && rc != ENOENT { state.lastError = .system("XDP: remove \(entry.arrival.peer)→\(entry.arrival.relay)", rc) }
+            }
+        }
+    }
+
+    /// What the program forwarded per side since the stream was installed or re-pointed; nil
+    /// for a stream not installed.
+    public func counters(_ key: OffloadedStream.Key) -> OffloadCounters? {
+        state.withLock { state in
+            guard let entries = state.installed[key] else { return nil }
+            var packets: [UInt64] = [], bytes: [UInt64] = []
+            for entry in entries {
+                let c = state.streams.lookup(key: entry.key, size: XDPStreamEntry.targetSize)
+                    .map(XDPStreamEntry.counter(fromTarget:)) ?? KernelCounter(packets: 0, bytes: 0)
+                packets.append(c.packets)
+                bytes.append(c.bytes)
+            }
+            return OffloadCounters(packets: packets, bytes: bytes)
+        }
+    }
+
+    /// The program's own tallies, summed over CPUs: packets forwarded, and packets of known
+    /// streams passed to the normal path by reason.
+    public var programCounters: XDPProgramCounters {
+        state.withLock { state in
+            let cpus = Int(max(1, libbpf_num_possible_cpus()))
+            var slots = [UInt64](repeating: 0, count: 4)
+            for slot in 0..<slots.count {
+                let key = withUnsafeBytes(of: UInt32(slot)) { Array($0) }
+                guard let values = state.counters.lookup(key: key, size: 8 * cpus) else { continue }
+                slots[slot] = values.withUnsafeBytes { raw in
+                    (0..<cpus).reduce(0) { $0 &+ raw.loadUnaligned(fromByteOffset: 8 * $1, as: UInt64.self) }
+                }
+            }
+            return XDPProgramCounters(forwarded: slots[0], badChecksum: slots[1], noRoute: slots[2], malformed: slots[3])
+        }
+    }
+}
+
+/// The XDP program's tallies (`ipt_counters`).
+public struct XDPProgramCounters: Hashable, Sendable {
+    /// Packets forwarded in the kernel.
+    public var forwarded: UInt64
+    /// Packets of known streams passed because a checksum was wrong or left to the device.
+    public var badChecksum: UInt64
+    /// Passed because there was no route, no resolved next hop, or the MTU was too small.
+    public var noRoute: UInt64
+    /// Passed because their lengths did not agree.
+    public var malformed: UInt64
+}
