@@ -171,30 +171,38 @@ measure() {
 
 mkdir -p "$(dirname "$OUT")"
 : >"$OUT"
+# Raw rows: ROUND ROW PPS LOSS CPU XDP_NS KERNEL_PCT ("-" where a column does not apply).
 record() { echo "$round $1 $2" >>"$OUT"; }
 
-run_limit() { record limit "$(measure "$relay" $KR_GATE $KR_GATE 6000) -"; }
-run_plain() { record plain "$(measure "$callee" $KR_CALLEE $KR_CALLEE 6000) -"; }
+run_limit() { record limit "$(measure "$relay" $KR_GATE $KR_GATE 6000) - -"; }
+run_plain() { record plain "$(measure "$callee" $KR_CALLEE $KR_CALLEE 6000) - -"; }
 run_fill() {
   ip netns exec "$relay" "$probe" start
   ip netns exec "$relay" "$probe" fill "$FILL" 192.0.2.10:32000 198.51.100.99:10000
   ip netns exec "$relay" "$probe" install $KR_GATE:30000 $KR_CALLER:$KR_CALLER_BASE $KR_GATE:30002 $KR_CALLEE:$KR_CALLEE_BASE
-  record fill "$(measure "$callee" $KR_CALLEE $KR_GATE 30000) -"
+  record fill "$(measure "$callee" $KR_CALLEE $KR_GATE 30000) - -"
   ip netns exec "$relay" "$probe" stop
 }
 # run_daemon ROW: our relay in the relay namespace, its process on CPU 1 with the sink, one call.
+# Offload rows also record the share of the delivered packets that never reached the relay's
+# sockets (forwarded in the kernel): a path that passes packets to user space shows there.
 run_daemon() {
-  local row=$1 mode=ours-$1 xdp="-" before after
+  local row=$1 mode=ours-$1 xdp="-" before after udp_before udp_after share="-"
   [ "$row" = xdp-native ] && ip netns exec "$callee" ethtool -K ke gro on >/dev/null
   if kr_start "$mode" 1 && kr_calls 1; then
     [[ $row == xdp-* ]] && before=$(kr_bpf_stats)
+    udp_before=$(kr_udp_in)
     local m; m=$(measure "$callee" $KR_CALLEE $KR_GATE "${KR_PORTS_A%%,*}" "$KR_PID")
+    udp_after=$(kr_udp_in)
+    [ "$row" != user ] && share=$(awk -v m="$m" -v u=$((udp_after - udp_before)) -v s="$SECS" \
+      'BEGIN { split(m, x, " "); g = x[1] * s; printf "%.1f", (g > 0 ? 100 * (1 - (u > g ? g : u) / g) : 0) }')
     if [[ $row == xdp-* ]]; then
       after=$(kr_bpf_stats)
       xdp=$(awk -v b="$before" -v a="$after" 'BEGIN { split(b, x, " "); split(a, y, " ");
         n = y[2] - x[2]; printf "%s", (n > 0 ? sprintf("%.1f", (y[1] - x[1]) / n) : "-") }')
     fi
-    record "$row" "$m $xdp"
+    record "$row" "$m $xdp $share"
+    [[ $row == xdp-* ]] && echo "$row: $(kr_xdp_counters)" >"$work/counters.$row"
   else
     echo "bench: kernel: $row failed in round $round" >&2
   fi
@@ -218,3 +226,5 @@ done
 
 for r in $ROWS; do [ -n "${skip[$r]:-}" ] && echo "kernel | $r | not measured: ${skip[$r]}"; done
 python3 scripts/bench/kernel_table.py "$OUT" --fill "$FILL" --seconds "$SECS"
+for f in "$work"/counters.*; do [ -e "$f" ] && echo "XDP program counters, last round, $(cat "$f")"; done
+true

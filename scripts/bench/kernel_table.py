@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The kernel table from scripts/bench/kernel.sh's raw rows ("ROUND ROW PPS LOSS CPU XDP_NS" lines,
-XDP_NS "-" outside the XDP rows): per row the medians over the rounds of pps, loss and CPU µs/pkt,
+"""The kernel table from scripts/bench/kernel.sh's raw rows ("ROUND ROW PPS LOSS CPU XDP_NS
+KERNEL_PCT" lines; XDP_NS is "-" outside the XDP rows, KERNEL_PCT, the share of the delivered
+packets that never reached the relay's sockets, outside the offload rows): per row the medians over the rounds of pps, loss and CPU µs/pkt,
 and the ratios to plain routing and to the no-forwarding limit, each the median of the per-round
 ratios (rows of one round ran next to each other, so the per-round ratio cancels the machine's
 drift between rounds). "hop µs" is the median per-round CPU µs/pkt over the limit's: what the relay
@@ -43,10 +44,11 @@ def main() -> int:
     with open(a.results) as f:
         for line in f:
             w = line.split()
-            if len(w) != 6:
+            if len(w) != 7:
                 continue
             rnd, row = int(w[0]), w[1]
-            runs.setdefault(row, {})[rnd] = (float(w[2]), float(w[3]), float(w[4]), None if w[5] == "-" else float(w[5]))
+            opt = [None if x == "-" else float(x) for x in w[5:7]]
+            runs.setdefault(row, {})[rnd] = (float(w[2]), float(w[3]), float(w[4]), opt[0], opt[1])
     if not runs:
         print("kernel: no results")
         return 1
@@ -71,26 +73,27 @@ def main() -> int:
     print(f"Medians of {rounds} interleaved rounds of {a.seconds} s; ratios are medians of per-round ratios "
           "(pps: row / reference; CPU: reference / row, so above 1 means cheaper).")
     print()
-    print("| row | pps | pps × plain | pps × limit | loss | CPU µs/pkt | CPU × plain | CPU × limit | hop µs/pkt | XDP prog ns/pkt |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| row | pps | pps × plain | pps × limit | loss | CPU µs/pkt | CPU × plain | CPU × limit | hop µs/pkt | XDP prog ns/pkt | in kernel |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in ORDER:
         if row not in runs:
             continue
         v = list(runs[row].values())
         pps, loss, cpu = median([x[0] for x in v]), median([x[1] for x in v]), median([x[2] for x in v])
-        xdp = median([x[3] for x in v])
+        xdp, kernel = median([x[3] for x in v]), median([x[4] for x in v])
         print(f"| {NAMES[row].format(fill=a.fill)} | {pps:,.0f} | {fmt(ratios(row, 'plain', 0), '.2f')} | "
               f"{fmt(ratios(row, 'limit', 0), '.2f')} | {loss:.3f} % | {cpu:.2f} | "
               f"{fmt(ratios(row, 'plain', 2, True), '.2f')} | {fmt(ratios(row, 'limit', 2, True), '.2f')} | "
-              f"{fmt(hop(row), '.2f')} | {fmt(xdp, '.0f')} |")
+              f"{fmt(hop(row), '.2f')} | {fmt(xdp, '.0f')} | {'-' if kernel is None else f'{kernel:.1f} %'} |")
     print()
     for row in ("xdp-generic", "xdp-native"):
         if row not in runs:
             continue
         v = list(runs[row].values())
         lim, pl = ratios(row, "limit", 0), ratios(row, "plain", 0)
-        loss, xdp = median([x[1] for x in v]), median([x[3] for x in v])
-        checks = [("≥ 0.9× limit", lim is not None and lim >= 0.9, fmt(lim, ".2f")),
+        loss, xdp, kernel = median([x[1] for x in v]), median([x[3] for x in v]), median([x[4] for x in v])
+        checks = [("forwarded in the kernel", kernel is not None and kernel >= 99, fmt(kernel, ".1f") + " %"),
+                  ("≥ 0.9× limit", lim is not None and lim >= 0.9, fmt(lim, ".2f")),
                   ("≥ 1.05× plain", pl is not None and pl >= 1.05, fmt(pl, ".2f")),
                   ("0 loss", loss == 0, f"{loss:.3f} %"),
                   ("≤ 100 ns/pkt in the program", xdp is not None and xdp <= 100, fmt(xdp, ".0f"))]

@@ -160,15 +160,43 @@ kr_bpf_stats_on() {
   [ -n "$KR_BPF_STATS_BEFORE" ] || KR_BPF_STATS_BEFORE=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
   sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null || true
 }
-# "run_time_ns run_cnt" summed over the loaded ipt_xdp_relay programs (ids are global).
+# "run_time_ns run_cnt" summed over the XDP programs attached in the relay namespace (other
+# namespaces on the machine may run programs of the same name).
 kr_bpf_stats() {
-  bpftool prog show name ipt_xdp_relay -j 2>/dev/null | python3 -c '
+  local id t=0 c=0 rt rc
+  for id in $(ip -d -j -n "$relay" link show | python3 -c '
 import json, sys
-try: d = json.load(sys.stdin)
-except Exception: d = []
-if isinstance(d, dict): d = [d]
-print(sum(p.get("run_time_ns", 0) for p in d), sum(p.get("run_cnt", 0) for p in d))'
+print(" ".join(sorted({str(l["xdp"]["prog"]["id"]) for l in json.load(sys.stdin) if "prog" in l.get("xdp", {})})))'); do
+    read -r rt rc < <(bpftool prog show id "$id" -j | python3 -c '
+import json, sys
+p = json.load(sys.stdin); print(p.get("run_time_ns", 0), p.get("run_cnt", 0))')
+    t=$((t + rt)) c=$((c + rc))
+  done
+  echo "$t $c"
 }
+
+# The XDP program's own counters (bpf/iptrtpproxy_xdp.bpf.c, ipt_counters, summed over the CPUs):
+# "forwarded F, passed: bad checksum C, no route R, malformed M".
+kr_xdp_counters() {
+  local id m
+  id=$(ip -d -j -n "$relay" link show dev rc | python3 -c '
+import json, sys
+print(next((str(l["xdp"]["prog"]["id"]) for l in json.load(sys.stdin) if "prog" in l.get("xdp", {})), ""))')
+  [ -n "$id" ] || { echo "no XDP program on rc"; return 0; }
+  for m in $(bpftool prog show id "$id" -j | python3 -c 'import json, sys; print(" ".join(map(str, json.load(sys.stdin)["map_ids"])))'); do
+    bpftool map show id "$m" -j | grep -q '"name": *"ipt_counters"' || continue
+    bpftool map dump id "$m" -j | python3 -c '
+import json, sys
+n = {}
+for e in json.load(sys.stdin):
+    e = e.get("formatted", e)  # with BTF, bpftool gives the numbers there (raw bytes outside)
+    n[e["key"]] = sum(v["value"] for v in e["values"])
+print(f"forwarded {n.get(0, 0)}, passed: bad checksum {n.get(1, 0)}, no route {n.get(2, 0)}, malformed {n.get(3, 0)}")'
+  done
+}
+
+# Datagrams the relay namespace's UDP sockets took in (what the kernel paths did not forward).
+kr_udp_in() { ip netns exec "$relay" awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ { print $2 }' /proc/net/snmp; }
 
 kr_cleanup() {
   local p
