@@ -202,8 +202,10 @@ static __always_inline __u32 route(struct xdp_md *ctx, struct ipt_xdp_target *ta
         __builtin_memcpy(fib.ipv6_src, target->source, 16);
         __builtin_memcpy(fib.ipv6_dst, target->dest, 16);
     }
-    // OUTPUT: the relay originates this packet (no forwarding sysctl, source is a local address).
-    long rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+    // Looked up as a packet forwarded from the arrival interface: the kernel answers only where
+    // forwarding is on for that interface (net.ipv4.conf.IF.forwarding, net.ipv6.conf.IF.forwarding),
+    // as for the nftables offload; elsewhere the stream stays in user space.
+    long rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
     if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
         target->route_valid = 0;
         return 0;

@@ -42,7 +42,8 @@ three_hosts_delete() {
 # and its expected packets have arrived (checks of a round put those first).
 #   udp_rounds_setup                       once, after $work exists
 #   begin                                  ends the previous round (its endpoints exit), starts the next
-#   endpoint NS BIND PORT [DST_IP DST_PORT COUNT]   (env: UDP_SIZE=172, UDP_NO_CHECKSUM=1)
+#   endpoint NS BIND PORT [DST_IP DST_PORT COUNT]   (env: UDP_SIZE=172, UDP_NO_CHECKSUM=1, UDP_IP_OPTIONS=1;
+#                                          IPv6 when BIND has a colon)
 #   run                                    go: returns when every sender of the round has sent
 #   got NS PORT                            -> "count sources" so far
 # Endpoints are in $pids, for the caller's cleanup; each also exits on its own after 120 s.
@@ -53,8 +54,9 @@ import os, select, socket, sys, time
 bind, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 here = os.path.dirname(out)
 give_up = time.time() + 120
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((bind, port))
+s = socket.socket(socket.AF_INET6 if ":" in bind else socket.AF_INET, socket.SOCK_DGRAM); s.bind((bind, port))
 if os.environ.get("UDP_NO_CHECKSUM"): s.setsockopt(socket.SOL_SOCKET, 11, 1)  # SO_NO_CHECK
+if os.environ.get("UDP_IP_OPTIONS"): s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, b"\x01\x01\x01\x00")  # NOPs, EOL
 size = int(os.environ.get("UDP_SIZE", "172"))
 count, sources = 0, set()
 def report():
@@ -70,7 +72,7 @@ if len(sys.argv) > 4:
     open(out + ".sent", "w").close()
 while not os.path.exists(os.path.join(here, "stop")) and time.time() < give_up:
     if select.select([s], [], [], 0.05)[0]:
-        data, src = s.recvfrom(65536); count += 1; sources.add("%s:%d" % src); report()
+        data, src = s.recvfrom(65536); count += 1; sources.add("%s:%d" % src[:2]); report()
 PY
 }
 

@@ -1,0 +1,358 @@
+#!/usr/bin/env bash
+# The relay daemon's XDP fast path (issue 15), in three network namespaces this test creates and
+# always removes: caller 203.0.113.2 / 2001:db8:1::2 (NAT alias .50) — relay (gates 192.0.2.10/.11
+# and 2001:db8:a::10/::11, ports 30000+) — callee 198.51.100.2 / 2001:db8:2::2.
+# The senders' veths have tx checksum offload off, as a network card delivers full checksums
+# (a packet whose checksum is left to the device takes the normal path: checked below).
+#
+# Shown: the program is loaded and attached (generic on veth under auto, named by info); a NAT'd
+# caller is learned in user space, then RTP and RTCP flow both ways in the kernel for IPv4 and
+# IPv6 (the relay's sockets see none of it, the program's counters and stats do; the callee's
+# kernel finds every checksum right); native mode on veth too (with NAPI on the peers); malformed
+# packets of a known stream (IP options, fragments, wrong UDP checksum, checksum left to the device)
+# go to the normal path untouched; an unannounced source is not forwarded; a full map leaves the
+# stream in user space and stats counts it; a program that cannot load means one warning line and
+# nftables; a foreign XDP program on an interface is left alone; a killed relay's program is
+# replaced by the restarted one, which offloads the journaled call again; SIGTERM detaches.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+source Tests/e2e/lib/three-hosts.sh
+
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
+  echo "skip: needs root and iproute2 (network namespaces)"; exit 0
+fi
+daemon=$(realpath -m "${IPTRTPPROXYD:-build/iptrtpproxyd}")
+[ -x "$daemon" ] || { echo "FAIL: $daemon not built (run make)"; exit 1; }
+bpf_dir=$(realpath -m "${IPTRTPPROXY_BPF_DIR:-build/bpf}")
+[ -f "$bpf_dir/iptrtpproxy_xdp.o" ] || { echo "FAIL: $bpf_dir/iptrtpproxy_xdp.o not built (make build; needs clang)"; exit 1; }
+for tool in bpftool ethtool; do command -v $tool >/dev/null || { echo "FAIL: $tool missing (make deps)"; exit 1; }; done
+
+tag=iptx$$
+caller=${tag}c relay=${tag}r callee=${tag}e
+work=$(mktemp -d)
+pids=() relay_pid=""
+stop_relay() {
+  if [ -n "$relay_pid" ] && kill -TERM "$relay_pid" 2>/dev/null; then
+    for _ in $(seq 60); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.05; done   # up to 3 s to exit
+    kill -KILL "$relay_pid" 2>/dev/null
+  fi
+  relay_pid=""
+}
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  stop_relay
+  # Programs die with their interfaces, tables with their namespace.
+  three_hosts_delete
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- topology -------------------------------------------------------------------------------
+three_hosts_create || { echo "FAIL: cannot create the namespaces"; exit 1; }
+ip -n "$caller" addr add 203.0.113.50/24 dev kc   # the caller's NAT address
+ip -n "$relay" addr add 192.0.2.11/32 dev lo      # gate B
+ip -n "$caller" addr add 2001:db8:1::2/64 dev kc nodad
+ip -n "$relay" addr add 2001:db8:1::1/64 dev rc nodad
+ip -n "$relay" addr add 2001:db8:2::1/64 dev re nodad
+ip -n "$callee" addr add 2001:db8:2::2/64 dev ke nodad
+ip -n "$relay" addr add 2001:db8:a::10/128 dev lo nodad
+ip -n "$relay" addr add 2001:db8:a::11/128 dev lo nodad
+ip -n "$caller" -6 route add default via 2001:db8:1::1
+ip -n "$callee" -6 route add default via 2001:db8:2::1
+# The kernel's FIB answers XDP only where forwarding is on (as for the nftables offload).
+ip netns exec "$relay" sysctl -qw net.ipv6.conf.all.forwarding=1
+# As from a network card: full checksums on the wire.
+ip netns exec "$caller" ethtool -K kc tx off >/dev/null
+ip netns exec "$callee" ethtool -K ke tx off >/dev/null
+
+cat > "$work/iptrtpproxy.cfg" <<CFG
+[switchboard:k]
+addr-a = 192.0.2.10
+addr-b = 192.0.2.11
+port-a = 30000
+port-b = 30000
+max-sess = 8
+expires-timeout = 60
+resurrection-timeout = 1
+
+[switchboard:k6]
+addr-a = 2001:db8:a::10
+addr-b = 2001:db8:a::11
+port-a = 31000
+port-b = 31000
+max-sess = 8
+expires-timeout = 60
+resurrection-timeout = 1
+CFG
+
+# start_relay [ARGS...]: the daemon in the relay namespace with --kernel-offload and ARGS.
+start_relay() {
+  rm -f "$work/control.sock"
+  ip netns exec "$relay" env IPTRTPPROXY_BPF_DIR="${RELAY_BPF_DIR:-$bpf_dir}" \
+    "$daemon" --config "$work/iptrtpproxy.cfg" --control "unix:$work/control.sock" \
+    --journal "$work/journal" --workers 1 --kernel-offload --log-level info "$@" 2>>"$work/relay.log" &
+  relay_pid=$!
+  for _ in $(seq 100); do [ -S "$work/control.sock" ] && return 0; kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.05; done
+  echo "     control socket did not appear"; tail -5 "$work/relay.log"; return 1
+}
+
+cat > "$work/ctl.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(3); s.connect(sys.argv[1])
+f = s.makefile("rwb"); f.readline()  # the relay's greeting
+f.write(("iptrtp/2 1 " + " ".join(sys.argv[2:]) + "\n").encode()); f.flush()
+print(" ".join(f.readline().decode().rstrip("\n").split(" ", 3)[2:]))
+PY
+ctl() { python3 "$work/ctl.py" "$work/control.sock" "$@"; }
+json() { ctl "$1" | cut -d' ' -f2- | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"; }
+offloaded() {  # offloaded SWITCHBOARD: true when every stream of its sessions is in the kernel
+  ctl list | cut -d' ' -f2- | python3 -c '
+import json, sys
+s = [x for x in json.load(sys.stdin)["sessions"] if x["switchboard"] == sys.argv[1]]
+flags = [st["offloaded"] for x in s for side in x["sides"] for st in side["streams"]]
+print("true" if flags and all(flags) else "false")' "$1"
+}
+wait_for() {  # wait_for SECONDS 'SHELL CONDITION'
+  local until=$((SECONDS + $1))
+  while [ $SECONDS -lt $until ]; do eval "$2" && return 0; sleep 0.1; done
+  return 1
+}
+# The relay's XDP program and maps, read with bpftool in its namespace.
+cat > "$work/xdp.py" <<'PY'
+import json, subprocess, sys
+def bt(*a): return json.loads(subprocess.run(["bpftool", "-j", *a], capture_output=True, text=True).stdout or "null")
+what = sys.argv[1]
+net = bt("net", "show")
+progs = {}
+for entry in (net or []):
+    for x in entry.get("xdp", []):
+        progs[x["devname"]] = (x["id"], x.get("mode", "?"))
+if what == "attached":   # "rc:generic re:generic" (id-free), or "-" when none
+    print(" ".join("%s:%s:%s" % (d, bt("prog", "show", "id", str(i))["name"], m) for d, (i, m) in sorted(progs.items())) or "-")
+    sys.exit()
+if what == "ids":
+    print(" ".join(str(i) for d, (i, m) in sorted(progs.items())) or "-"); sys.exit()
+ours = [i for d, (i, m) in progs.items() if bt("prog", "show", "id", str(i))["name"] == "ipt_xdp_relay"]
+if not ours: print(-1); sys.exit()
+maps = {bt("map", "show", "id", str(m))["name"]: m for m in bt("prog", "show", "id", str(ours[0]))["map_ids"]}
+if what == "streams":
+    print(len(bt("map", "dump", "id", str(maps["ipt_streams"])) or []))
+elif what == "counter":  # counter N: slot N of ipt_counters summed over CPUs
+    slot = int(sys.argv[2])
+    for e in bt("map", "dump", "id", str(maps["ipt_counters"])) or []:
+        if e.get("key") == slot or e.get("formatted", {}).get("key") == slot:
+            vals = e.get("formatted", e)["values"]
+            print(sum(v["value"] for v in vals)); break
+    else: print(0)
+PY
+xdp() { ip netns exec "$relay" python3 "$work/xdp.py" "$@"; }
+udp_in() { ip netns exec "$1" nstat -az "$2" | awk -v k="$2" '$1 == k { print $2 }'; }
+
+udp_rounds_setup
+fails=0
+check() {
+  local name=$1; shift
+  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
+}
+is() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'"; return 1; }; }
+
+# call SWITCHBOARD CALLER_HOST CALLER_SIGNAL CALLEE_HOST: the caller offers port 4000 (RTCP 4001),
+# the callee answers 6000 (6001); sets sid pa pb.
+call() {
+  local a=$2 b=$4
+  [[ $a == *:* ]] && a="[$a]"; [[ $b == *:* ]] && b="[$b]"
+  local reply; reply=$(ctl alloc "$1" "a.rtp=$a:4000" "a.rtcp=$a:4001" "a.signal=$3")
+  set -- "$1" $reply; [ "$2" = ok ] || { echo "alloc: $reply"; return 1; }
+  sid=$3 pa=$4 pb=$5
+  reply=$(ctl update "$1" "$sid" "b.rtp=$b:6000" "b.rtcp=$b:6001")
+  [ "${reply%% *}" = ok ] || { echo "update: $reply"; return 1; }
+}
+# traffic N: N RTP and N/5 RTCP packets each way, IPv4 call (NAT'd caller .50:5555).
+traffic() {
+  local n=$1 m=$(( $1 / 5 ))
+  begin
+  endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" "$n"
+  endpoint "$caller" 203.0.113.50 5556 192.0.2.10 $((pa + 1)) "$m"
+  endpoint "$callee" 198.51.100.2 6000 192.0.2.11 "$pb" "$n"
+  endpoint "$callee" 198.51.100.2 6001 192.0.2.11 $((pb + 1)) "$m"
+  run
+}
+prime() {  # the caller speaks first, so its NAT address is latched before the callee sends
+  begin; endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$caller" 203.0.113.50 5556 192.0.2.10 $((pa + 1)) 3; run
+}
+
+# --- auto mode: generic on veth; IPv4 in the kernel --------------------------------------------
+check "the relay starts with --kernel-offload (path auto)" start_relay
+check "info names the XDP path and its mode per interface" \
+  is "$(json info 'd["offload"]')" "xdp (generic: rc, re)"
+check "the program is attached to rc and re in generic mode" \
+  is "$(xdp attached)" "rc:ipt_xdp_relay:generic re:ipt_xdp_relay:generic"
+check "an IPv4 call is set up" call k 203.0.113.2 203.0.113.50 198.51.100.2
+prime
+traffic 20
+check "user space relays the NAT'd caller first" settles "20 192.0.2.11:$pb" got "$callee" 6000
+check "user space relays back to the caller's NAT address" settles "20 192.0.2.10:$pa" got "$caller" 5555
+check "both sides latched: the stream is offloaded" wait_for 5 '[ "$(offloaded k)" = true ]'
+check "four map elements (RTP and RTCP, both ways)" is "$(xdp streams)" 4
+
+before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0)
+before_csum=$(udp_in "$callee" UdpInCsumErrors)
+traffic 50
+check "XDP: caller RTP reaches the callee from gate B" settles "50 192.0.2.11:$pb" got "$callee" 6000
+check "XDP: caller RTCP reaches the callee from gate B" settles "10 192.0.2.11:$((pb + 1))" got "$callee" 6001
+check "XDP: callee RTP reaches the NAT'd caller from gate A" settles "50 192.0.2.10:$pa" got "$caller" 5555
+check "XDP: callee RTCP reaches the NAT'd caller from gate A" settles "10 192.0.2.10:$((pa + 1))" got "$caller" 5556
+check "the relay's UDP sockets got none of it" is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp ))" 0
+check "the program counted 120 forwarded" is "$(( $(xdp counter 0) - before_fwd ))" 120
+check "the callee's kernel found every checksum right" is "$(( $(udp_in "$callee" UdpInCsumErrors) - before_csum ))" 0
+check "stats count the kernel's packets (housekeeping reads the map)" \
+  wait_for 5 '[ "$(json stats "d[\"counters\"][\"packets\"]")" -ge 168 ] 2>/dev/null'
+check "stats name the path and count the installs" is "$(json stats 'd["offload"]["path"], d["offload"]["installs"] >= 2')" "xdp (generic: rc, re) True"
+
+# --- malformed packets of the known stream take the normal path untouched ----------------------
+before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0)
+begin; UDP_IP_OPTIONS=1 endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 5; endpoint "$callee" 198.51.100.2 6000; run
+check "IP options: relayed by user space" settles "5 192.0.2.11:$pb" got "$callee" 6000
+check "…through the relay's socket, not XDP" is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "5 0"
+before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0)
+begin; UDP_SIZE=1800 endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$callee" 198.51.100.2 6000; run
+check "fragments: reassembled and relayed by user space" settles "3 192.0.2.11:$pb" got "$callee" 6000
+check "…not by XDP" is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "3 0"
+# A wrong UDP checksum: sent raw; the relay host's kernel drops it (the normal path), XDP does not forward it.
+cat > "$work/badsum.py" <<'PY'
+import socket, struct, sys
+src, sport, dst, dport, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+s.bind((src, 0))
+payload = b"\x80\x00\x00\x01" + b"x" * 168
+for _ in range(n):
+    s.sendto(struct.pack("!HHHH", sport, dport, 8 + len(payload), 0x1234) + payload, (dst, 0))
+PY
+before_fwd=$(xdp counter 0) before_bad=$(xdp counter 1) before_csum=$(udp_in "$relay" UdpInCsumErrors)
+begin; endpoint "$callee" 198.51.100.2 6000; run
+ip netns exec "$caller" python3 "$work/badsum.py" 203.0.113.50 5555 192.0.2.10 "$pa" 4
+check "a wrong UDP checksum: the program passes it (4 counted)" settles 4 eval 'echo $(( $(xdp counter 1) - before_bad ))'
+check "…the relay host's kernel drops it as a checksum error" settles 4 eval 'echo $(( $(udp_in "$relay" UdpInCsumErrors) - before_csum ))'
+check "…and nothing reaches the callee" is "$(got "$callee" 6000)" "0 -"
+# Checksum left to the device (tx offload on): only the pseudo-header sum is in the packet.
+ip netns exec "$caller" ethtool -K kc tx on >/dev/null
+before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0)
+begin; endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 5; endpoint "$callee" 198.51.100.2 6000; run
+check "a checksum left to the device: relayed by user space" settles "5 192.0.2.11:$pb" got "$callee" 6000
+check "…not by XDP" is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "5 0"
+ip netns exec "$caller" ethtool -K kc tx off >/dev/null
+
+# --- strict source: an unannounced source is not forwarded -------------------------------------
+before_fwd=$(xdp counter 0)
+begin; endpoint "$caller" 203.0.113.2 7777 192.0.2.10 "$pa" 5; endpoint "$callee" 198.51.100.2 6000; run
+check "a stranger's packets to the stream's port reach nobody" settles "0 -" got "$callee" 6000
+check "…and XDP forwarded none of them" is "$(( $(xdp counter 0) - before_fwd ))" 0
+
+# --- IPv6 ---------------------------------------------------------------------------------------
+pa4=$pa pb4=$pb   # the IPv4 call's ports, for after the restart
+check "an IPv6 call is set up" call k6 2001:db8:1::2 2001:db8:1::2 2001:db8:2::2
+begin; endpoint "$caller" 2001:db8:1::2 4000 2001:db8:a::10 "$pa" 3; run
+begin; endpoint "$callee" 2001:db8:2::2 6000 2001:db8:a::11 "$pb" 3; endpoint "$caller" 2001:db8:1::2 4000; run
+check "IPv6: user space relays the first packets" settles "3 2001:db8:a::10:$pa" got "$caller" 4000
+# RTCP of the v6 call too, so that both streams are latched.
+begin; endpoint "$caller" 2001:db8:1::2 4001 2001:db8:a::10 $((pa + 1)) 2; endpoint "$callee" 2001:db8:2::2 6001 2001:db8:a::11 $((pb + 1)) 2; run
+check "IPv6: the streams are offloaded" wait_for 5 '[ "$(offloaded k6)" = true ]'
+before_udp=$(udp_in "$relay" Udp6InDatagrams) before_fwd=$(xdp counter 0) before_csum=$(udp_in "$callee" Udp6InCsumErrors)
+begin
+endpoint "$caller" 2001:db8:1::2 4000 2001:db8:a::10 "$pa" 40
+endpoint "$callee" 2001:db8:2::2 6000 2001:db8:a::11 "$pb" 40
+run
+check "IPv6 XDP: the caller's RTP reaches the callee from gate B" settles "40 2001:db8:a::11:$pb" got "$callee" 6000
+check "IPv6 XDP: the callee's RTP reaches the caller from gate A" settles "40 2001:db8:a::10:$pa" got "$caller" 4000
+check "IPv6: the relay's sockets got none of it, the program 80" \
+  is "$(( $(udp_in "$relay" Udp6InDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "0 80"
+check "IPv6: the callee's kernel found every checksum right" is "$(( $(udp_in "$callee" Udp6InCsumErrors) - before_csum ))" 0
+
+# --- killed relay: its program stays; the restarted relay replaces it --------------------------
+old_ids=$(xdp ids)
+kill -KILL "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=""
+check "a killed relay leaves its program attached" is "$(xdp ids)" "$old_ids"
+check "the relay restarts" start_relay
+check "the restarted relay replaced the program" test "$(xdp ids)" != "$old_ids" -a "$(xdp attached)" = "rc:ipt_xdp_relay:generic re:ipt_xdp_relay:generic"
+check "the journaled calls are back" is "$(json list 'len(d["sessions"])')" 2
+pa=$pa4 pb=$pb4
+traffic 10
+check "after the restart the IPv4 call flows (user space first)" settles "10 192.0.2.11:$pb" got "$callee" 6000
+check "…and is offloaded again" wait_for 5 '[ "$(offloaded k)" = true ]'
+before_fwd=$(xdp counter 0)
+traffic 10
+check "…in the kernel" settles "10 192.0.2.11:$pb" got "$callee" 6000
+check "…counted by the new program" is "$(( $(xdp counter 0) - before_fwd ))" 24
+
+# --- SIGTERM detaches ------------------------------------------------------------------------
+kill -TERM "$relay_pid"; wait "$relay_pid"; rc=$?; relay_pid=""
+check "SIGTERM stops the relay cleanly" is "$rc" 0
+check "…and detaches its program" is "$(xdp attached)" "-"
+
+# --- native mode on veth (NAPI on the peers: GRO on) -------------------------------------------
+rm -f "$work/journal"*
+ip netns exec "$caller" ethtool -K kc gro on >/dev/null
+ip netns exec "$callee" ethtool -K ke gro on >/dev/null
+check "native mode: the relay starts" start_relay --xdp-mode native
+check "native mode: attached in the driver" is "$(xdp attached)" "rc:ipt_xdp_relay:driver re:ipt_xdp_relay:driver"
+check "native mode: a call" call k 203.0.113.2 203.0.113.50 198.51.100.2
+prime; traffic 10
+check "native mode: offloaded" wait_for 5 '[ "$(offloaded k)" = true ]'
+before_fwd=$(xdp counter 0) before_csum=$(udp_in "$callee" UdpInCsumErrors)
+traffic 50
+check "native mode: the caller's RTP reaches the callee" settles "50 192.0.2.11:$pb" got "$callee" 6000
+check "native mode: the callee's RTP reaches the caller" settles "50 192.0.2.10:$pa" got "$caller" 5555
+check "native mode: forwarded by XDP (120)" is "$(( $(xdp counter 0) - before_fwd ))" 120
+# Native XDP hands the callee an skb without checksum state: its kernel verifies every one.
+check "native mode: the callee's kernel found every checksum right" is "$(( $(udp_in "$callee" UdpInCsumErrors) - before_csum ))" 0
+stop_relay
+
+# --- map full: the stream stays in user space, stats count it ----------------------------------
+rm -f "$work/journal"*
+check "a relay with room for one stream starts" start_relay --xdp-streams 1
+check "a call on it" call k 203.0.113.2 203.0.113.50 198.51.100.2
+prime; traffic 10
+check "one stream goes to the kernel, the other is refused as map full" \
+  wait_for 5 '[ "$(json stats "d[\"offload\"][\"table-full\"] >= 1 and d[\"offload\"][\"installs\"] == 1")" = True ]'
+traffic 10
+check "the refused stream still flows (user space)" settles "2 192.0.2.11:$((pb + 1))" got "$callee" 6001
+check "…as does the one in the kernel" settles "10 192.0.2.11:$pb" got "$callee" 6000
+check "the refusal is logged" grep -q "map full" "$work/relay.log"
+stop_relay
+
+# --- a program that cannot load: one warning, then nftables --------------------------------------
+rm -f "$work/journal"*
+RELAY_BPF_DIR="$work/nothing"
+check "a relay whose XDP object is missing starts" start_relay
+unset RELAY_BPF_DIR
+check "…on nftables" is "$(json info 'd["offload"]')" "nftables"
+check "…saying why in one warning line" is "$(grep -c 'XDP unavailable' "$work/relay.log")" 1
+check "…and offloads with nftables" call k 203.0.113.2 203.0.113.50 198.51.100.2
+prime; traffic 10
+check "…a call" wait_for 5 '[ "$(offloaded k)" = true ]'
+stop_relay
+ip netns exec "$relay" nft delete table netdev iptrtpproxy 2>/dev/null
+check "--kernel-offload-path xdp without the object refuses to start" \
+  eval '! (RELAY_BPF_DIR="$work/nothing" start_relay --kernel-offload-path xdp >/dev/null 2>&1 && sleep 0.5 && kill -0 "$relay_pid" 2>/dev/null)'
+stop_relay
+
+# --- a foreign XDP program is left alone ---------------------------------------------------------
+cat > "$work/pass.bpf.c" <<'C'
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("xdp") int foreign_pass(struct xdp_md *ctx) { return XDP_PASS; }
+char LICENSE[] SEC("license") = "GPL";
+C
+clang -O2 -target bpf -I "/usr/include/$(dpkg-architecture -qDEB_HOST_MULTIARCH)" -c "$work/pass.bpf.c" -o "$work/pass.o"
+ip -n "$relay" link set dev rc xdpgeneric obj "$work/pass.o" sec xdp
+rm -f "$work/journal"*
+check "with another program on rc, the relay starts" start_relay
+check "…leaves that program on rc and attaches to re" is "$(xdp attached)" "rc:foreign_pass:generic re:ipt_xdp_relay:generic"
+check "…saying so" grep -q "rc carries another XDP program (foreign_pass" "$work/relay.log"
+check "…and info names only re" is "$(json info 'd["offload"]')" "xdp (generic: re)"
+stop_relay
+check "…and the foreign program is still there after the relay stopped" is "$(xdp attached)" "rc:foreign_pass:generic"
+
+[ "$fails" -eq 0 ] || { echo "--- relay log"; tail -30 "$work/relay.log"; }
+echo "XDP offload with the relay: $fails failure(s)"
+[ "$fails" -eq 0 ]
