@@ -7,13 +7,15 @@
 #     offloading the calls stays cheap), 172-byte RTP packets, KNEE_SECONDS per step;
 #   - the sender (scripts/bench/knee_blast.c: paced, send time stamped into each packet) and the sink
 #     (knee_sink.c: one-way latency from CLOCK_MONOTONIC, one host) both run on CPU 0;
-#   - the relay gets CPU 1 alone: a relay process is pinned there (taskset), and receive packet
+#   - the relay's core is CPU 1: a relay process is pinned there (taskset), and receive packet
 #     steering (rps_cpus of the relay's veths) moves the relay namespace's receive processing there
-#     too, so the kernel paths (nftables, generic XDP) forward in softirq on CPU 1. "CPU 1 µs/pkt" is
-#     CPU 1's busy time (/proc/stat, everything but idle and steal) per forwarded packet: the relay
-#     hop, and the delivery into the callee's socket that the hop's transmit runs there.
+#     too, so the kernel paths (nftables, generic XDP) forward in softirq on CPU 1. "relay core
+#     µs/pkt" is, per forwarded packet, the relay process's CPU time (/proc/PID/stat, all threads)
+#     plus CPU 1's softirq and irq time (/proc/stat; tick-sampled, this kernel has no IRQ time
+#     accounting): the relay hop and the delivery into the callee's socket that the hop's transmit
+#     runs there, but not other work that happens to share CPU 1 on a busy machine.
 #     Native XDP on a veth runs in the NAPI of the sending core (CPU 0), which steering cannot move,
-#     so it is not in the default list (KNEE_RELAYS can add ours-xdp-native; its CPU 1 then says little).
+#     so it is not in the default list (KNEE_RELAYS can add ours-xdp-native; its relay core figure then misses the forwarding).
 #   - a relay's steps stop after two failing ones in a row (loss, or p99 ≥ 10 ms), or one with more
 #     than 20 % loss.
 # Prints one line per step and the knee per relay; writes the steps as JSON lines
@@ -63,7 +65,13 @@ label() {
     *) echo "$1" ;;
   esac
 }
-cpu1_busy() { awk '$1 == "cpu1" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+# Ticks of the relay core's work: CPU 1's irq + softirq, plus the relay process's user + system.
+relay_core_ticks() {
+  local soft proc
+  soft=$(awk '$1 == "cpu1" { print $7 + $8 }' /proc/stat)
+  proc=$(awk '{ print $14 + $15 }' "/proc/$KR_PID/stat" 2>/dev/null || echo 0)
+  echo $((soft + proc))
+}
 
 # step MODE RATE -> one JSON line on standard output
 step() {
@@ -73,9 +81,9 @@ step() {
   local sink=$!; pids+=("$sink")
   for i in $(seq 200); do grep -q ready "$out" 2>/dev/null && break; sleep 0.01; done
   local before sent cpu after
-  before=$(cpu1_busy)
+  before=$(relay_core_ticks)
   read -r sent cpu < <(ip netns exec "$caller" taskset -c 0 "$work/knee_blast" $KR_CALLER $KR_CALLER_BASE $KR_GATE "$KR_PORTS_A" "$rate" "$SECS")
-  after=$(cpu1_busy)
+  after=$(relay_core_ticks)
   wait "$sink" || true
   local got p50 p99 max
   read -r got p50 p99 max < <(tail -1 "$out")
@@ -91,14 +99,14 @@ print(json.dumps({"relay": mode, "label": label, "rate": int(rate), "seconds": s
                   "offered_pps": round(sent / secs), "forwarded_pps": round(got / secs),
                   "loss_pct": round(100 * max(sent - got, 0) / sent, 3) if sent else 100.0,
                   "p50_ms": float(p50) / 1000, "p99_ms": float(p99) / 1000, "max_ms": float(mx) / 1000,
-                  "cpu1_us_per_pkt": round(1e6 * int(ticks) / int(hz) / got, 2) if got else None,
+                  "relay_core_us_per_pkt": round(1e6 * int(ticks) / int(hz) / got, 2) if got else None,
                   "hist_us": h}))
 PY
 }
 
 mkdir -p "$(dirname "$OUT")"
 : >"$OUT"
-echo "knee | relay | offered pps | forwarded pps | loss | p50 ms | p99 ms | CPU 1 µs/pkt"
+echo "knee | relay | offered pps | forwarded pps | loss | p50 ms | p99 ms | relay core µs/pkt"
 for mode in $RELAYS; do
   if ! why=$(kr_supports "$mode"); then echo "knee | $(label "$mode") | not measured: $why"; continue; fi
   if ! { kr_start "$mode" 1 && kr_calls "$STREAMS"; }; then

@@ -36,7 +36,7 @@ def load(path: str) -> dict:
 def summary(relays: dict) -> None:
     print(f"Knee: the highest offered rate with 0 loss and p99 < {P99_LIMIT_MS:g} ms, the relay on one core.")
     print()
-    print("| relay | knee (pps) | forwarded there | p99 there (ms) | CPU 1 µs/pkt there | next step |")
+    print("| relay | knee (pps) | forwarded there | p99 there (ms) | relay core µs/pkt there | next step |")
     print("|---|---:|---:|---:|---:|---|")
     for steps in relays.values():
         good = [s for s in steps if passed(s)]
@@ -48,7 +48,7 @@ def summary(relays: dict) -> None:
         later = [s for s in steps if s["rate"] > k["rate"]]
         nxt = (f"{later[0]['rate']:,}: {later[0]['loss_pct']:.2f} % loss, p99 {later[0]['p99_ms']:.2f} ms"
                if later else "none (the top step: the knee is at least this)")
-        cpu = "-" if k["cpu1_us_per_pkt"] is None else f"{k['cpu1_us_per_pkt']:.2f}"
+        cpu = "-" if k["relay_core_us_per_pkt"] is None else f"{k['relay_core_us_per_pkt']:.2f}"
         at_least = "" if later else "≥ "
         print(f"| {label} | {at_least}{k['rate']:,} | {k['forwarded_pps']:,} | {k['p99_ms']:.2f} | {cpu} | {nxt} |")
 
@@ -112,7 +112,7 @@ def plots(relays: dict, folder: str) -> None:
 
 def print_step(line: str) -> int:
     s = json.loads(line)
-    cpu = "-" if s["cpu1_us_per_pkt"] is None else f"{s['cpu1_us_per_pkt']:.2f}"
+    cpu = "-" if s["relay_core_us_per_pkt"] is None else f"{s['relay_core_us_per_pkt']:.2f}"
     print(f"knee | {s['label']} | {s['offered_pps']:,} | {s['forwarded_pps']:,} | {s['loss_pct']:.3f} % | "
           f"{s['p50_ms']:.2f} | {s['p99_ms']:.2f} | {cpu}")
     return 0 if passed(s) else (2 if s["loss_pct"] > 20 else 1)
