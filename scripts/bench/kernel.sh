@@ -170,6 +170,7 @@ measure() {
 }
 
 mkdir -p "$(dirname "$OUT")"
+echo "kernel: $(date -u '+%F %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 : >"$OUT"
 # Raw rows: ROUND ROW PPS LOSS CPU XDP_NS KERNEL_PCT ("-" where a column does not apply).
 record() { echo "$round $1 $2" >>"$OUT"; }

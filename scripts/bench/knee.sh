@@ -105,6 +105,7 @@ PY
 }
 
 mkdir -p "$(dirname "$OUT")"
+echo "knee: $(date -u '+%F %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 : >"$OUT"
 echo "knee | relay | offered pps | forwarded pps | loss | p50 ms | p99 ms | relay core µs/pkt"
 for mode in $RELAYS; do
