@@ -149,8 +149,9 @@ cc -O2 -o "$work/udpsink" "$work/udpsink.c"
 # --- topology ----------------------------------------------------------------------------------
 kr_topology || { echo "kernel: cannot create the namespaces" >&2; exit 1; }
 
-# measure SINK_NS SINK_IP DST_IP DST_PORT [RELAY_PID] -> "pps loss_pct cpu_us_per_packet": CPU per
-# packet delivered, the sender's (which includes the kernel's forwarding on its core) plus the relay
+# measure SINK_NS SINK_IP DST_IP DST_PORT [RELAY_PID]: "pps loss_pct cpu_us_per_packet" into
+# $work/measured (run in this shell, so that the sink is in $pids for the cleanup): CPU per packet
+# delivered, the sender's (which includes the kernel's forwarding on its core) plus the relay
 # process's, if given.
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 measure() {
@@ -166,7 +167,8 @@ measure() {
   wait "$sink" || true
   local got; got=$(tail -1 "$out")
   awk -v s="$sent" -v g="$got" -v d="$SECS" -v c="$cpu" -v r=$((relay_after - relay_before)) -v hz="$(getconf CLK_TCK)" \
-    'BEGIN { printf "%d %.3f %.3f\n", g / d, (s > 0 ? 100 * (s - g) / s : 100), (g > 0 ? 1e6 * (c + r / hz) / g : 0) }'
+    'BEGIN { printf "%d %.3f %.3f\n", g / d, (s > 0 ? 100 * (s - g) / s : 100), (g > 0 ? 1e6 * (c + r / hz) / g : 0) }' \
+    >"$work/measured"
 }
 
 mkdir -p "$(dirname "$OUT")"
@@ -175,13 +177,14 @@ echo "kernel: $(date -u '+%F %H:%M UTC'), $(nproc) cores, load average $(cut -d'
 # Raw rows: ROUND ROW PPS LOSS CPU XDP_NS KERNEL_PCT ("-" where a column does not apply).
 record() { echo "$round $1 $2" >>"$OUT"; }
 
-run_limit() { record limit "$(measure "$relay" $KR_GATE $KR_GATE 6000) - -"; }
-run_plain() { record plain "$(measure "$callee" $KR_CALLEE $KR_CALLEE 6000) - -"; }
+run_limit() { measure "$relay" $KR_GATE $KR_GATE 6000; record limit "$(cat "$work/measured") - -"; }
+run_plain() { measure "$callee" $KR_CALLEE $KR_CALLEE 6000; record plain "$(cat "$work/measured") - -"; }
 run_fill() {
   ip netns exec "$relay" "$probe" start
   ip netns exec "$relay" "$probe" fill "$FILL" 192.0.2.10:32000 198.51.100.99:10000
   ip netns exec "$relay" "$probe" install $KR_GATE:30000 $KR_CALLER:$KR_CALLER_BASE $KR_GATE:30002 $KR_CALLEE:$KR_CALLEE_BASE
-  record fill "$(measure "$callee" $KR_CALLEE $KR_GATE 30000) - -"
+  measure "$callee" $KR_CALLEE $KR_GATE 30000
+  record fill "$(cat "$work/measured") - -"
   ip netns exec "$relay" "$probe" stop
 }
 # run_daemon ROW: our relay in the relay namespace, its process on CPU 1 with the sink, one call.
@@ -193,7 +196,8 @@ run_daemon() {
   if kr_start "$mode" 1 && kr_calls 1; then
     [[ $row == xdp-* ]] && before=$(kr_bpf_stats)
     udp_before=$(kr_udp_in)
-    local m; m=$(measure "$callee" $KR_CALLEE $KR_GATE "${KR_PORTS_A%%,*}" "$KR_PID")
+    measure "$callee" $KR_CALLEE $KR_GATE "${KR_PORTS_A%%,*}" "$KR_PID"
+    local m; m=$(cat "$work/measured")
     udp_after=$(kr_udp_in)
     [ "$row" != user ] && share=$(awk -v m="$m" -v u=$((udp_after - udp_before)) -v s="$SECS" \
       'BEGIN { split(m, x, " "); g = x[1] * s; printf "%.1f", (g > 0 ? 100 * (1 - (u > g ? g : u) / g) : 0) }')

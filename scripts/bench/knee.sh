@@ -73,11 +73,13 @@ relay_core_ticks() {
   echo $((soft + proc))
 }
 
-# step MODE RATE -> one JSON line on standard output
+# step MODE RATE: one JSON line into $work/step.json. Run in this shell, not a subshell, so that
+# the sink is in $pids for the cleanup; the sink gives up 3 s after the step if nothing came.
 step() {
   local mode=$1 rate=$2 out=$work/sink.out hist=$work/hist i
   rm -f "$out" "$hist"
-  ip netns exec "$callee" taskset -c 0 "$work/knee_sink" $KR_CALLEE $KR_CALLEE_BASE "$STREAMS" "$hist" >"$out" &
+  ip netns exec "$callee" taskset -c 0 "$work/knee_sink" $KR_CALLEE $KR_CALLEE_BASE "$STREAMS" "$hist" \
+    "$(awk -v s="$SECS" 'BEGIN { print s + 3 }')" >"$out" &
   local sink=$!; pids+=("$sink")
   for i in $(seq 200); do grep -q ready "$out" 2>/dev/null && break; sleep 0.01; done
   local before sent cpu after
@@ -87,7 +89,7 @@ step() {
   wait "$sink" || true
   local got p50 p99 max
   read -r got p50 p99 max < <(tail -1 "$out")
-  python3 - "$mode" "$(label "$mode")" "$rate" "$SECS" "$sent" "$got" "$p50" "$p99" "$max" "$((after - before))" "$(getconf CLK_TCK)" "$hist" <<'PY'
+  python3 - "$mode" "$(label "$mode")" "$rate" "$SECS" "$sent" "$got" "$p50" "$p99" "$max" "$((after - before))" "$(getconf CLK_TCK)" "$hist" >"$work/step.json" <<'PY'
 import json, sys
 mode, label, rate, secs, sent, got, p50, p99, mx, ticks, hz, hist = sys.argv[1:]
 secs, sent, got = float(secs), int(sent), int(got)
@@ -116,7 +118,8 @@ for mode in $RELAYS; do
   fi
   fails=0
   for rate in $RATES; do
-    line=$(step "$mode" "$rate")
+    step "$mode" "$rate"
+    line=$(cat "$work/step.json")
     echo "$line" >>"$OUT"
     # Prints the step; its status says whether it passed (0), failed (1) or failed badly (2).
     python3 scripts/bench/knee_plot.py --step "$line" && fails=0 || { rc=$?; fails=$((fails + 1)); [ $rc = 2 ] && break; }

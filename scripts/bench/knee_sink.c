@@ -1,7 +1,8 @@
-// knee_sink IP BASE_PORT STREAMS HISTFILE: receives on IP:BASE_PORT+2i (i < STREAMS) and computes
-// each datagram's one-way latency from the send time knee_blast put at payload offset 12 (both
-// CLOCK_MONOTONIC on one host, so across namespaces too). Prints "ready", then, once nothing has
-// arrived for 0.3 s after the first datagram (or 30 s without any), "got p50_us p99_us max_us".
+// knee_sink IP BASE_PORT STREAMS HISTFILE [FIRST_WAIT_S]: receives on IP:BASE_PORT+2i (i < STREAMS)
+// and computes each datagram's one-way latency from the send time knee_blast put at payload offset
+// 12 (both CLOCK_MONOTONIC on one host, so across namespaces too). Prints "ready", then, once
+// nothing has arrived for 0.3 s after the first datagram (or FIRST_WAIT_S, default 30, without
+// any), "got p50_us p99_us max_us".
 // HISTFILE gets the latency histogram: "upper_bound_us count" lines, 10 µs buckets up to 1 s.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -31,7 +32,7 @@ static double percentile(unsigned long long total, double q) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 5) { fprintf(stderr, "usage: knee_sink IP BASE_PORT STREAMS HISTFILE\n"); return 2; }
+    if (argc != 5 && argc != 6) { fprintf(stderr, "usage: knee_sink IP BASE_PORT STREAMS HISTFILE [FIRST_WAIT_S]\n"); return 2; }
     int streams = atoi(argv[3]), base = atoi(argv[2]), ep = epoll_create1(0);
     if (streams < 1 || streams > MAX_STREAMS) return 2;
     for (int i = 0; i < streams; i++) {
@@ -50,7 +51,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < BATCH; i++) { iov[i].iov_base = buf[i]; iov[i].iov_len = sizeof buf[i]; m[i].msg_hdr.msg_iov = &iov[i]; m[i].msg_hdr.msg_iovlen = 1; }
     printf("ready\n"); fflush(stdout);
     unsigned long long got = 0;
-    uint64_t max_ns = 0, deadline = now_ns() + 30000000000ull, last = 0;
+    uint64_t max_ns = 0, deadline = now_ns() + (uint64_t)((argc == 6 ? atof(argv[5]) : 30.0) * 1e9), last = 0;
     for (;;) {
         struct epoll_event evs[MAX_STREAMS];
         int ready = epoll_wait(ep, evs, MAX_STREAMS, 50);
