@@ -69,7 +69,7 @@ let package = Package(
         .target(name: "CIPTRTPProxyBPF", linkerSettings: [.linkedLibrary("bpf")]),
         // Drives KernelOffload from the shell (Tests/e2e/50-kernel-offload.sh, scripts/bench/kernel.sh).
         .executableTarget(name: "ipt-nft-probe", dependencies: ["KernelOffload", "IPTRTPProxyCore"]),
-        .testTarget(name: "KernelOffloadTests", dependencies: ["KernelOffload", "IPTRTPProxyCore", "CIPTRTPProxyNFT"]),
+        .testTarget(name: "KernelOffloadTests", dependencies: ["KernelOffload", "IPTRTPProxyCore", "CIPTRTPProxyNFT", "CIPTRTPProxyBPF"]),
         // The xt_RTPPROXY binding: libipt_RTPPROXY loaded with dlopen (C, `ipt_xt_`), and the MediaPlane over it.
         .target(name: "CXTRTPProxy", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "XTRTPProxyPlane", dependencies: ["IPTRTPProxyCore", "CXTRTPProxy"]),

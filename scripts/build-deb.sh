@@ -121,6 +121,10 @@ put_binary "$root" "$BUILD/iptrtpproxyd" usr/sbin/iptrtpproxyd 0755
 put_binary "$root" "$BUILD/iptrtpproxy" usr/bin/iptrtpproxy 0755
 put_binary "$root" "$BUILD/rtpload" usr/bin/rtpload 0755
 put "$root" contrib/iptrtpproxyd.service lib/systemd/system/iptrtpproxyd.service 0644
+# The eBPF objects (XDP fast path), where iptrtpproxyd looks for them.
+for object in "$BUILD"/bpf/*.o; do
+  [ -e "$object" ] && put "$root" "$object" "usr/lib/iptrtpproxy/bpf/$(basename "$object")" 0644
+done
 put "$root" iptrtpproxy.cfg.example etc/iptrtpproxy.cfg 0644
 put "$root" contrib/iptrtpproxyd.default etc/default/iptrtpproxyd 0644
 put_man "$root" iptrtpproxyd.8

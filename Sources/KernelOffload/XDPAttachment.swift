@@ -44,6 +44,16 @@ enum XDPAttachment {
         access("/sys/class/net/\(name)/device", F_OK) == 0
     }
 
+    /// Whether forwarding is on for `name`, per family (/proc/sys/net/ipv{4,6}/conf/NAME/forwarding).
+    static func forwarding(_ name: String) -> (v4: Bool, v6: Bool) {
+        func on(_ path: String) -> Bool {
+            guard let file = fopen(path, "r") else { return false }
+            defer { fclose(file) }
+            return fgetc(file) == Int32(UInt8(ascii: "1"))
+        }
+        return (on("/proc/sys/net/ipv4/conf/\(name)/forwarding"), on("/proc/sys/net/ipv6/conf/\(name)/forwarding"))
+    }
+
     /// Attaches program `fd` to interface `name` in `mode` (`auto` as `XDPMode.auto` says).
     /// A program of ours left attached by an earlier relay is replaced (a restart after a crash);
     /// a foreign one makes this throw, and stays.

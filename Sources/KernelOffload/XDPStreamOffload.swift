@@ -58,6 +58,16 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
         let modes = BPFMap(fd: try object.map("ipt_interfaces"))
         var attached: [XDPInterface] = []
         for name in names ?? NFTablesOffload.networkInterfaces() {
+            // The kernel's FIB answers an XDP program only for an interface with forwarding on
+            // (bpf_fib_lookup's rule): elsewhere every packet would be looked up for nothing.
+            let forwarding = XDPAttachment.forwarding(name)
+            guard forwarding.v4 || forwarding.v6 else {
+                logger.warning("XDP: forwarding is off on \(name) (net.ipv4.conf.\(name).forwarding, net.ipv6.conf.\(name).forwarding); its packets take the normal path")
+                continue
+            }
+            if !forwarding.v4 || !forwarding.v6 {
+                logger.notice("XDP: \(forwarding.v4 ? "IPv6" : "IPv4") forwarding is off on \(name); such streams arriving there take the normal path")
+            }
             do {
                 let interface = try XDPAttachment.attach(program: program, to: name, mode: mode)
                 var key = interface.index, value: UInt32 = interface.mode == .native ? 2 : 1

@@ -54,7 +54,7 @@ CFG
 start_relay() {
   rm -f "$work/control.sock"
   ip netns exec "$relay" "$daemon" --config "$work/iptrtpproxy.cfg" --control "unix:$work/control.sock" \
-    --journal "$work/journal" --workers 1 --kernel-offload --log-level info 2>>"$work/relay.log" &
+    --journal "$work/journal" --workers 1 --kernel-offload --kernel-offload-path nftables --log-level info 2>>"$work/relay.log" &
   relay_pid=$!
   for _ in $(seq 100); do [ -S "$work/control.sock" ] && return 0; sleep 0.05; done
   echo "FAIL: control socket did not appear"; cat "$work/relay.log"; return 1

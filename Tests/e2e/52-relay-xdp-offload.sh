@@ -332,6 +332,15 @@ prime; traffic 10
 check "…a call" wait_for 5 '[ "$(offloaded k)" = true ]'
 stop_relay
 ip netns exec "$relay" nft delete table netdev iptrtpproxy 2>/dev/null
+# The kernel's FIB answers XDP only where forwarding is on; the nftables path needs none.
+rm -f "$work/journal"*
+ip netns exec "$relay" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
+check "with forwarding off everywhere the relay starts" start_relay
+check "…on nftables" is "$(json info 'd["offload"]')" "nftables"
+check "…saying why" grep -q "forwarding is off on rc" "$work/relay.log"
+stop_relay
+ip netns exec "$relay" nft delete table netdev iptrtpproxy 2>/dev/null
+ip netns exec "$relay" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 check "--kernel-offload-path xdp without the object refuses to start" \
   eval '! (RELAY_BPF_DIR="$work/nothing" start_relay --kernel-offload-path xdp >/dev/null 2>&1 && sleep 0.5 && kill -0 "$relay_pid" 2>/dev/null)'
 stop_relay
