@@ -45,14 +45,16 @@ expires-timeout = 600
 CFG
 }
 
-kr_help() { [ -x "$relayd" ] && "$relayd" --help 2>&1; }
+# The daemon's options, read once (grep -q on a pipe could end the writer early: pipefail).
+KR_HELP=$([ -x "$relayd" ] && "$relayd" --help 2>&1 || true)
+kr_has() { grep -q -- "$1" <<<"$KR_HELP"; }
 kr_supports() {
   case $1 in
     rtpengine) command -v rtpengine >/dev/null || { echo "rtpengine not installed (make deps)"; return 1; } ;;
     ours-user) [ -x "$relayd" ] || { echo "$relayd not built (make build)"; return 1; } ;;
-    ours-nftables) kr_help | grep -q -- --kernel-offload || { echo "$relayd has no --kernel-offload"; return 1; } ;;
+    ours-nftables) kr_has --kernel-offload || { echo "$relayd has no --kernel-offload"; return 1; } ;;
     ours-xdp-*)
-      kr_help | grep -q -- --kernel-offload-path || { echo "$relayd has no XDP path (--kernel-offload-path) yet"; return 1; }
+      kr_has --kernel-offload-path || { echo "$relayd has no XDP path (--kernel-offload-path) yet"; return 1; }
       command -v bpftool >/dev/null || { echo "bpftool not installed (make deps)"; return 1; } ;;
   esac
 }
@@ -61,7 +63,7 @@ kr_supports() {
 kr_args() {
   local a=(--config "$work/relay.cfg" --control "unix:$work/control.sock" --workers 1
            --max-stream-pps 100000000 --max-stream-burst 1000000 --log-level warning)
-  local has_path=0; kr_help | grep -q -- --kernel-offload-path && has_path=1
+  local has_path=0; kr_has --kernel-offload-path && has_path=1
   case $1 in
     ours-user) ;;
     ours-nftables) a+=(--kernel-offload); [ $has_path = 1 ] && a+=(--kernel-offload-path nftables) ;;
