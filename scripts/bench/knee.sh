@@ -119,10 +119,9 @@ for mode in $RELAYS; do
   fails=0
   for rate in $RATES; do
     step "$mode" "$rate"
-    line=$(cat "$work/step.json")
-    echo "$line" >>"$OUT"
+    cat "$work/step.json" >>"$OUT"
     # Prints the step; its status says whether it passed (0), failed (1) or failed badly (2).
-    python3 scripts/bench/knee_plot.py --step "$line" && fails=0 || { rc=$?; fails=$((fails + 1)); [ $rc = 2 ] && break; }
+    python3 scripts/bench/knee_plot.py --step "$work/step.json" && fails=0 || { rc=$?; fails=$((fails + 1)); [ $rc = 2 ] && break; }
     [ $fails -ge 2 ] && break
     if ! kill -0 "$KR_PID" 2>/dev/null; then echo "knee | $(label "$mode") | the relay died; its log:" >&2; tail -5 "$work"/*.log >&2; break; fi
   done

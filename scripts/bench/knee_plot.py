@@ -6,7 +6,7 @@ relay) and DIR/latency.png (the latency distribution of each relay at one common
 rate every relay passed, else the lowest rate they all ran).
 
     knee_plot.py .build-bench/knee-results.jsonl --summary --plots docs/bench
-    knee_plot.py --step JSON_LINE    prints one step as a row; exits 0 if it passed, 1 if it failed,
+    knee_plot.py --step FILE         prints the step in FILE (one JSON line) as a row; exits 0 if it passed, 1 if it failed,
                                      2 if it lost more than 20 % (knee.sh stops that relay's steps)
 """
 import argparse
@@ -110,8 +110,9 @@ def plots(relays: dict, folder: str) -> None:
     print(f"plots: {folder}/knee.png, {folder}/latency.png (latency at {rate:,} pps)")
 
 
-def print_step(line: str) -> int:
-    s = json.loads(line)
+def print_step(path: str) -> int:
+    with open(path) as f:
+        s = json.loads(f.read())
     cpu = "-" if s["relay_core_us_per_pkt"] is None else f"{s['relay_core_us_per_pkt']:.2f}"
     print(f"knee | {s['label']} | {s['offered_pps']:,} | {s['forwarded_pps']:,} | {s['loss_pct']:.3f} % | "
           f"{s['p50_ms']:.2f} | {s['p99_ms']:.2f} | {cpu}")
@@ -121,7 +122,7 @@ def print_step(line: str) -> int:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("results", nargs="?")
-    p.add_argument("--step", help="one step's JSON line")
+    p.add_argument("--step", help="a file with one step's JSON line")
     p.add_argument("--summary", action="store_true")
     p.add_argument("--plots", help="folder for knee.png and latency.png")
     a = p.parse_args()
