@@ -23,7 +23,8 @@
 # scripts/bench/kernel_table.py. Needs root.
 # Knobs: BENCH_KERNEL_SECONDS=3, BENCH_KERNEL_ROUNDS=5, BENCH_KERNEL_FILL=8000 (0: no fill row),
 # BENCH_KERNEL_ROWS="limit plain nftables fill xdp-generic xdp-native user" (which, in this order),
-# BENCH_KERNEL_OUT=.build-bench/kernel-results.txt (raw rows), BENCH_KEEP=1 (keep the work folder).
+# BENCH_KERNEL_OUT=.build-bench/kernel-results.txt (raw rows), BENCH_KEEP=1 (keep the work folder),
+# BENCH_NICE=-10 (priority of the sender, the sink and the relay processes; 0: none).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -157,12 +158,12 @@ ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 measure() {
   local out=$work/sink.out relay_before=0 relay_after=0 i
   rm -f "$out"
-  ip netns exec "$1" taskset -c 1 "$work/udpsink" "$2" 6000 >"$out" & local sink=$!
+  ip netns exec "$1" "${KR_NICE[@]}" taskset -c 1 "$work/udpsink" "$2" 6000 >"$out" & local sink=$!
   pids+=("$sink")
   for i in $(seq 200); do grep -q ready "$out" 2>/dev/null && break; sleep 0.01; done
   [ -n "${5:-}" ] && relay_before=$(ticks "$5")
   local sent cpu
-  read -r sent cpu < <(ip netns exec "$caller" taskset -c 0 "$work/udpblast" $KR_CALLER $KR_CALLER_BASE "$3" "$4" "$SECS")
+  read -r sent cpu < <(ip netns exec "$caller" "${KR_NICE[@]}" taskset -c 0 "$work/udpblast" $KR_CALLER $KR_CALLER_BASE "$3" "$4" "$SECS")
   [ -n "${5:-}" ] && relay_after=$(ticks "$5")
   wait "$sink" || true
   local got; got=$(tail -1 "$out")

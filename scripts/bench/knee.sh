@@ -23,7 +23,8 @@
 # KNEE_PLOTS=docs/bench (empty: no plots). Needs root.
 # Knobs: KNEE_RELAYS="ours-user ours-xdp-generic ours-nftables rtpengine", KNEE_STREAMS=4,
 # KNEE_SECONDS=2, KNEE_RATES="10000 20000 40000 60000 80000 100000 150000 200000 300000 400000",
-# BENCH_KEEP=1 (keep the work folder). IPTRTPPROXYD=build/iptrtpproxyd.
+# BENCH_KEEP=1 (keep the work folder), BENCH_NICE=-10 (priority of the sender, the sink and the
+# relay processes; 0: none), IPTRTPPROXYD=build/iptrtpproxyd.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -78,13 +79,13 @@ relay_core_ticks() {
 step() {
   local mode=$1 rate=$2 out=$work/sink.out hist=$work/hist i
   rm -f "$out" "$hist"
-  ip netns exec "$callee" taskset -c 0 "$work/knee_sink" $KR_CALLEE $KR_CALLEE_BASE "$STREAMS" "$hist" \
+  ip netns exec "$callee" "${KR_NICE[@]}" taskset -c 0 "$work/knee_sink" $KR_CALLEE $KR_CALLEE_BASE "$STREAMS" "$hist" \
     "$(awk -v s="$SECS" 'BEGIN { print s + 3 }')" >"$out" &
   local sink=$!; pids+=("$sink")
   for i in $(seq 200); do grep -q ready "$out" 2>/dev/null && break; sleep 0.01; done
   local before sent cpu after
   before=$(relay_core_ticks)
-  read -r sent cpu < <(ip netns exec "$caller" taskset -c 0 "$work/knee_blast" $KR_CALLER $KR_CALLER_BASE $KR_GATE "$KR_PORTS_A" "$rate" "$SECS")
+  read -r sent cpu < <(ip netns exec "$caller" "${KR_NICE[@]}" taskset -c 0 "$work/knee_blast" $KR_CALLER $KR_CALLER_BASE $KR_GATE "$KR_PORTS_A" "$rate" "$SECS")
   after=$(relay_core_ticks)
   wait "$sink" || true
   local got p50 p99 max

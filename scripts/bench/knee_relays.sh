@@ -22,6 +22,10 @@ relayd=$(realpath -m "${IPTRTPPROXYD:-build/iptrtpproxyd}")
 # The XDP object `make build` writes (the daemon looks in IPTRTPPROXY_BPF_DIR).
 [ -z "${IPTRTPPROXY_BPF_DIR:-}" ] && [ -d build/bpf ] && export IPTRTPPROXY_BPF_DIR=$PWD/build/bpf
 KR_BPF_STATS_BEFORE=""
+# Relays, senders and sinks run at nice -10 (BENCH_NICE, as scripts/bench.sh; 0 turns it off), so
+# that other work on a shared machine disturbs them less. The kernel's softirq work needs no help.
+KR_NICE=()
+[ "${BENCH_NICE:--10}" != 0 ] && KR_NICE=(nice -n "${BENCH_NICE:--10}")
 
 kr_topology() {
   three_hosts_create || return 1
@@ -78,14 +82,14 @@ kr_start() {
   rm -f "$work/control.sock"
   if [ "$mode" = rtpengine ]; then
     # User space only (--table=-1), one worker thread, confined to the core like ours.
-    ip netns exec "$relay" taskset -c "$cpu" rtpengine --foreground --log-stderr --table=-1 --num-threads=1 \
+    ip netns exec "$relay" "${KR_NICE[@]}" taskset -c "$cpu" rtpengine --foreground --log-stderr --table=-1 --num-threads=1 \
       --interface=$KR_GATE --listen-ng=$KR_GATE:2223 --port-min=30000 --port-max=30999 \
       --log-level=4 --timeout=600 --delete-delay=0 2>>"$work/rtpengine.log" &
     KR_PID=$!; pids+=("$KR_PID")
     return 0
   fi
   mapfile -t args < <(kr_args "$mode")
-  ip netns exec "$relay" taskset -c "$cpu" "$relayd" "${args[@]}" 2>>"$work/relay.log" &
+  ip netns exec "$relay" "${KR_NICE[@]}" taskset -c "$cpu" "$relayd" "${args[@]}" 2>>"$work/relay.log" &
   KR_PID=$!; pids+=("$KR_PID")
   local i
   for i in $(seq 200); do [ -S "$work/control.sock" ] && return 0; kill -0 "$KR_PID" 2>/dev/null || break; sleep 0.05; done
