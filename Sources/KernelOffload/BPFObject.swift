@@ -97,6 +97,46 @@ struct BPFMap {
         return rc < 0 ? nil : value
     }
 
+    /// Every element, read `chunk` at a time (BPF_MAP_LOOKUP_BATCH: a few system calls for the
+    /// whole map instead of one per element), handed to `body` as key and value bytes. Throws
+    /// with the kernel's errno.
+    func forEach(keySize: Int, valueSize: Int, chunk: Int = 4096,
+                 _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) throws {
+        var keys = [UInt8](repeating: 0, count: keySize * chunk)
+        var values = [UInt8](repeating: 0, count: valueSize * chunk)
+        // The batch token: a bucket number for hash maps; room for a key covers every map type.
+        var token = [UInt8](repeating: 0, count: max(keySize, 8))
+        var next = [UInt8](repeating: 0, count: max(keySize, 8))
+        var first = true
+        var options = bpf_map_batch_opts()
+        options.sz = MemoryLayout<bpf_map_batch_opts>.size
+        while true {
+            var count = UInt32(chunk)
+            let rc = token.withUnsafeMutableBytes { t in
+                next.withUnsafeMutableBytes { n in
+                    keys.withUnsafeMutableBytes { k in
+                        values.withUnsafeMutableBytes { v in
+                            bpf_map_lookup_batch(fd, first ? nil : t.baseAddress, n.baseAddress, k.baseAddress, v.baseAddress, &count, &options)
+                        }
+                    }
+                }
+            }
+            let done = rc < 0 && -rc == ENOENT
+            if rc < 0 && !done { throw KernelOffloadError.system("eBPF: read map", -rc) }
+            keys.withUnsafeBytes { k in
+                values.withUnsafeBytes { v in
+                    for i in 0..<Int(count) {
+                        body(UnsafeRawBufferPointer(rebasing: k[(i * keySize)..<((i + 1) * keySize)]),
+                             UnsafeRawBufferPointer(rebasing: v[(i * valueSize)..<((i + 1) * valueSize)]))
+                    }
+                }
+            }
+            if done { return }
+            swap(&token, &next)
+            first = false
+        }
+    }
+
     /// Deletes `key`; returns 0 or the errno (ENOENT when it was not there).
     @discardableResult
     func delete(key: [UInt8]) -> Int32 {

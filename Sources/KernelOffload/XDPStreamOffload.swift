@@ -40,6 +40,9 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
         let counters: BPFMap
         var installed: [OffloadedStream.Key: [XDPStreamEntry]] = [:]
         var lastError: KernelOffloadError?
+        /// Counters of every element, by key, from one batch read of the map.
+        var snapshot: [[UInt8]: KernelCounter] = [:]
+        var snapshotTime: UInt64 = 0
     }
 
     private let state: Mutex<State>
@@ -115,6 +118,8 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
         try state.withLock { state in
             try Self.write(entries, to: state.streams, for: stream)
             state.installed[stream.key] = entries
+            // Its elements start from zero: an older snapshot must not count again what it held.
+            for entry in entries { state.snapshot[entry.key] = nil }
         }
     }
 
@@ -125,8 +130,12 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
         try state.withLock { state in
             try Self.write(entries, to: state.streams, for: stream)
             let kept = Set(entries.map(\.key))
-            for old in state.installed[stream.key] ?? [] where !kept.contains(old.key) { state.streams.delete(key: old.key) }
+            for old in state.installed[stream.key] ?? [] where !kept.contains(old.key) {
+                state.streams.delete(key: old.key)
+                state.snapshot[old.key] = nil
+            }
             state.installed[stream.key] = entries
+            for entry in entries { state.snapshot[entry.key] = nil }
         }
     }
 
@@ -146,6 +155,7 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
         state.withLock { state in
             guard let entries = state.installed.removeValue(forKey: key) else { return }
             for entry in entries {
+                state.snapshot[entry.key] = nil
                 let rc = state.streams.delete(key: entry.key)
                 if rc != 0 && rc != ENOENT { state.lastError = .system("XDP: remove \(entry.arrival.peer)→\(entry.arrival.relay)", rc) }
             }
@@ -153,18 +163,32 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
     }
 
     /// What the program forwarded per side since the stream was installed or re-pointed; nil
-    /// for a stream not installed.
+    /// for a stream not installed, or when the map cannot be read (`lastError` says why). Served
+    /// from a batch read of the whole map at most `NFTablesStreamOffload.snapshotNanoseconds` old:
+    /// a housekeeping round asks for every stream, and one read per element would cost a system
+    /// call each.
     public func counters(_ key: OffloadedStream.Key) -> OffloadCounters? {
         state.withLock { state in
             guard let entries = state.installed[key] else { return nil }
-            var packets: [UInt64] = [], bytes: [UInt64] = []
-            for entry in entries {
-                let c = state.streams.lookup(key: entry.key, size: XDPStreamEntry.targetSize)
-                    .map(XDPStreamEntry.counter(fromTarget:)) ?? KernelCounter(packets: 0, bytes: 0)
-                packets.append(c.packets)
-                bytes.append(c.bytes)
+            let now = NFTablesStreamOffload.monotonicNanoseconds()
+            if now &- state.snapshotTime > NFTablesStreamOffload.snapshotNanoseconds {
+                var snapshot: [[UInt8]: KernelCounter] = [:]
+                snapshot.reserveCapacity(state.installed.count * 2)
+                do {
+                    try state.streams.forEach(keySize: XDPStreamEntry.keySize, valueSize: XDPStreamEntry.targetSize) { k, v in
+                        snapshot[Array(k)] = XDPStreamEntry.counter(fromTarget: Array(v))
+                    }
+                } catch let e as KernelOffloadError {
+                    state.lastError = e
+                    return nil
+                } catch {
+                    return nil
+                }
+                state.snapshot = snapshot
+                state.snapshotTime = now
             }
-            return OffloadCounters(packets: packets, bytes: bytes)
+            let counters = entries.map { state.snapshot[$0.key] ?? KernelCounter(packets: 0, bytes: 0) }
+            return OffloadCounters(packets: counters.map(\.packets), bytes: counters.map(\.bytes))
         }
     }
 

@@ -183,6 +183,27 @@ struct XDPProgramTests {
         }
     }
 
+    @Test("the map: full at its capacity (E2BIG), read whole in batches past one chunk")
+    func mapCapacityAndBatches() throws {
+        let object = try BPFObject(path: XDPTestObject.folder + "/" + XDPStreamOffload.objectName, mapSizes: ["ipt_streams": 10_000])
+        try object.load()
+        let streams = BPFMap(fd: try object.map("ipt_streams"))
+        func entry(_ i: Int) -> XDPStreamEntry {
+            XDPStreamEntry(arrival: KernelLeg(relay: Endpoint(address: .v4(0xC000_020A), port: UInt16(20000 + i % 40000)),
+                                              peer: Endpoint(address: .v4(0xCB00_7100 + UInt32(i / 40000)), port: 5000)),
+                           departure: Self.v4.b)
+        }
+        for i in 0..<10_000 { #expect(streams.update(key: entry(i).key, value: entry(i).target) == 0) }
+        #expect(streams.update(key: entry(10_000).key, value: entry(10_000).target) == E2BIG)
+        var seen = Set<[UInt8]>()
+        try streams.forEach(keySize: XDPStreamEntry.keySize, valueSize: XDPStreamEntry.targetSize, chunk: 3000) { k, v in
+            seen.insert(Array(k))
+            #expect(Array(v.prefix(36)) == Array(entry(0).target.prefix(36)))
+        }
+        #expect(seen.count == 10_000)
+        #expect(seen.contains(entry(9_999).key))
+    }
+
     @Test("property: 3,000 random mutations of a stream's packet never come out wrong")
     func mutations() throws {
         let loaded = try Loaded()

@@ -14,6 +14,7 @@ final class RecordingOffload: StreamOffload {
         var installed: [OffloadedStream.Key: OffloadedStream] = [:]
         var kernelCounters: [OffloadedStream.Key: OffloadCounters] = [:]
         var refuse = false
+        var full = false
     }
 
     /// What the engine asked, in order.
@@ -30,11 +31,17 @@ final class RecordingOffload: StreamOffload {
         get { state.withLock { $0.refuse } }
         set { state.withLock { $0.refuse = newValue } }
     }
+    /// Refuse as a kernel whose table is full does.
+    var full: Bool {
+        get { state.withLock { $0.full } }
+        set { state.withLock { $0.full = newValue } }
+    }
 
     func install(_ stream: OffloadedStream) throws {
         try state.withLock { r in
             r.calls.append("install \(stream.key.session) \(stream.key.stream) \(stream.clients[0]) \(stream.clients[1])")
             if r.refuse { throw MediaPlaneError("refused") }
+            if r.full { throw OffloadTableFull("table full") }
             r.installed[stream.key] = stream
         }
     }
@@ -142,6 +149,33 @@ struct RelayOffloadTests {
         #expect(alice2.receive()?.payload == payload("y"))
         engine.housekeep()
         #expect(offload.calls.count == 1)
+        #expect(engine.statistics().offload == OffloadStatistics(path: "recording", installs: 0, refusals: 1, tableFull: 0))
+    }
+
+    @Test("a full kernel table leaves the stream in user space, and stats count it apart from other refusals")
+    func tableFull() throws {
+        let offload = RecordingOffload()
+        offload.full = true
+        let (engine, _) = try harness(offload, "127.0.93", 36900)
+        defer { engine.stop() }
+        let alice = try UDPPeer("127.0.93.10", 33000), bob = try UDPPeer("127.0.93.20", 34000)
+        let s = try engine.allocateSession(switchboard: "pub", request: bothSides(
+            sideRequest(.a, "127.0.93.10", 33000, learning: 5), sideRequest(.b, "127.0.93.20", 34000, learning: 5)))
+        alice.send(payload("a"), to: "127.0.93.1", s.rtpPorts[0])
+        #expect(bob.receive()?.payload == payload("a"))
+        bob.send(payload("b"), to: "127.0.93.2", s.rtpPorts[1])
+        #expect(alice.receive()?.payload == payload("b"))
+        engine.housekeep()
+        #expect(offload.installed.isEmpty)
+        let stats = engine.statistics()
+        #expect(stats.offload == OffloadStatistics(path: "recording", installs: 0, refusals: 0, tableFull: 1))
+        #expect(try RelayStatistics(json: stats.json).offload == stats.offload)
+        alice.send(payload("still"), to: "127.0.93.1", s.rtpPorts[0])
+        #expect(bob.receive()?.payload == payload("still"))
+        // Room again: the stream goes once a latch moves (as any refused stream), not before.
+        offload.full = false
+        engine.housekeep()
+        #expect(engine.statistics().offload?.installs == 0)
     }
 
     @Test("a session whose side answers ICE checks stays in user space (consent checks must reach the relay), and leaves the kernel when it starts to")

@@ -197,6 +197,11 @@ check "four map elements (RTP and RTCP, both ways)" is "$(xdp streams)" 4
 
 before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0)
 before_csum=$(udp_in "$callee" UdpInCsumErrors)
+# What the callee receives, on the wire: a packet XDP forwarded has its TTL decremented (the user
+# space relay sends new packets, TTL 64) and a checksum tshark verifies.
+ip netns exec "$callee" timeout 30 tshark -n -i ke -c 5 -f "udp and src host 192.0.2.11 and src port $pb" -o udp.check_checksum:TRUE \
+  -T fields -e ip.ttl -e udp.srcport -e udp.checksum.status >"$work/capture" 2>"$work/capture.log" & capture=$!
+wait_for 10 'grep -q "Capturing on" "$work/capture.log"' || echo "     tshark did not start"
 traffic 50
 check "XDP: caller RTP reaches the callee from gate B" settles "50 192.0.2.11:$pb" got "$callee" 6000
 check "XDP: caller RTCP reaches the callee from gate B" settles "10 192.0.2.11:$((pb + 1))" got "$callee" 6001
@@ -205,6 +210,9 @@ check "XDP: callee RTCP reaches the NAT'd caller from gate A" settles "10 192.0.
 check "the relay's UDP sockets got none of it" is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp ))" 0
 check "the program counted 120 forwarded" is "$(( $(xdp counter 0) - before_fwd ))" 120
 check "the callee's kernel found every checksum right" is "$(( $(udp_in "$callee" UdpInCsumErrors) - before_csum ))" 0
+wait "$capture"
+check "on the wire: TTL 63, from gate B's port, checksum verified good (5 packets)" \
+  is "$(sort -u "$work/capture" | tr '\t' ' ')" "63 $pb 1"
 check "stats count the kernel's packets (housekeeping reads the map)" \
   wait_for 5 '[ "$(json stats "d[\"counters\"][\"packets\"]")" -ge 168 ] 2>/dev/null'
 check "stats name the path and count the installs" is "$(json stats 'd["offload"]["path"], d["offload"]["installs"] >= 2')" "xdp (generic: rc, re) True"
@@ -309,7 +317,7 @@ stop_relay
 
 # --- map full: the stream stays in user space, stats count it ----------------------------------
 rm -f "$work/journal"*
-check "a relay with room for one stream starts" start_relay --xdp-streams 1
+check "a relay with room for one stream starts" start_relay --xdp-streams 1 --metrics 127.0.0.1:9752
 check "a call on it" call k 203.0.113.2 203.0.113.50 198.51.100.2
 prime; traffic 10
 check "one stream goes to the kernel, the other is refused as map full" \
@@ -318,6 +326,9 @@ traffic 10
 check "the refused stream still flows (user space)" settles "2 192.0.2.11:$((pb + 1))" got "$callee" 6001
 check "…as does the one in the kernel" settles "10 192.0.2.11:$pb" got "$callee" 6000
 check "the refusal is logged" grep -q "map full" "$work/relay.log"
+scrape() { ip netns exec "$relay" python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9752/metrics", timeout=3).read().decode())'; }
+check "…and in the metrics" eval 'scrape | grep -q "^iptrtpproxy_offload_streams_total{result=\"table-full\"} [1-9]"'
+check "…next to the installed one" eval 'scrape | grep -q "^iptrtpproxy_offload_streams_total{result=\"installed\"} 1$"'
 stop_relay
 
 # --- a program that cannot load: one warning, then nftables --------------------------------------

@@ -1,12 +1,14 @@
 import Logging
 
-/// Log lines a stranger can cause, at most one per interval for each kind of event; the next line
+/// Log lines a stranger (or a flood of calls) can cause, at most one per interval for each kind of event; the next line
 /// of a kind that gets through says how many of that kind were left out, so an attack shows in the
 /// log without filling it.
 struct RateLimitedLog {
     /// What a line is about; each kind has its own interval and count.
     enum Kind: Hashable {
         case failedAuthentication, malformed, crowded, deadline, unreadReplies, tlsHandshake
+        /// The kernel offload's table is full: every new call would say so.
+        case kernelTableFull
     }
 
     let intervalMilliseconds: Int64

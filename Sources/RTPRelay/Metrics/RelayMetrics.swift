@@ -31,6 +31,12 @@ final class RelayMetrics {
         gauge("kernel_offload", "enabled", [("offload", info.offload)], "1 when latched streams are forwarded in the kernel, else 0")
             .set(Int64(info.offload == "none" ? 0 : 1))
         gauge("offloaded_streams", "active", [], "Live streams forwarded in the kernel now").set(Int64(offloadedStreams))
+        if let offload = stats.offload {
+            let help = "Streams handed to the kernel offload, by outcome (refused and table-full stay in user space)"
+            advance("offload_streams", [("result", "installed")], offload.installs, help)
+            advance("offload_streams", [("result", "refused")], offload.refusals, help)
+            advance("offload_streams", [("result", "table-full")], offload.tableFull, help)
+        }
         for (s, sw) in stats.switchboards.enumerated() {
             let labels = [("switchboard", sw.name)]
             gauge("switchboard_sessions", "active", labels, "Live sessions per switchboard").set(Int64(sw.sessionsActive))

@@ -21,6 +21,8 @@ final class OffloadCoordinator: Sendable {
         var installs: UInt64 = 0
         var refusals: UInt64 = 0
         var tableFull: UInt64 = 0
+        /// One "table full" line per 10 s: with a full table every new call would log one.
+        var fullLog = RateLimitedLog(intervalMilliseconds: 10_000)
     }
 
     init(_ offload: any StreamOffload) {
@@ -112,8 +114,14 @@ final class OffloadCoordinator: Sendable {
                         installed.append((item, true))
                         tallies.installs += 1
                     } catch {
-                        if error is OffloadTableFull { tallies.tableFull += 1 } else { tallies.refusals += 1 }
-                        logger.warning("kernel offload of \(item.stream.key.switchboard):\(item.stream.key.session) stream \(item.stream.key.stream): \(error)")
+                        let what = "kernel offload of \(item.stream.key.switchboard):\(item.stream.key.session) stream \(item.stream.key.stream): \(error)"
+                        if error is OffloadTableFull {
+                            tallies.tableFull += 1
+                            tallies.fullLog.warning(.kernelTableFull, what, logger: logger, now: now / 1_000_000)
+                        } else {
+                            tallies.refusals += 1
+                            logger.warning("\(what)")
+                        }
                         if item.action == .update { offload.remove(item.stream.key) }
                         installed.append((item, false))
                     }
