@@ -69,7 +69,7 @@ let package = Package(
         .target(name: "CIPTRTPProxyBPF", linkerSettings: [.linkedLibrary("bpf")]),
         // Drives KernelOffload from the shell (Tests/e2e/50-kernel-offload.sh, scripts/bench/kernel.sh).
         .executableTarget(name: "ipt-nft-probe", dependencies: ["KernelOffload", "IPTRTPProxyCore"]),
-        .testTarget(name: "KernelOffloadTests", dependencies: ["KernelOffload", "IPTRTPProxyCore", "CIPTRTPProxyNFT", "CIPTRTPProxyBPF"]),
+        .testTarget(name: "KernelOffloadTests", dependencies: ["KernelOffload", "IPTRTPProxyCore", "CIPTRTPProxyNFT", "CIPTRTPProxyBPF", "TestSupport"]),
         // The xt_RTPPROXY binding: libipt_RTPPROXY loaded with dlopen (C, `ipt_xt_`), and the MediaPlane over it.
         .target(name: "CXTRTPProxy", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "XTRTPProxyPlane", dependencies: ["IPTRTPProxyCore", "CXTRTPProxy"]),
@@ -110,6 +110,8 @@ let package = Package(
         // The tests' own redis-server (posix_spawn on a free loopback port, always stopped and
         // reaped), shared by the Redis client's and the Redis store's tests. Not shipped.
         .target(name: "RedisTestServer", dependencies: ["IPTRTPProxyRedis", "IPTRTPProxyCore"], path: "Tests/RedisTestServer"),
+        // What several test targets share (the seeded generator of property tests).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         // The relay's sessions in Redis (issue 12): a SessionStore over the client above, used by
         // iptrtpproxyd --redis (not by the embedded relay: the Kamailio module links no hiredis).
         .target(
@@ -121,7 +123,7 @@ let package = Package(
         .testTarget(
             name: "RelayRedisStoreTests",
             dependencies: [
-                "RelayRedisStore", "RTPRelay", "IPTRTPProxyRedis", "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "RedisTestServer",
+                "RelayRedisStore", "RTPRelay", "IPTRTPProxyRedis", "IPTRTPProxyCore", "IPTRTPProxyPOSIX", "RedisTestServer", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The relay daemon.
@@ -135,6 +137,6 @@ let package = Package(
         ),
         .testTarget(name: "RTPRelayTests", dependencies: ["RTPRelay", "IPTRTPProxyPOSIX", "IPTRTPProxyAuth", "IPTRTPProxyClient", "IPTRTPProxyCore"]),
         .testTarget(name: "IPTRTPProxyModuleTests", dependencies: ["IPTRTPProxyModule", "IPTRTPProxyCore", "IPTRTPProxyClient"]),
-        .testTarget(name: "IPTRTPProxyCoreTests", dependencies: ["IPTRTPProxyCore"]),
+        .testTarget(name: "IPTRTPProxyCoreTests", dependencies: ["IPTRTPProxyCore", "TestSupport"]),
     ],
 )

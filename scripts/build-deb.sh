@@ -121,10 +121,12 @@ put_binary "$root" "$BUILD/iptrtpproxyd" usr/sbin/iptrtpproxyd 0755
 put_binary "$root" "$BUILD/iptrtpproxy" usr/bin/iptrtpproxy 0755
 put_binary "$root" "$BUILD/rtpload" usr/bin/rtpload 0755
 put "$root" contrib/iptrtpproxyd.service lib/systemd/system/iptrtpproxyd.service 0644
-# The eBPF objects (XDP fast path), where iptrtpproxyd looks for them.
+# The eBPF objects (XDP fast path), where iptrtpproxyd looks for them; lintian is told that they
+# are BPF, not amd64, code.
 for object in "$BUILD"/bpf/*.o; do
   [ -e "$object" ] && put "$root" "$object" "usr/lib/iptrtpproxy/bpf/$(basename "$object")" 0644
 done
+put "$root" packaging/deb/lintian/iptrtpproxy usr/share/lintian/overrides/iptrtpproxy 0644
 put "$root" iptrtpproxy.cfg.example etc/iptrtpproxy.cfg 0644
 put "$root" contrib/iptrtpproxyd.default etc/default/iptrtpproxyd 0644
 put_man "$root" iptrtpproxyd.8

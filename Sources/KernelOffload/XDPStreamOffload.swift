@@ -59,6 +59,8 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
         try object.load()
         let program = try object.program(XDPAttachment.programName)
         let modes = BPFMap(fd: try object.map("ipt_interfaces"))
+        // Every descriptor before the first attachment: nothing below throws once one is made.
+        let streams = BPFMap(fd: try object.map("ipt_streams")), counters = BPFMap(fd: try object.map("ipt_counters"))
         var attached: [XDPInterface] = []
         for name in names ?? NFTablesOffload.networkInterfaces() {
             // The kernel's FIB answers an XDP program only for an interface with forwarding on
@@ -91,8 +93,7 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
         self.capacity = capacity
         let byMode = Dictionary(grouping: attached, by: \.mode).sorted { $0.key.rawValue < $1.key.rawValue }
         name = "xdp (" + byMode.map { "\($0.key): " + $0.value.map(\.name).joined(separator: ", ") }.joined(separator: "; ") + ")"
-        state = Mutex(State(object: object, streams: BPFMap(fd: try object.map("ipt_streams")),
-                            counters: BPFMap(fd: try object.map("ipt_counters"))))
+        state = Mutex(State(object: object, streams: streams, counters: counters))
     }
 
     /// Detaches the program from every interface: every stream goes back to user space.

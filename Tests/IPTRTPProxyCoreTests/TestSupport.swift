@@ -1,3 +1,5 @@
+// Every test file of the core sees the shared seeded generator.
+@_exported import TestSupport
 @testable import IPTRTPProxyCore
 
 /// SDP text with CRLF line endings, written in tests with LF for readability.
@@ -81,17 +83,3 @@ func allocFromA(_ body: [UInt8], params: [String] = []) throws -> (FunctionResul
     return (result, selects)
 }
 
-/// A small deterministic generator (seeded SplitMix64), so that a property run repeats exactly and
-/// a failure names its seed. Shared by every property and fuzz-like test of the core.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// A number in 0..<n.
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}

@@ -1,6 +1,7 @@
 import CIPTRTPProxyBPF
 import Glibc
 import IPTRTPProxyCore
+import TestSupport
 import Testing
 @testable import KernelOffload
 
@@ -109,7 +110,7 @@ struct XDPProgramTests {
     @Test("valid packets of every length, IPv4 and IPv6: past every check, rewritten right when routed")
     func validPackets() throws {
         let loaded = try Loaded()
-        var random = SeededRandom(seed: 15)
+        var random = SeededRandom(state: 15)
         for length in Array(0...40) + (0..<60).map({ _ in Int.random(in: 0...1432, using: &random) }) {
             let payload = (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) }
             for stream in [Self.v4, Self.v6] {
@@ -207,7 +208,7 @@ struct XDPProgramTests {
     @Test("property: 3,000 random mutations of a stream's packet never come out wrong")
     func mutations() throws {
         let loaded = try Loaded()
-        var random = SeededRandom(seed: 1515)
+        var random = SeededRandom(state: 1515)
         let bases = [Self.v4, Self.v6].map { TestPacket.udp(from: $0.a.peer, to: $0.a.relay, payload: [UInt8](repeating: 7, count: 100)) }
         for i in 0..<3000 {
             var packet = bases[i % 2]
@@ -310,18 +311,5 @@ enum TestPacket {
         let udpLength = Int(p[58]) << 8 | Int(p[59])
         guard 54 + udpLength <= p.count else { return false }
         return fold(sum(Array(p[22..<54]) + [0, 0] + Array(p[58..<60]) + [0, 0, 0, 17]) + sum(Array(p[54..<(54 + udpLength)]))) == 0xffff
-    }
-}
-
-/// A seeded generator (SplitMix64), so that a failing case can be run again.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,4 +1,5 @@
 import IPTRTPProxyCore
+import TestSupport
 import Testing
 @testable import RTPRelay
 @testable import RelayRedisStore
@@ -158,34 +159,34 @@ struct RedisSessionCodecTests {
 
     @Test("random bytes as field and value never trap and never give records of another id (seeded, 5000 inputs)")
     func randomInputs() {
-        var rng = SplitMix64(seed: 0x1D5E_5510_4E57_0001)
+        var rng = SeededRandom(state: 0x1D5E_5510_4E57_0001)
         let valid = Array(RedisSessionCodec.value(live, switchboard: "pub").utf8)
         let alphabet = Array("0123456789 \nALUDab.-:=[]pubrtcplearnsignalalways7".utf8)
         var accepted = 0
         for round in 0..<5000 {
             let field: [UInt8]
-            switch rng.next(5) {
-            case 0: field = rng.bytes(count: rng.next(8))
-            case 1: field = Array(String(rng.next(120)).utf8)
+            switch rng.below(5) {
+            case 0: field = rng.bytes(count: rng.below(8))
+            case 1: field = Array(String(rng.below(120)).utf8)
             case 2: field = Array("7".utf8)
-            case 3: field = Array((["0", "+", "00", " ", "-"][rng.next(5)] + "7").utf8)
-            default: field = (0..<rng.next(6)).map { _ in UInt8(ascii: "0") + UInt8(rng.next(10)) }
+            case 3: field = Array((["0", "+", "00", " ", "-"][rng.below(5)] + "7").utf8)
+            default: field = (0..<rng.below(6)).map { _ in UInt8(ascii: "0") + UInt8(rng.below(10)) }
             }
             var value: [UInt8]
-            switch rng.next(4) {
+            switch rng.below(4) {
             case 0:
-                value = rng.bytes(count: rng.next(300))
+                value = rng.bytes(count: rng.below(300))
             case 1:
-                value = (0..<rng.next(300)).map { _ in alphabet[rng.next(alphabet.count)] }
+                value = (0..<rng.below(300)).map { _ in alphabet[rng.below(alphabet.count)] }
             default:
                 // The valid value with a few bytes changed, cut, or a line of another session added.
                 value = valid
-                for _ in 0..<rng.next(4) {
-                    switch rng.next(4) {
-                    case 0: if !value.isEmpty { value[rng.next(value.count)] = alphabet[rng.next(alphabet.count)] }
-                    case 1: value = Array(value.prefix(rng.next(value.count + 1)))
-                    case 2: value += Array("\nL pub \(rng.next(120)) 1795780026 a \(rng.next(2)) 192.0.2.1:\(rng.next(70000))".utf8)
-                    default: if !value.isEmpty { value[rng.next(value.count)] = UInt8(rng.next(256)) }
+                for _ in 0..<rng.below(4) {
+                    switch rng.below(4) {
+                    case 0: if !value.isEmpty { value[rng.below(value.count)] = alphabet[rng.below(alphabet.count)] }
+                    case 1: value = Array(value.prefix(rng.below(value.count + 1)))
+                    case 2: value += Array("\nL pub \(rng.below(120)) 1795780026 a \(rng.below(2)) 192.0.2.1:\(rng.below(70000))".utf8)
+                    default: if !value.isEmpty { value[rng.below(value.count)] = UInt8(rng.below(256)) }
                     }
                 }
             }
@@ -213,23 +214,4 @@ struct RedisSessionCodecTests {
     }
 
     private func r_idInRange(_ id: Int) -> Bool { id >= 0 && id < sw.maxSessions }
-}
-
-/// A small deterministic generator (SplitMix64), so that a failing input can be found again.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// 0..<bound (0 when bound is 0).
-    mutating func next(_ bound: Int) -> Int { bound <= 0 ? 0 : Int(next() % UInt64(bound)) }
-
-    mutating func bytes(count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
 }

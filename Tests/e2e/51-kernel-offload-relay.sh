@@ -9,6 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source Tests/e2e/lib/three-hosts.sh
+source Tests/e2e/lib/relay-control.sh
 
 if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
   echo "skip: needs root and iproute2 (network namespaces)"; exit 0
@@ -60,28 +61,7 @@ start_relay() {
   echo "FAIL: control socket did not appear"; cat "$work/relay.log"; return 1
 }
 
-# ctl COMMAND...: one control request; prints "STATUS PAYLOAD".
-cat > "$work/ctl.py" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(3); s.connect(sys.argv[1])
-f = s.makefile("rwb"); f.readline()  # the relay's greeting
-f.write(("iptrtp/2 1 " + " ".join(sys.argv[2:]) + "\n").encode()); f.flush()
-print(" ".join(f.readline().decode().rstrip("\n").split(" ", 3)[2:]))
-PY
-ctl() { python3 "$work/ctl.py" "$work/control.sock" "$@"; }
-# offloaded: "true" when every stream of every side of every session says so.
-offloaded() {
-  ctl list | cut -d' ' -f2- | python3 -c '
-import json, sys
-s = json.load(sys.stdin)["sessions"]
-flags = [st["offloaded"] for x in s for side in x["sides"] for st in side["streams"]]
-print("true" if flags and all(flags) else "false")'
-}
-wait_for() {  # wait_for SECONDS 'SHELL CONDITION': until it holds (evaluated anew each time)
-  local until=$((SECONDS + $1))
-  while [ $SECONDS -lt $until ]; do eval "$2" && return 0; sleep 0.2; done
-  return 1
-}
+relay_control_setup
 elements() { ip netns exec "$relay" nft -j list map netdev iptrtpproxy arrival 2>/dev/null | python3 -c '
 import json, sys
 try: d = json.load(sys.stdin)

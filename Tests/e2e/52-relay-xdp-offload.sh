@@ -17,6 +17,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source Tests/e2e/lib/three-hosts.sh
+source Tests/e2e/lib/relay-control.sh
 
 if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
   echo "skip: needs root and iproute2 (network namespaces)"; exit 0
@@ -96,27 +97,7 @@ start_relay() {
   echo "     control socket did not appear"; tail -5 "$work/relay.log"; return 1
 }
 
-cat > "$work/ctl.py" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(3); s.connect(sys.argv[1])
-f = s.makefile("rwb"); f.readline()  # the relay's greeting
-f.write(("iptrtp/2 1 " + " ".join(sys.argv[2:]) + "\n").encode()); f.flush()
-print(" ".join(f.readline().decode().rstrip("\n").split(" ", 3)[2:]))
-PY
-ctl() { python3 "$work/ctl.py" "$work/control.sock" "$@"; }
-json() { ctl "$1" | cut -d' ' -f2- | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"; }
-offloaded() {  # offloaded SWITCHBOARD: true when every stream of its sessions is in the kernel
-  ctl list | cut -d' ' -f2- | python3 -c '
-import json, sys
-s = [x for x in json.load(sys.stdin)["sessions"] if x["switchboard"] == sys.argv[1]]
-flags = [st["offloaded"] for x in s for side in x["sides"] for st in side["streams"]]
-print("true" if flags and all(flags) else "false")' "$1"
-}
-wait_for() {  # wait_for SECONDS 'SHELL CONDITION'
-  local until=$((SECONDS + $1))
-  while [ $SECONDS -lt $until ]; do eval "$2" && return 0; sleep 0.1; done
-  return 1
-}
+relay_control_setup
 # The relay's XDP program and maps, read with bpftool in its namespace.
 cat > "$work/xdp.py" <<'PY'
 import json, subprocess, sys
