@@ -7,8 +7,11 @@
 #     iptrtpproxy = our build/iptrtpproxyd, driven by its control socket) the calls are set up once,
 #     then build/rtpload runs each scenario and prints one JSON line; scripts/bench/table.py turns
 #     them into the table.
-#  3. scripts/bench/kernel.sh, when present: kernel forwarding (nf_tables offload) against plain
-#     routing and the userspace relay, in network namespaces it makes and removes (issue 5).
+#  3. scripts/bench/kernel.sh, when present: kernel forwarding (nftables and XDP offload) against
+#     plain routing, the no-forwarding limit and the userspace relay, in network namespaces it makes
+#     and removes (issues 5 and 15).
+#  3b. scripts/bench/knee.sh, when present: the per-core knee of each relay (ours in user space, with
+#     XDP, with nftables; rtpengine), with plots into docs/bench (issue 15).
 #  4. scripts/bench/sip-load.sh, when present: calls per second through Kamailio.
 #  5. scripts/bench/pool.sh, when present: several media hosts (issue 10): call set-up latency with
 #     one external relay and a pool of 2, and failover when a host hangs.
@@ -23,7 +26,7 @@
 # BENCH_SECONDS=5 (measured seconds per scenario; the 1000-stream one runs 1.6x that),
 # BENCH_ONLY=TEXT (only scenarios whose title contains TEXT), BENCH_SIP=0 (skip the SIP load), BENCH_POOL=0 (skip the media-host pool figures),
 # BENCH_REDIS=0 (skip the sessions-in-Redis figures),
-# BENCH_KERNEL=0 (skip the kernel forwarding figures), BENCH_BIN=build (where rtpload and iptrtpproxyd are),
+# BENCH_KERNEL=0 (skip the kernel forwarding figures), BENCH_KNEE=0 (skip the per-core knee), BENCH_BIN=build (where rtpload and iptrtpproxyd are),
 # BENCH_RELAY_ARGS="--workers 1" (extra arguments for iptrtpproxyd),
 # BENCH_KEEP=1 (keep the work folder with logs, configs, streams and results),
 # BENCH_NICE=-10 (scheduling priority of relays and rtpload when run as root, so that other work on a
@@ -203,8 +206,14 @@ echo "(raw JSON lines: $OUT_DIR/bench-results.jsonl)"
 
 if [ -f $HERE/kernel.sh ] && [ "${BENCH_KERNEL:-1}" != 0 ]; then
   echo
-  echo "== Kernel forwarding (nf_tables offload) =="
+  echo "== Kernel forwarding (nftables and XDP offload) =="
   IPTRTPPROXYD=$BUILD/iptrtpproxyd bash $HERE/kernel.sh || echo "bench: kernel forwarding figures failed" >&2
+fi
+
+if [ -f $HERE/knee.sh ] && [ "${BENCH_KNEE:-1}" != 0 ]; then
+  echo
+  echo "== Per-core knee =="
+  IPTRTPPROXYD=$BUILD/iptrtpproxyd bash $HERE/knee.sh || echo "bench: per-core knee failed" >&2
 fi
 
 if [ -x $HERE/sip-load.sh ] && [ "${BENCH_SIP:-1}" != 0 ]; then

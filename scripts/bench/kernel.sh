@@ -1,50 +1,72 @@
 #!/usr/bin/env bash
-# Kernel forwarding benchmark (issue 5), in three network namespaces this script creates and always
-# removes: caller 203.0.113.2 — relay (media address 192.0.2.10 on lo, routing) — callee 198.51.100.2.
-# A C sender (sendmmsg, 172-byte packets, flat-out, pinned to CPU 0) sends from the caller for
-# BENCH_KERNEL_SECONDS; a C sink (recvmmsg, CPU 1) counts at the callee. Kernel paths forward in
-# softirq on the sender's core, so "pps" is what one core sends, forwards and delivers per second.
-# Scenarios, interleaved for BENCH_KERNEL_ROUNDS rounds (each column's median is printed):
-#   plain routing       caller → callee address, relay only routes (no nft table): the ceiling
-#   kernel offload      caller → relay port, our nf_tables table (ipt-nft-probe: netdev ingress,
-#                       one map lookup, rewrite, fwd to the next hop) relays it
-#   kernel, 8000 more   the same with 8 000 other streams in the maps
-#   userspace relay     caller → relay port, build/iptrtpproxyd forwards (when it is built; the
-#                       relay on CPU 1 with the sink)
-# Prints rows "kernel | scenario | pps | loss | CPU µs/pkt" (CPU: the sender's core, which does the
-# kernel's forwarding, plus the userspace relay's own) and the ratio kernel offload / plain routing.
-# Fair by construction: every scenario sends the same packets from the same pinned sender over the
-# same veths through the relay namespace to the same pinned sink; plain routing is that namespace
-# with no nft table at all (so no netfilter hook runs), the kernel offload adds only our table.
-# Needs root. Knobs: BENCH_KERNEL_SECONDS=3, BENCH_KERNEL_ROUNDS=3, BENCH_KERNEL_FILL=8000.
+# Kernel forwarding benchmark (issues 5 and 15), in three network namespaces this script creates and
+# always removes: caller 203.0.113.2 — relay (media address 192.0.2.10 on lo) — callee 198.51.100.2.
+# A C sender (sendmmsg, 172-byte packets, flat-out, one stream, pinned to CPU 0) sends from the
+# caller for BENCH_KERNEL_SECONDS; a C sink (recvmmsg, CPU 1) counts. Kernel paths forward in softirq
+# on the sender's core, so "pps" is what one core sends, forwards and delivers per second.
+# Rows, interleaved for BENCH_KERNEL_ROUNDS rounds:
+#   no-forwarding limit     the sink in the relay namespace on the relay's address: one veth hop,
+#                           nothing forwards (a relay hop that costs nothing)
+#   plain routing           caller → callee address, the relay namespace only routes (no nft, no XDP)
+#   nftables offload        our daemon, build/iptrtpproxyd --kernel-offload [--kernel-offload-path
+#                           nftables], one call, latched in user space, then in its nf_tables table
+#   nftables, N more        ipt-nft-probe's table (same rule set) with BENCH_KERNEL_FILL other streams
+#   XDP offload (generic)   our daemon, --kernel-offload-path xdp --xdp-mode generic
+#   XDP offload (native)    the same, --xdp-mode native; native redirect into a veth needs NAPI on
+#                           the target's peer, so the callee's ke has GRO on for this row only
+#   user space              our daemon without offload, its one forwarding thread on CPU 1
+# The senders' tx checksum offload is off in every row (full checksums, as from a real NIC).
+# Each row: pps, loss, CPU µs/pkt (sender rusage, which includes the softirq forwarding on its core,
+# plus the relay process's own CPU), medians over the rounds, and ratios to plain routing and to the
+# limit, each the median of per-round ratios; the XDP rows add the program's own run time per packet
+# from bpf_stats (kernel.bpf_stats_enabled is set for the run and restored after). Table:
+# scripts/bench/kernel_table.py. Needs root.
+# Knobs: BENCH_KERNEL_SECONDS=3, BENCH_KERNEL_ROUNDS=5, BENCH_KERNEL_FILL=8000 (0: no fill row),
+# BENCH_KERNEL_ROWS="limit plain nftables fill xdp-generic xdp-native user" (which, in this order),
+# BENCH_KERNEL_OUT=.build-bench/kernel-results.txt (raw rows), BENCH_KEEP=1 (keep the work folder),
+# BENCH_NICE=-10 (priority of the sender, the sink and the relay processes; 0: none).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 SECS=${BENCH_KERNEL_SECONDS:-3}
-ROUNDS=${BENCH_KERNEL_ROUNDS:-3}
+ROUNDS=${BENCH_KERNEL_ROUNDS:-5}
 FILL=${BENCH_KERNEL_FILL:-8000}
+ROWS=${BENCH_KERNEL_ROWS:-limit plain nftables fill xdp-generic xdp-native user}
+OUT=${BENCH_KERNEL_OUT:-.build-bench/kernel-results.txt}
 if [ "$(id -u)" -ne 0 ]; then echo "kernel bench: needs root (network namespaces); skipped"; exit 0; fi
-probe=${IPT_NFT_PROBE:-}
-if [ -z "$probe" ]; then
-  bin=$(swift build -c release --show-bin-path 2>/dev/null)
-  [ -x "$bin/ipt-nft-probe" ] || swift build -c release --product ipt-nft-probe >/dev/null
-  probe=$bin/ipt-nft-probe
-fi
-relayd=${IPTRTPPROXYD:-build/iptrtpproxyd}
 
 tag=iptb$$
 caller=${tag}c relay=${tag}r callee=${tag}e
 work=$(mktemp -d)
 pids=()
+source Tests/e2e/lib/three-hosts.sh
+source scripts/bench/knee_relays.sh
+probe=""
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  ip netns exec "$relay" "$probe" stop 2>/dev/null || true
-  for n in "$caller" "$relay" "$callee"; do ip netns del "$n" 2>/dev/null || true; done
+  [ -n "$probe" ] && ip netns exec "$relay" "$probe" stop 2>/dev/null
+  ip netns exec "$callee" ethtool -K ke gro off >/dev/null 2>&1
+  kr_cleanup
   [ -n "${BENCH_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# --- which rows can run ------------------------------------------------------------------------
+declare -A skip
+want() { [[ " $ROWS " == *" $1 "* ]] && [ -z "${skip[$1]:-}" ]; }
+for r in nftables xdp-generic xdp-native user; do
+  if ! why=$(kr_supports "ours-$r"); then skip[$r]=$why; fi
+done
+if [ "$FILL" = 0 ]; then skip[fill]="BENCH_KERNEL_FILL=0"; fi
+if [[ " $ROWS " == *" fill "* ]] && [ -z "${skip[fill]:-}" ]; then
+  probe=${IPT_NFT_PROBE:-}
+  if [ -z "$probe" ]; then
+    bin=$(swift build -c release --show-bin-path 2>/dev/null)
+    [ -x "$bin/ipt-nft-probe" ] || swift build -c release --product ipt-nft-probe >/dev/null 2>&1 || true
+    probe=$bin/ipt-nft-probe
+  fi
+  [ -x "$probe" ] || { skip[fill]="ipt-nft-probe not built"; probe=""; }
+fi
 
 # --- sender and sink ---------------------------------------------------------------------------
 cat > "$work/udpblast.c" <<'C'
@@ -126,100 +148,89 @@ cc -O2 -o "$work/udpblast" "$work/udpblast.c"
 cc -O2 -o "$work/udpsink" "$work/udpsink.c"
 
 # --- topology ----------------------------------------------------------------------------------
-source Tests/e2e/lib/three-hosts.sh
-three_hosts_create || { echo "kernel: cannot create the namespaces" >&2; exit 1; }
-# Let the first packets find their neighbours before anything is measured.
-ip netns exec "$caller" ping -c1 -W1 198.51.100.2 >/dev/null 2>&1 || true
+kr_topology || { echo "kernel: cannot create the namespaces" >&2; exit 1; }
 
-R=192.0.2.10
-stream="$R:30000 203.0.113.2:4000 $R:30002 198.51.100.2:6000"
-
-# measure DST_IP DST_PORT [RELAY_PID] -> "forwarded_pps loss_pct cpu_us_per_packet": CPU per packet delivered, the
-# sender's (which includes the kernel's forwarding on its core) plus the relay process's, if given.
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# measure SINK_NS SINK_IP DST_IP DST_PORT [RELAY_PID]: "pps loss_pct cpu_us_per_packet" into
+# $work/measured (run in this shell, so that the sink is in $pids for the cleanup): CPU per packet
+# delivered, the sender's (which includes the kernel's forwarding on its core) plus the relay
+# process's, if given.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 measure() {
-  local out=$work/sink.out relay_before=0 relay_after=0
-  ip netns exec "$callee" taskset -c 1 "$work/udpsink" 198.51.100.2 6000 >"$out" & local sink=$!
+  local out=$work/sink.out relay_before=0 relay_after=0 i
+  rm -f "$out"
+  ip netns exec "$1" "${KR_NICE[@]}" taskset -c 1 "$work/udpsink" "$2" 6000 >"$out" & local sink=$!
   pids+=("$sink")
-  for _ in $(seq 200); do grep -q ready "$out" 2>/dev/null && break; sleep 0.01; done
-  [ -n "${3:-}" ] && relay_before=$(ticks "$3")
+  for i in $(seq 200); do grep -q ready "$out" 2>/dev/null && break; sleep 0.01; done
+  [ -n "${5:-}" ] && relay_before=$(ticks "$5")
   local sent cpu
-  read -r sent cpu < <(ip netns exec "$caller" taskset -c 0 "$work/udpblast" 203.0.113.2 4000 "$1" "$2" "$SECS")
-  [ -n "${3:-}" ] && relay_after=$(ticks "$3")
+  read -r sent cpu < <(ip netns exec "$caller" "${KR_NICE[@]}" taskset -c 0 "$work/udpblast" $KR_CALLER $KR_CALLER_BASE "$3" "$4" "$SECS")
+  [ -n "${5:-}" ] && relay_after=$(ticks "$5")
   wait "$sink" || true
   local got; got=$(tail -1 "$out")
   awk -v s="$sent" -v g="$got" -v d="$SECS" -v c="$cpu" -v r=$((relay_after - relay_before)) -v hz="$(getconf CLK_TCK)" \
-    'BEGIN { printf "%d %.3f %.2f\n", g / d, (s > 0 ? 100 * (s - g) / s : 100), (g > 0 ? 1e6 * (c + r / hz) / g : 0) }'
+    'BEGIN { printf "%d %.3f %.3f\n", g / d, (s > 0 ? 100 * (s - g) / s : 100), (g > 0 ? 1e6 * (c + r / hz) / g : 0) }' \
+    >"$work/measured"
 }
 
-declare -A results
-run_plain() { ip netns exec "$relay" "$probe" stop; results[plain]+="$(measure 198.51.100.2 6000);"; }
-run_kernel() {
-  ip netns exec "$relay" "$probe" start
-  ip netns exec "$relay" "$probe" install $stream
-  results[kernel]+="$(measure $R 30000);"
-}
-# The userspace relay: build/iptrtpproxyd in the relay namespace (one forwarding thread on CPU 1,
-# flood throttle off) with one call set up over its control socket; the caller sends to gate A.
-cat > "$work/relay.cfg" <<CFG
-[switchboard:bench]
-addr-a = 192.0.2.10
-addr-b = 192.0.2.10
-port-a = 30000
-port-b = 31000
-max-sess = 4
-CFG
-run_userspace() {
-  ip netns exec "$relay" "$probe" stop
-  rm -f "$work/control.sock" "$work/call"
-  ip netns exec "$relay" taskset -c 1 "$relayd" --config "$work/relay.cfg" --control "unix:$work/control.sock" \
-    --workers 1 --max-stream-pps 100000000 --max-stream-burst 1000000 --log-level warning 2>>"$work/relay.log" &
-  local relay_pid=$!; pids+=("$relay_pid")
-  for _ in $(seq 100); do [ -S "$work/control.sock" ] && break; sleep 0.05; done
-  python3 - "$work/control.sock" >"$work/call" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(3); s.connect(sys.argv[1]); f = s.makefile("rwb")
-f.readline()  # the relay's greeting
-def req(n, cmd):
-    f.write(("iptrtp/2 %d %s\n" % (n, cmd)).encode()); f.flush(); return f.readline().decode().split()
-r = req(1, "alloc bench a.rtp=203.0.113.2:4000 a.rtcp=203.0.113.2:4001")
-req(2, "update bench %s b.rtp=198.51.100.2:6000 b.rtcp=198.51.100.2:6001" % r[3])
-print(r[4])
-PY
-  results[user]+="$(measure $R "$(cat "$work/call")" "$relay_pid");"
-  kill -TERM "$relay_pid"; wait "$relay_pid" 2>/dev/null || true
-}
+mkdir -p "$(dirname "$OUT")"
+echo "kernel: $(date -u '+%F %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
+: >"$OUT"
+# Raw rows: ROUND ROW PPS LOSS CPU XDP_NS KERNEL_PCT ("-" where a column does not apply).
+record() { echo "$round $1 $2" >>"$OUT"; }
 
-run_kernel_full() {
+run_limit() { measure "$relay" $KR_GATE $KR_GATE 6000; record limit "$(cat "$work/measured") - -"; }
+run_plain() { measure "$callee" $KR_CALLEE $KR_CALLEE 6000; record plain "$(cat "$work/measured") - -"; }
+run_fill() {
   ip netns exec "$relay" "$probe" start
   ip netns exec "$relay" "$probe" fill "$FILL" 192.0.2.10:32000 198.51.100.99:10000
-  ip netns exec "$relay" "$probe" install $stream
-  results[full]+="$(measure $R 30000);"
+  ip netns exec "$relay" "$probe" install $KR_GATE:30000 $KR_CALLER:$KR_CALLER_BASE $KR_GATE:30002 $KR_CALLEE:$KR_CALLEE_BASE
+  measure "$callee" $KR_CALLEE $KR_GATE 30000
+  record fill "$(cat "$work/measured") - -"
+  ip netns exec "$relay" "$probe" stop
+}
+# run_daemon ROW: our relay in the relay namespace, its process on CPU 1 with the sink, one call.
+# Offload rows also record the share of the delivered packets that never reached the relay's
+# sockets (forwarded in the kernel): a path that passes packets to user space shows there.
+run_daemon() {
+  local row=$1 mode=ours-$1 xdp="-" before after udp_before udp_after share="-"
+  [ "$row" = xdp-native ] && ip netns exec "$callee" ethtool -K ke gro on >/dev/null
+  if kr_start "$mode" 1 && kr_calls 1; then
+    [[ $row == xdp-* ]] && before=$(kr_bpf_stats)
+    udp_before=$(kr_udp_in)
+    measure "$callee" $KR_CALLEE $KR_GATE "${KR_PORTS_A%%,*}" "$KR_PID"
+    local m; m=$(cat "$work/measured")
+    udp_after=$(kr_udp_in)
+    [ "$row" != user ] && share=$(awk -v m="$m" -v u=$((udp_after - udp_before)) -v s="$SECS" \
+      'BEGIN { split(m, x, " "); g = x[1] * s; printf "%.1f", (g > 0 ? 100 * (1 - (u > g ? g : u) / g) : 0) }')
+    if [[ $row == xdp-* ]]; then
+      after=$(kr_bpf_stats)
+      xdp=$(awk -v b="$before" -v a="$after" 'BEGIN { split(b, x, " "); split(a, y, " ");
+        n = y[2] - x[2]; printf "%s", (n > 0 ? sprintf("%.1f", (y[1] - x[1]) / n) : "-") }')
+    fi
+    record "$row" "$m $xdp $share"
+    [[ $row == xdp-* ]] && echo "$row: $(kr_xdp_counters)" >"$work/counters.$row"
+  else
+    echo "bench: kernel: $row failed in round $round" >&2
+  fi
+  kr_stop
+  [ "$row" = xdp-native ] && ip netns exec "$callee" ethtool -K ke gro off >/dev/null
+  return 0
 }
 
-have_relay=0
-if [ -x "$relayd" ]; then have_relay=1; fi
+for r in xdp-generic xdp-native; do want $r && kr_bpf_stats_on && break; done
 for round in $(seq "$ROUNDS"); do
-  run_plain
-  run_kernel
-  run_kernel_full
-  if [ "$have_relay" = 1 ]; then run_userspace; fi
+  for r in $ROWS; do
+    want "$r" || continue
+    case $r in
+      limit) run_limit ;;
+      plain) run_plain ;;
+      fill) run_fill ;;
+      nftables|xdp-generic|xdp-native|user) run_daemon "$r" ;;
+    esac
+  done
 done
-ip netns exec "$relay" "$probe" stop
 
-# column N of "pps loss cpu;" entries: the median over the rounds
-median() {
-  echo "$1" | tr ';' '\n' | awk -v c="$2" 'NF { print $c }' | sort -g | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
-}
-row() { printf 'kernel | %s | %s | %s %% | %s\n' "$1" "$(median "$2" 1)" "$(median "$2" 2)" "$(median "$2" 3)"; }
-
-echo "kernel | scenario | pps | loss | CPU µs/pkt"
-row "plain routing (ceiling)" "${results[plain]}"
-row "kernel offload (nf_tables netdev + fwd)" "${results[kernel]}"
-row "kernel offload, $FILL more streams in the maps" "${results[full]}"
-if [ "$have_relay" = 1 ]; then row "userspace relay (iptrtpproxyd, 1 thread)" "${results[user]}"
-else echo "kernel | userspace relay | not measured ($relayd not built) | - | -"; fi
-plain=$(median "${results[plain]}" 1) kernel=$(median "${results[kernel]}" 1)
-plain_cpu=$(median "${results[plain]}" 3) kernel_cpu=$(median "${results[kernel]}" 3)
-awk -v k="$kernel" -v p="$plain" -v kc="$kernel_cpu" -v pc="$plain_cpu" -v n="$ROUNDS" \
-  'BEGIN { printf "kernel offload / plain routing = %.2f by pps, %.2f by CPU per packet (%.2f / %.2f µs); medians of %d rounds\n", (p > 0 ? k / p : 0), (kc > 0 ? pc / kc : 0), pc, kc, n }'
+for r in $ROWS; do [ -n "${skip[$r]:-}" ] && echo "kernel | $r | not measured: ${skip[$r]}"; done
+python3 scripts/bench/kernel_table.py "$OUT" --fill "$FILL" --seconds "$SECS"
+for f in "$work"/counters.*; do [ -e "$f" ] && echo "XDP program counters, last round, $(cat "$f")"; done
+true
