@@ -46,11 +46,13 @@ struct SDPBenchmark {
         let arguments = CommandLine.arguments.dropFirst()
         guard let first = arguments.first else { return }
         switch first {
+        case "control":
+            ControlBenchmark.main(arguments: Array(arguments.dropFirst()))
         case "--version" where arguments.count == 1:
             print(IPTRTPProxyVersion.string)
             exit(ExitStatus.success.rawValue)
         case "-h", "--help":
-            print("USAGE: iptrtpproxy-bench\n\nPrints nanoseconds per offer for SDP parse + rewrite and alloc + delete (median of 7 rounds).\n\nOPTIONS:\n  --version  Show the version.\n  -h, --help Show help information.")
+            print("USAGE: iptrtpproxy-bench [control OPTIONS]\n\nPrints nanoseconds per offer for SDP parse + rewrite and alloc + delete (median of 7 rounds).\n`control`: control-plane throughput of a running relay (iptrtpproxy-bench control --help).\n\nOPTIONS:\n  --version  Show the version.\n  -h, --help Show help information.")
             exit(ExitStatus.success.rawValue)
         default:
             let message = Array("Error: unexpected argument '\(first)'\nUsage: iptrtpproxy-bench [--version]\n".utf8)
