@@ -16,6 +16,8 @@ struct ControlBenchmark {
     /// Window 1 is slow (one round trip per request): it runs on at most this many sessions.
     var serialSessions: Int
     var windows: [Int]
+    /// Alloc-update-delete cycles per window; the figures are over all of them.
+    var rounds: Int
     var pid: Int32?
     /// The client address alloc and update name (same family as the gates; loopback needs
     /// loopback gates).
@@ -24,10 +26,11 @@ struct ControlBenchmark {
     static let usage = """
         USAGE: iptrtpproxy-bench control --control unix:PATH|tcp:ADDRESS:PORT --switchboard NAME[,NAME...]
                                          [--sessions N] [--serial-sessions N] [--window W[,W...]]
-                                         [--pid RELAY-PID] [--secret-file FILE] [--peer ADDRESS]
+                                         [--rounds R] [--pid RELAY-PID] [--secret-file FILE] [--peer ADDRESS]
 
-        One control connection; per window W: N allocs, N updates, N deletes with W requests in flight.
-        Defaults: --sessions 20000, --serial-sessions 2000 (the cap for W=1), --window 1,16,64, --peer 127.0.0.9.
+        One control connection; per window W, R times: N allocs, N updates, N deletes with W requests in flight.
+        Defaults: --sessions 4000, --serial-sessions 1000 (the cap for W=1), --window 1,16,64, --rounds 3,
+        --peer 127.0.0.9. Each session holds 4 sockets in the relay: mind its open-files limit.
         The relay must have room for N sessions over the switchboards given (and is left as found).
         """
 
@@ -36,7 +39,7 @@ struct ControlBenchmark {
         var address: ControlAddress?
         var secretFile: String?
         var switchboards: [String] = []
-        var sessions = 20_000, serialSessions = 2_000
+        var sessions = 4_000, serialSessions = 1_000, rounds = 3
         var windows = [1, 16, 64]
         var pid: Int32?
         var peer = "127.0.0.9"
@@ -59,6 +62,7 @@ struct ControlBenchmark {
             case "--sessions": sessions = try number(try value(), a)
             case "--serial-sessions": serialSessions = try number(try value(), a)
             case "--window": windows = try value().split(separator: ",").map { try number(String($0), a) }
+            case "--rounds": rounds = try number(try value(), a)
             case "--pid": pid = Int32(try number(try value(), a))
             case "--peer": peer = try value()
             default: throw MediaPlaneError("unexpected argument '\(a)'")
@@ -77,6 +81,7 @@ struct ControlBenchmark {
         self.sessions = sessions
         self.serialSessions = serialSessions
         self.windows = windows
+        self.rounds = rounds
         self.pid = pid
         self.peer = peer
     }
@@ -94,6 +99,7 @@ struct ControlBenchmark {
         let client = try WindowedControlClient(address, secret: secret)
         var rows: [Row] = []
         for w in windows {
+          for _ in 0..<rounds {
             let n = w == 1 ? min(sessions, serialSessions) : sessions
             var ids = [String](repeating: "", count: n)
             let sb = { (i: Int) in switchboards[i % switchboards.count] }
@@ -114,7 +120,9 @@ struct ControlBenchmark {
             rows.append(try measure("delete", w, n) {
                 try client.run(count: n, window: w, request: { i in "delete \(sb(i)) \(ids[i])" }, reply: { _, _ in })
             })
+          }
         }
+        rows = Self.merged(rows)
         print("Control plane: one \(address.isTLS ? "TLS" : (address.description.hasPrefix("unix:") ? "Unix" : "TCP")) connection, \(switchboards.count) switchboard(s)")
         print("| operation | window | requests | ops/s | relay CPU µs/op |")
         print("|---|---:|---:|---:|---:|")
@@ -123,6 +131,21 @@ struct ControlBenchmark {
             let cpu = r.relayMicroseconds.map { Self.oneDecimal(Double($0) / Double(r.count)) } ?? "-"
             print("| \(r.operation) | \(r.window) | \(r.count) | \(rate) | \(cpu) |")
         }
+    }
+
+    /// One row per operation and window: the rounds added up.
+    static func merged(_ rows: [Row]) -> [Row] {
+        var out: [Row] = []
+        for r in rows {
+            if let i = out.firstIndex(where: { $0.operation == r.operation && $0.window == r.window }) {
+                out[i].count += r.count
+                out[i].seconds += r.seconds
+                out[i].relayMicroseconds = out[i].relayMicroseconds.flatMap { a in r.relayMicroseconds.map { a + $0 } }
+            } else {
+                out.append(r)
+            }
+        }
+        return out
     }
 
     /// `x` with one decimal (no Foundation here).
