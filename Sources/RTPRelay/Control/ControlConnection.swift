@@ -92,7 +92,11 @@ final class ControlConnection {
     /// Moves the unread bytes to the front before more are appended.
     private func compactInput() {
         guard inputStart > 0 else { return }
-        input.removeSubrange(..<inputStart)
+        if inputStart == input.count {
+            input.removeAll(keepingCapacity: true)
+        } else {
+            input.removeSubrange(..<inputStart)
+        }
         inputStart = 0
     }
 

@@ -66,9 +66,9 @@ final class ControlLoop {
             }
             deliverEvents(now: MonotonicClock.milliseconds())
             enforceDeadlines(now: MonotonicClock.milliseconds())
-            let gone = connections.filter { $0.broken }
-            if !gone.isEmpty {
-                for c in gone {
+            // Checked first: the common round closes nothing and should not build a list for it.
+            if connections.contains(where: { $0.broken }) {
+                for c in connections where c.broken {
                     if let why = c.handshakeFailure {
                         strangerLog[c.listener].warning(.tlsHandshake, "control: TLS handshake with \(c.peer) failed: \(why)", logger: logger, now: now)
                     }
