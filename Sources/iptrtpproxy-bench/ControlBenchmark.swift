@@ -31,7 +31,8 @@ struct ControlBenchmark {
         One control connection; per window W, R times: N allocs, N updates, N deletes with W requests in flight.
         Defaults: --sessions 4000, --serial-sessions 1000 (the cap for W=1), --window 1,16,64, --rounds 3,
         --peer 127.0.0.9. Each session holds 4 sockets in the relay: mind its open-files limit.
-        The relay must have room for N sessions over the switchboards given (and is left as found).
+        The relay must have room for N sessions over the switchboards given, with resurrection-timeout = 0
+        (a deleted session's slot rests otherwise, and the next window finds none free); it is left as found.
         """
 
     /// Parses the arguments after `control`; throws a usage message.
