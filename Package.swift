@@ -40,8 +40,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // `make bench`: SDP parse + rewrite figures.
-        .executableTarget(name: "iptrtpproxy-bench", dependencies: ["IPTRTPProxyCore"]),
+        // `make bench`: SDP parse + rewrite figures; `control`: control-plane throughput of a running relay.
+        .executableTarget(
+            name: "iptrtpproxy-bench",
+            dependencies: ["IPTRTPProxyCore", "IPTRTPProxyPOSIX", "IPTRTPProxyAuth", "IPTRTPProxyClient"]),
         // `make bench`: the RTP load generator and sink (loss, one-way latency, relay CPU per packet).
         .executableTarget(
             name: "rtpload",

@@ -233,3 +233,10 @@ if [ -f $HERE/redis.sh ] && [ "${BENCH_REDIS:-1}" != 0 ]; then
   echo "== Sessions in Redis (issue 12) =="
   bash $HERE/redis.sh || echo "bench: sessions-in-Redis figures failed" >&2
 fi
+
+# Control-plane throughput over one connection (issue 15); BENCH_CONTROL=0 skips it (a few seconds).
+if [ -f $HERE/control.sh ] && [ "${BENCH_CONTROL:-1}" != 0 ]; then
+  echo
+  echo "== Control plane: alloc / update / delete over one connection =="
+  IPTRTPPROXYD=$BUILD/iptrtpproxyd BENCH_TOOL=$BUILD/iptrtpproxy-bench bash $HERE/control.sh || echo "bench: control-plane figures failed" >&2
+fi

@@ -34,6 +34,15 @@ struct SDPBenchmark {
         return rounds.sorted()[rounds.count / 2]
     }
 
+    static let allocRequest = Array("iptrtp/2 p1234-17 alloc pub a.always-learn=0 a.signal=192.0.2.10 a.rtp=192.0.2.10:4000 a.rtp-learning=90 a.rtcp=192.0.2.10:4001 a.rtcp-learning=90 call-id=a84b4c76e66710@pc33.example.com from-tag=1928301774".utf8)
+    static let updateRequest = Array("iptrtp/2 p1234-18 update pub 7/1700000000 b.always-learn=0 b.signal=203.0.113.9 b.rtp=198.51.100.5:5000 b.rtcp=198.51.100.5:5001".utf8)
+
+    /// Decodes a control request line as the relay does for every request it reads.
+    static func decode(_ line: [UInt8]) -> Int {
+        guard let r = try? ControlProtocol.decodeRequest(line) else { return 0 }
+        return r.id.utf8.count
+    }
+
     static func parseAndRewrite(_ bytes: [UInt8]) -> Int {
         guard let sdp = try? SDPParser.parse(bytes) else { return 0 }
         let target = MediaTarget(address: .v4(0xCB00_7101), rtpPort: 40000)
@@ -46,11 +55,13 @@ struct SDPBenchmark {
         let arguments = CommandLine.arguments.dropFirst()
         guard let first = arguments.first else { return }
         switch first {
+        case "control":
+            ControlBenchmark.main(arguments: Array(arguments.dropFirst()))
         case "--version" where arguments.count == 1:
             print(IPTRTPProxyVersion.string)
             exit(ExitStatus.success.rawValue)
         case "-h", "--help":
-            print("USAGE: iptrtpproxy-bench\n\nPrints nanoseconds per offer for SDP parse + rewrite and alloc + delete (median of 7 rounds).\n\nOPTIONS:\n  --version  Show the version.\n  -h, --help Show help information.")
+            print("USAGE: iptrtpproxy-bench [control OPTIONS]\n\nPrints nanoseconds per offer for SDP parse + rewrite and alloc + delete (median of 7 rounds).\n`control`: control-plane throughput of a running relay (iptrtpproxy-bench control --help).\n\nOPTIONS:\n  --version  Show the version.\n  -h, --help Show help information.")
             exit(ExitStatus.success.rawValue)
         default:
             let message = Array("Error: unexpected argument '\(first)'\nUsage: iptrtpproxy-bench [--version]\n".utf8)
@@ -78,8 +89,10 @@ struct SDPBenchmark {
             ("parse + rewrite, 4 media", fourMedia.count, measure(iterations: 10_000) { parseAndRewrite(fourMedia) }),
             ("alloc + delete, 1 media (in-process plane)", oneMedia.count, measure(iterations: 10_000) { allocDelete(oneMedia) }),
             ("alloc + delete, 4 media (in-process plane)", fourMedia.count, measure(iterations: 5_000) { allocDelete(fourMedia) }),
+            ("decode a control alloc request", allocRequest.count, measure(iterations: 20_000) { decode(allocRequest) }),
+            ("decode a control update request", updateRequest.count, measure(iterations: 20_000) { decode(updateRequest) }),
         ]
-        print("SDP path (median of 7 rounds)")
+        print("SDP path and control request decoding (median of 7 rounds)")
         print("| operation | SDP bytes | ns per offer | offers per second |")
         print("|---|---:|---:|---:|")
         for (name, size, ns) in rows {

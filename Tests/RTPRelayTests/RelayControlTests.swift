@@ -273,7 +273,7 @@ struct RelayControlTests {
         try good.ping()
     }
 
-    @Test("a client that never reads its replies is disconnected; the relay reads one request at a time")
+    @Test("a client that never reads its replies is disconnected; the relay reads nothing more while its replies wait")
     func nonReaderClosed() throws {
         let h = try RelayHarness(gateA: "127.0.29.1", gateB: "127.0.29.2", port: 32900)
         let path = "/tmp/iptrtpproxy-test-nonreader-\(getpid()).sock"
@@ -283,14 +283,17 @@ struct RelayControlTests {
         try server.start()
         defer { server.stop(); h.engine.stop() }
         let hog = try UnixLineClient(path)
-        let request = Array(String(repeating: "iptrtp/2 1 list\n", count: 2000).utf8)
+        // Pipelined replies leave in large writes, so the socket buffers hold thousands of them:
+        // the hog sends far more than they take.
+        let count = 50_000
+        let request = Array(String(repeating: "iptrtp/2 1 list\n", count: count).utf8)
         hog.sendWithoutReading(request, seconds: 2)
         let before = h.engine.statistics().controlRequests
         // It is closed within the reply deadline, having been answered a bounded number of times.
         let deadline = MonotonicClock.milliseconds() + 3000
         while !hog.isPeerClosed() && MonotonicClock.milliseconds() < deadline {}
         #expect(hog.isPeerClosed())
-        #expect(before < 2000)
+        #expect(before < UInt64(count))
         let local = try RelayControlClient("unix:" + path)
         try local.ping()
     }

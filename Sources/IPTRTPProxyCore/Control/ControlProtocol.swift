@@ -263,12 +263,15 @@ public enum ControlProtocol {
 
     static func decodeFields(_ words: ArraySlice<String>, _ fail: (String) -> ControlProtocolError) throws -> SessionRequest {
         var request = SessionRequest()
-        var seen = Set<String>()
+        // A handful of short keys: a list is cheaper than hashing them into a set.
+        var seen: [String] = []
+        seen.reserveCapacity(words.count)
         var callID: String?, fromTag: String?
         for word in words {
-            guard let eq = word.firstIndex(of: "=") else { throw fail("field '\(word.prefix(40))' is not KEY=VALUE") }
-            let key = String(word[..<eq]), value = String(word[word.index(after: eq)...])
-            guard seen.insert(key).inserted else { throw fail("field '\(key.prefix(40))' given twice") }
+            guard let eq = word.utf8.firstIndex(of: UInt8(ascii: "=")) else { throw fail("field '\(word.prefix(40))' is not KEY=VALUE") }
+            let key = String(word[..<eq]), value = String(word[word.utf8.index(after: eq)...])
+            guard !seen.contains(key) else { throw fail("field '\(key.prefix(40))' given twice") }
+            seen.append(key)
             if key == "call-id" || key == "from-tag" {
                 guard CallIdentity.isToken(value) else {
                     throw fail("\(key) must be 1-\(CallIdentity.maxLength) printable characters without spaces")
@@ -276,11 +279,12 @@ public enum ControlProtocol {
                 if key == "call-id" { callID = value } else { fromTag = value }
                 continue
             }
-            let keyParts = key.split(separator: ".", maxSplits: 1)
-            guard keyParts.count == 2, let side = keyParts[0] == "a" ? GateSide.a : keyParts[0] == "b" ? GateSide.b : nil else {
+            let dot = key.utf8.firstIndex(of: UInt8(ascii: "."))
+            let prefix = dot.map { key[..<$0] } ?? ""
+            let name = dot.map { String(key[key.utf8.index(after: $0)...]) } ?? ""
+            guard !name.isEmpty, let side = prefix == "a" ? GateSide.a : prefix == "b" ? GateSide.b : nil else {
                 throw fail("field '\(key.prefix(40))' must start with a. or b.")
             }
-            let name = String(keyParts[1])
             switch name {
             case "always-learn":
                 guard value == "0" || value == "1" else { throw fail("\(key) must be 0 or 1") }
@@ -313,23 +317,31 @@ public enum ControlProtocol {
 
     /// `192.0.2.1:4000` or `[2001:db8::1]:4000`.
     public static func parseEndpoint(_ text: String) -> Endpoint? {
+        // On the bytes, not Characters: every control request names several (an alloc costs
+        // microseconds less), and only ASCII can be an endpoint anyway.
+        let bytes = Array(text.utf8)[...]
         let address: IPAddress?
-        let portText: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
-            address = IPAddress(String(text[text.index(after: text.startIndex)..<close]))
-            portText = text[text.index(close, offsetBy: 2)...]
+        let portBytes: ArraySlice<UInt8>
+        if bytes.first == UInt8(ascii: "[") {
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")), close + 1 < bytes.endIndex,
+                  bytes[close + 1] == UInt8(ascii: ":") else { return nil }
+            address = IPAddress(utf8: bytes[(bytes.startIndex + 1)..<close])
+            portBytes = bytes[(close + 2)...]
             if case .v4 = address { return nil }
         } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            address = IPAddress(String(text[..<colon]))
-            portText = text[text.index(after: colon)...]
+            guard let colon = bytes.lastIndex(of: UInt8(ascii: ":")) else { return nil }
+            address = IPAddress(utf8: bytes[..<colon])
+            portBytes = bytes[(colon + 1)...]
             if case .v6 = address { return nil }
         }
-        guard let address, portText.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), !portText.isEmpty, let port = UInt16(portText) else {
-            return nil
+        guard let address, !portBytes.isEmpty else { return nil }
+        var port: UInt32 = 0
+        for c in portBytes {
+            guard c >= 48 && c <= 57 else { return nil }
+            port = port * 10 + UInt32(c - 48)
+            guard port <= UInt32(UInt16.max) else { return nil }
         }
-        return Endpoint(address: address, port: port)
+        return Endpoint(address: address, port: UInt16(port))
     }
 
     static func oneLine(_ text: String) -> String {

@@ -33,8 +33,14 @@ final class ControlConnection {
     /// The connection must close once `output` is sent (after a fatal error reply).
     var closing = false
     var broken = false
+    /// Bytes read; those before `inputStart` were taken as lines already (compacted on the next read).
     var input: [UInt8] = []
+    private var inputStart = 0
     var output: [UInt8] = []
+    /// What one read may take: room for hundreds of pipelined requests, answered with one write.
+    static let readSize = 65536
+    /// What `receive` reads into: one per connection, not one per read.
+    private var readBuffer = [UInt8](repeating: 0, count: ControlConnection.readSize)
 
     init(fd: Int32, listener: Int, peer: PeerAddress, challenge: ControlChallenge?, tls: TLSSession? = nil, now: Int64) {
         self.fd = fd
@@ -65,16 +71,37 @@ final class ControlConnection {
         output.append(10)
     }
 
-    /// The next complete request line in `input`, taken out of it.
-    func nextLine() -> [UInt8]? {
-        guard let newline = input.firstIndex(of: 10) else { return nil }
-        let line = Array(input[input.startIndex..<newline])
-        input.removeSubrange(input.startIndex...newline)
+    /// The next complete request line in `input` (without its newline), taken out of it. The
+    /// slice stays valid until the next `receive` (lines are not copied, nor the rest moved).
+    func nextLine() -> ArraySlice<UInt8>? {
+        guard let newline = input[inputStart...].firstIndex(of: 10) else { return nil }
+        let line = input[inputStart..<newline]
+        inputStart = newline + 1
         return line
     }
 
-    /// The events to poll for: a TLS handshake waits for what it asked; otherwise one request in
-    /// flight, so nothing more is read while a reply waits to be taken.
+    /// Bytes read and not yet taken as lines (an incomplete line).
+    var unreadInput: Int { input.count - inputStart }
+
+    /// Drops everything read and not yet answered.
+    func discardInput() {
+        input.removeAll()
+        inputStart = 0
+    }
+
+    /// Moves the unread bytes to the front before more are appended.
+    private func compactInput() {
+        guard inputStart > 0 else { return }
+        if inputStart == input.count {
+            input.removeAll(keepingCapacity: true)
+        } else {
+            input.removeSubrange(..<inputStart)
+        }
+        inputStart = 0
+    }
+
+    /// The events to poll for: a TLS handshake waits for what it asked; otherwise nothing more is
+    /// read while replies wait to be taken (a pipelining client is held to what it reads).
     var pollEvents: Int16 {
         if tls != nil && (!tlsEstablished || output.isEmpty) && tlsWantsWrite { return Int16(POLLOUT) }
         return output.isEmpty ? Int16(POLLIN) : Int16(POLLOUT)
@@ -110,12 +137,12 @@ final class ControlConnection {
 
     /// Reads what has arrived; false when the peer closed or the connection failed.
     func receive() -> Bool {
+        compactInput()
         if let tls { return receiveTLS(tls) }
-        var chunk = [UInt8](repeating: 0, count: 8192)
-        let n = chunk.withUnsafeMutableBytes { raw in retryingOnInterrupt { recv(fd, raw.baseAddress, raw.count, 0) } }
+        let n = readBuffer.withUnsafeMutableBytes { raw in retryingOnInterrupt { recv(fd, raw.baseAddress, raw.count, 0) } }
         if n == 0 { return false }
         if n < 0 { return lastCallWouldBlock }
-        input.append(contentsOf: chunk[0..<n])
+        input.append(contentsOf: readBuffer[0..<n])
         return true
     }
 

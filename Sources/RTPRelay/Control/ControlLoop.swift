@@ -6,7 +6,7 @@ import IPTRTPProxyTLS
 import Logging
 
 /// The control server's thread: its listeners and connections belong to it alone. One poll loop
-/// accepts, reads, answers one request at a time per connection, writes, and enforces each
+/// accepts, reads, answers the requests of each read in order (one write for their replies), and enforces each
 /// listener's limits and deadlines; it closes everything (and removes the Unix socket file) when
 /// it ends.
 final class ControlLoop {
@@ -34,6 +34,7 @@ final class ControlLoop {
         self.endpoints = endpoints
         self.logger = logger
         self.listeners = listeners
+        journal = engine.operations.store as? SessionJournal
         throttles = listeners.map { AuthThrottle(burst: $0.limits.failedAuthBurst, perSecond: $0.limits.failedAuthPerSecond) }
         strangerLog = listeners.map { _ in RateLimitedLog() }
     }
@@ -65,9 +66,9 @@ final class ControlLoop {
             }
             deliverEvents(now: MonotonicClock.milliseconds())
             enforceDeadlines(now: MonotonicClock.milliseconds())
-            let gone = connections.filter { $0.broken }
-            if !gone.isEmpty {
-                for c in gone {
+            // Checked first: the common round closes nothing and should not build a list for it.
+            if connections.contains(where: { $0.broken }) {
+                for c in connections where c.broken {
                     if let why = c.handshakeFailure {
                         strangerLog[c.listener].warning(.tlsHandshake, "control: TLS handshake with \(c.peer) failed: \(why)", logger: logger, now: now)
                     }
@@ -197,30 +198,57 @@ final class ControlLoop {
         answerBuffered(c, now: now)
     }
 
-    /// Answers the complete lines already read, one at a time, while replies leave at once.
+    /// The most replies queued before they are written: pipelined requests read together are
+    /// answered with one write (one wakeup of the client), not one each.
+    static let repliesPerWrite = 512
+
+    /// Answers the complete lines already read, in order, and writes their replies together;
+    /// goes on while the replies leave at once (a client that does not read is not read from).
     private func answerBuffered(_ c: ControlConnection, now: Int64) {
-        while c.output.isEmpty, !c.closing, let line = c.nextLine() {
-            c.lastRequestAt = now
-            answer(c, line, now: now)
+        while c.output.isEmpty, !c.closing {
+            var answered = 0
+            journal?.beginGroupCommit()
+            while answered < Self.repliesPerWrite, !c.closing, let line = c.nextLine() {
+                c.lastRequestAt = now
+                answer(c, line, now: now)
+                answered += 1
+            }
+            endGroupCommit()
+            if answered == 0 { break }
             c.flush()
         }
         if c.closing && c.output.isEmpty { c.broken = true }
-        if c.input.count > ControlProtocol.maxRequestLength + 1 && !c.closing {
+        if c.unreadInput > ControlProtocol.maxRequestLength + 1 && !c.closing {
             engine.noteControlRequest(failed: true)
             strangerLog[c.listener].warning(
                 .malformed, "control: request longer than \(ControlProtocol.maxRequestLength) bytes from \(c.peer); connection closed",
                 logger: logger, now: now)
             c.queue(ControlReply(id: "-", outcome: .error("request longer than \(ControlProtocol.maxRequestLength) bytes")), now: now)
-            c.input = []
+            c.discardInput()
             c.closing = true
             c.flush()
             if c.output.isEmpty { c.broken = true }
         }
     }
 
+    /// The journal, when the sessions go to one: the changes of the requests answered together
+    /// are synced with one `fdatasync` before their replies are written (group commit).
+    private let journal: SessionJournal?
+
+    /// Syncs the group's changes; a failure is logged like any failed append (the sessions work,
+    /// they may not survive a restart).
+    private func endGroupCommit() {
+        guard let journal else { return }
+        do {
+            try journal.endGroupCommit()
+        } catch {
+            logger.error("session store \(journal.location): \(error); sessions changed since may not survive a restart")
+        }
+    }
+
     /// Answers one line; sets `closing` when the connection must end after the reply.
-    private func answer(_ c: ControlConnection, _ line: [UInt8], now: Int64) {
-        if line.isEmpty || line == [13] { return }
+    private func answer(_ c: ControlConnection, _ line: ArraySlice<UInt8>, now: Int64) {
+        if line.isEmpty || (line.count == 1 && line.first == 13) { return }
         let request: ControlRequest
         do {
             request = try ControlProtocol.decodeRequest(line)

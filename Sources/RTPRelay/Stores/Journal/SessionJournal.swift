@@ -16,11 +16,15 @@ final class SessionJournal: SessionStore {
     let syncs: Bool
     private let file = Mutex(JournalFile())
 
-    /// The append descriptor (opened on first append, closed by a rewrite) and the growth since
-    /// the last rewrite.
+    /// The append descriptor (opened on first append, closed by a rewrite), the growth since
+    /// the last rewrite, and the group commit under way.
     private struct JournalFile {
         var fd: Int32 = -1
         var appendedSinceRewrite = 0
+        /// The thread in a group commit: its appends are synced together by `endGroupCommit`.
+        var groupThread: pthread_t?
+        /// Appended in the group commit and not yet synced.
+        var unsynced = false
     }
 
     init(path: String, syncs: Bool = true) {
@@ -66,8 +70,31 @@ final class SessionJournal: SessionStore {
                 guard file.fd >= 0 else { throw SystemError("open \(path)") }
             }
             try FileIO.writeAll(file.fd, Array(records.map { $0.line + "\n" }.joined().utf8), what: path)
-            guard !syncs || fdatasync(file.fd) == 0 else { throw SystemError("fdatasync \(path)") }
             file.appendedSinceRewrite += records.count
+            guard syncs else { return }
+            if let group = file.groupThread, pthread_equal(group, pthread_self()) != 0 {
+                file.unsynced = true
+                return
+            }
+            guard fdatasync(file.fd) == 0 else { throw SystemError("fdatasync \(path)") }
+        }
+    }
+
+    /// Starts a group commit on the calling thread: its appends are written at once but synced
+    /// together by `endGroupCommit`, one `fdatasync` for many changes. The control server wraps
+    /// the requests of one read in it and sends their replies only after `endGroupCommit`, so a
+    /// reply still leaves only once its change is on disk. Appends of other threads sync as ever.
+    func beginGroupCommit() {
+        file.withLock { $0.groupThread = pthread_self() }
+    }
+
+    /// Ends the calling thread's group commit: syncs what it appended (with `syncs`).
+    func endGroupCommit() throws {
+        try file.withLock { file in
+            file.groupThread = nil
+            guard file.unsynced else { return }
+            file.unsynced = false
+            guard file.fd < 0 || fdatasync(file.fd) == 0 else { throw SystemError("fdatasync \(path)") }
         }
     }
 
@@ -96,6 +123,11 @@ final class SessionJournal: SessionStore {
                 Glibc.close(dfd)
             }
             if file.fd >= 0 {
+                // Appends of a group commit under way reach the disk before the old file goes.
+                if file.unsynced {
+                    _ = fdatasync(file.fd)
+                    file.unsynced = false
+                }
                 Glibc.close(file.fd)
                 file.fd = -1
             }
