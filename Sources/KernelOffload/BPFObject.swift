@@ -108,15 +108,14 @@ struct BPFMap {
         var token = [UInt8](repeating: 0, count: max(keySize, 8))
         var next = [UInt8](repeating: 0, count: max(keySize, 8))
         var first = true
-        var options = bpf_map_batch_opts()
-        options.sz = MemoryLayout<bpf_map_batch_opts>.size
+        try withBPFOptions(bpf_map_batch_opts.self) { options in
         while true {
             var count = UInt32(chunk)
             let rc = token.withUnsafeMutableBytes { t in
                 next.withUnsafeMutableBytes { n in
                     keys.withUnsafeMutableBytes { k in
                         values.withUnsafeMutableBytes { v in
-                            bpf_map_lookup_batch(fd, first ? nil : t.baseAddress, n.baseAddress, k.baseAddress, v.baseAddress, &count, &options)
+                            bpf_map_lookup_batch(fd, first ? nil : t.baseAddress, n.baseAddress, k.baseAddress, v.baseAddress, &count, options)
                         }
                     }
                 }
@@ -135,6 +134,7 @@ struct BPFMap {
             swap(&token, &next)
             first = false
         }
+        }
     }
 
     /// Deletes `key`; returns 0 or the errno (ENOENT when it was not there).
@@ -143,4 +143,17 @@ struct BPFMap {
         let rc = key.withUnsafeBytes { bpf_map_delete_elem(fd, $0.baseAddress) }
         return rc < 0 ? -rc : 0
     }
+}
+
+/// Runs `body` with a libbpf options struct (`struct bpf_*_opts`) whose every byte is zero, its
+/// padding included, and whose `sz` (the first field of each) is set. libbpf refuses options
+/// whose bytes past the fields it knows are not zero (EINVAL), and a Swift value's padding is
+/// whatever was on the stack: seen in release builds, where `bpf_xdp_query` failed that way.
+func withBPFOptions<Options, Result>(_ type: Options.Type, _ body: (UnsafeMutablePointer<Options>) throws -> Result) rethrows -> Result {
+    let options = UnsafeMutablePointer<Options>.allocate(capacity: 1)
+    defer { options.deallocate() }
+    let raw = UnsafeMutableRawPointer(options)
+    raw.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<Options>.stride)
+    raw.storeBytes(of: MemoryLayout<Options>.size, as: Int.self)
+    return try body(options)
 }

@@ -4,11 +4,12 @@ import IPTRTPProxyCore
 /// Where the relay finds its compiled eBPF objects (`make build` writes build/bpf/, the package
 /// installs /usr/lib/iptrtpproxy/bpf/).
 public enum BPFObjectLocation {
-    /// The folders searched, in order: $IPTRTPPROXY_BPF_DIR, `bpf/` next to the running binary,
-    /// `../lib/iptrtpproxy/bpf` from it (an install under a prefix), /usr/lib/iptrtpproxy/bpf.
+    /// The folders searched: $IPTRTPPROXY_BPF_DIR alone when it is set (the operator named the
+    /// place); else, in order, `bpf/` next to the running binary, `../lib/iptrtpproxy/bpf` from it
+    /// (an install under a prefix), /usr/lib/iptrtpproxy/bpf.
     public static var candidates: [String] {
+        if let env = getenv("IPTRTPPROXY_BPF_DIR") { return [String(cString: env)] }
         var folders: [String] = []
-        if let env = getenv("IPTRTPPROXY_BPF_DIR") { folders.append(String(cString: env)) }
         if let exe = executableFolder() {
             folders.append(exe + "/bpf")
             folders.append(exe + "/../lib/iptrtpproxy/bpf")

@@ -97,12 +97,12 @@ enum XDPAttachment {
 
     /// The XDP program on interface `index` and its mode, or nil when there is none.
     static func attachedProgram(_ index: UInt32) -> (id: UInt32, mode: XDPMode)? {
-        var query = bpf_xdp_query_opts()
-        query.sz = MemoryLayout<bpf_xdp_query_opts>.size
-        guard bpf_xdp_query(Int32(index), 0, &query) == 0 else { return nil }
-        if query.skb_prog_id != 0 { return (query.skb_prog_id, .generic) }
-        if query.drv_prog_id != 0 { return (query.drv_prog_id, .native) }
-        return nil
+        withBPFOptions(bpf_xdp_query_opts.self) { query in
+            guard bpf_xdp_query(Int32(index), 0, query) == 0 else { return nil }
+            if query.pointee.skb_prog_id != 0 { return (query.pointee.skb_prog_id, .generic) }
+            if query.pointee.drv_prog_id != 0 { return (query.pointee.drv_prog_id, .native) }
+            return nil
+        }
     }
 
     /// The name of loaded program `id`, or nil when it cannot be read.

@@ -52,20 +52,21 @@ struct XDPProgramTests {
         /// Runs the program on `packet`: its verdict and the packet as it came out.
         func run(_ packet: [UInt8]) throws -> (verdict: UInt32, packet: [UInt8]) {
             var output = [UInt8](repeating: 0, count: packet.count + 256)
-            var options = bpf_test_run_opts()
-            options.sz = MemoryLayout<bpf_test_run_opts>.size
-            options.data_size_in = UInt32(packet.count)
-            options.data_size_out = UInt32(output.count)
-            options.repeat = 1
-            let rc = packet.withUnsafeBytes { input in
-                output.withUnsafeMutableBytes { out in
-                    options.data_in = input.baseAddress
-                    options.data_out = out.baseAddress
-                    return bpf_prog_test_run_opts(program, &options)
+            let (rc, verdict, length) = withBPFOptions(bpf_test_run_opts.self) { options in
+                options.pointee.data_size_in = UInt32(packet.count)
+                options.pointee.data_size_out = UInt32(output.count)
+                options.pointee.repeat = 1
+                let rc = packet.withUnsafeBytes { input in
+                    output.withUnsafeMutableBytes { out in
+                        options.pointee.data_in = input.baseAddress
+                        options.pointee.data_out = out.baseAddress
+                        return bpf_prog_test_run_opts(program, options)
+                    }
                 }
+                return (rc, options.pointee.retval, Int(options.pointee.data_size_out))
             }
             if rc != 0 { throw KernelOffloadError.system("BPF_PROG_TEST_RUN", -rc) }
-            return (options.retval, Array(output[..<Int(options.data_size_out)]))
+            return (verdict, Array(output[..<length]))
         }
 
         /// Slot `n` of the program's per-CPU counters, summed.
