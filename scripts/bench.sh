@@ -22,7 +22,7 @@
 # 40000-41999; rtpengine on 127.0.0.30, ours on gates 127.0.0.31 (A) and 127.0.0.32 (B), relay ports
 # 42000-44999. Every process started here is stopped on exit, also on failure or Ctrl-C.
 #
-# Knobs (environment): BENCH_RELAYS="direct rtpengine iptrtpproxy" (which, in order),
+# Knobs (environment): BENCH_RELAYS="direct rtpengine iptrtpproxy iptrtpproxy-shared" (which, in order; -shared is ours with --shared-sockets, root only),
 # BENCH_SECONDS=5 (measured seconds per scenario; the 1000-stream one runs 1.6x that),
 # BENCH_ONLY=TEXT (only scenarios whose title contains TEXT), BENCH_SIP=0 (skip the SIP load), BENCH_POOL=0 (skip the media-host pool figures),
 # BENCH_REDIS=0 (skip the sessions-in-Redis figures),
@@ -38,7 +38,7 @@ BUILD=${BENCH_BIN:-build}
 RTPLOAD=$BUILD/rtpload
 HERE=scripts/bench
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
-RELAYS=${BENCH_RELAYS:-direct rtpengine iptrtpproxy}
+RELAYS=${BENCH_RELAYS:-direct rtpengine iptrtpproxy iptrtpproxy-shared}
 WORK=$(mktemp -d /tmp/iptrtpproxy-bench.XXXXXX)
 RESULTS=$WORK/results.jsonl
 OUT_DIR=.build-bench
@@ -126,10 +126,22 @@ resurrection-timeout = 1
 EOF
   # The 50,000 pps and flat-out scenarios exceed the per-stream default (3,000 pps): keep the
   # limit the earlier figures were measured with, so that they stay comparable.
-  start_bg "$WORK/iptrtpproxy.log" $BUILD/iptrtpproxyd --config "$WORK/iptrtpproxy.cfg" \
-    --control "unix:$WORK/control.sock" --max-stream-pps 100000 --max-stream-burst 20000 ${BENCH_RELAY_ARGS:-}
+  local name=${IPT_VARIANT:-iptrtpproxy}
+  rm -f "$WORK/control.sock"
+  start_bg "$WORK/$name.log" $BUILD/iptrtpproxyd --config "$WORK/iptrtpproxy.cfg" \
+    --control "unix:$WORK/control.sock" --max-stream-pps 100000 --max-stream-burst 20000 ${IPT_VARIANT_ARGS:-} ${BENCH_RELAY_ARGS:-}
   python3 $HERE/iptrtpproxy_calls.py --control "unix:$WORK/control.sock" --switchboard bench \
-    --gate-a 127.0.0.31 --gate-b 127.0.0.32 --calls $MAX_CALLS --out "$WORK/iptrtpproxy.calls"
+    --gate-a 127.0.0.31 --gate-b 127.0.0.32 --calls $MAX_CALLS --out "$WORK/$name.calls"
+}
+
+# Ours with --shared-sockets (issue 15): one socket per thread for every port (sk_lookup), raw
+# sends; root only. Measured only when the relay says the steering runs (it falls back to a
+# socket per port otherwise, which would be the row above again).
+relay_iptrtpproxy-shared_start() {
+  [ "$(id -u)" -eq 0 ] || { echo "--shared-sockets needs root (CAP_BPF, CAP_NET_ADMIN, CAP_NET_RAW)" >&2; return 1; }
+  IPT_VARIANT=iptrtpproxy-shared IPT_VARIANT_ARGS="--shared-sockets" relay_iptrtpproxy_start || return 1
+  grep -q "sk_lookup steers" "$WORK/iptrtpproxy-shared.log" \
+    || { echo "the relay fell back to a socket per port: $(tail -3 "$WORK/iptrtpproxy-shared.log")" >&2; return 1; }
 }
 
 run_relay() {

@@ -7,7 +7,9 @@
 # Environment: CONTROL_SESSIONS=4000 (over 4 switchboards of 127.0.0.5N; 4 sockets each: capped by the
 # open-files limit), CONTROL_WINDOWS=1,16,64, CONTROL_ROUNDS=3 (alloc-update-delete cycles per window),
 # CONTROL_SERIAL_SESSIONS=1000 (window 1 runs on at most this many), CONTROL_JOURNAL="off on",
-# CONTROL_WORKERS=2, IPTRTPPROXYD / BENCH_TOOL (binaries), BENCH_KEEP=1 keeps the work folder.
+# CONTROL_WORKERS=2, IPTRTPPROXYD / BENCH_TOOL (binaries), BENCH_KEEP=1 keeps the work folder;
+# CONTROL_SHARED_SESSIONS=20000 (as root, a last run with --shared-sockets: no sockets per session,
+# so no open-files cap; 0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -39,11 +41,13 @@ if [ "$(ulimit -n)" != unlimited ] && [ $(( SESSIONS * 4 + 256 )) -gt "$(ulimit 
   echo "control bench: open-files limit $(ulimit -n): $SESSIONS sessions"
 fi
 
-per_board=$(( (SESSIONS + SWITCHBOARDS - 1) / SWITCHBOARDS ))
+# write_config FILE SESSIONS: four switchboards sharing SESSIONS.
+write_config() {
+per_board=$(( ($2 + SWITCHBOARDS - 1) / SWITCHBOARDS ))
 names=""
-: >"$WORK/relay.cfg"
+: >"$1"
 for n in $(seq 1 $SWITCHBOARDS); do
-  cat >>"$WORK/relay.cfg" <<CFG
+  cat >>"$1" <<CFG
 [switchboard:ctl$n]
 addr-a = 127.0.0.5$n
 addr-b = 127.0.0.6$n
@@ -56,6 +60,8 @@ resurrection-timeout = 0
 CFG
   names=${names:+$names,}ctl$n
 done
+}
+write_config "$WORK/relay.cfg" "$SESSIONS"
 
 # Waits (up to 10 s) until the relay answers on its control socket.
 wait_ready() {
@@ -83,3 +89,24 @@ for mode in $JOURNAL_MODES; do
   kill "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null || true
   RELAY_PID=""
 done
+
+# Shared sockets (root): allocating binds nothing, so the same connection on many more sessions.
+SHARED=${CONTROL_SHARED_SESSIONS:-20000}
+if [ "$(id -u)" -eq 0 ] && [ "$SHARED" != 0 ]; then
+  write_config "$WORK/relay-shared.cfg" "$SHARED"
+  rm -f "$WORK/control.sock"
+  "$IPTRTPPROXYD" --config "$WORK/relay-shared.cfg" --control "unix:$WORK/control.sock" --workers "$WORKERS" \
+    --shared-sockets >"$WORK/relay.log" 2>&1 &
+  RELAY_PID=$!
+  wait_ready
+  if grep -q "sk_lookup steers" "$WORK/relay.log"; then
+    echo
+    echo "journal: off, --shared-sockets ($SHARED sessions)"
+    "$BENCH_TOOL" control --control "unix:$WORK/control.sock" --switchboard "$names" --sessions "$SHARED" \
+      --serial-sessions "$SERIAL" --window "$WINDOWS" --rounds "$ROUNDS" --pid "$RELAY_PID"
+  else
+    echo "control bench: --shared-sockets fell back to a socket per port; skipped: $(tail -2 "$WORK/relay.log")"
+  fi
+  kill "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null || true
+  RELAY_PID=""
+fi
