@@ -20,12 +20,12 @@ struct RelayQualityTests {
 
     @Test("100 RTP packets with 5 sequence numbers skipped: list shows 5 lost on the sender's stream")
     func lostPackets() throws {
-        let h = try RelayHarness(gateA: "127.0.40.1", gateB: "127.0.40.2", port: 36000)
-        let alice = try UDPPeer("127.0.40.10", 31000), aliceRTCP = try UDPPeer("127.0.40.10", 31001)
-        let bob = try UDPPeer("127.0.40.20", 32000), bobRTCP = try UDPPeer("127.0.40.20", 32001)
+        let h = try RelayHarness(gateA: "127.0.95.1", gateB: "127.0.95.2", port: 36000)
+        let alice = try UDPPeer("127.0.95.10", 31000), aliceRTCP = try UDPPeer("127.0.95.10", 31001)
+        let bob = try UDPPeer("127.0.95.20", 32000), bobRTCP = try UDPPeer("127.0.95.20", 32001)
         let s = try h.engine.allocateSession(switchboard: "pub", request: bothSides(
-            sideRequest(.a, "127.0.40.10", 31000, learning: 5), sideRequest(.b, "127.0.40.20", 32000, learning: 5)))
-        let gateA = SocketAddress(Endpoint(address: IPAddress("127.0.40.1")!, port: s.rtpPorts[0]))
+            sideRequest(.a, "127.0.95.10", 31000, learning: 5), sideRequest(.b, "127.0.95.20", 32000, learning: 5)))
+        let gateA = SocketAddress(Endpoint(address: IPAddress("127.0.95.1")!, port: s.rtpPorts[0]))
         let skipped: Set<Int> = [10, 25, 40, 41, 77]
         var sent = 0, i = 0
         while sent < 100 {
@@ -36,7 +36,7 @@ struct RelayQualityTests {
             i += 1
         }
         // RTP-looking packets on the RTCP port are not measured.
-        let gateARTCP = SocketAddress(Endpoint(address: IPAddress("127.0.40.1")!, port: s.rtpPorts[0] + 1))
+        let gateARTCP = SocketAddress(Endpoint(address: IPAddress("127.0.95.1")!, port: s.rtpPorts[0] + 1))
         for k in 0..<3 { Socket.send(aliceRTCP.fd, Self.rtp(UInt16(k * 7), 0), to: gateARTCP) }
         var got = 0
         while got < 100, bob.receive() != nil { got += 1 }
@@ -73,12 +73,12 @@ struct RelayQualityTests {
 
     @Test("a steady stream (time moving 20 ms a packet) has jitter 0")
     func steadyJitter() throws {
-        let h = try RelayHarness(gateA: "127.0.41.1", gateB: "127.0.41.2", port: 36100)
-        let alice = try UDPPeer("127.0.41.10", 31000)
-        let bob = try UDPPeer("127.0.41.20", 32000)
+        let h = try RelayHarness(gateA: "127.0.96.1", gateB: "127.0.96.2", port: 36100)
+        let alice = try UDPPeer("127.0.96.10", 31000)
+        let bob = try UDPPeer("127.0.96.20", 32000)
         let s = try h.engine.allocateSession(switchboard: "pub", request: bothSides(
-            sideRequest(.a, "127.0.41.10", 31000, learning: 5), sideRequest(.b, "127.0.41.20", 32000, learning: 5)))
-        let gateA = SocketAddress(Endpoint(address: IPAddress("127.0.41.1")!, port: s.rtpPorts[0]))
+            sideRequest(.a, "127.0.96.10", 31000, learning: 5), sideRequest(.b, "127.0.96.20", 32000, learning: 5)))
+        let gateA = SocketAddress(Endpoint(address: IPAddress("127.0.96.1")!, port: s.rtpPorts[0]))
         // One packet a second, one second of timestamps (8000) apart: the manual clock moves in seconds.
         for i in 0..<6 {
             Socket.send(alice.fd, Self.rtp(UInt16(i), UInt32(i * 8000)), to: gateA)
@@ -141,15 +141,15 @@ extension RelayQualityTests {
     func finalLogLines() throws {
         let capture = CapturingLogHandler()
         let h = try RelayHarness(
-            gateA: "127.0.42.1", gateB: "127.0.42.2", port: 36200, expires: 5, logger: Logger(label: "test") { _ in capture })
-        let alice = try UDPPeer("127.0.42.10", 31000)
-        let bob = try UDPPeer("127.0.42.20", 32000)
+            gateA: "127.0.94.1", gateB: "127.0.94.2", port: 36200, expires: 5, logger: Logger(label: "test") { _ in capture })
+        let alice = try UDPPeer("127.0.94.10", 31000)
+        let bob = try UDPPeer("127.0.94.20", 32000)
         var sessions: [AllocatedSession] = []
         for _ in 0..<2 {
             sessions.append(try h.engine.allocateSession(switchboard: "pub", request: bothSides(
-                sideRequest(.a, "127.0.42.10", 31000, learning: 1), sideRequest(.b, "127.0.42.20", 32000, learning: 1))))
+                sideRequest(.a, "127.0.94.10", 31000, learning: 1), sideRequest(.b, "127.0.94.20", 32000, learning: 1))))
         }
-        let gateA = SocketAddress(Endpoint(address: IPAddress("127.0.42.1")!, port: sessions[0].rtpPorts[0]))
+        let gateA = SocketAddress(Endpoint(address: IPAddress("127.0.94.1")!, port: sessions[0].rtpPorts[0]))
         for i in 0..<12 where i != 6 {
             Socket.send(alice.fd, RelayQualityTests.rtp(UInt16(i), UInt32(i * 160)), to: gateA)
             #expect(bob.receive() != nil)
