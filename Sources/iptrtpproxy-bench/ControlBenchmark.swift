@@ -104,7 +104,8 @@ struct ControlBenchmark {
             let n = w == 1 ? min(sessions, serialSessions) : sessions
             var ids = [String](repeating: "", count: n)
             let sb = { (i: Int) in switchboards[i % switchboards.count] }
-            let port = { (i: Int) in 2000 + 2 * (i % 20_000) }
+            // Client ports 2000-23998 (RTP, RTCP +1) and, for the answers, 42000-63999: within 65535 for any count.
+            let port = { (i: Int) in 2000 + 2 * (i % 11_000) }
             rows.append(try measure("alloc", w, n) {
                 try client.run(count: n, window: w, request: { i in
                     "alloc \(sb(i)) a.always-learn=0 a.signal=\(peer) a.rtp=\(peer):\(port(i)) a.rtp-learning=90 a.rtcp=\(peer):\(port(i) + 1) a.rtcp-learning=90"

@@ -80,12 +80,6 @@ udp_in() { ip netns exec "$relay" nstat -az UdpInDatagrams | awk '/UdpInDatagram
 # UDP endpoints (three-hosts.sh): rounds of senders and receivers, checked as they settle.
 udp_rounds_setup
 
-fails=0
-check() {
-  local name=$1; shift
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
-}
-is() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'"; return 1; }; }
 
 # A call: the caller offers 203.0.113.2:4000 but sits behind NAT (sends from .50:5555/5556; its SIP
 # came from .50 too, which is what lets the relay learn that source).

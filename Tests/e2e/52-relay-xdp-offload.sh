@@ -130,12 +130,6 @@ xdp() { ip netns exec "$relay" python3 "$work/xdp.py" "$@"; }
 udp_in() { ip netns exec "$1" nstat -az "$2" | awk -v k="$2" '$1 == k { print $2 }'; }
 
 udp_rounds_setup
-fails=0
-check() {
-  local name=$1; shift
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
-}
-is() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'"; return 1; }; }
 
 # call SWITCHBOARD CALLER_HOST CALLER_SIGNAL CALLEE_HOST: the caller offers port 4000 (RTCP 4001),
 # the callee answers 6000 (6001); sets sid pa pb.

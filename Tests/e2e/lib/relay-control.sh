@@ -5,6 +5,8 @@
 #   json COMMAND 'EXPRESSION'     the reply's JSON as d, EXPRESSION printed
 #   offloaded [SWITCHBOARD]       "true" when every stream of every session (of SWITCHBOARD) is in the kernel
 #   wait_for SECONDS 'CONDITION'  until the shell condition holds (evaluated anew every 0.1 s)
+#   check NAME CMD...             runs CMD, prints "ok   NAME" or "FAIL NAME" and counts $fails
+#   is HAVE WANT                  equal, or says what it got
 
 relay_control_setup() {
   cat > "$work/ctl.py" <<'PY'
@@ -33,3 +35,11 @@ wait_for() {
   while [ $SECONDS -lt $until ]; do eval "$2" && return 0; sleep 0.1; done
   return 1
 }
+
+fails=0
+check() {
+  local name=$1; shift
+  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
+}
+
+is() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'"; return 1; }; }
