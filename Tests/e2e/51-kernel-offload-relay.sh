@@ -91,16 +91,6 @@ call() {
   reply=$(ctl update k "$sid" b.rtp=198.51.100.2:6000 b.rtcp=198.51.100.2:6001)
   [ "${reply%% *}" = ok ] || { echo "update: $reply"; return 1; }
 }
-# traffic N: N RTP and N/5 RTCP packets each way, from the NAT'd caller and the callee.
-traffic() {
-  local n=$1 m=$(( $1 / 5 ))
-  begin
-  endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" "$n"
-  endpoint "$caller" 203.0.113.50 5556 192.0.2.10 $((pa + 1)) "$m"
-  endpoint "$callee" 198.51.100.2 6000 192.0.2.11 "$pb" "$n"
-  endpoint "$callee" 198.51.100.2 6001 192.0.2.11 $((pb + 1)) "$m"
-  run
-}
 
 # --- learn in user space, then offload -------------------------------------------------------
 check "the relay starts with --kernel-offload" start_relay

@@ -142,16 +142,6 @@ call() {
   reply=$(ctl update "$1" "$sid" "b.rtp=$b:6000" "b.rtcp=$b:6001")
   [ "${reply%% *}" = ok ] || { echo "update: $reply"; return 1; }
 }
-# traffic N: N RTP and N/5 RTCP packets each way, IPv4 call (NAT'd caller .50:5555).
-traffic() {
-  local n=$1 m=$(( $1 / 5 ))
-  begin
-  endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" "$n"
-  endpoint "$caller" 203.0.113.50 5556 192.0.2.10 $((pa + 1)) "$m"
-  endpoint "$callee" 198.51.100.2 6000 192.0.2.11 "$pb" "$n"
-  endpoint "$callee" 198.51.100.2 6001 192.0.2.11 $((pb + 1)) "$m"
-  run
-}
 prime() {  # the caller speaks first, so its NAT address is latched before the callee sends
   begin; endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$caller" 203.0.113.50 5556 192.0.2.10 $((pa + 1)) 3; run
 }

@@ -7,6 +7,9 @@
 #   wait_for SECONDS 'CONDITION'  until the shell condition holds (evaluated anew every 0.1 s)
 #   check NAME CMD...             runs CMD, prints "ok   NAME" or "FAIL NAME" and counts $fails
 #   is HAVE WANT                  equal, or says what it got
+#   traffic N                     (three-hosts.sh rounds) N RTP and N/5 RTCP packets each way between the
+#                                 NAT'd caller 203.0.113.50:5555/5556 and gate A $pa, the callee
+#                                 198.51.100.2:6000/6001 and gate B $pb (the kernel-offload tests' call)
 
 relay_control_setup() {
   cat > "$work/ctl.py" <<'PY'
@@ -43,3 +46,13 @@ check() {
 }
 
 is() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'"; return 1; }; }
+
+traffic() {
+  local n=$1 m=$(( $1 / 5 ))
+  begin
+  endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" "$n"
+  endpoint "$caller" 203.0.113.50 5556 192.0.2.10 $((pa + 1)) "$m"
+  endpoint "$callee" 198.51.100.2 6000 192.0.2.11 "$pb" "$n"
+  endpoint "$callee" 198.51.100.2 6001 192.0.2.11 $((pb + 1)) "$m"
+  run
+}
