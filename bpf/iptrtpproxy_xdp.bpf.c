@@ -2,12 +2,12 @@
 // iptrtpproxy's XDP fast path (issue 15): forwards the latched streams of the relay in the kernel,
 // at the driver (native) or right after it (generic), before any socket or netfilter hook.
 //
-// The relay fills `ipt_streams` exactly where the nftables offload would be filled: once both
-// clients of a stream are latched, one element per direction, keyed by what arrives (the latched
-// client's address and port, the relay's gate address and port). A packet whose 4-tuple is in the
-// map leaves from the other gate to the other client: addresses, ports, TTL/hop limit and
-// checksums rewritten, MAC addresses from the kernel's FIB and neighbour tables, redirected to the
-// interface the route names. Everything else — another source (strict source stays), a packet
+// The relay fills `ipt_streams4` and `ipt_streams6` exactly where the nftables offload would be
+// filled: once both clients of a stream are latched, one element per direction, keyed by what
+// arrives (the latched client's address and port, the relay's gate address and port). A packet
+// whose 4-tuple is in the map leaves from the other gate to the other client: addresses, ports,
+// TTL/hop limit and checksums rewritten, MAC addresses from the kernel's FIB and neighbour tables,
+// redirected to the interface the route names. Everything else — another source (strict source stays), a packet
 // that is short, fragmented, carries IP options or extension headers, has a wrong IP or UDP
 // checksum, is too big, or whose next hop is not resolved yet — is passed untouched to the
 // normal path (the relay's sockets, or nftables where that fallback is loaded).
@@ -34,15 +34,26 @@
 #define AF_INET6 10
 #endif
 
-/// The arrival 4-tuple of a stream's direction. Addresses in network order; IPv4 in the first
-/// four bytes, the rest zero. Mirrors `XDPStreamKey` (Sources/KernelOffload/XDPStreamEntry.swift).
-struct ipt_xdp_key {
-    __u8 family;         // 4 or 6
-    __u8 pad[3];
+/// The arrival 4-tuple of a stream's direction, laid out as the packet carries it: the IPv4
+/// header's source and destination addresses followed by the UDP header's ports (the bytes at
+/// offset 12 of an IPv4 header without options), so the program looks the packet's own bytes up
+/// without copying a key (a 12-byte key also hashes in a third of the time of the 40-byte one of
+/// the first version). Network order throughout. Mirrors `XDPStreamEntry.key`
+/// (Sources/KernelOffload/XDPStreamEntry.swift).
+struct ipt_xdp_key4 {
+    __be32 source;       // the latched client
+    __be32 dest;         // the arrival gate
     __be16 source_port;  // the latched client's port
     __be16 dest_port;    // the relay's port on the arrival gate
-    __u8 source[16];     // the latched client
-    __u8 dest[16];       // the arrival gate
+};
+
+/// The same for IPv6: the header's two addresses (offset 8) and the UDP ports that follow them
+/// when UDP is the next header.
+struct ipt_xdp_key6 {
+    __u8 source[16];
+    __u8 dest[16];
+    __be16 source_port;
+    __be16 dest_port;
 };
 
 /// Where a direction goes, and what the kernel forwarded for it since it was installed. Mirrors
@@ -86,13 +97,22 @@ enum ipt_xdp_counter {
 /// Longest UDP datagram checked and forwarded here (Ethernet MTU); longer ones take the normal path.
 #define MAX_UDP_LENGTH 1480
 
+/// The latched directions, one map per family (each sized by the loader: --xdp-streams × 2).
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __uint(max_entries, 131072);   // set by the loader (--xdp-streams)
-    __type(key, struct ipt_xdp_key);
+    __uint(max_entries, 131072);
+    __type(key, struct ipt_xdp_key4);
     __type(value, struct ipt_xdp_target);
-} ipt_streams SEC(".maps");
+} ipt_streams4 SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __uint(max_entries, 131072);
+    __type(key, struct ipt_xdp_key6);
+    __type(value, struct ipt_xdp_target);
+} ipt_streams6 SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -262,13 +282,8 @@ static __always_inline int relay4(struct xdp_md *ctx, struct ethhdr *eth, void *
     struct udphdr *udp = (void *)(ip + 1);
     if ((void *)(udp + 1) > end) return XDP_PASS;
 
-    struct ipt_xdp_key key = {};
-    key.family = 4;
-    key.source_port = udp->source;
-    key.dest_port = udp->dest;
-    __builtin_memcpy(key.source, &ip->saddr, 4);
-    __builtin_memcpy(key.dest, &ip->daddr, 4);
-    struct ipt_xdp_target *target = bpf_map_lookup_elem(&ipt_streams, &key);
+    // The key is the packet's own bytes: addresses, then ports (struct ipt_xdp_key4).
+    struct ipt_xdp_target *target = bpf_map_lookup_elem(&ipt_streams4, &ip->saddr);
     if (!target) return XDP_PASS;
 
     __u16 total = bpf_ntohs(ip->tot_len);
@@ -322,13 +337,8 @@ static __always_inline int relay6(struct xdp_md *ctx, struct ethhdr *eth, void *
     struct udphdr *udp = (void *)(ip + 1);
     if ((void *)(udp + 1) > end) return XDP_PASS;
 
-    struct ipt_xdp_key key = {};
-    key.family = 6;
-    key.source_port = udp->source;
-    key.dest_port = udp->dest;
-    __builtin_memcpy(key.source, &ip->saddr, 16);
-    __builtin_memcpy(key.dest, &ip->daddr, 16);
-    struct ipt_xdp_target *target = bpf_map_lookup_elem(&ipt_streams, &key);
+    // The key is the packet's own bytes: addresses, then ports (struct ipt_xdp_key6).
+    struct ipt_xdp_target *target = bpf_map_lookup_elem(&ipt_streams6, &ip->saddr);
     if (!target) return XDP_PASS;
 
     __u16 length = bpf_ntohs(udp->len);

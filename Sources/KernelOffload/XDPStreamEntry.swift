@@ -1,17 +1,25 @@
 import IPTRTPProxyCore
 
-/// One direction of a stream as the XDP program's map `ipt_streams` holds it: the bytes of
-/// `struct ipt_xdp_key` and `struct ipt_xdp_target` (bpf/iptrtpproxy_xdp.bpf.c), built and read
-/// here without any I/O so that the layout is tested on its own.
+/// One direction of a stream as the XDP program's maps `ipt_streams4` / `ipt_streams6` hold it:
+/// the bytes of `struct ipt_xdp_key4` / `ipt_xdp_key6` and `struct ipt_xdp_target`
+/// (bpf/iptrtpproxy_xdp.bpf.c), built and read here without any I/O so that the layout is tested
+/// on its own.
 ///
-/// Key (40 bytes): family (4 or 6), 3 bytes padding, the client's port, the gate's port (network
-/// order), the client's address and the gate's address (16 bytes each, IPv4 in the first four).
+/// Key, laid out as the packet carries it (the program looks up the packet's own bytes): the
+/// client's address, the gate's address, the client's port, the gate's port, network order;
+/// 12 bytes for IPv4, 36 for IPv6.
 /// Target (80 bytes): the other gate's address, the other client's address, their ports, 4 bytes
 /// padding, packets and bytes forwarded (native order, written by the program), then the
 /// program's own route cache (zero when written by the relay).
 public struct XDPStreamEntry: Hashable, Sendable {
-    /// Size of `struct ipt_xdp_key`.
-    public static let keySize = 40
+    /// Size of `struct ipt_xdp_key4`.
+    public static let keySize4 = 12
+    /// Size of `struct ipt_xdp_key6`.
+    public static let keySize6 = 36
+    /// The map of IPv4 directions.
+    public static let map4 = "ipt_streams4"
+    /// The map of IPv6 directions.
+    public static let map6 = "ipt_streams6"
     /// Size of `struct ipt_xdp_target`.
     public static let targetSize = 80
     /// Offset of `packets` in the target; `bytes` follows.
@@ -40,14 +48,20 @@ public struct XDPStreamEntry: Hashable, Sendable {
                 XDPStreamEntry(arrival: stream.b, departure: stream.a)]
     }
 
+    /// True when the entry belongs in `map4` (both of its legs are IPv4: `directions` checks).
+    public var isV4: Bool { arrival.relay.address.isV4 }
+
+    /// The name of the map the entry belongs in.
+    public var map: String { isV4 ? Self.map4 : Self.map6 }
+
     /// The key's bytes.
     public var key: [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: Self.keySize)
-        bytes[0] = arrival.relay.address.isV4 ? 4 : 6
-        Self.put(port: arrival.peer.port, into: &bytes, at: 4)
-        Self.put(port: arrival.relay.port, into: &bytes, at: 6)
-        Self.put(address: arrival.peer.address, into: &bytes, at: 8)
-        Self.put(address: arrival.relay.address, into: &bytes, at: 24)
+        let addressSize = isV4 ? 4 : 16
+        var bytes = [UInt8](repeating: 0, count: isV4 ? Self.keySize4 : Self.keySize6)
+        Self.put(address: arrival.peer.address, into: &bytes, at: 0)
+        Self.put(address: arrival.relay.address, into: &bytes, at: addressSize)
+        Self.put(port: arrival.peer.port, into: &bytes, at: 2 * addressSize)
+        Self.put(port: arrival.relay.port, into: &bytes, at: 2 * addressSize + 2)
         return bytes
     }
 

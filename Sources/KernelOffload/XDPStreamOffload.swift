@@ -6,8 +6,8 @@ import RTPRelay
 import Synchronization
 
 /// The relay engine's kernel offload over XDP (issue 15): the program of
-/// bpf/iptrtpproxy_xdp.bpf.c attached to the relay's interfaces, its map `ipt_streams` filled with
-/// the latched streams. A packet of such a stream is rewritten and redirected at the driver (or
+/// bpf/iptrtpproxy_xdp.bpf.c attached to the relay's interfaces, its maps `ipt_streams4` and
+/// `ipt_streams6` filled with the latched streams. A packet of such a stream is rewritten and redirected at the driver (or
 /// right after it, generic mode) and never reaches the relay's sockets; anything else takes the
 /// normal path (see the program's header).
 ///
@@ -25,7 +25,7 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
     public let name: String
     /// The interfaces the program is attached to, and how.
     public let interfaces: [XDPInterface]
-    /// Directions (map elements) the map holds at most; two per stream.
+    /// Directions (map elements) each family's map holds at most; two per stream.
     public let capacity: UInt32
 
     /// The object file's name in the bpf folder.
@@ -36,13 +36,17 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
 
     private struct State {
         let object: BPFObject
-        let streams: BPFMap
+        let streams4: BPFMap
+        let streams6: BPFMap
         let counters: BPFMap
         var installed: [OffloadedStream.Key: [XDPStreamEntry]] = [:]
         var lastError: KernelOffloadError?
         /// Counters of every element, by key, from one batch read of the map.
         var snapshot: [[UInt8]: KernelCounter] = [:]
         var snapshotTime: UInt64 = 0
+
+        /// The map `entry` belongs in.
+        func streams(for entry: XDPStreamEntry) -> BPFMap { entry.isV4 ? streams4 : streams6 }
     }
 
     private let state: Mutex<State>
@@ -55,12 +59,13 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
         capacity: UInt32 = XDPStreamOffload.defaultCapacity, logger: Logger = Logger(label: "iptrtpproxy.xdp")
     ) throws {
         let path = try BPFObjectLocation.find(Self.objectName, in: directory)
-        let object = try BPFObject(path: path, mapSizes: ["ipt_streams": capacity])
+        let object = try BPFObject(path: path, mapSizes: [XDPStreamEntry.map4: capacity, XDPStreamEntry.map6: capacity])
         try object.load()
         let program = try object.program(XDPAttachment.programName)
         let modes = BPFMap(fd: try object.map("ipt_interfaces"))
         // Every descriptor before the first attachment: nothing below throws once one is made.
-        let streams = BPFMap(fd: try object.map("ipt_streams")), counters = BPFMap(fd: try object.map("ipt_counters"))
+        let streams4 = BPFMap(fd: try object.map(XDPStreamEntry.map4)), streams6 = BPFMap(fd: try object.map(XDPStreamEntry.map6))
+        let counters = BPFMap(fd: try object.map("ipt_counters"))
         var attached: [XDPInterface] = []
         for name in names ?? NFTablesOffload.networkInterfaces() {
             // The kernel's FIB answers an XDP program only for an interface with forwarding on
@@ -93,7 +98,7 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
         self.capacity = capacity
         let byMode = Dictionary(grouping: attached, by: \.mode).sorted { $0.key.rawValue < $1.key.rawValue }
         name = "xdp (" + byMode.map { "\($0.key): " + $0.value.map(\.name).joined(separator: ", ") }.joined(separator: "; ") + ")"
-        state = Mutex(State(object: object, streams: streams, counters: counters))
+        state = Mutex(State(object: object, streams4: streams4, streams6: streams6, counters: counters))
     }
 
     /// Detaches the program from every interface: every stream goes back to user space.
@@ -117,7 +122,7 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
     public func install(_ stream: OffloadedStream) throws {
         let entries = try XDPStreamEntry.directions(of: NFTablesStreamOffload.kernelStream(stream))
         try state.withLock { state in
-            try Self.write(entries, to: state.streams, for: stream)
+            try Self.write(entries, in: state, for: stream)
             state.installed[stream.key] = entries
             // Its elements start from zero: an older snapshot must not count again what it held.
             for entry in entries { state.snapshot[entry.key] = nil }
@@ -129,10 +134,10 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
     public func update(_ stream: OffloadedStream) throws {
         let entries = try XDPStreamEntry.directions(of: NFTablesStreamOffload.kernelStream(stream))
         try state.withLock { state in
-            try Self.write(entries, to: state.streams, for: stream)
+            try Self.write(entries, in: state, for: stream)
             let kept = Set(entries.map(\.key))
             for old in state.installed[stream.key] ?? [] where !kept.contains(old.key) {
-                state.streams.delete(key: old.key)
+                state.streams(for: old).delete(key: old.key)
                 state.snapshot[old.key] = nil
             }
             state.installed[stream.key] = entries
@@ -140,11 +145,11 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
         }
     }
 
-    private static func write(_ entries: [XDPStreamEntry], to map: BPFMap, for stream: OffloadedStream) throws {
+    private static func write(_ entries: [XDPStreamEntry], in state: borrowing State, for stream: OffloadedStream) throws {
         for (i, entry) in entries.enumerated() {
-            let rc = map.update(key: entry.key, value: entry.target)
+            let rc = state.streams(for: entry).update(key: entry.key, value: entry.target)
             guard rc != 0 else { continue }
-            for done in entries[..<i] { map.delete(key: done.key) }
+            for done in entries[..<i] { state.streams(for: done).delete(key: done.key) }
             let what = "stream \(stream.key.switchboard):\(stream.key.session)/\(stream.key.stream) (\(entry.arrival.peer)→\(entry.arrival.relay))"
             if rc == E2BIG || rc == ENOMEM { throw OffloadTableFull("XDP: map full, \(what) stays in user space") }
             throw KernelOffloadError.system("XDP: install \(what)", rc)
@@ -157,7 +162,7 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
             guard let entries = state.installed.removeValue(forKey: key) else { return }
             for entry in entries {
                 state.snapshot[entry.key] = nil
-                let rc = state.streams.delete(key: entry.key)
+                let rc = state.streams(for: entry).delete(key: entry.key)
                 if rc != 0 && rc != ENOENT { state.lastError = .system("XDP: remove \(entry.arrival.peer)→\(entry.arrival.relay)", rc) }
             }
         }
@@ -176,8 +181,11 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
                 var snapshot: [[UInt8]: KernelCounter] = [:]
                 snapshot.reserveCapacity(state.installed.count * 2)
                 do {
-                    try state.streams.forEach(keySize: XDPStreamEntry.keySize, valueSize: XDPStreamEntry.targetSize) { k, v in
-                        snapshot[Array(k)] = XDPStreamEntry.counter(fromTarget: Array(v))
+                    // Keys of the two maps differ in size, so they cannot collide in one dictionary.
+                    for (map, keySize) in [(state.streams4, XDPStreamEntry.keySize4), (state.streams6, XDPStreamEntry.keySize6)] {
+                        try map.forEach(keySize: keySize, valueSize: XDPStreamEntry.targetSize) { k, v in
+                            snapshot[Array(k)] = XDPStreamEntry.counter(fromTarget: Array(v))
+                        }
                     }
                 } catch let e as KernelOffloadError {
                     state.lastError = e

@@ -32,13 +32,13 @@ struct XDPProgramTests {
 
         init() throws {
             object = try BPFObject(path: XDPTestObject.folder + "/" + XDPStreamOffload.objectName,
-                                   mapSizes: ["ipt_streams": 16])
+                                   mapSizes: [XDPStreamEntry.map4: 16, XDPStreamEntry.map6: 16])
             try object.load()
             program = try object.program(XDPAttachment.programName)
             counters = BPFMap(fd: try object.map("ipt_counters"))
-            let streams = BPFMap(fd: try object.map("ipt_streams"))
             for stream in [XDPProgramTests.v4, XDPProgramTests.v6] {
                 for entry in try XDPStreamEntry.directions(of: stream) {
+                    let streams = BPFMap(fd: try object.map(entry.map))
                     #expect(streams.update(key: entry.key, value: entry.target) == 0)
                 }
             }
@@ -187,9 +187,9 @@ struct XDPProgramTests {
 
     @Test("the map: full at its capacity (E2BIG), read whole in batches past one chunk")
     func mapCapacityAndBatches() throws {
-        let object = try BPFObject(path: XDPTestObject.folder + "/" + XDPStreamOffload.objectName, mapSizes: ["ipt_streams": 10_000])
+        let object = try BPFObject(path: XDPTestObject.folder + "/" + XDPStreamOffload.objectName, mapSizes: [XDPStreamEntry.map4: 10_000])
         try object.load()
-        let streams = BPFMap(fd: try object.map("ipt_streams"))
+        let streams = BPFMap(fd: try object.map(XDPStreamEntry.map4))
         func entry(_ i: Int) -> XDPStreamEntry {
             XDPStreamEntry(arrival: KernelLeg(relay: Endpoint(address: .v4(0xC000_020A), port: UInt16(20000 + i % 40000)),
                                               peer: Endpoint(address: .v4(0xCB00_7100 + UInt32(i / 40000)), port: 5000)),
@@ -198,7 +198,7 @@ struct XDPProgramTests {
         for i in 0..<10_000 { #expect(streams.update(key: entry(i).key, value: entry(i).target) == 0) }
         #expect(streams.update(key: entry(10_000).key, value: entry(10_000).target) == E2BIG)
         var seen = Set<[UInt8]>()
-        try streams.forEach(keySize: XDPStreamEntry.keySize, valueSize: XDPStreamEntry.targetSize, chunk: 3000) { k, v in
+        try streams.forEach(keySize: XDPStreamEntry.keySize4, valueSize: XDPStreamEntry.targetSize, chunk: 3000) { k, v in
             seen.insert(Array(k))
             #expect(Array(v.prefix(36)) == Array(entry(0).target.prefix(36)))
         }

@@ -117,7 +117,7 @@ ours = [i for d, (i, m) in progs.items() if bt("prog", "show", "id", str(i))["na
 if not ours: print(-1); sys.exit()
 maps = {bt("map", "show", "id", str(m))["name"]: m for m in bt("prog", "show", "id", str(ours[0]))["map_ids"]}
 if what == "streams":
-    print(len(bt("map", "dump", "id", str(maps["ipt_streams"])) or []))
+    print(sum(len(bt("map", "dump", "id", str(maps[m])) or []) for m in ("ipt_streams4", "ipt_streams6")))
 elif what == "counter":  # counter N: slot N of ipt_counters summed over CPUs
     slot = int(sys.argv[2])
     for e in bt("map", "dump", "id", str(maps["ipt_counters"])) or []:
@@ -292,8 +292,11 @@ check "the refused stream still flows (user space)" settles "2 192.0.2.11:$((pb 
 check "…as does the one in the kernel" settles "10 192.0.2.11:$pb" got "$callee" 6000
 check "the refusal is logged" grep -q "map full" "$work/relay.log"
 scrape() { ip netns exec "$relay" python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9752/metrics", timeout=3).read().decode())'; }
-check "…and in the metrics" eval 'scrape | grep -q "^iptrtpproxy_offload_streams_total{result=\"table-full\"} [1-9]"'
-check "…next to the installed one" eval 'scrape | grep -q "^iptrtpproxy_offload_streams_total{result=\"installed\"} 1$"'
+# Read whole before grep: `grep -q` leaves at the first match, and the writer's broken pipe fails
+# the pipeline (pipefail) when the page is not yet written out.
+metrics() { scrape >"$work/metrics" && grep -q "$1" "$work/metrics"; }
+check "…and in the metrics" metrics '^iptrtpproxy_offload_streams_total{result="table-full"} [1-9]'
+check "…next to the installed one" metrics '^iptrtpproxy_offload_streams_total{result="installed"} 1$'
 stop_relay
 
 # --- a program that cannot load: one warning, then nftables --------------------------------------

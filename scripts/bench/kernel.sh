@@ -18,9 +18,11 @@
 # The senders' tx checksum offload is off in every row (full checksums, as from a real NIC).
 # Each row: pps, loss, CPU µs/pkt (sender rusage, which includes the softirq forwarding on its core,
 # plus the relay process's own CPU), medians over the rounds, and ratios to plain routing and to the
-# limit, each the median of per-round ratios; the XDP rows add the program's own run time per packet
-# from bpf_stats (kernel.bpf_stats_enabled is set for the run and restored after). Table:
-# scripts/bench/kernel_table.py. Needs root.
+# limit, each the median of per-round ratios. The XDP rows add the program's own run time per packet
+# from bpf_stats, taken in one more run of each XDP row after the rounds (kernel.bpf_stats_enabled
+# is set for that run only and restored after: the two clock reads per run it adds would otherwise
+# weigh on the XDP rows' pps and CPU), then scripts/bench/xdp_prog.sh measures the program alone.
+# Table: scripts/bench/kernel_table.py. Needs root.
 # Knobs: BENCH_KERNEL_SECONDS=3, BENCH_KERNEL_ROUNDS=5, BENCH_KERNEL_FILL=8000 (0: no fill row),
 # BENCH_KERNEL_ROWS="limit plain nftables fill xdp-generic xdp-native user" (which, in this order),
 # BENCH_KERNEL_OUT=.build-bench/kernel-results.txt (raw rows), BENCH_KEEP=1 (keep the work folder),
@@ -195,20 +197,24 @@ run_daemon() {
   local row=$1 mode=ours-$1 xdp="-" before after udp_before udp_after share="-"
   [ "$row" = xdp-native ] && ip netns exec "$callee" ethtool -K ke gro on >/dev/null
   if kr_start "$mode" 1 && kr_calls 1; then
-    [[ $row == xdp-* ]] && before=$(kr_bpf_stats)
+    [[ $row == xdp-* && $round == stats ]] && before=$(kr_bpf_stats)
     udp_before=$(kr_udp_in)
     measure "$callee" $KR_CALLEE $KR_GATE "${KR_PORTS_A%%,*}" "$KR_PID"
     local m; m=$(cat "$work/measured")
     udp_after=$(kr_udp_in)
     [ "$row" != user ] && share=$(awk -v m="$m" -v u=$((udp_after - udp_before)) -v s="$SECS" \
       'BEGIN { split(m, x, " "); g = x[1] * s; printf "%.1f", (g > 0 ? 100 * (1 - (u > g ? g : u) / g) : 0) }')
-    if [[ $row == xdp-* ]]; then
+    if [[ $row == xdp-* && $round == stats ]]; then
       after=$(kr_bpf_stats)
       xdp=$(awk -v b="$before" -v a="$after" 'BEGIN { split(b, x, " "); split(a, y, " ");
         n = y[2] - x[2]; printf "%s", (n > 0 ? sprintf("%.1f", (y[1] - x[1]) / n) : "-") }')
     fi
-    record "$row" "$m $xdp $share"
-    [[ $row == xdp-* ]] && echo "$row: $(kr_xdp_counters)" >"$work/counters.$row"
+    if [ "$round" = stats ]; then
+      echo "stats $row $xdp" >>"$OUT"
+    else
+      record "$row" "$m - $share"
+      [[ $row == xdp-* ]] && echo "$row: $(kr_xdp_counters)" >"$work/counters.$row"
+    fi
   else
     echo "bench: kernel: $row failed in round $round" >&2
   fi
@@ -217,7 +223,6 @@ run_daemon() {
   return 0
 }
 
-for r in xdp-generic xdp-native; do want $r && kr_bpf_stats_on && break; done
 for round in $(seq "$ROUNDS"); do
   for r in $ROWS; do
     want "$r" || continue
@@ -230,7 +235,18 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
+# The program's run time per packet: one more run of each XDP row with bpf_stats on.
+round=stats
+for r in xdp-generic xdp-native; do
+  want "$r" || continue
+  kr_bpf_stats_on
+  run_daemon "$r"
+done
+
 for r in $ROWS; do [ -n "${skip[$r]:-}" ] && echo "kernel | $r | not measured: ${skip[$r]}"; done
 python3 scripts/bench/kernel_table.py "$OUT" --fill "$FILL" --seconds "$SECS"
 for f in "$work"/counters.*; do [ -e "$f" ] && echo "XDP program counters, last round, $(cat "$f")"; done
+if want xdp-generic || want xdp-native; then
+  bash scripts/bench/xdp_prog.sh || echo "bench: kernel: the XDP program micro-benchmark failed" >&2
+fi
 true

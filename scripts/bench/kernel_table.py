@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The kernel table from scripts/bench/kernel.sh's raw rows ("ROUND ROW PPS LOSS CPU XDP_NS
-KERNEL_PCT" lines; XDP_NS is "-" outside the XDP rows, KERNEL_PCT, the share of the delivered
-packets that never reached the relay's sockets, outside the offload rows): per row the medians over the rounds of pps, loss and CPU µs/pkt,
+KERNEL_PCT" lines; XDP_NS is "-" there, KERNEL_PCT, the share of the delivered packets that never
+reached the relay's sockets, "-" outside the offload rows; and "stats ROW XDP_NS" lines: the XDP
+program's run time per packet from the run with bpf_stats on): per row the medians over the rounds of pps, loss and CPU µs/pkt,
 and the ratios to plain routing and to the no-forwarding limit, each the median of the per-round
 ratios (rows of one round ran next to each other, so the per-round ratio cancels the machine's
 drift between rounds). "hop µs" is the median per-round CPU µs/pkt over the limit's: what the relay
@@ -41,9 +42,13 @@ def main() -> int:
     p.add_argument("--seconds", default="3")
     a = p.parse_args()
     runs = {}  # row -> round -> (pps, loss, cpu, xdp_ns)
+    stats = {}  # row -> program ns per packet (the bpf_stats run)
     with open(a.results) as f:
         for line in f:
             w = line.split()
+            if len(w) == 3 and w[0] == "stats":
+                stats[w[1]] = None if w[2] == "-" else float(w[2])
+                continue
             if len(w) != 7:
                 continue
             rnd, row = int(w[0]), w[1]
@@ -80,7 +85,7 @@ def main() -> int:
             continue
         v = list(runs[row].values())
         pps, loss, cpu = median([x[0] for x in v]), median([x[1] for x in v]), median([x[2] for x in v])
-        xdp, kernel = median([x[3] for x in v]), median([x[4] for x in v])
+        xdp, kernel = stats.get(row), median([x[4] for x in v])
         print(f"| {NAMES[row].format(fill=a.fill)} | {pps:,.0f} | {fmt(ratios(row, 'plain', 0), '.2f')} | "
               f"{fmt(ratios(row, 'limit', 0), '.2f')} | {loss:.3f} % | {cpu:.2f} | "
               f"{fmt(ratios(row, 'plain', 2, True), '.2f')} | {fmt(ratios(row, 'limit', 2, True), '.2f')} | "
@@ -91,7 +96,7 @@ def main() -> int:
             continue
         v = list(runs[row].values())
         lim, pl = ratios(row, "limit", 0), ratios(row, "plain", 0)
-        loss, xdp, kernel = median([x[1] for x in v]), median([x[3] for x in v]), median([x[4] for x in v])
+        loss, xdp, kernel = median([x[1] for x in v]), stats.get(row), median([x[4] for x in v])
         checks = [("forwarded in the kernel", kernel is not None and kernel >= 99, fmt(kernel, ".1f") + " %"),
                   ("≥ 0.9× limit", lim is not None and lim >= 0.9, fmt(lim, ".2f")),
                   ("≥ 1.05× plain", pl is not None and pl >= 1.05, fmt(pl, ".2f")),
