@@ -5,7 +5,8 @@
 # checksums the receiver accepts (odd and even lengths); learning behind NAT; an ICE-lite answer; an unannounced
 # source dropped; a foreign program that binds a relay port gets nothing while the relay keeps
 # relaying on it; ephemeral binds avoid the ranges; sessions open no descriptors; the journal
-# restores a call; without CAP_BPF the relay says so once and binds a socket per port.
+# restores a call; an IPv6 switchboard relays both ways with checksums the receiver accepts;
+# without CAP_BPF the relay says so once and binds a socket per port.
 source "$(dirname "$0")/lib/harness.sh"
 e2e_init shared-sockets ip setpriv
 if [ "$(id -u)" -ne 0 ]; then e2e_log "skip: needs root (CAP_BPF, CAP_NET_ADMIN, CAP_NET_RAW)"; exit 0; fi
@@ -30,6 +31,15 @@ addr-a = 127.0.52.1
 addr-b = 127.0.52.2
 port-a = 30000
 max-sess = 64
+
+# IPv6 on ::1 (the relay sends to loopback only from a gate on loopback, and IPv6 has one
+# loopback address): both gates there, on port ranges of their own.
+[switchboard:ss6]
+addr-a = ::1
+addr-b = ::1
+port-a = 31000
+port-b = 31100
+max-sess = 16
 CFG
 
 STARTS=0
@@ -71,7 +81,8 @@ def req(line):
     return reply[3] if len(reply) > 3 else ""
 def fds(): return len(os.listdir(f"/proc/{pid}/fd"))
 def udp(addr, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((addr, port)); s.settimeout(2); return s
+    s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, port)); s.settimeout(2); return s
 def receive(s):
     try: return s.recvfrom(4096)
     except socket.timeout: return (None, None)
@@ -80,13 +91,15 @@ def empty(s):
     except (BlockingIOError, TimeoutError): return True
 GA, GB = "127.0.52.1", "127.0.52.2"
 
-def relays(a, pa, b, pb, what):
+def relays(a, pa, b, pb, what, ga=GA, gb=GB):
     ok = True
     for n in (12, 13, 172, 1):
-        a.sendto(b"A" * n, (GA, pa)); data, src = receive(b)
-        ok &= check(data == b"A" * n and src == (GB, pb), f"{what}: {n} bytes a->b arrive from gate B's port ({src})")
-        b.sendto(b"B" * n, (GB, pb)); data, src = receive(a)
-        ok &= check(data == b"B" * n and src == (GA, pa), f"{what}: {n} bytes b->a arrive from gate A's port ({src})")
+        a.sendto(b"A" * n, (ga, pa)); data, src = receive(b)
+        src = src and src[:2]  # an IPv6 address comes with flow info and scope
+        ok &= check(data == b"A" * n and src == (gb, pb), f"{what}: {n} bytes a->b arrive from gate B's port ({src})")
+        b.sendto(b"B" * n, (gb, pb)); data, src = receive(a)
+        src = src and src[:2]
+        ok &= check(data == b"B" * n and src == (ga, pa), f"{what}: {n} bytes b->a arrive from gate A's port ({src})")
     return ok
 
 if mode == "first":
@@ -153,6 +166,41 @@ if mode == "first":
     check(fds() == before, f"43 sessions opened no descriptors ({before} before, {fds()} after)")
     sessions = json.loads(req("stats"))["sessions"]["active"]
     check(sessions == 43, f"stats counts 43 live sessions ({sessions})")
+    # IPv6: the same steering and raw sends on an IPv6 switchboard (RTP and RTCP, odd and even
+    # lengths); its UDP checksum is mandatory.
+    G6 = "::1"
+    _, qa, qb = req("alloc ss6 a.rtp=[::1]:5000 a.rtcp=[::1]:5001 b.rtp=[::1]:6000 b.rtcp=[::1]:6001").split()
+    qa, qb = int(qa), int(qb)
+    a6, b6 = udp(G6, 5000), udp(G6, 6000)
+    relays(a6, qa, b6, qb, "IPv6 RTP", G6, G6)
+    relays(udp(G6, 5001), qa + 1, udp(G6, 6001), qb + 1, "IPv6 RTCP", G6, G6)
+    # Loopback does not verify UDP checksums on delivery: a raw socket sees the datagrams the
+    # relay wrote, and their checksums are checked here (odd and even lengths, both ways).
+    raw = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_UDP); raw.settimeout(2)
+    def folded(b):
+        b += b"\0" * (len(b) % 2)
+        t = sum(struct.unpack(f"!{len(b) // 2}H", b))
+        while t >> 16: t = (t & 0xffff) + (t >> 16)
+        return t
+    loop = socket.inet_pton(socket.AF_INET6, G6)
+    def relayed_checksum_ok(sport, dport, n):
+        for _ in range(20):
+            try: d, _ = raw.recvfrom(4096)
+            except socket.timeout: return False
+            if struct.unpack("!HH", d[:4]) == (sport, dport):
+                return len(d) == 8 + n and folded(loop + loop + struct.pack("!I3xB", len(d), 17) + d) == 0xffff
+        return False
+    for n in (13, 172):
+        a6.sendto(b"c" * n, (G6, qa)); receive(b6)
+        check(relayed_checksum_ok(qb, 6000, n), f"IPv6: a {n}-byte datagram leaves gate B with a right UDP checksum")
+        b6.sendto(b"d" * n, (G6, qb)); receive(a6)
+        check(relayed_checksum_ok(qa, 5000, n), f"IPv6: a {n}-byte datagram leaves gate A with a right UDP checksum")
+    # Latched by now: another port of the caller's host is a stranger.
+    stranger6 = udp(G6, 5999)
+    stranger6.sendto(b"intruder", (G6, qa))
+    a6.sendto(b"after", (G6, qa)); data, _ = receive(b6)
+    check(data == b"after" and empty(b6), "IPv6: the caller's packet arrives, a stranger's does not")
+    check(fds() == before, f"the IPv6 session opened no descriptors either ({fds()})")
 elif mode == "restored":
     pa, pb = map(int, open(f"{work}/ports").read().split())
     a, b = udp("127.0.52.10", 5000), udp("127.0.52.20", 6000)
@@ -169,7 +217,7 @@ sys.exit(1 if failures else 0)
 PY
 
 start_daemon
-e2e_check "the log says the steering runs" grep -q "shared sockets: sk_lookup steers 2 gate port range" "$WORK/daemon.log"
+e2e_check "the log says the steering runs" grep -q "shared sockets: sk_lookup steers 4 gate port range" "$WORK/daemon.log"
 e2e_checks_from "shared mode" in_ns python3 "$WORK/calls.py" "$WORK" first "$PID"
 stop_daemon
 e2e_check "the reserved ports are given back at stop" bash -c "! ip netns exec $NS cat /proc/sys/net/ipv4/ip_local_reserved_ports | grep -q 30000"
