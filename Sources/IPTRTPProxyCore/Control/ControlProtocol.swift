@@ -46,6 +46,20 @@ public enum ControlProtocol {
 
     /// Reads one request line (without its newline; a trailing CR is ignored).
     public static func decodeRequest<Bytes: Collection>(_ line: Bytes) throws -> ControlRequest where Bytes.Element == UInt8 {
+        let bytes: ArraySlice<UInt8>
+        if let slice = line as? ArraySlice<UInt8> {
+            bytes = slice
+        } else if let array = line as? [UInt8] {
+            bytes = array[...]
+        } else {
+            bytes = Array(line)[...]
+        }
+        if let request = decodeCommon(bytes) { return request }
+        return try decodeGeneral(bytes)
+    }
+
+    /// Reads any request line, and says exactly what is wrong with one that does not decode.
+    static func decodeGeneral(_ line: ArraySlice<UInt8>) throws -> ControlRequest {
         guard line.count <= maxRequestLength else {
             throw ControlProtocolError(id: nil, "request longer than \(maxRequestLength) bytes")
         }
@@ -317,9 +331,13 @@ public enum ControlProtocol {
 
     /// `192.0.2.1:4000` or `[2001:db8::1]:4000`.
     public static func parseEndpoint(_ text: String) -> Endpoint? {
+        parseEndpoint(utf8: Array(text.utf8)[...])
+    }
+
+    /// `parseEndpoint` on UTF-8 bytes.
+    public static func parseEndpoint(utf8 bytes: ArraySlice<UInt8>) -> Endpoint? {
         // On the bytes, not Characters: every control request names several (an alloc costs
         // microseconds less), and only ASCII can be an endpoint anyway.
-        let bytes = Array(text.utf8)[...]
         let address: IPAddress?
         let portBytes: ArraySlice<UInt8>
         if bytes.first == UInt8(ascii: "[") {
