@@ -33,6 +33,10 @@ final class ControlConnection {
     /// The connection must close once `output` is sent (after a fatal error reply).
     var closing = false
     var broken = false
+    /// The control loop's name for it in its epoll set (0 until it is in the set).
+    var serial: UInt64 = 0
+    /// What the epoll set waits for on it now (`pollEvents` when the loop last looked).
+    var watchedEvents: UInt32 = 0
     /// Bytes read; those before `inputStart` were taken as lines already (compacted on the next read).
     var input: [UInt8] = []
     private var inputStart = 0
