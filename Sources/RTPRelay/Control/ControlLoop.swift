@@ -6,7 +6,7 @@ import IPTRTPProxyPOSIX
 import IPTRTPProxyTLS
 import Logging
 
-/// The control server's thread: its listeners and connections belong to it alone. One poll loop
+/// The control server's thread: its listeners and connections belong to it alone. One epoll loop
 /// accepts, reads, answers the requests of each read in order (one write for their replies), and enforces each
 /// listener's limits and deadlines; it closes everything (and removes the Unix socket file) when
 /// it ends.
