@@ -54,12 +54,21 @@ void ipt_kam_log(int level, const char *fmt, ...)
 	}
 }
 
-void ipt_kam_log_sink(int level, const char *message, int length)
+/* The Kamailio level of an ipt_mod_log_level. */
+static int ipt_kam_level(int level)
 {
 	static const int kam_levels[] = {KAM_L_ERR, KAM_L_WARN, KAM_L_NOTICE, KAM_L_INFO, KAM_L_DBG};
-	int kam_level = (level >= 0 && level <= IPT_MOD_LOG_DEBUG) ? kam_levels[level] : KAM_L_ERR;
+	return (level >= 0 && level <= IPT_MOD_LOG_DEBUG) ? kam_levels[level] : KAM_L_ERR;
+}
 
+void ipt_kam_log_sink(int level, const char *message, int length)
+{
 	if (message == NULL || length < 0)
 		return;
-	ipt_kam_log(kam_level, "%.*s", length, message);
+	ipt_kam_log(ipt_kam_level(level), "%.*s", length, message);
+}
+
+int ipt_kam_log_enabled(int level)
+{
+	return get_debug_level(IPT_KAM_MODULE, sizeof(IPT_KAM_MODULE) - 1) >= ipt_kam_level(level);
 }

@@ -292,5 +292,6 @@ IPT_KAM_EXPORT int mod_register(char *path, int *dlflags, void *p1, void *p2)
 	if (ipt_kam_check_version(path) < 0)
 		return -1;
 	ipt_mod_set_log_sink(ipt_kam_log_sink);
+	ipt_mod_set_log_enabled(ipt_kam_log_enabled);
 	return ipt_kam_register_selects();
 }

@@ -17,6 +17,8 @@ final class ControlSocket {
     private var buffered: [UInt8] = []
     /// Bytes of `buffered` already searched for a newline.
     private var scanned = 0
+    /// What a read takes the bytes into: one per connection, not a fresh 64 KB per reply.
+    private var chunk = [UInt8](repeating: 0, count: 65536)
 
     /// Connects, and on a `tls:` address completes the TLS handshake with `tls`, within `timeout`
     /// milliseconds. A `tls:` address needs a client context (it holds the CA that the relay's
@@ -118,7 +120,6 @@ final class ControlSocket {
 
     /// Reads one line (without the newline) within the deadline.
     func readLine(deadline: Int64, maxLength: Int) throws -> [UInt8] {
-        var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             if let newline = buffered[scanned...].firstIndex(of: 10) {
                 let line = Array(buffered[..<newline])

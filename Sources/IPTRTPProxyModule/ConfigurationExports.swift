@@ -11,6 +11,12 @@ public func ipt_mod_set_log_sink(_ sink: (@convention(c) (Int32, UnsafePointer<C
     HostLog.install(sink)
 }
 
+/// Installs the host's level check: lines of a level the host drops are not formatted.
+@_cdecl("ipt_mod_set_log_enabled")
+public func ipt_mod_set_log_enabled(_ enabled: (@convention(c) (Int32) -> Int32)?) {
+    HostLog.install(enabled: enabled)
+}
+
 /// modparam `config`.
 @_cdecl("ipt_mod_set_config")
 public func ipt_mod_set_config(_ path: UnsafePointer<CChar>?, _ length: Int32) -> Int32 {

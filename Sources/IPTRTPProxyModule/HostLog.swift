@@ -22,6 +22,29 @@ enum HostLog {
         sink.withLock { $0 = newSink }
     }
 
+    /// The C function that says whether the host writes a level now (`ipt_mod_log_enabled_t`).
+    typealias Check = @convention(c) (Int32) -> Int32
+
+    /// The host's level check; nil: every line goes to the sink.
+    private static let check = Mutex<Check?>(nil)
+
+    /// Installs (or, with nil, removes) the host's level check.
+    static func install(enabled newCheck: Check?) {
+        check.withLock { $0 = newCheck }
+    }
+
+    /// Whether the host writes lines of `level` now (true without a check: the sink decides).
+    static func isEnabled(_ level: Level) -> Bool {
+        guard let c = check.withLock({ $0 }) else { return true }
+        return c(level.rawValue) != 0
+    }
+
+    /// The most detailed level the host writes now.
+    static var mostDetailedLevel: Level {
+        for level in [Level.debug, .info, .notice, .warning] where isEnabled(level) { return level }
+        return .error
+    }
+
     /// Writes one line.
     static func write(_ level: Level, _ message: String) {
         var text = message

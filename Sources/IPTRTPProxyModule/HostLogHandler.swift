@@ -4,8 +4,26 @@ import Logging
 /// the proxy's log. The relay logs from several threads; `HostLog` writes one line at a time.
 struct HostLogHandler: LogHandler {
     var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .info
+    /// The level set on the logger (`.info` unless set).
+    private var configuredLevel: Logger.Level = .info
     let label: String
+
+    /// The set level or the host's, whichever is less detailed: a line the host would drop (the
+    /// relay's per-call `session deleted` line at Kamailio's usual levels) is not even formatted.
+    var logLevel: Logger.Level {
+        get {
+            let host: Logger.Level
+            switch HostLog.mostDetailedLevel {
+            case .debug: host = .trace
+            case .info: host = .info
+            case .notice: host = .notice
+            case .warning: host = .warning
+            case .error: host = .error
+            }
+            return max(configuredLevel, host)
+        }
+        set { configuredLevel = newValue }
+    }
 
     init(label: String) { self.label = label }
 

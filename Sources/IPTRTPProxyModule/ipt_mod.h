@@ -31,6 +31,10 @@ enum ipt_mod_log_level {
 /* Where the module's log lines go: `message` is NUL-terminated and `length` bytes long. */
 typedef void (*ipt_mod_log_sink_t)(int level, const char *message, int length);
 
+/* Whether the host writes lines of `level` now (1) or drops them (0); asked before a line is
+ * formatted, as the host's levels may change at run time. */
+typedef int (*ipt_mod_log_enabled_t)(int level);
+
 /* The values of the @iptrtpproxy.* selects. */
 enum ipt_mod_select {
 	IPT_MOD_SELECT_SESSION_IDS = 0,
@@ -47,6 +51,10 @@ enum ipt_mod_select {
 
 /* Installs the log sink; lines logged before it is set are dropped. */
 void ipt_mod_set_log_sink(ipt_mod_log_sink_t sink);
+
+/* Installs the level check (optional): lines of a level the host drops are then not even
+ * formatted. Without it every line is handed to the sink, which may drop it. */
+void ipt_mod_set_log_enabled(ipt_mod_log_enabled_t enabled);
 
 /* modparam `config`: reads the switchboards from this file now. Once only, never after `switchboard`. */
 int ipt_mod_set_config(const char *path, int length);

@@ -20,7 +20,11 @@
 # All processes are stopped on exit.
 #
 # Environment: SIP_RELAYS="iptrtpproxy external1 external1-redis pool2 rtpengine", SIP_RATES, SIP_STEP_SECONDS=5, BENCH_KEEP=1,
-# BENCH_NICE=-10 (priority of everything started here when run as root; 0 turns it off).
+# BENCH_NICE=-10 (priority of everything started here when run as root; 0 turns it off),
+# SIP_BUILD=build (the folder with iptrtpproxy.so, iptrtpproxyd and iptrtpproxy: another build, for
+# before/after runs), SIP_STEADY=1 (every rate of SIP_RATES is run whatever the step before did: steady-rate
+# measurements, e.g. SIP_STEADY=1 SIP_RATES="800 800 800" SIP_STEP_SECONDS=10).
+# Each step also prints the relay's control requests per call (ours: the relay's own count).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -28,6 +32,9 @@ HERE=scripts/bench/sip
 RELAYS=${SIP_RELAYS:-iptrtpproxy external1 external1-redis pool2 rtpengine}
 RATES=${SIP_RATES:-100 200 400 600 800 1000 1200 1400 1600 1800 2000 2200 2500 3000}
 STEP=${SIP_STEP_SECONDS:-5}
+BUILD=${SIP_BUILD:-build}
+STEADY=${SIP_STEADY:-0}
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 WORK=$(mktemp -d /tmp/iptrtpproxy-sipload.XXXXXX)
 RESULTS=$WORK/results.txt
 STARTED_PIDS=()
@@ -130,15 +137,35 @@ failed_calls() { grep -a 'Failed call' "$1" | tail -1 | awk -F'|' '{print $3}' |
 # through, with unrelayed media: such a step must not pass).
 kamailio_errors() { grep -a -c -E 'ERROR|CRITICAL|BUG' "$1" || true; }
 
+# Control requests our relays answered so far (the embedded relay's socket in the runtime folder,
+# the media hosts' Unix sockets; each `stats` asked here counts too, hence the -1), 0 for rtpengine.
+control_requests() {
+  local sock total=0 n
+  for sock in "$WORK"/iptrtpproxy-*.sock "$WORK"/host*.sock; do
+    [ -S "$sock" ] || continue
+    n=$("$BUILD/iptrtpproxy" stats --json --control "unix:$sock" 2>/dev/null |
+      python3 -c 'import json, sys; print(json.load(sys.stdin)["control"]["requests"])' 2>/dev/null) || continue
+    total=$((total + n - 1))
+  done
+  echo "$total"
+}
+
 # A step passes when every call completed, sipp kept up with the rate (>= 95 %; past that the
 # proxy or relay is saturated and calls only queue) and Kamailio logged no error.
 ramp() {  # label
-  local rate log cps errors before cpu0 cpu1 cpu_call relay_call best=0 best_cps=0 best_cpu="" best_relay="" stop="none up to the last rate"
-  local kamlog=$WORK/kamailio-$1.log
+  local rate log cps errors before cpu0 cpu1 cpu_call relay_call req0 req1 per_call best=0 best_cps=0 best_cpu="" best_relay="" stop="none up to the last rate"
+  local kamlog=$WORK/kamailio-$1.log idle0 idle1
   start_uas "$WORK/uas-$1.log"
+  # The relay's CPU with no call (its timers): part of every step's CPU per call, more so at low rates.
+  # shellcheck disable=SC2086
+  idle0=$(python3 scripts/bench/tree_cpu.py $MEASURED_PIDS); sleep 2
+  # shellcheck disable=SC2086
+  idle1=$(python3 scripts/bench/tree_cpu.py $MEASURED_PIDS)
+  echo "sip-load: $1: idle, no calls: relay CPU $(( (${idle1#* } - ${idle0#* }) / 2000000 )) ms/s, proxy + relay $(( (${idle1% *} - ${idle0% *}) / 2000000 )) ms/s"
   for rate in $RATES; do
     log=$WORK/uac-$1-$rate.log
     before=$(kamailio_errors "$kamlog")
+    req0=$(control_requests)
     # shellcheck disable=SC2086
     cpu0=$(python3 scripts/bench/tree_cpu.py $MEASURED_PIDS)
     if run_uac "$rate" $((rate * STEP)) "$log"; then
@@ -146,9 +173,11 @@ ramp() {  # label
       cpu1=$(python3 scripts/bench/tree_cpu.py $MEASURED_PIDS)
       cpu_call=$(( (${cpu1% *} - ${cpu0% *}) / (rate * STEP) / 1000 ))
       relay_call=$(( (${cpu1#* } - ${cpu0#* }) / (rate * STEP) / 1000 ))
+      req1=$(control_requests)
+      per_call=$(awk "BEGIN { printf \"%.2f\", ($req1 - $req0) / ($rate * $STEP) }")
       cps=$(achieved_cps "$log")
       errors=$(( $(kamailio_errors "$kamlog") - before ))
-      echo "sip-load: $1: $rate cps offered: all $((rate * STEP)) calls completed at ${cps:-?} cps, $errors errors logged, CPU per call ${cpu_call} µs (relay ${relay_call} µs)"
+      echo "sip-load: $1: $rate cps offered: all $((rate * STEP)) calls completed at ${cps:-?} cps, $errors errors logged, CPU per call ${cpu_call} µs (relay ${relay_call} µs, ${per_call} control requests per call), load $(cut -d' ' -f1-3 /proc/loadavg)"
       if [ "$errors" -gt 0 ]; then
         stop="$rate ($errors errors in Kamailio's log, e.g. $(grep -a -E 'ERROR|CRITICAL|BUG' "$kamlog" | tail -1 | sed -E 's/^ *[0-9]+\([0-9]+\) //' | cut -c1-120))"
       elif awk "BEGIN { exit !(${cps:-0} >= 0.95 * $rate) }"; then
@@ -161,6 +190,7 @@ ramp() {  # label
       stop="$rate ($(failed_calls "$log") failed calls)"
       echo "sip-load: $1: $rate cps offered: $stop"
     fi
+    [ "$STEADY" = 1 ] && continue
     break
   done
   echo "$1|$best|$best_cps|$best_cpu|$best_relay|$stop" >>"$RESULTS"
@@ -201,7 +231,7 @@ EOF
 # relay. iptrtpproxy_find matches the proxy's own SIP address on both sides, so both gates sit on
 # 127.0.0.40 with port ranges that do not overlap.
 sip_iptrtpproxy() {
-  [ -f build/iptrtpproxy.so ] || { echo "sip-load: build/iptrtpproxy.so not built" >&2; return 1; }
+  [ -f "$BUILD/iptrtpproxy.so" ] || { echo "sip-load: $BUILD/iptrtpproxy.so not built" >&2; return 1; }
   [ -f examples/kamailio.cfg ] || { echo "sip-load: examples/kamailio.cfg missing" >&2; return 1; }
   cat >"$WORK/iptrtpproxy.cfg" <<EOF
 # make bench SIP load: one switchboard on the proxy's SIP address.
@@ -216,7 +246,7 @@ resurrection-timeout = 0
 EOF
   start_kamailio "$WORK/kamailio-iptrtpproxy.log" examples/kamailio.cfg \
     -A 'LISTEN=udp:127.0.0.40:44960' -A 'CHILDREN=4' -A 'DEBUG_LEVEL=0' \
-    -A "IPT_MODULE=\"$PWD/build/iptrtpproxy.so\"" -A "IPT_CONFIG=\"$WORK/iptrtpproxy.cfg\"" \
+    -A "IPT_MODULE=\"$BUILD/iptrtpproxy.so\"" -A "IPT_CONFIG=\"$WORK/iptrtpproxy.cfg\"" \
     -A 'NEXT_HOP="sip:127.0.0.41:44961"'
   check_media_path "127\.0\.0\.40" iptrtpproxy
   ramp iptrtpproxy
@@ -232,7 +262,7 @@ head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$SECRET_FILE"
 
 # Sessions media host N allocated so far (its `stats`).
 host_allocs() {
-  build/iptrtpproxy stats --control "unix:$WORK/host$1.sock" 2>/dev/null | grep -m1 -oE '[0-9]+ allocated' | grep -oE '[0-9]+' || echo '?'
+  "$BUILD/iptrtpproxy" stats --control "unix:$WORK/host$1.sock" 2>/dev/null | grep -m1 -oE '[0-9]+ allocated' | grep -oE '[0-9]+' || echo '?'
 }
 
 start_media_host() {  # N
@@ -248,7 +278,7 @@ max-sess = 700
 expires-timeout = 120
 resurrection-timeout = 0
 EOF
-  start_bg "$WORK/host$n.log" build/iptrtpproxyd --config "$WORK/host$n.cfg" --control "unix:$WORK/host$n.sock" \
+  start_bg "$WORK/host$n.log" "$BUILD/iptrtpproxyd" --config "$WORK/host$n.cfg" --control "unix:$WORK/host$n.sock" \
     --control-tcp "127.0.0.1:$port" --secret-file "$SECRET_FILE" --workers 1 "${HOST_ARGS[@]}"
   MEASURED_PIDS="$MEASURED_PIDS $LAST_PID"
   HOSTS="$HOSTS $n"
@@ -264,15 +294,15 @@ EOF
 
 sip_external() {  # label hosts
   local label=$1 hosts=$2 n relay_defs=() gates
-  [ -x build/iptrtpproxyd ] || { echo "sip-load: build/iptrtpproxyd not built" >&2; return 1; }
-  [ -f build/iptrtpproxy.so ] || { echo "sip-load: build/iptrtpproxy.so not built" >&2; return 1; }
+  [ -x "$BUILD/iptrtpproxyd" ] || { echo "sip-load: $BUILD/iptrtpproxyd not built" >&2; return 1; }
+  [ -f "$BUILD/iptrtpproxy.so" ] || { echo "sip-load: $BUILD/iptrtpproxy.so not built" >&2; return 1; }
   for n in $(seq "$hosts"); do
     start_media_host "$n" || return 1
     relay_defs+=(-A "IPT_RELAY$([ "$n" = 1 ] || echo "$n")=\"tcp:127.0.0.1:$((44979 + n));weight=1\"")
   done
   start_kamailio "$WORK/kamailio-$label.log" examples/kamailio.cfg \
     -A 'LISTEN=udp:127.0.0.40:44960' -A 'CHILDREN=4' -A 'DEBUG_LEVEL=0' \
-    -A "IPT_MODULE=\"$PWD/build/iptrtpproxy.so\"" -A "IPT_CONFIG=\"$WORK/host1.cfg\"" \
+    -A "IPT_MODULE=\"$BUILD/iptrtpproxy.so\"" -A "IPT_CONFIG=\"$WORK/host1.cfg\"" \
     -A 'NEXT_HOP="sip:127.0.0.41:44961"' -A "IPT_RELAY_SECRET=\"$(cat "$SECRET_FILE")\"" \
     -A 'IPT_SWITCHBOARD="bench"' "${relay_defs[@]}"
   gates="127\.0\.1\.2"

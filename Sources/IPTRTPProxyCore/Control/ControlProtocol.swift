@@ -20,32 +20,56 @@ public enum ControlProtocol {
 
     /// The request as one line, without the newline.
     public static func encode(_ request: ControlRequest) -> String {
-        var words = [version, request.id, request.command.verb]
+        var out: [UInt8] = []
+        out.reserveCapacity(160)
+        func word(_ text: String) {
+            out.append(32)
+            out.append(contentsOf: text.utf8)
+        }
+        out.append(contentsOf: versionBytes)
+        word(request.id)
+        word(request.command.verb)
         switch request.command {
         case .ping, .info, .stats, .subscribe:
             break
         case .auth(let nonce, let proof):
-            words.append(nonce)
-            words.append(proof)
+            word(nonce)
+            word(proof)
         case .list(let switchboard):
-            if let switchboard { words.append(switchboard) }
+            if let switchboard { word(switchboard) }
         case .alloc(let switchboard, let r):
-            words.append(switchboard)
-            words += encodeFields(r)
+            word(switchboard)
+            appendFields(r, to: &out)
         case .update(let switchboard, let session, let r):
-            words.append(switchboard)
-            words.append("\(session.id)/\(session.created)")
-            words += encodeFields(r)
+            word(switchboard)
+            word("\(session.id)/\(session.created)")
+            appendFields(r, to: &out)
         case .delete(let switchboard, let ids, let created):
-            words.append(switchboard)
+            word(switchboard)
             let range = ids.count == 1 ? "\(ids.lowerBound)" : "\(ids.lowerBound)-\(ids.upperBound)"
-            words.append("\(range)/\(created)")
+            word("\(range)/\(created)")
         }
-        return words.joined(separator: " ")
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Reads one request line (without its newline; a trailing CR is ignored).
     public static func decodeRequest<Bytes: Collection>(_ line: Bytes) throws -> ControlRequest where Bytes.Element == UInt8 {
+        try decodeRequest(Array(line)[...])
+    }
+
+    /// `decodeRequest` of a line in an array.
+    public static func decodeRequest(_ line: [UInt8]) throws -> ControlRequest {
+        try decodeRequest(line[...])
+    }
+
+    /// `decodeRequest` of a line in a buffer (the relay's read buffer): neither copied nor cast.
+    public static func decodeRequest(_ line: ArraySlice<UInt8>) throws -> ControlRequest {
+        if let request = decodeCommon(line) { return request }
+        return try decodeGeneral(line)
+    }
+
+    /// Reads any request line, and says exactly what is wrong with one that does not decode.
+    static func decodeGeneral(_ line: ArraySlice<UInt8>) throws -> ControlRequest {
         guard line.count <= maxRequestLength else {
             throw ControlProtocolError(id: nil, "request longer than \(maxRequestLength) bytes")
         }
@@ -233,28 +257,81 @@ public enum ControlProtocol {
     /// credentials (`side.ice`) go alone: they say nothing about the client.
     /// Also the form in which the relay journals requests.
     public static func encodeFields(_ request: SessionRequest) -> [String] {
-        var words: [String] = []
+        var bytes: [UInt8] = []
+        appendFields(request, to: &bytes)
+        // Values hold no space (tokens, addresses, numbers): the words are the spaced parts.
+        return bytes.split(separator: 32).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// `encodeFields`' words, each with a space before it, appended to `out`: the relay journals
+    /// every change in this form, so it is written as bytes, not assembled from strings.
+    package static func appendFields(_ request: SessionRequest, to out: inout [UInt8]) {
+        func word(_ key: StaticString, _ side: GateSide? = nil) {
+            out.append(32)
+            if let side { out.append(side == .a ? UInt8(ascii: "a") : UInt8(ascii: "b")); out.append(UInt8(ascii: ".")) }
+            key.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(UInt8(ascii: "="))
+        }
         if let call = request.call {
-            words.append("call-id=" + call.callID)
-            if let tag = call.fromTag { words.append("from-tag=" + tag) }
+            word("call-id")
+            out.append(contentsOf: call.callID.utf8)
+            if let tag = call.fromTag {
+                word("from-tag")
+                out.append(contentsOf: tag.utf8)
+            }
         }
         for side in GateSide.allCases {
             let source = request[side]
-            let p = side.letter + "."
-            if let ice = source.ice { words.append(p + "ice=" + ice.description) }
+            if let ice = source.ice {
+                word("ice", side)
+                out.append(contentsOf: ice.description.utf8)
+            }
             if source.isEmpty { continue }
-            words.append(p + "always-learn=" + (source.alwaysLearn ? "1" : "0"))
-            if let signal = source.signal { words.append(p + "signal=" + signal.description) }
-            for (j, name) in streamNames.enumerated() {
+            word("always-learn", side)
+            out.append(source.alwaysLearn ? UInt8(ascii: "1") : UInt8(ascii: "0"))
+            if let signal = source.signal {
+                word("signal", side)
+                appendAddress(signal, to: &out)
+            }
+            for j in 0..<2 {
                 let stream = source.streams[j]
-                if let a = stream.address { words.append(p + name + "=" + a.description) }
-                if let t = stream.learningTimeout { words.append(p + name + "-learning=\(t)") }
+                if let a = stream.address {
+                    word(j == 0 ? "rtp" : "rtcp", side)
+                    if case .v6 = a.address { out.append(UInt8(ascii: "[")) }
+                    appendAddress(a.address, to: &out)
+                    if case .v6 = a.address { out.append(UInt8(ascii: "]")) }
+                    out.append(UInt8(ascii: ":"))
+                    appendDecimal(UInt64(a.port), to: &out)
+                }
+                if let t = stream.learningTimeout {
+                    word(j == 0 ? "rtp-learning" : "rtcp-learning", side)
+                    appendDecimal(UInt64(t), to: &out)
+                }
             }
         }
-        return words
     }
 
-    static let streamNames = ["rtp", "rtcp"]
+    /// An address as `IPAddress.description` writes it; IPv4 without building a string.
+    static func appendAddress(_ address: IPAddress, to out: inout [UInt8]) {
+        guard case .v4(let v) = address else {
+            out.append(contentsOf: address.description.utf8)
+            return
+        }
+        for shift in stride(from: 24, through: 0, by: -8) {
+            appendDecimal(UInt64((v >> UInt32(shift)) & 0xff), to: &out)
+            if shift > 0 { out.append(UInt8(ascii: ".")) }
+        }
+    }
+
+    /// `n` in decimal digits.
+    package static func appendDecimal(_ n: UInt64, to out: inout [UInt8]) {
+        guard n >= 10 else {
+            out.append(UInt8(48 + n))
+            return
+        }
+        appendDecimal(n / 10, to: &out)
+        out.append(UInt8(48 + n % 10))
+    }
 
     /// Reads words written by `encodeFields`.
     public static func decodeFields(_ words: ArraySlice<String>) throws -> SessionRequest {
@@ -317,9 +394,13 @@ public enum ControlProtocol {
 
     /// `192.0.2.1:4000` or `[2001:db8::1]:4000`.
     public static func parseEndpoint(_ text: String) -> Endpoint? {
+        parseEndpoint(utf8: Array(text.utf8)[...])
+    }
+
+    /// `parseEndpoint` on UTF-8 bytes.
+    public static func parseEndpoint(utf8 bytes: ArraySlice<UInt8>) -> Endpoint? {
         // On the bytes, not Characters: every control request names several (an alloc costs
         // microseconds less), and only ASCII can be an endpoint anyway.
-        let bytes = Array(text.utf8)[...]
         let address: IPAddress?
         let portBytes: ArraySlice<UInt8>
         if bytes.first == UInt8(ascii: "[") {

@@ -33,6 +33,10 @@ final class ControlConnection {
     /// The connection must close once `output` is sent (after a fatal error reply).
     var closing = false
     var broken = false
+    /// The control loop's name for it in its epoll set (0 until it is in the set).
+    var serial: UInt64 = 0
+    /// What the epoll set waits for on it now (`pollEvents` when the loop last looked).
+    var watchedEvents: UInt32 = 0
     /// Bytes read; those before `inputStart` were taken as lines already (compacted on the next read).
     var input: [UInt8] = []
     private var inputStart = 0
@@ -59,10 +63,36 @@ final class ControlConnection {
         lastRequestAt = now
     }
 
-    /// Queues a reply line.
+    /// Queues a reply line, written straight into `output` (the bytes `ControlProtocol.encode`
+    /// makes, without building the line as a string first: four replies per call).
     func queue(_ reply: ControlReply, now: Int64) {
-        queue(line: ControlProtocol.encode(reply), now: now)
+        if output.isEmpty { outputSince = now }
+        output.append(contentsOf: ControlProtocol.versionBytes)
+        output.append(32)
+        output.append(contentsOf: reply.id.utf8)
+        switch reply.outcome {
+        case .ok(let payload):
+            output.append(contentsOf: ControlConnection.ok)
+            if !payload.isEmpty { appendOneLine(payload) }
+        case .error(let message):
+            output.append(contentsOf: ControlConnection.error)
+            appendOneLine(message)
+        }
+        output.append(10)
     }
+
+    /// A space and `text` with its line breaks made spaces (`ControlProtocol.oneLine`).
+    private func appendOneLine(_ text: String) {
+        output.append(32)
+        if text.utf8.contains(where: { $0 == 10 || $0 == 13 }) {
+            for c in text.utf8 { output.append(c == 10 || c == 13 ? 32 : c) }
+        } else {
+            output.append(contentsOf: text.utf8)
+        }
+    }
+
+    private static let ok = Array(" ok".utf8)
+    private static let error = Array(" error".utf8)
 
     /// Queues a line (the greeting, a reply).
     func queue(line: String, now: Int64) {

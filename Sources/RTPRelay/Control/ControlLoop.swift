@@ -1,3 +1,4 @@
+import CIPTRTPProxy
 import Glibc
 import IPTRTPProxyAuth
 import IPTRTPProxyCore
@@ -5,7 +6,7 @@ import IPTRTPProxyPOSIX
 import IPTRTPProxyTLS
 import Logging
 
-/// The control server's thread: its listeners and connections belong to it alone. One poll loop
+/// The control server's thread: its listeners and connections belong to it alone. One epoll loop
 /// accepts, reads, answers the requests of each read in order (one write for their replies), and enforces each
 /// listener's limits and deadlines; it closes everything (and removes the Unix socket file) when
 /// it ends.
@@ -39,30 +40,50 @@ final class ControlLoop {
         strangerLog = listeners.map { _ in RateLimitedLog() }
     }
 
+    /// The epoll set of the loop: the stop pipe, the listeners and every connection, each with
+    /// what it waits for (`ControlConnection.pollEvents`). One set kept across rounds rather than
+    /// a poll list rebuilt per round: a proxy's requests come one at a time, each its own round.
+    private var epollFD: Int32 = -1
+    /// Serial numbers of connections in the set (an event names its connection by it, as a
+    /// closed connection's descriptor may come back for a new one in the same round).
+    private var nextSerial: UInt64 = 1
+    private static let stopTag: UInt64 = 0
+    private static let connectionTags: UInt64 = 1 << 32
+
     func run(stop: WakeupPipe) {
         defer { closeAll() }
-        var fds: [pollfd] = []
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epollFD >= 0 else {
+            logger.critical("control server: epoll_create1 failed: \(SystemError("epoll_create1"))")
+            return
+        }
+        guard watch(stop.readFD, tag: Self.stopTag, events: EPOLLIN.rawValue),
+              listeners.indices.allSatisfy({ watch(listeners[$0].fd, tag: 1 + UInt64($0), events: EPOLLIN.rawValue) })
+        else {
+            logger.critical("control server: epoll_ctl failed: \(SystemError("epoll_ctl"))")
+            return
+        }
+        let capacity = 64
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
+        defer { events.deallocate() }
         while true {
-            fds.removeAll(keepingCapacity: true)
-            fds.append(pollfd(fd: stop.readFD, events: Int16(POLLIN), revents: 0))
-            for l in listeners { fds.append(pollfd(fd: l.fd, events: Int16(POLLIN), revents: 0)) }
-            for c in connections { fds.append(pollfd(fd: c.fd, events: c.pollEvents, revents: 0)) }
-            let n = retryingOnInterrupt { poll(&fds, nfds_t(fds.count), pollTimeout()) }
+            let n = retryingOnInterrupt { epoll_wait(epollFD, events, Int32(capacity), pollTimeout()) }
             if n < 0 {
-                logger.critical("control server: poll failed: \(SystemError("poll"))")
+                logger.critical("control server: epoll_wait failed: \(SystemError("epoll_wait"))")
                 return
             }
-            if fds[0].revents != 0 { return }
             let now = MonotonicClock.milliseconds()
-            let served = connections
-            for (i, l) in listeners.enumerated() where fds[1 + i].revents & Int16(POLLIN) != 0 {
-                accept(listener: i, l, now: now)
-            }
-            let base = 1 + listeners.count
-            for (i, c) in served.enumerated() {
-                let revents = fds[base + i].revents
-                if revents == 0 || c.broken { continue }
-                serve(c, readable: revents & Int16(POLLIN | POLLHUP | POLLERR) != 0, now: now)
+            for k in 0..<Int(n) {
+                let tag = events[k].data.u64, revents = events[k].events
+                if tag == Self.stopTag { return }
+                if tag < Self.connectionTags {
+                    let i = Int(tag - 1)
+                    accept(listener: i, listeners[i], now: now)
+                    continue
+                }
+                // Connections are few (a proxy's workers): a scan finds the one named.
+                guard let c = connections.first(where: { $0.serial == tag }), !c.broken else { continue }
+                serve(c, readable: revents & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0, now: now)
             }
             deliverEvents(now: MonotonicClock.milliseconds())
             enforceDeadlines(now: MonotonicClock.milliseconds())
@@ -72,14 +93,33 @@ final class ControlLoop {
                     if let why = c.handshakeFailure {
                         strangerLog[c.listener].warning(.tlsHandshake, "control: TLS handshake with \(c.peer) failed: \(why)", logger: logger, now: now)
                     }
+                    // Closing the descriptor takes it out of the epoll set.
                     c.close()
                 }
                 connections.removeAll { $0.broken }
             }
+            // What each connection waits for next (readable, or writable while replies wait).
+            for c in connections where UInt32(UInt16(bitPattern: c.pollEvents)) != c.watchedEvents {
+                let wanted = UInt32(UInt16(bitPattern: c.pollEvents))
+                var event = epoll_event()
+                event.events = wanted
+                event.data.u64 = c.serial
+                if epoll_ctl(epollFD, EPOLL_CTL_MOD, c.fd, &event) == 0 { c.watchedEvents = wanted } else { c.broken = true }
+            }
         }
     }
 
+    /// Adds `fd` to the epoll set; false when the kernel refused.
+    private func watch(_ fd: Int32, tag: UInt64, events: UInt32) -> Bool {
+        var event = epoll_event()
+        event.events = events
+        event.data.u64 = tag
+        return epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0
+    }
+
     private func closeAll() {
+        if epollFD >= 0 { close(epollFD) }
+        epollFD = -1
         for l in listeners { close(l.fd) }
         listeners = []
         for c in connections { c.close() }
@@ -107,6 +147,13 @@ final class ControlLoop {
                 c = ControlConnection(fd: fd, listener: index, peer: peer, challenge: nil, tls: session, now: now)
             }
             guard admit(c, l, now: now) else {
+                c.close()
+                continue
+            }
+            c.serial = Self.connectionTags + nextSerial
+            nextSerial += 1
+            c.watchedEvents = UInt32(UInt16(bitPattern: c.pollEvents))
+            guard watch(c.fd, tag: c.serial, events: c.watchedEvents) else {
                 c.close()
                 continue
             }

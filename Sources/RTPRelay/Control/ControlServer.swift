@@ -8,7 +8,7 @@ import Synchronization
 
 /// Serves the control protocol (docs/control-protocol.md) for a `RelayEngine` on a Unix socket
 /// (mode 0660) and optionally on TCP, where every connection must first answer the relay's
-/// challenge with the shared secret. One thread, one poll loop; requests are answered in order
+/// challenge with the shared secret. One thread, one epoll loop; requests are answered in order
 /// per connection, one at a time. Every listener has its own limits (`ControlLimits`).
 ///
 /// A malformed request is answered with an error and the connection stays usable; a line longer

@@ -116,7 +116,9 @@ extension SessionOperations {
             sh.clearICE(local: l)
             return (sides, now - sh.sessions[l].allocatedAt, offloaded)
         }
-        if let reason {
+        // Asked first: where the line is dropped (an embedded relay under Kamailio's usual levels)
+        // its metadata is not built either.
+        if let reason, logger.logLevel <= .info {
             // One line per call with its final figures: what each side's client sent.
             var metadata: Logger.Metadata = ["switchboard": "\(sw.name)", "session": "\(handle)", "age": "\(max(0, age) / 1_000_000_000)s"]
             if let call = book.requests[g].call {

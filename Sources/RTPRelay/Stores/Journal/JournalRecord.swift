@@ -29,16 +29,36 @@ package enum JournalRecord: Hashable, Sendable {
     }
 
     package var line: String {
-        func head(_ tag: String, _ s: String, _ h: SessionHandle) -> [String] { [tag, s, "\(h.id)", "\(h.created)"] }
+        var bytes: [UInt8] = []
+        append(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `line` (without a newline) to `out`, as bytes: the relay journals every change.
+    package func append(to out: inout [UInt8]) {
+        func head(_ tag: UInt8, _ s: String, _ h: SessionHandle) {
+            out.append(tag)
+            out.append(32)
+            out.append(contentsOf: s.utf8)
+            out.append(32)
+            out.append(contentsOf: String(h.id).utf8)
+            out.append(32)
+            ControlProtocol.appendDecimal(UInt64(h.created), to: &out)
+        }
         switch self {
         case .allocated(let s, let h, let r):
-            return (head("A", s, h) + ControlProtocol.encodeFields(r)).joined(separator: " ")
+            head(UInt8(ascii: "A"), s, h)
+            ControlProtocol.appendFields(r, to: &out)
         case .updated(let s, let h, let r):
-            return (head("U", s, h) + ControlProtocol.encodeFields(r)).joined(separator: " ")
+            head(UInt8(ascii: "U"), s, h)
+            ControlProtocol.appendFields(r, to: &out)
         case .latched(let s, let h, let side, let stream, let source):
-            return (head("L", s, h) + [side.letter, "\(stream)", source?.description ?? "-"]).joined(separator: " ")
+            head(UInt8(ascii: "L"), s, h)
+            out.append(contentsOf: " \(side.letter) \(stream) \(source?.description ?? "-")".utf8)
         case .freed(let s, let h, let at):
-            return (head("D", s, h) + ["\(at)"]).joined(separator: " ")
+            head(UInt8(ascii: "D"), s, h)
+            out.append(32)
+            ControlProtocol.appendDecimal(UInt64(at), to: &out)
         }
     }
 

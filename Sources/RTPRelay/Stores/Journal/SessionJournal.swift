@@ -69,7 +69,13 @@ final class SessionJournal: SessionStore {
                 file.fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
                 guard file.fd >= 0 else { throw SystemError("open \(path)") }
             }
-            try FileIO.writeAll(file.fd, Array(records.map { $0.line + "\n" }.joined().utf8), what: path)
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(192 * records.count)
+            for r in records {
+                r.append(to: &bytes)
+                bytes.append(10)
+            }
+            try FileIO.writeAll(file.fd, bytes, what: path)
             file.appendedSinceRewrite += records.count
             guard syncs else { return }
             if let group = file.groupThread, pthread_equal(group, pthread_self()) != 0 {
