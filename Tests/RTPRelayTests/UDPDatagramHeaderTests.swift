@@ -81,56 +81,6 @@ struct UDPDatagramHeaderTests {
         #expect(Self.word(d, 26) == 0xFFFF)
     }
 
-    /// The UDP header alone (the IPv4 send path, where the kernel writes the IP header).
-    static func udpOnly(from source: PeerAddress, to destination: PeerAddress, payload: [UInt8]) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0xEE, count: 8 + payload.count)
-        for (i, b) in payload.enumerated() { buffer[8 + i] = b }
-        let header = buffer.withUnsafeMutableBytes {
-            UDPDatagramHeader.writeUDPOnly(from: source, to: destination, payload: $0.baseAddress! + 8, length: payload.count)
-        }
-        #expect(header == 8)
-        return buffer
-    }
-
-    @Test("UDP header alone, IPv4: ports, length and a checksum valid over the pseudo-header", arguments: [0, 1, 13, 172, 1199])
-    func udpOnlyIPv4(length: Int) {
-        let payload = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ 3) }
-        let u = Self.udpOnly(from: Self.peer("192.0.2.10", 40000), to: Self.peer("198.51.100.7", 5004), payload: payload)
-        #expect(Self.word(u, 0) == 40000 && Self.word(u, 2) == 5004 && Self.word(u, 4) == 8 + length)
-        let pseudo: [UInt8] = [192, 0, 2, 10, 198, 51, 100, 7, 0, 17, UInt8((8 + length) >> 8), UInt8((8 + length) & 0xFF)]
-        #expect(Self.onesSum(pseudo + u) == 0xFFFF)
-        #expect(Array(u[8...]) == payload)
-        // The same header as the full datagram's.
-        let d = Self.datagram(from: Self.peer("192.0.2.10", 40000), to: Self.peer("198.51.100.7", 5004), payload: payload)
-        #expect(Array(d[20...]) == u)
-    }
-
-    @Test("UDP header alone, IPv6: the same as the full datagram's", arguments: [0, 1, 13, 172])
-    func udpOnlyIPv6(length: Int) {
-        let payload = (0..<length).map { UInt8(truncatingIfNeeded: 200 &- $0 &* 5) }
-        let source = Self.peer("2001:db8::1", 41002), destination = Self.peer("2001:db8:ff::9", 7078)
-        let u = Self.udpOnly(from: source, to: destination, payload: payload)
-        let d = Self.datagram(from: source, to: destination, payload: payload)
-        #expect(Array(d[40...]) == u)
-    }
-
-    @Test("the IP_PKTINFO control message names the source address for the kernel")
-    func sourceControl() {
-        var control = [UInt64](repeating: 0xFFFF_FFFF_FFFF_FFFF, count: UDPDatagramHeader.sourceControlLength / 8)
-        let length = control.withUnsafeMutableBytes {
-            UDPDatagramHeader.sourceControl(Self.peer("192.0.2.10", 40000), at: $0.baseAddress!)
-        }
-        #expect(length == 32)  // CMSG_SPACE(sizeof(struct in_pktinfo)) on 64-bit Linux
-        let bytes = control.withUnsafeBytes { Array($0) }
-        let cmsgLength = control[0]
-        #expect(cmsgLength == 28)  // CMSG_LEN(12)
-        #expect(bytes[8..<12].elementsEqual(withUnsafeBytes(of: Int32(0)) { Array($0) }))  // IPPROTO_IP
-        #expect(bytes[12..<16].elementsEqual(withUnsafeBytes(of: Int32(8)) { Array($0) }))  // IP_PKTINFO
-        #expect(Array(bytes[16..<20]) == [0, 0, 0, 0])  // any interface
-        #expect(Array(bytes[20..<24]) == [192, 0, 2, 10])  // ipi_spec_dst: the source
-        #expect(Array(bytes[24..<28]) == [0, 0, 0, 0])
-    }
-
     @Test("families that differ write nothing")
     func mixedFamilies() {
         var buffer = [UInt8](repeating: 0, count: 64)

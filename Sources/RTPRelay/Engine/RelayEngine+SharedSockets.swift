@@ -15,7 +15,7 @@ extension RelayEngine {
             logger.error("shared sockets: \(why); using a socket per port")
             return nil
         }
-        let v4 = map.ranges.first { !$0.isV6 }?.address, v6 = map.ranges.contains { $0.isV6 }
+        let v4 = map.ranges.contains { !$0.isV6 }, v6 = map.ranges.contains { $0.isV6 }
         var opened: [ShardSockets] = []
         var adopted = 0
         do {

@@ -7,13 +7,6 @@ import IPTRTPProxyPOSIX
 /// packet's gate address and port by IP_ORIGDSTADDR / IPV6_ORIGDSTADDR, and one raw socket per
 /// family that sends from any gate port with headers the relay writes (`UDPDatagramHeader`).
 /// Four descriptors per thread instead of four per session. -1 for a family no gate uses.
-///
-/// The IPv4 raw socket is of protocol UDP without IP_HDRINCL: the relay writes the UDP header, the
-/// kernel the IP header, with the gate address an IP_PKTINFO control message names as source. With
-/// IP_HDRINCL the kernel routes every datagram on a route it allocates and frees for that one
-/// datagram when the destination is on a link or on this host (no gateway): measured 1.2 µs per
-/// packet more than a UDP socket's send on loopback; without it the route comes from the
-/// per-CPU cache as for any socket. The IPv6 raw socket keeps IPPROTO_RAW (headers by the relay).
 struct ShardSockets: Sendable {
     var receive4: Int32 = -1
     var receive6: Int32 = -1
@@ -27,20 +20,19 @@ struct ShardSockets: Sendable {
     /// Buffers of the shared sockets: they carry what a thousand per-port sockets did.
     static let bufferBytes: Int32 = 16 << 20
 
-    /// Opens the sockets of the families asked for: IPv4 when `v4` names one of the gates' IPv4
-    /// addresses, IPv6 when `v6`. The receive sockets are bound to an ephemeral port of the
-    /// wildcard address: the steering, not the bound port, brings their packets. Raw sockets need
-    /// CAP_NET_RAW. Throws, having closed what it opened.
-    static func open(v4: IPAddress?, v6: Bool) throws -> ShardSockets {
+    /// Opens the sockets of the families asked for. The receive sockets are bound to an
+    /// ephemeral port of the wildcard address: the steering, not the bound port, brings their
+    /// packets. Raw sockets need CAP_NET_RAW. Throws, having closed what it opened.
+    static func open(v4: Bool, v6: Bool) throws -> ShardSockets {
         var sockets = ShardSockets()
         do {
-            if let v4 {
+            if v4 {
                 sockets.receive4 = try Socket.udp(
                     boundTo: Endpoint(address: .v4(0), port: 0), receiveBuffer: bufferBytes, sendBuffer: bufferBytes)
                 guard Socket.setOption(sockets.receive4, Int32(IPPROTO_IP), ipOriginalDestination, 1) else {
                     throw SystemError("setsockopt IP_RECVORIGDSTADDR")
                 }
-                sockets.raw4 = try udpRaw(quiet: v4)
+                sockets.raw4 = try raw(family: AF_INET)
             }
             if v6 {
                 sockets.receive6 = try Socket.udp(
@@ -67,39 +59,6 @@ struct ShardSockets: Sendable {
         return fd
     }
 
-    /// A raw IPv4 socket of protocol UDP that sends datagrams whose UDP header the relay writes
-    /// (the kernel writes the IP header) and receives nothing. A raw UDP socket would be handed a
-    /// copy of every UDP datagram the host receives; bound to and connected to the same gate
-    /// address `quiet`, it matches only datagrams from that address to itself, which the relay
-    /// never sends (it refuses the host's own addresses as destinations). Sends name their
-    /// destination and their source (IP_PKTINFO) per datagram, so the binding does not limit them.
-    /// Never fragments: a datagram above the route's MTU is refused (EMSGSIZE), as with IP_HDRINCL.
-    private static func udpRaw(quiet: IPAddress) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), Int32(IPPROTO_UDP))
-        guard fd >= 0 else { throw SystemError("raw socket (needs CAP_NET_RAW)") }
-        do {
-            if !Socket.setOption(fd, SOL_SOCKET, SO_SNDBUFFORCE, bufferBytes) { _ = Socket.setOption(fd, SOL_SOCKET, SO_SNDBUF, bufferBytes) }
-            _ = Socket.setOption(fd, SOL_SOCKET, SO_RCVBUF, 0)  // the kernel's minimum: nothing is read
-            guard Socket.setOption(fd, Int32(IPPROTO_IP), IP_MTU_DISCOVER, Int32(IP_PMTUDISC_DO)) else {
-                throw SystemError("setsockopt IP_MTU_DISCOVER")
-            }
-            var name = sockaddr_in6()
-            let length = withUnsafeMutableBytes(of: &name) { PeerAddress(host: quiet).write(to: $0.baseAddress!) }
-            let status = withUnsafePointer(to: &name) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Int32 in
-                    guard bind(fd, p, length) == 0 else { return -1 }
-                    return connect(fd, p, length) == 0 ? 0 : -2
-                }
-            }
-            if status == -1 { throw SystemError("bind raw socket to the gate") }
-            if status == -2 { throw SystemError("connect raw socket to the gate") }
-        } catch {
-            Glibc.close(fd)
-            throw error
-        }
-        return fd
-    }
-
     /// Closes every socket.
     mutating func close() {
         for fd in [receive4, receive6, raw4, raw6] where fd >= 0 { Glibc.close(fd) }
@@ -117,35 +76,21 @@ struct ShardSockets: Sendable {
         guard fd >= 0 else { return false }
         let room = UDPDatagramHeader.maximumLength
         var datagram = [UInt8](repeating: 0, count: room + payload.count)
-        var control = [UInt64](repeating: 0, count: UDPDatagramHeader.sourceControlLength / 8)
         return datagram.withUnsafeMutableBytes { buffer -> Bool in
             let start = buffer.baseAddress!
             payload.withUnsafeBytes { (start + room).copyMemory(from: $0.baseAddress!, byteCount: payload.count) }
-            let header = destination.isV6
-                ? UDPDatagramHeader.write(from: source, to: destination, payload: start + room, length: payload.count)
-                : UDPDatagramHeader.writeUDPOnly(from: source, to: destination, payload: start + room, length: payload.count)
+            let header = UDPDatagramHeader.write(from: source, to: destination, payload: start + room, length: payload.count)
             guard header > 0 else { return false }
             var name = sockaddr_in6()
             var target = destination
             target.port = 0  // a raw socket's address names the host only
-            let nameLength = withUnsafeMutableBytes(of: &name) { target.write(to: $0.baseAddress!) }
-            var vector = iovec(iov_base: start + room - header, iov_len: header + payload.count)
-            return withUnsafeMutablePointer(to: &name) { namePointer in
-                withUnsafeMutablePointer(to: &vector) { vectorPointer in
-                    control.withUnsafeMutableBytes { controlBuffer in
-                        var message = msghdr()
-                        message.msg_name = UnsafeMutableRawPointer(namePointer)
-                        message.msg_namelen = nameLength
-                        message.msg_iov = vectorPointer
-                        message.msg_iovlen = 1
-                        if !destination.isV6 {
-                            message.msg_control = controlBuffer.baseAddress
-                            message.msg_controllen = UDPDatagramHeader.sourceControl(source, at: controlBuffer.baseAddress!)
-                        }
-                        return sendmsg(fd, &message, Int32(MSG_DONTWAIT)) == header + payload.count
-                    }
+            let length = withUnsafeMutableBytes(of: &name) { target.write(to: $0.baseAddress!) }
+            let sent = withUnsafePointer(to: &name) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, start + room - header, header + payload.count, Int32(MSG_DONTWAIT), $0, length)
                 }
             }
+            return sent == header + payload.count
         }
     }
 }

@@ -1,4 +1,3 @@
-import Glibc
 import IPTRTPProxyPOSIX
 
 /// The IPv4 or IPv6 header and the UDP header a raw socket sends in front of a payload, with
@@ -59,60 +58,6 @@ enum UDPDatagramHeader {
         sum &+= UInt64(UInt32(udpLength).bigEndian) &+ UInt64(UInt32(17).bigEndian)
         writeUDP(ip + 20, source: source.port, destination: destination.port, length: udpLength, pseudoSum: sum)
         return ipv4Length
-    }
-
-    /// UDP header alone (the IPv4 send path, where the kernel writes the IP header).
-    static let udpLength = 8
-
-    /// Writes only the UDP header of a datagram from `source` to `destination` (same family)
-    /// immediately before the `length` bytes at `payload`, its checksum over the pseudo-header of
-    /// those addresses: for a raw socket of protocol UDP without IP_HDRINCL, whose IP header the
-    /// kernel writes with the source the caller names in an IP_PKTINFO control message
-    /// (`sourceControl`). Returns 8, or 0 when the families differ or the datagram would exceed
-    /// 65535 bytes.
-    @inline(__always)
-    static func writeUDPOnly(from source: PeerAddress, to destination: PeerAddress, payload: UnsafeMutableRawPointer, length: Int) -> Int {
-        guard source.family == destination.family else { return 0 }
-        let udp = payload - udpLength
-        let size = UInt16(truncatingIfNeeded: length + udpLength)
-        var sum: UInt64
-        if source.isV6 {
-            guard length <= 65535 - udpLength else { return 0 }
-            sum = addressSum(source.high) &+ addressSum(source.low) &+ addressSum(destination.high) &+ addressSum(destination.low)
-        } else {
-            guard length <= 65535 - ipv4Length else { return 0 }
-            sum = UInt64(source.v4.bigEndian) &+ UInt64(destination.v4.bigEndian)
-        }
-        sum &+= UInt64(UInt32(size).bigEndian) &+ UInt64(UInt32(17).bigEndian)
-        writeUDP(udp, source: source.port, destination: destination.port, length: size, pseudoSum: sum)
-        return udpLength
-    }
-
-    /// The one's-complement contribution of a 64-bit address half as it lies in memory (big-endian).
-    @inline(__always)
-    private static func addressSum(_ half: UInt64) -> UInt64 {
-        let stored = half.bigEndian
-        return (stored & 0xFFFF_FFFF) &+ (stored >> 32)
-    }
-
-    /// Bytes of the IP_PKTINFO control message `sourceControl` writes (CMSG_SPACE of an in_pktinfo).
-    static let sourceControlLength = 32
-
-    /// Writes, at `control` (8-byte aligned, `sourceControlLength` bytes), an IP_PKTINFO control
-    /// message whose `ipi_spec_dst` makes the IPv4 `source` the sent datagram's source address.
-    /// Returns its length for `msg_controllen`.
-    @inline(__always)
-    static func sourceControl(_ source: PeerAddress, at control: UnsafeMutableRawPointer) -> Int {
-        // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; }, then
-        // struct in_pktinfo { int ipi_ifindex; struct in_addr ipi_spec_dst; struct in_addr ipi_addr; }.
-        control.storeBytes(of: MemoryLayout<Int>.size + 8 + 12, as: Int.self)
-        control.storeBytes(of: Int32(IPPROTO_IP), toByteOffset: 8, as: Int32.self)
-        control.storeBytes(of: Int32(IP_PKTINFO), toByteOffset: 12, as: Int32.self)
-        control.storeBytes(of: Int32(0), toByteOffset: 16, as: Int32.self)
-        control.storeBytes(of: source.v4.bigEndian, toByteOffset: 20, as: UInt32.self)
-        control.storeBytes(of: UInt32(0), toByteOffset: 24, as: UInt32.self)
-        control.storeBytes(of: UInt32(0), toByteOffset: 28, as: UInt32.self)
-        return sourceControlLength
     }
 
     /// The UDP header at `udp` (the payload follows it), checksum over pseudo-header sum,

@@ -45,12 +45,7 @@ extension RelayWorker {
                 destination: destination, measures: stream == 0, in: sh, now: now)
             guard admitted else { continue }
             let source = ports.gate(range: range ^ 1, offset: offset)
-            // IPv4: the UDP header, and the gate as source in a control message (the kernel writes
-            // the IP header, on a cached route); IPv6: both headers (ShardSockets).
-            let v6 = destination.isV6
-            let header = v6
-                ? UDPDatagramHeader.write(from: source, to: destination, payload: payload, length: length)
-                : UDPDatagramHeader.writeUDPOnly(from: source, to: destination, payload: payload, length: length)
+            let header = UDPDatagramHeader.write(from: source, to: destination, payload: payload, length: length)
             let raw = sockets.raw(for: destination)
             guard header > 0, raw >= 0 else {
                 rx.pointee.dropSendFailed &+= 1
@@ -58,14 +53,6 @@ extension RelayWorker {
             }
             batch.sendVectors[out].iov_base = payload - header
             batch.sendVectors[out].iov_len = header + length
-            if v6 {
-                batch.sendMessages[out].msg_hdr.msg_control = nil
-                batch.sendMessages[out].msg_hdr.msg_controllen = 0
-            } else {
-                let control = batch.sendControl(out)
-                batch.sendMessages[out].msg_hdr.msg_control = control
-                batch.sendMessages[out].msg_hdr.msg_controllen = UDPDatagramHeader.sourceControl(source, at: control)
-            }
             var target = destination
             target.port = 0  // a raw socket's address names the host only
             batch.sendMessages[out].msg_hdr.msg_namelen = target.write(to: UnsafeMutableRawPointer(batch.sendNames + out))

@@ -6,8 +6,8 @@ import IPTRTPProxyPOSIX
 /// once: `capacity` packet buffers with `UDPDatagramHeader.maximumLength` of headroom before each
 /// payload (the raw send writes the IP and UDP headers there: no copy), the source address and
 /// the control message (the packet's gate address and port) of each received packet, and a send
-/// set whose every packet has its own destination, raw socket, leg and (IPv4) source control
-/// message (one batch serves many streams).
+/// set whose every packet has its own destination, raw socket and leg (one batch serves many
+/// streams).
 final class SharedPacketBatch {
     /// Packets per recvmmsg/sendmmsg call.
     let capacity: Int
@@ -26,9 +26,6 @@ final class SharedPacketBatch {
     let sendVectors: UnsafeMutablePointer<iovec>
     let sendNames: UnsafeMutablePointer<sockaddr_in6>
     let sendMessages: UnsafeMutablePointer<ipt_mmsghdr>
-    /// Per queued IPv4 send: the IP_PKTINFO message naming its gate as source
-    /// (`UDPDatagramHeader.sourceControl`).
-    let sendControls: UnsafeMutableRawPointer
     /// Per queued send: the receiving leg (counters), its payload length and its raw socket.
     let sendLegs: UnsafeMutablePointer<Int>
     let sendPayloads: UnsafeMutablePointer<Int>
@@ -46,7 +43,6 @@ final class SharedPacketBatch {
         sendVectors = .allocate(capacity: capacity)
         sendNames = .allocate(capacity: capacity)
         sendMessages = .allocate(capacity: capacity)
-        sendControls = .allocate(byteCount: capacity * UDPDatagramHeader.sourceControlLength, alignment: 16)
         sendLegs = .allocate(capacity: capacity)
         sendPayloads = .allocate(capacity: capacity)
         sendSockets = .allocate(capacity: capacity)
@@ -79,15 +75,10 @@ final class SharedPacketBatch {
         sendVectors.deallocate()
         sendNames.deallocate()
         sendMessages.deallocate()
-        sendControls.deallocate()
         sendLegs.deallocate()
         sendPayloads.deallocate()
         sendSockets.deallocate()
     }
-
-    /// The IP_PKTINFO buffer of queued send `k`.
-    @inline(__always)
-    func sendControl(_ k: Int) -> UnsafeMutableRawPointer { sendControls + k * UDPDatagramHeader.sourceControlLength }
 
     /// Where packet `i`'s payload is received (after the headroom).
     @inline(__always)
