@@ -22,7 +22,8 @@
 # 40000-41999; rtpengine on 127.0.0.30, ours on gates 127.0.0.31 (A) and 127.0.0.32 (B), relay ports
 # 42000-44999. Every process started here is stopped on exit, also on failure or Ctrl-C.
 #
-# Knobs (environment): BENCH_RELAYS="direct rtpengine iptrtpproxy iptrtpproxy-shared" (which, in order; -shared is ours with --shared-sockets, root only),
+# Knobs (environment): BENCH_RELAYS="direct rtpengine iptrtpproxy iptrtpproxy-shared iptrtpproxy-shared-1thread" (which, in order;
+# -shared is ours with --shared-sockets, -shared-1thread the same with --workers 1; both root only),
 # BENCH_SECONDS=5 (measured seconds per scenario; the 1000-stream one runs 1.6x that),
 # BENCH_ONLY=TEXT (only scenarios whose title contains TEXT), BENCH_SIP=0 (skip the SIP load), BENCH_POOL=0 (skip the media-host pool figures),
 # BENCH_REDIS=0 (skip the sessions-in-Redis figures),
@@ -38,7 +39,7 @@ BUILD=${BENCH_BIN:-build}
 RTPLOAD=$BUILD/rtpload
 HERE=scripts/bench
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
-RELAYS=${BENCH_RELAYS:-direct rtpengine iptrtpproxy iptrtpproxy-shared}
+RELAYS=${BENCH_RELAYS:-direct rtpengine iptrtpproxy iptrtpproxy-shared iptrtpproxy-shared-1thread}
 WORK=$(mktemp -d /tmp/iptrtpproxy-bench.XXXXXX)
 RESULTS=$WORK/results.jsonl
 OUT_DIR=.build-bench
@@ -142,6 +143,17 @@ relay_iptrtpproxy-shared_start() {
   IPT_VARIANT=iptrtpproxy-shared IPT_VARIANT_ARGS="--shared-sockets" relay_iptrtpproxy_start || return 1
   grep -q "sk_lookup steers" "$WORK/iptrtpproxy-shared.log" \
     || { echo "the relay fell back to a socket per port: $(tail -3 "$WORK/iptrtpproxy-shared.log")" >&2; return 1; }
+}
+
+# Ours in its cheapest configuration per packet at many light streams (issue 15): shared sockets
+# and one forwarding thread, so that every wakeup reads the packets of all streams in one recvmmsg
+# and sends them in one sendmmsg (two threads split them into two half-size batches, each thread
+# with its own wakeups). Root only, like the row above.
+relay_iptrtpproxy-shared-1thread_start() {
+  [ "$(id -u)" -eq 0 ] || { echo "--shared-sockets needs root (CAP_BPF, CAP_NET_ADMIN, CAP_NET_RAW)" >&2; return 1; }
+  IPT_VARIANT=iptrtpproxy-shared-1thread IPT_VARIANT_ARGS="--shared-sockets --workers 1" relay_iptrtpproxy_start || return 1
+  grep -q "sk_lookup steers" "$WORK/iptrtpproxy-shared-1thread.log" \
+    || { echo "the relay fell back to a socket per port: $(tail -3 "$WORK/iptrtpproxy-shared-1thread.log")" >&2; return 1; }
 }
 
 run_relay() {

@@ -115,7 +115,7 @@ struct RelayDaemon: ParsableCommand {
     @Option(help: ArgumentHelp("Serve Prometheus metrics over HTTP at this address.", valueName: "address:port"))
     var metrics: String?
 
-    @Option(help: "Forwarding threads (default: one per CPU).")
+    @Option(help: "Forwarding threads (default: one per CPU). With --shared-sockets fewer threads read bigger batches (each thread gets only its own sessions' packets): size it to the packet rate, not the CPU count ('--workers 1' forwarded 50,000 pps at the least CPU per packet; docs/shared-sockets.md).")
     var workers: Int?
 
     @Option(name: .customLong("learning-timeout"), help: "Learning window in seconds for streams whose requests give none.")
@@ -150,7 +150,7 @@ struct RelayDaemon: ParsableCommand {
         "Receive every session's ports on one socket per forwarding thread (an sk_lookup eBPF program steers the gates' port ranges to it; the relay sends through raw sockets): no sockets per session, far cheaper alloc, fewer wakeups per packet. Needs CAP_BPF, CAP_NET_ADMIN and CAP_NET_RAW; when the program cannot be loaded the relay logs one line and binds a socket per port. Also the key 'shared-sockets = yes' of the cfg file's [relay] section."))
     var sharedSockets = false
 
-    @Option(name: .customLong("coalesce-us"), help: "Microseconds a worker lets packets gather after a wakeup at light load (0: never).")
+    @Option(name: .customLong("coalesce-us"), help: "Microseconds a worker lets packets gather after a wakeup at light load (0: never). Measured: no CPU saved, with or without --shared-sockets, and every packet waits that much longer (BENCHMARKS.md).")
     var coalesceMicroseconds: Int = RelayConfiguration.defaultCoalescing
 
     @Option(name: .customLong("log-level"), help: ArgumentHelp(
