@@ -130,4 +130,8 @@ for mode in $RELAYS; do
 done
 
 echo
-python3 scripts/bench/knee_plot.py "$OUT" --summary ${PLOTS:+--plots "$PLOTS"}
+# The plots need matplotlib: Debian's (make deps) is importable by Debian's python3, which need not
+# be the first python3 on PATH (pyenv); use whichever has it.
+plot_python=python3
+python3 -c 'import matplotlib' 2>/dev/null || ! /usr/bin/python3 -c 'import matplotlib' 2>/dev/null || plot_python=/usr/bin/python3
+"$plot_python" scripts/bench/knee_plot.py "$OUT" --summary ${PLOTS:+--plots "$PLOTS"}
