@@ -47,5 +47,16 @@ kam_log "relay stats: sessions allocated/deleted $stats"
 kam_check "relay stats: one session allocated and deleted" [ "$stats" = 1/1 ]
 kam_check "BYE deleted the call's sessions" [ "$(kam_logged "ended: sessions loop:$SID/")" -eq 1 ]
 kam_check "no session left on the relay (kamcmd iptrtpproxy.list)" kam_no_sessions_left
+# The script's per-call htable entries go with the call (dialog:end): left to the htables'
+# two-hour autoexpire they would fill Kamailio's shared memory at high call rates.
+htables_empty() {
+  local t
+  for t in ipt ipt_call ipt_tags; do
+    kam_rpc htable.dump "$t" >"$KAM_DIR/htable-$t.txt" 2>&1 || return 1
+    grep -q "name:" "$KAM_DIR/htable-$t.txt" && return 1
+  done
+  return 0
+}
+kam_check "the call left no entry in the script's htables (ipt, ipt_call, ipt_tags)" wait_for 5 "the htables to empty" htables_empty
 kam_check "the module logged no error" [ "$(kam_logged 'ERROR: iptrtpproxy')" -eq 0 ]
 kam_finish
