@@ -39,9 +39,10 @@ enum HostLog {
         return c(level.rawValue) != 0
     }
 
-    /// The most detailed level the host writes now.
+    /// The most detailed level the host writes now (one look at the check, not one per level).
     static var mostDetailedLevel: Level {
-        for level in [Level.debug, .info, .notice, .warning] where isEnabled(level) { return level }
+        guard let c = check.withLock({ $0 }) else { return .debug }
+        for level in [Level.debug, .info, .notice, .warning] where c(level.rawValue) != 0 { return level }
         return .error
     }
 

@@ -144,12 +144,34 @@ public enum ControlProtocol {
     /// The reply as one line, without the newline. Newlines inside a message become spaces, so a
     /// reply is always exactly one line.
     public static func encode(_ reply: ControlReply) -> String {
+        var out: [UInt8] = []
+        appendReply(reply, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `encode(reply)`'s bytes appended to `out` (the relay writes its replies straight into a
+    /// connection's output buffer: four per call).
+    package static func appendReply(_ reply: ControlReply, to out: inout [UInt8]) {
+        out.append(contentsOf: versionBytes)
+        out.append(32)
+        out.append(contentsOf: reply.id.utf8)
         switch reply.outcome {
         case .ok(let payload):
-            return payload.isEmpty ? "\(version) \(reply.id) ok" : "\(version) \(reply.id) ok \(oneLine(payload))"
+            out.append(contentsOf: okBytes)
+            if !payload.isEmpty { appendOneLine(payload, to: &out) }
         case .error(let message):
-            return "\(version) \(reply.id) error \(oneLine(message))"
+            out.append(contentsOf: errorBytes)
+            appendOneLine(message, to: &out)
         }
+    }
+
+    private static let okBytes = Array(" ok".utf8)
+    private static let errorBytes = Array(" error".utf8)
+
+    /// A space and `text` with its line breaks made spaces.
+    private static func appendOneLine(_ text: String, to out: inout [UInt8]) {
+        out.append(32)
+        for c in text.utf8 { out.append(c == 10 || c == 13 ? 32 : c) }
     }
 
     /// Reads one reply line (without its newline).
@@ -423,10 +445,5 @@ public enum ControlProtocol {
             guard port <= UInt32(UInt16.max) else { return nil }
         }
         return Endpoint(address: address, port: UInt16(port))
-    }
-
-    static func oneLine(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == 10 || $0 == 13 }) else { return text }
-        return String(decoding: text.utf8.map { $0 == 10 || $0 == 13 ? 32 : $0 }, as: UTF8.self)
     }
 }

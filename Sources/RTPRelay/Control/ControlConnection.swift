@@ -35,7 +35,7 @@ final class ControlConnection {
     var broken = false
     /// The control loop's name for it in its epoll set (0 until it is in the set).
     var serial: UInt64 = 0
-    /// What the epoll set waits for on it now (`pollEvents` when the loop last looked).
+    /// What the epoll set waits for on it now (`wantedEvents` when the loop last looked).
     var watchedEvents: UInt32 = 0
     /// Bytes read; those before `inputStart` were taken as lines already (compacted on the next read).
     var input: [UInt8] = []
@@ -63,36 +63,13 @@ final class ControlConnection {
         lastRequestAt = now
     }
 
-    /// Queues a reply line, written straight into `output` (the bytes `ControlProtocol.encode`
-    /// makes, without building the line as a string first: four replies per call).
+    /// Queues a reply line, written straight into `output` (`ControlProtocol.appendReply`: no
+    /// line built as a string first, four replies per call).
     func queue(_ reply: ControlReply, now: Int64) {
         if output.isEmpty { outputSince = now }
-        output.append(contentsOf: ControlProtocol.versionBytes)
-        output.append(32)
-        output.append(contentsOf: reply.id.utf8)
-        switch reply.outcome {
-        case .ok(let payload):
-            output.append(contentsOf: ControlConnection.ok)
-            if !payload.isEmpty { appendOneLine(payload) }
-        case .error(let message):
-            output.append(contentsOf: ControlConnection.error)
-            appendOneLine(message)
-        }
+        ControlProtocol.appendReply(reply, to: &output)
         output.append(10)
     }
-
-    /// A space and `text` with its line breaks made spaces (`ControlProtocol.oneLine`).
-    private func appendOneLine(_ text: String) {
-        output.append(32)
-        if text.utf8.contains(where: { $0 == 10 || $0 == 13 }) {
-            for c in text.utf8 { output.append(c == 10 || c == 13 ? 32 : c) }
-        } else {
-            output.append(contentsOf: text.utf8)
-        }
-    }
-
-    private static let ok = Array(" ok".utf8)
-    private static let error = Array(" error".utf8)
 
     /// Queues a line (the greeting, a reply).
     func queue(line: String, now: Int64) {
@@ -130,11 +107,12 @@ final class ControlConnection {
         inputStart = 0
     }
 
-    /// The events to poll for: a TLS handshake waits for what it asked; otherwise nothing more is
-    /// read while replies wait to be taken (a pipelining client is held to what it reads).
-    var pollEvents: Int16 {
-        if tls != nil && (!tlsEstablished || output.isEmpty) && tlsWantsWrite { return Int16(POLLOUT) }
-        return output.isEmpty ? Int16(POLLIN) : Int16(POLLOUT)
+    /// The epoll events to wait for (EPOLLIN and EPOLLOUT are poll's POLLIN and POLLOUT bits): a
+    /// TLS handshake waits for what it asked; otherwise nothing more is read while replies wait
+    /// to be taken (a pipelining client is held to what it reads).
+    var wantedEvents: UInt32 {
+        if tls != nil && (!tlsEstablished || output.isEmpty) && tlsWantsWrite { return UInt32(POLLOUT) }
+        return output.isEmpty ? UInt32(POLLIN) : UInt32(POLLOUT)
     }
 
     /// Moves the TLS handshake on; true once it is done. Marks the connection broken when it failed.

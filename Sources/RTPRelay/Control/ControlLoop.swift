@@ -41,7 +41,7 @@ final class ControlLoop {
     }
 
     /// The epoll set of the loop: the stop pipe, the listeners and every connection, each with
-    /// what it waits for (`ControlConnection.pollEvents`). One set kept across rounds rather than
+    /// what it waits for (`ControlConnection.wantedEvents`). One set kept across rounds rather than
     /// a poll list rebuilt per round: a proxy's requests come one at a time, each its own round.
     private var epollFD: Int32 = -1
     /// Serial numbers of connections in the set (an event names its connection by it, as a
@@ -99,8 +99,8 @@ final class ControlLoop {
                 connections.removeAll { $0.broken }
             }
             // What each connection waits for next (readable, or writable while replies wait).
-            for c in connections where UInt32(UInt16(bitPattern: c.pollEvents)) != c.watchedEvents {
-                let wanted = UInt32(UInt16(bitPattern: c.pollEvents))
+            for c in connections where c.wantedEvents != c.watchedEvents {
+                let wanted = c.wantedEvents
                 var event = epoll_event()
                 event.events = wanted
                 event.data.u64 = c.serial
@@ -152,7 +152,7 @@ final class ControlLoop {
             }
             c.serial = Self.connectionTags + nextSerial
             nextSerial += 1
-            c.watchedEvents = UInt32(UInt16(bitPattern: c.pollEvents))
+            c.watchedEvents = c.wantedEvents
             guard watch(c.fd, tag: c.serial, events: c.watchedEvents) else {
                 c.close()
                 continue
