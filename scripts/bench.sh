@@ -138,23 +138,21 @@ EOF
 # Ours with --shared-sockets (issue 15): one socket per thread for every port (sk_lookup), raw
 # sends; root only. Measured only when the relay says the steering runs (it falls back to a
 # socket per port otherwise, which would be the row above again).
-relay_iptrtpproxy-shared_start() {
+# shared_start VARIANT ARGS...: that relay, named VARIANT, with --shared-sockets and ARGS.
+shared_start() {
+  local variant=$1; shift
   [ "$(id -u)" -eq 0 ] || { echo "--shared-sockets needs root (CAP_BPF, CAP_NET_ADMIN, CAP_NET_RAW)" >&2; return 1; }
-  IPT_VARIANT=iptrtpproxy-shared IPT_VARIANT_ARGS="--shared-sockets" relay_iptrtpproxy_start || return 1
-  grep -q "sk_lookup steers" "$WORK/iptrtpproxy-shared.log" \
-    || { echo "the relay fell back to a socket per port: $(tail -3 "$WORK/iptrtpproxy-shared.log")" >&2; return 1; }
+  IPT_VARIANT=$variant IPT_VARIANT_ARGS="--shared-sockets $*" relay_iptrtpproxy_start || return 1
+  grep -q "sk_lookup steers" "$WORK/$variant.log" \
+    || { echo "the relay fell back to a socket per port: $(tail -3 "$WORK/$variant.log")" >&2; return 1; }
 }
+relay_iptrtpproxy-shared_start() { shared_start iptrtpproxy-shared; }
 
 # Ours in its cheapest configuration per packet at many light streams (issue 15): shared sockets
 # and one forwarding thread, so that every wakeup reads the packets of all streams in one recvmmsg
 # and sends them in one sendmmsg (two threads split them into two half-size batches, each thread
 # with its own wakeups). Root only, like the row above.
-relay_iptrtpproxy-shared-1thread_start() {
-  [ "$(id -u)" -eq 0 ] || { echo "--shared-sockets needs root (CAP_BPF, CAP_NET_ADMIN, CAP_NET_RAW)" >&2; return 1; }
-  IPT_VARIANT=iptrtpproxy-shared-1thread IPT_VARIANT_ARGS="--shared-sockets --workers 1" relay_iptrtpproxy_start || return 1
-  grep -q "sk_lookup steers" "$WORK/iptrtpproxy-shared-1thread.log" \
-    || { echo "the relay fell back to a socket per port: $(tail -3 "$WORK/iptrtpproxy-shared-1thread.log")" >&2; return 1; }
-}
+relay_iptrtpproxy-shared-1thread_start() { shared_start iptrtpproxy-shared-1thread --workers 1; }
 
 run_relay() {
   local relay=$1 scenario title calls ways args streams rl
