@@ -137,6 +137,19 @@ struct BPFMap {
         }
     }
 
+    /// The values of an array map created with BPF_F_MMAPABLE, mapped into this process (shared:
+    /// the program sees every store at once): `entries` values of `valueSize` bytes, each at a
+    /// multiple of `valueSize` rounded up to 8 bytes, as the kernel lays them out. Unmap with
+    /// `munmap(pointer, length)`. Throws with the errno when the kernel refuses.
+    func mapShared(entries: Int, valueSize: Int) throws -> (pointer: UnsafeMutableRawPointer, length: Int, stride: Int) {
+        let stride = (valueSize + 7) & ~7
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let length = (entries * stride + page - 1) / page * page
+        let pointer = Glibc.mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+        guard let pointer, pointer != MAP_FAILED else { throw KernelOffloadError.system("eBPF: map an array into memory", errno) }
+        return (pointer, length, stride)
+    }
+
     /// Deletes `key`; returns 0 or the errno (ENOENT when it was not there).
     @discardableResult
     func delete(key: [UInt8]) -> Int32 {

@@ -75,6 +75,39 @@ public struct XDPStreamEntry: Hashable, Sendable {
         return bytes
     }
 
+    /// Positions in the program's fast index (`IPT_XDP_INDEX_SIZE`).
+    public static let indexSize = 1 << 17
+    /// The array of IPv4 slots, and of IPv6 ones, of the fast index.
+    public static let slots4 = "ipt_slots4", slots6 = "ipt_slots6"
+    /// The fast index's arrays of slot numbers.
+    public static let index4 = "ipt_index4", index6 = "ipt_index6"
+
+    /// Size of the entry's slot (`struct ipt_xdp_slot4` / `ipt_xdp_slot6`): the key, 4 bytes of
+    /// padding, the target.
+    public var slotSize: Int { targetOffsetInSlot + Self.targetSize }
+    /// Where the target starts in the slot.
+    public var targetOffsetInSlot: Int { isV4 ? Self.keySize4 + 4 : Self.keySize6 + 4 }
+
+    /// The slot's bytes: key, padding, target.
+    public var slot: [UInt8] {
+        key + [UInt8](repeating: 0, count: 4) + target
+    }
+
+    /// The direction's position in the program's fast index (`index_position` in
+    /// bpf/iptrtpproxy_xdp.bpf.c): the gate's port as the packet carries it, XORed with 17 bits
+    /// of a multiplicative hash of the gate's address (IPv4) or of its last four bytes (IPv6),
+    /// both loaded in this host's byte order as the program loads them. The ports of one gate
+    /// address never share a position.
+    public var indexPosition: Int {
+        let key = self.key
+        let addressEnd = isV4 ? 8 : 32   // where the gate's address ends in the key; its port follows the client's
+        let (word, port) = key.withUnsafeBytes { bytes in
+            (bytes.loadUnaligned(fromByteOffset: addressEnd - 4, as: UInt32.self),
+             bytes.loadUnaligned(fromByteOffset: addressEnd + 2, as: UInt16.self))
+        }
+        return Int(((word &* 0x9E37_79B1) >> 15 ^ UInt32(port)) & UInt32(Self.indexSize - 1))
+    }
+
     /// The packets and bytes a target's bytes (read back from the map) say were forwarded.
     public static func counter(fromTarget bytes: [UInt8]) -> KernelCounter {
         precondition(bytes.count >= packetsOffset + 16, "an XDP target has \(targetSize) bytes")

@@ -6,10 +6,13 @@ import RTPRelay
 import Synchronization
 
 /// The relay engine's kernel offload over XDP (issue 15): the program of
-/// bpf/iptrtpproxy_xdp.bpf.c attached to the relay's interfaces, its maps `ipt_streams4` and
-/// `ipt_streams6` filled with the latched streams. A packet of such a stream is rewritten and redirected at the driver (or
-/// right after it, generic mode) and never reaches the relay's sockets; anything else takes the
-/// normal path (see the program's header).
+/// bpf/iptrtpproxy_xdp.bpf.c attached to the relay's interfaces, filled with the latched streams.
+/// A packet of such a stream is rewritten and redirected at the driver (or right after it,
+/// generic mode) and never reaches the relay's sockets; anything else takes the normal path (see
+/// the program's header). Each direction goes into the program's fast index where it can
+/// (`XDPFastPath`: found with two array lookups), else into the hash map of its family
+/// (`ipt_streams4`, `ipt_streams6`): when another direction holds its index position, or every
+/// slot is taken.
 ///
 /// Creating it loads the program (the kernel's verifier runs) and attaches it to every interface
 /// but loopback, replacing the program a crashed relay left (its map, and so its streams, go with
@@ -39,14 +42,32 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
         let streams4: BPFMap
         let streams6: BPFMap
         let counters: BPFMap
+        let fast: XDPFastPath
         var installed: [OffloadedStream.Key: [XDPStreamEntry]] = [:]
+        /// Keys of the directions in the hash maps (all others are in the fast index).
+        var hashed: Set<[UInt8]> = []
+        /// Directions installed, IPv4 and IPv6, wherever they are: at most `capacity` each.
+        var directions = [0, 0]
         var lastError: KernelOffloadError?
         /// Counters of every element, by key, from one batch read of the map.
         var snapshot: [[UInt8]: KernelCounter] = [:]
         var snapshotTime: UInt64 = 0
 
-        /// The map `entry` belongs in.
+        /// The hash map `entry` belongs in when it is not in the fast index.
         func streams(for entry: XDPStreamEntry) -> BPFMap { entry.isV4 ? streams4 : streams6 }
+
+        /// Takes the direction out of the fast index or its hash map; 0 or the hash map's errno.
+        @discardableResult
+        mutating func forget(_ entry: XDPStreamEntry, now: UInt64) -> Int32 {
+            snapshot[entry.key] = nil
+            if fast.remove(entry.key, now: now) {
+                directions[entry.isV4 ? 0 : 1] -= 1
+                return 0
+            }
+            guard hashed.remove(entry.key) != nil else { return 0 }
+            directions[entry.isV4 ? 0 : 1] -= 1
+            return streams(for: entry).delete(key: entry.key)
+        }
     }
 
     private let state: Mutex<State>
@@ -59,13 +80,16 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
         capacity: UInt32 = XDPStreamOffload.defaultCapacity, logger: Logger = Logger(label: "iptrtpproxy.xdp")
     ) throws {
         let path = try BPFObjectLocation.find(Self.objectName, in: directory)
-        let object = try BPFObject(path: path, mapSizes: [XDPStreamEntry.map4: capacity, XDPStreamEntry.map6: capacity])
+        let slots = XDPFastPath.slotCounts(capacity: capacity)
+        let object = try BPFObject(path: path, mapSizes: [XDPStreamEntry.map4: capacity, XDPStreamEntry.map6: capacity,
+                                                          XDPStreamEntry.slots4: slots.v4, XDPStreamEntry.slots6: slots.v6])
         try object.load()
         let program = try object.program(XDPAttachment.programName)
         let modes = BPFMap(fd: try object.map("ipt_interfaces"))
         // Every descriptor before the first attachment: nothing below throws once one is made.
         let streams4 = BPFMap(fd: try object.map(XDPStreamEntry.map4)), streams6 = BPFMap(fd: try object.map(XDPStreamEntry.map6))
         let counters = BPFMap(fd: try object.map("ipt_counters"))
+        let fast = try XDPFastPath(object: object, slotCounts: slots)
         var attached: [XDPInterface] = []
         for name in names ?? NFTablesOffload.networkInterfaces() {
             // The kernel's FIB answers an XDP program only for an interface with forwarding on
@@ -92,13 +116,14 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
             }
         }
         guard !attached.isEmpty else {
+            fast.close()
             throw KernelOffloadError("XDP: the program is attached to no interface")
         }
         interfaces = attached
         self.capacity = capacity
         let byMode = Dictionary(grouping: attached, by: \.mode).sorted { $0.key.rawValue < $1.key.rawValue }
         name = "xdp (" + byMode.map { "\($0.key): " + $0.value.map(\.name).joined(separator: ", ") }.joined(separator: "; ") + ")"
-        state = Mutex(State(object: object, streams4: streams4, streams6: streams6, counters: counters))
+        state = Mutex(State(object: object, streams4: streams4, streams6: streams6, counters: counters, fast: fast))
     }
 
     /// Detaches the program from every interface: every stream goes back to user space.
@@ -106,23 +131,29 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
         state.withLock { state in
             for interface in interfaces { XDPAttachment.detach(interface) }
             state.installed = [:]
+            state.hashed = []
+            state.directions = [0, 0]
+            state.fast.close()
             state.object.close()
         }
     }
 
-    /// Streams in the map now.
+    /// Streams in the maps now.
     public var installedCount: Int { state.withLock { $0.installed.count } }
+
+    /// Directions (two per stream) in the fast index, and in the hash maps.
+    public var placement: (indexed: Int, hashed: Int) { state.withLock { ($0.fast.count, $0.hashed.count) } }
 
     /// The last error of a call that cannot throw (`remove`, `counters`), for the host to log.
     public var lastError: KernelOffloadError? { state.withLock { $0.lastError } }
 
-    /// Puts both directions of the stream in the map. Throws `OffloadTableFull` when the map is
+    /// Puts both directions of the stream in the maps. Throws `OffloadTableFull` when the map is
     /// full, another error when the families differ or the kernel refuses; either way nothing of
     /// the stream stays in the map.
     public func install(_ stream: OffloadedStream) throws {
         let entries = try XDPStreamEntry.directions(of: NFTablesStreamOffload.kernelStream(stream))
         try state.withLock { state in
-            try Self.write(entries, in: state, for: stream)
+            try Self.write(entries, in: &state, for: stream, capacity: capacity)
             state.installed[stream.key] = entries
             // Its elements start from zero: an older snapshot must not count again what it held.
             for entry in entries { state.snapshot[entry.key] = nil }
@@ -134,22 +165,44 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
     public func update(_ stream: OffloadedStream) throws {
         let entries = try XDPStreamEntry.directions(of: NFTablesStreamOffload.kernelStream(stream))
         try state.withLock { state in
-            try Self.write(entries, in: state, for: stream)
+            try Self.write(entries, in: &state, for: stream, capacity: capacity)
             let kept = Set(entries.map(\.key))
+            let now = NFTablesStreamOffload.monotonicNanoseconds()
             for old in state.installed[stream.key] ?? [] where !kept.contains(old.key) {
-                state.streams(for: old).delete(key: old.key)
-                state.snapshot[old.key] = nil
+                state.forget(old, now: now)
             }
             state.installed[stream.key] = entries
             for entry in entries { state.snapshot[entry.key] = nil }
         }
     }
 
-    private static func write(_ entries: [XDPStreamEntry], in state: borrowing State, for stream: OffloadedStream) throws {
+    /// Writes each direction into the fast index, or else into its hash map; a direction that is
+    /// in the hash map stays there (its element is replaced in one step). When a placed
+    /// direction finds no free slot to be re-pointed into, the hash map's element is written
+    /// before the index lets it go, so that no packet finds nothing in between.
+    /// A direction not installed yet counts against `capacity` (per family), wherever it goes.
+    private static func write(_ entries: [XDPStreamEntry], in state: inout State, for stream: OffloadedStream, capacity: UInt32) throws {
+        let now = NFTablesStreamOffload.monotonicNanoseconds()
         for (i, entry) in entries.enumerated() {
-            let rc = state.streams(for: entry).update(key: entry.key, value: entry.target)
-            guard rc != 0 else { continue }
-            for done in entries[..<i] { state.streams(for: done).delete(key: done.key) }
+            let family = entry.isV4 ? 0 : 1
+            let hashed = state.hashed.contains(entry.key), new = !hashed && !state.fast.holds(entry.key)
+            var rc: Int32 = E2BIG
+            if new && state.directions[family] >= Int(capacity) {
+                // Full: rc stays E2BIG.
+            } else if !hashed && state.fast.place(entry, now: now) {
+                rc = 0
+            } else {
+                rc = state.streams(for: entry).update(key: entry.key, value: entry.target)
+                if rc == 0 {
+                    state.hashed.insert(entry.key)
+                    state.fast.remove(entry.key, now: now)
+                }
+            }
+            if rc == 0 {
+                if new { state.directions[family] += 1 }
+                continue
+            }
+            for done in entries[..<i] { state.forget(done, now: now) }
             let what = "stream \(stream.key.switchboard):\(stream.key.session)/\(stream.key.stream) (\(entry.arrival.peer)→\(entry.arrival.relay))"
             if rc == E2BIG || rc == ENOMEM { throw OffloadTableFull("XDP: map full, \(what) stays in user space") }
             throw KernelOffloadError.system("XDP: install \(what)", rc)
@@ -160,24 +213,25 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
     public func remove(_ key: OffloadedStream.Key) {
         state.withLock { state in
             guard let entries = state.installed.removeValue(forKey: key) else { return }
+            let now = NFTablesStreamOffload.monotonicNanoseconds()
             for entry in entries {
-                state.snapshot[entry.key] = nil
-                let rc = state.streams(for: entry).delete(key: entry.key)
+                let rc = state.forget(entry, now: now)
                 if rc != 0 && rc != ENOENT { state.lastError = .system("XDP: remove \(entry.arrival.peer)→\(entry.arrival.relay)", rc) }
             }
         }
     }
 
     /// What the program forwarded per side since the stream was installed or re-pointed; nil
-    /// for a stream not installed, or when the map cannot be read (`lastError` says why). Served
-    /// from a batch read of the whole map at most `NFTablesStreamOffload.snapshotNanoseconds` old:
-    /// a housekeeping round asks for every stream, and one read per element would cost a system
-    /// call each.
+    /// for a stream not installed, or when a hash map cannot be read (`lastError` says why). A
+    /// direction in the fast index is read from its slot's shared memory; one in a hash map from
+    /// a batch read of both maps at most `NFTablesStreamOffload.snapshotNanoseconds` old (a
+    /// housekeeping round asks for every stream, and one read per element would cost a system
+    /// call each), taken only while some direction is in a hash map.
     public func counters(_ key: OffloadedStream.Key) -> OffloadCounters? {
         state.withLock { state in
             guard let entries = state.installed[key] else { return nil }
             let now = NFTablesStreamOffload.monotonicNanoseconds()
-            if now &- state.snapshotTime > NFTablesStreamOffload.snapshotNanoseconds {
+            if !state.hashed.isEmpty && now &- state.snapshotTime > NFTablesStreamOffload.snapshotNanoseconds {
                 var snapshot: [[UInt8]: KernelCounter] = [:]
                 snapshot.reserveCapacity(state.installed.count * 2)
                 do {
@@ -196,7 +250,7 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
                 state.snapshot = snapshot
                 state.snapshotTime = now
             }
-            let counters = entries.map { state.snapshot[$0.key] ?? KernelCounter(packets: 0, bytes: 0) }
+            let counters = entries.map { state.fast.counter($0.key) ?? state.snapshot[$0.key] ?? KernelCounter(packets: 0, bytes: 0) }
             return OffloadCounters(packets: counters.map(\.packets), bytes: counters.map(\.bytes))
         }
     }

@@ -24,22 +24,30 @@ struct XDPProgramTests {
         b: KernelLeg(relay: Endpoint(address: IPAddress("2001:db8:a::11")!, port: 31002),
                      peer: Endpoint(address: IPAddress("2001:db8:2::2")!, port: 6000)))
 
-    /// The loaded program with both streams in its map, and its counters.
+    /// The loaded program with both streams in its maps, and its counters. `indexed`: the
+    /// streams are in the fast index (as the relay puts them), else in the hash maps (as a
+    /// direction whose index position another holds).
     final class Loaded {
         let object: BPFObject
         let program: Int32
         let counters: BPFMap
+        let fast: XDPFastPath
 
-        init() throws {
+        init(indexed: Bool = false, slots: UInt32 = 64) throws {
             object = try BPFObject(path: XDPTestObject.folder + "/" + XDPStreamOffload.objectName,
-                                   mapSizes: [XDPStreamEntry.map4: 16, XDPStreamEntry.map6: 16])
+                                   mapSizes: [XDPStreamEntry.map4: 16, XDPStreamEntry.map6: 16,
+                                              XDPStreamEntry.slots4: slots, XDPStreamEntry.slots6: slots])
             try object.load()
             program = try object.program(XDPAttachment.programName)
             counters = BPFMap(fd: try object.map("ipt_counters"))
+            fast = try XDPFastPath(object: object, slotCounts: (slots, slots))
             for stream in [XDPProgramTests.v4, XDPProgramTests.v6] {
                 for entry in try XDPStreamEntry.directions(of: stream) {
-                    let streams = BPFMap(fd: try object.map(entry.map))
-                    #expect(streams.update(key: entry.key, value: entry.target) == 0)
+                    if indexed {
+                        #expect(fast.place(entry, now: 0))
+                    } else {
+                        #expect(hash(entry).update(key: entry.key, value: entry.target) == 0)
+                    }
                 }
             }
             // The program redirects only from interfaces it is attached to; say lo (1) is one,
@@ -48,6 +56,11 @@ struct XDPProgramTests {
             #expect(interfaces.update(key: withUnsafeBytes(of: UInt32(1)) { Array($0) },
                                       value: withUnsafeBytes(of: UInt32(1)) { Array($0) }) == 0)
         }
+
+        /// The hash map of `entry`'s family.
+        func hash(_ entry: XDPStreamEntry) -> BPFMap { BPFMap(fd: try! object.map(entry.map)) }
+
+        deinit { fast.close() }
 
         /// Runs the program on `packet`: its verdict and the packet as it came out.
         func run(_ packet: [UInt8]) throws -> (verdict: UInt32, packet: [UInt8]) {
@@ -108,9 +121,10 @@ struct XDPProgramTests {
         }
     }
 
-    @Test("valid packets of every length, IPv4 and IPv6: past every check, rewritten right when routed")
-    func validPackets() throws {
-        let loaded = try Loaded()
+    @Test("valid packets of every length, IPv4 and IPv6, streams in the hash maps or the fast index: past every check, rewritten right when routed",
+          arguments: [false, true])
+    func validPackets(indexed: Bool) throws {
+        let loaded = try Loaded(indexed: indexed)
         var random = SeededRandom(state: 15)
         for length in Array(0...40) + (0..<60).map({ _ in Int.random(in: 0...1432, using: &random) }) {
             let payload = (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) }
@@ -130,9 +144,9 @@ struct XDPProgramTests {
         try checkValid(loaded, noSum, noSumOut, "IPv4 without UDP checksum")
     }
 
-    @Test("malformed packets of a known stream go to the normal path untouched, counted by reason")
-    func malformed() throws {
-        let loaded = try Loaded()
+    @Test("malformed packets of a known stream go to the normal path untouched, counted by reason", arguments: [false, true])
+    func malformed(indexed: Bool) throws {
+        let loaded = try Loaded(indexed: indexed)
         let payload = [UInt8](repeating: 0x55, count: 160)
         let v4 = TestPacket.udp(from: Self.v4.a.peer, to: Self.v4.a.relay, payload: payload)
         let v6 = TestPacket.udp(from: Self.v6.a.peer, to: Self.v6.a.relay, payload: payload)
@@ -189,6 +203,67 @@ struct XDPProgramTests {
         }
     }
 
+    @Test("fast index: the program finds every placed direction at the position Swift computed (300 random gates and ports, IPv4 and IPv6)")
+    func indexPositionsAgree() throws {
+        let loaded = try Loaded(indexed: false, slots: 1024)
+        var random = SeededRandom(state: 1717)
+        for i in 0..<300 {
+            let v4 = i % 2 == 0
+            func address() -> IPAddress {
+                v4 ? .v4(UInt32.random(in: 0x0100_0000...0xDFFF_FFFF, using: &random))
+                   : IPAddress((0..<8).map { _ in String(UInt16.random(in: 0...0xffff, using: &random), radix: 16) }.joined(separator: ":"))!
+            }
+            let port = UInt16.random(in: 1024...65535, using: &random)
+            let stream = KernelStream(a: KernelLeg(relay: Endpoint(address: address(), port: port), peer: Endpoint(address: address(), port: 4000)),
+                                      b: KernelLeg(relay: Endpoint(address: address(), port: port &+ 2), peer: Endpoint(address: address(), port: 6000)))
+            let entry = try XDPStreamEntry.directions(of: stream)[0]
+            guard loaded.fast.place(entry, now: 0) else { continue }   // a position an earlier random direction holds
+            let packet = TestPacket.udp(from: stream.a.peer, to: stream.a.relay, payload: [UInt8](repeating: 9, count: 40))
+            let expected = TestPacket.udp(from: stream.b.relay, to: stream.b.peer, payload: [UInt8](repeating: 9, count: 40), hopLimit: 63)
+            try checkValid(loaded, packet, expected, "random direction \(i): \(stream.a.peer)→\(stream.a.relay)")
+            // A stranger to the same gate port is not taken for it.
+            let stranger = TestPacket.udp(from: Endpoint(address: stream.b.peer.address, port: 4000), to: stream.a.relay, payload: [1, 2, 3, 4])
+            #expect(try passed(loaded, stranger, "stranger \(i)") == nil)
+        }
+        #expect(loaded.fast.count > 250)
+    }
+
+    @Test("fast index: a direction whose position another holds is found in the hash map; re-pointed and removed ones stop matching")
+    func indexCollisionsAndRemoval() throws {
+        let loaded = try Loaded(indexed: false, slots: 2)
+        // Two gate addresses whose ports share a position: the second goes to the hash map.
+        // (Not the stream `Loaded` put in the hash map: once removed from the index, it must be unknown.)
+        let first = KernelStream(a: KernelLeg(relay: Endpoint(address: IPAddress("192.0.2.10")!, port: 30100), peer: XDPProgramTests.v4.a.peer),
+                                 b: KernelLeg(relay: Endpoint(address: IPAddress("192.0.2.11")!, port: 30102), peer: XDPProgramTests.v4.b.peer))
+        let firstEntry = try XDPStreamEntry.directions(of: first)[0]
+        var random = SeededRandom(state: 99)
+        var second: KernelStream?
+        while second == nil {
+            let gate = Endpoint(address: .v4(UInt32.random(in: 0x0A00_0000...0x0AFF_FFFF, using: &random)), port: first.a.relay.port)
+            let candidate = KernelStream(a: KernelLeg(relay: gate, peer: Endpoint(address: IPAddress("203.0.113.60")!, port: 7000)), b: first.b)
+            if try XDPStreamEntry.directions(of: candidate)[0].indexPosition == firstEntry.indexPosition { second = candidate }
+        }
+        let secondEntry = try XDPStreamEntry.directions(of: second!)[0]
+        #expect(loaded.fast.place(firstEntry, now: 0))
+        #expect(!loaded.fast.place(secondEntry, now: 0), "its position is taken")
+        #expect(loaded.hash(secondEntry).update(key: secondEntry.key, value: secondEntry.target) == 0)
+        for (stream, name) in [(first, "indexed"), (second!, "hashed, colliding")] {
+            let packet = TestPacket.udp(from: stream.a.peer, to: stream.a.relay, payload: [5, 6, 7])
+            let expected = TestPacket.udp(from: stream.b.relay, to: stream.b.peer, payload: [5, 6, 7], hopLimit: 63)
+            try checkValid(loaded, packet, expected, "\(name)")
+        }
+        // Re-pointed: a new slot (the second and last), the old one resting; then no slot is free.
+        #expect(loaded.fast.place(firstEntry, now: 1))
+        #expect(!loaded.fast.place(firstEntry, now: 2), "both slots are taken or resting")
+        let packet = TestPacket.udp(from: first.a.peer, to: first.a.relay, payload: [5, 6, 7])
+        try checkValid(loaded, packet, TestPacket.udp(from: first.b.relay, to: first.b.peer, payload: [5, 6, 7], hopLimit: 63), "re-pointed")
+        // Removed: its packets are no longer known to the program.
+        #expect(loaded.fast.remove(firstEntry.key, now: 3))
+        #expect(!loaded.fast.holds(firstEntry.key))
+        #expect(try passed(loaded, packet, "removed") == nil)
+        #expect(loaded.fast.counter(firstEntry.key) == nil)
+    }
+
     @Test("the map: full at its capacity (E2BIG), read whole in batches past one chunk")
     func mapCapacityAndBatches() throws {
         let object = try BPFObject(path: XDPTestObject.folder + "/" + XDPStreamOffload.objectName, mapSizes: [XDPStreamEntry.map4: 10_000])
@@ -210,9 +285,9 @@ struct XDPProgramTests {
         #expect(seen.contains(entry(9_999).key))
     }
 
-    @Test("property: 3,000 random mutations of a stream's packet never come out wrong")
-    func mutations() throws {
-        let loaded = try Loaded()
+    @Test("property: 3,000 random mutations of a stream's packet never come out wrong", arguments: [false, true])
+    func mutations(indexed: Bool) throws {
+        let loaded = try Loaded(indexed: indexed)
         var random = SeededRandom(state: 1515)
         let bases = [Self.v4, Self.v6].map { TestPacket.udp(from: $0.a.peer, to: $0.a.relay, payload: [UInt8](repeating: 7, count: 100)) }
         for i in 0..<3000 {

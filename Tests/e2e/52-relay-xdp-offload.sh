@@ -116,8 +116,13 @@ if what == "ids":
 ours = [i for d, (i, m) in progs.items() if bt("prog", "show", "id", str(i))["name"] == "ipt_xdp_relay"]
 if not ours: print(-1); sys.exit()
 maps = {bt("map", "show", "id", str(m))["name"]: m for m in bt("prog", "show", "id", str(ours[0]))["map_ids"]}
-if what == "streams":
-    print(sum(len(bt("map", "dump", "id", str(maps[m])) or []) for m in ("ipt_streams4", "ipt_streams6")))
+def value(e):   # an array element's value as a number, with or without BTF formatting
+    v = e.get("formatted", e)["value"]
+    return v if isinstance(v, int) else int.from_bytes(bytes(int(b, 16) for b in v), "little")
+if what in ("streams", "indexed"):   # directions in the fast index (nonzero index positions), plus in the hash maps
+    indexed = sum(1 for m in ("ipt_index4", "ipt_index6") for e in bt("map", "dump", "id", str(maps[m])) or [] if value(e))
+    hashed = sum(len(bt("map", "dump", "id", str(maps[m])) or []) for m in ("ipt_streams4", "ipt_streams6"))
+    print(indexed + hashed if what == "streams" else indexed)
 elif what == "counter":  # counter N: slot N of ipt_counters summed over CPUs
     slot = int(sys.argv[2])
     for e in bt("map", "dump", "id", str(maps["ipt_counters"])) or []:
@@ -159,6 +164,7 @@ check "user space relays the NAT'd caller first" settles "20 192.0.2.11:$pb" got
 check "user space relays back to the caller's NAT address" settles "20 192.0.2.10:$pa" got "$caller" 5555
 check "both sides latched: the stream is offloaded" wait_for 5 '[ "$(offloaded k)" = true ]'
 check "four map elements (RTP and RTCP, both ways)" is "$(xdp streams)" 4
+check "…all four in the program's fast index (no collision on two gate addresses)" is "$(xdp indexed)" 4
 
 before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0)
 before_csum=$(udp_in "$callee" UdpInCsumErrors)

@@ -59,13 +59,22 @@ def csum(b):
     while s >> 16: s = (s & 0xffff) + (s >> 16)
     return ~s & 0xffff
 payload = bytes((i * 7) & 0xff for i in range(172))
-for fam, a, b in (("4", "10.1.0.2", "10.2.0.2"), ("6", "2001:db8:1::2", "2001:db8:2::2")):
-    af = socket.AF_INET if fam == "4" else socket.AF_INET6
+def position(address, port):
+    # bpf/iptrtpproxy_xdp.bpf.c index_position: the gate address's last 4 bytes and the port as
+    # this (little-endian) host loads them.
+    word = struct.unpack("<I", address[-4:])[0]
+    return ((((word * 0x9E3779B1) & 0xffffffff) >> 15) ^ struct.unpack("<H", struct.pack("!H", port))[0]) & 0x1ffff
+# "4" and "6": streams in the fast index (slots), as the relay installs them; "4h": a stream
+# in the hash map only, as one whose index position another stream holds.
+slot = {"4": 0, "6": 0}
+for fam, a, b, p1, p2 in (("4", "10.1.0.2", "10.2.0.2", 1000, 2000), ("6", "2001:db8:1::2", "2001:db8:2::2", 1000, 2000),
+                          ("4h", "10.1.0.2", "10.2.0.2", 1001, 2001)):
+    af = socket.AF_INET if fam[0] == "4" else socket.AF_INET6
     A, B = socket.inet_pton(af, a), socket.inet_pton(af, b)
-    udp = struct.pack("!HHHH", 1000, 2000, 8 + len(payload), 0) + payload
+    udp = struct.pack("!HHHH", p1, p2, 8 + len(payload), 0) + payload
     pseudo = A + B + (struct.pack("!BBH", 0, 17, len(udp)) if fam == "4" else struct.pack("!IxxxB", len(udp), 17))
     udp = udp[:6] + struct.pack("!H", csum(pseudo + udp) or 0xffff) + udp[8:]
-    if fam == "4":
+    if fam[0] == "4":
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 255, 17, 0, A, B)
         ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
         eth = b"\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00"
@@ -77,9 +86,16 @@ for fam, a, b in (("4", "10.1.0.2", "10.2.0.2"), ("6", "2001:db8:1::2", "2001:db
     open(f"{work}/ctx{fam}", "wb").write(struct.pack("<IIIIII", 0, len(packet), 0, ifindex, 0, 0))
     def key(s, sp, d, dp): return s + d + struct.pack("!HH", sp, dp)
     def target(s, sp, d, dp): return s.ljust(16, b"\0") + d.ljust(16, b"\0") + struct.pack("!HH", sp, dp) + bytes(44)
+    def words(b): return " ".join(map(str, b))
     with open(f"{work}/entries{fam}", "w") as f:
-        for k, v in ((key(A, 1000, B, 2000), target(B, 2000, A, 1000)), (key(B, 2000, A, 1000), target(A, 1000, B, 2000))):
-            f.write(" ".join(map(str, k)) + "|" + " ".join(map(str, v)) + "\n")
+        for k, v, gate, gate_port in ((key(A, p1, B, p2), target(B, p2, A, p1), B, p2), (key(B, p2, A, p1), target(A, p1, B, p2), A, p1)):
+            if fam == "4h":
+                f.write(f"ipt_streams4|{words(k)}|{words(v)}\n")
+            else:
+                pad = bytes(4)
+                f.write(f"ipt_slots{fam}|{words(struct.pack('<I', slot[fam]))}|{words(k + pad + v)}\n")
+                f.write(f"ipt_index{fam}|{words(struct.pack('<I', position(gate, gate_port)))}|{words(struct.pack('<I', slot[fam] + 1))}\n")
+                slot[fam] += 1
 PY
 
 # `ip netns exec` remounts /sys (hiding /sys/fs/bpf): the pins live in a bpffs of our own, mounted
@@ -91,17 +107,17 @@ mkdir -p "$fs/maps"
 in_ns bpftool prog load "$OBJECT" "$fs/relay" type xdp pinmaps "$fs/maps"
 in_ns bpftool prog load "$work/empty.o" "$fs/empty" type xdp
 in_ns bpftool map update pinned "$fs/maps/ipt_interfaces" key $((ifindex & 255)) $((ifindex >> 8 & 255)) 0 0 value 1 0 0 0
-for fam in 4 6; do
-  while IFS='|' read -r k v; do
+for fam in 4 6 4h; do
+  while IFS='|' read -r map k v; do
     # shellcheck disable=SC2086
-    in_ns bpftool map update pinned "$fs/maps/ipt_streams$fam" key $k value $v
+    in_ns bpftool map update pinned "$fs/maps/$map" key $k value $v
   done <"$work/entries$fam"
 done
 sysctl -qw kernel.bpf_stats_enabled=1
 
 : >"$work/results"
 for round in $(seq "$ROUNDS"); do
-  for what in empty:4 relay:4 relay:6; do
+  for what in empty:4 relay:4 relay:6 relay:4h; do
     prog=${what%%:*} fam=${what##*:}
     read -r ns_per_run runs verdict < <(in_ns "$work/run" "$fs/$prog" "$work/packet$fam" "$work/ctx$fam" "$RUNS")
     echo "$prog $fam $ns_per_run $runs $verdict" >>"$work/results"
@@ -126,11 +142,11 @@ print("| program, packet | ns/pkt (bpf_stats) | ns/pkt of the program (minus the
 print("|---|---:|---:|")
 print(f"| empty program (what bpf_stats itself costs), IPv4 | {empty:.1f} | - |")
 ok = True
-for fam in ("4", "6"):
+for fam, how in (("4", "in the fast index"), ("6", "in the fast index"), ("4h", "in the hash map (its index position taken)")):
     v = rows[("relay", fam)]
     ns = statistics.median(x[0] for x in v)
     ok &= all(x[2] == 4 for x in v)
-    print(f"| ipt_xdp_relay, IPv{fam} UDP with 172-byte RTP, forwarded | {ns:.1f} | {ns - empty:.1f} |")
+    print(f"| ipt_xdp_relay, IPv{fam[0]} UDP with 172-byte RTP, stream {how}, forwarded | {ns:.1f} | {ns - empty:.1f} |")
 total = sum(x[1] for k, v in rows.items() if k[0] == "relay" for x in v)
 print()
 print(f"forwarded by the program: {forwarded} of {total} runs" + ("" if ok and forwarded == total else " (NOT every run: the figure is not the forwarding path)"))
