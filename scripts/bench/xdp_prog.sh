@@ -142,7 +142,7 @@ print("| program, packet | ns/pkt (bpf_stats) | ns/pkt of the program (minus the
 print("|---|---:|---:|")
 print(f"| empty program (what bpf_stats itself costs), IPv4 | {empty:.1f} | - |")
 ok = True
-for fam, how in (("4", "in the fast index"), ("6", "in the fast index"), ("4h", "in the hash map (its index position taken)")):
+for fam, how in (("4", "in the fast index"), ("6", "in the fast index"), ("4h", "in the hash map (as when another holds its index position)")):
     v = rows[("relay", fam)]
     ns = statistics.median(x[0] for x in v)
     ok &= all(x[2] == 4 for x in v)
