@@ -72,6 +72,7 @@ final class XDPFastPath {
     /// switched to it, then the old slot let go). False when its position holds another
     /// direction or no slot is free; nothing changed then.
     func place(_ entry: XDPStreamEntry, now: UInt64) -> Bool {
+        guard !families.isEmpty else { return false }   // closed
         let key = entry.key, f = entry.isV4 ? 0 : 1
         let old = placed[key]
         let position = old?.position ?? entry.indexPosition
