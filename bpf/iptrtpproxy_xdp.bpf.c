@@ -2,10 +2,11 @@
 // iptrtpproxy's XDP fast path (issue 15): forwards the latched streams of the relay in the kernel,
 // at the driver (native) or right after it (generic), before any socket or netfilter hook.
 //
-// The relay fills `ipt_streams4` and `ipt_streams6` exactly where the nftables offload would be
-// filled: once both clients of a stream are latched, one element per direction, keyed by what
-// arrives (the latched client's address and port, the relay's gate address and port). A packet
-// whose 4-tuple is in the map leaves from the other gate to the other client: addresses, ports,
+// The relay fills the program's maps exactly where the nftables offload would be filled: once
+// both clients of a stream are latched, one element per direction, keyed by what arrives (the
+// latched client's address and port, the relay's gate address and port), in the fast index where
+// it can and else in `ipt_streams4` / `ipt_streams6` (see "The fast index" below). A packet
+// whose 4-tuple is there leaves from the other gate to the other client: addresses, ports,
 // TTL/hop limit and checksums rewritten, MAC addresses from the kernel's FIB and neighbour tables,
 // redirected to the interface the route names. Everything else — another source (strict source stays), a packet
 // that is short or followed by padding, fragmented, carries IP options or extension headers, has

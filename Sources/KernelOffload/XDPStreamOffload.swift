@@ -141,9 +141,6 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
     /// Streams in the maps now.
     public var installedCount: Int { state.withLock { $0.installed.count } }
 
-    /// Directions (two per stream) in the fast index, and in the hash maps.
-    public var placement: (indexed: Int, hashed: Int) { state.withLock { ($0.fast.count, $0.hashed.count) } }
-
     /// The last error of a call that cannot throw (`remove`, `counters`), for the host to log.
     public var lastError: KernelOffloadError? { state.withLock { $0.lastError } }
 
