@@ -21,13 +21,12 @@ enum PoolFunctions {
         var failures = excluded
         let before = selects
         for i in order {
-            guard case .success(let functions) = pool.functions(i) else { continue }
-            let plane = functions.plane as? WatchedPlane
-            plane?.reset()
+            guard case .success(let (functions, plane)) = pool.functions(i) else { continue }
+            plane.reset()
             pool.table.reserve(i)
             selects = before
             let result = call(functions, &selects)
-            if !result.succeeded, let plane, let failure = plane.failure {
+            if !result.succeeded, let failure = plane.failure {
                 // The host failed, not the request: the next host gets the call.
                 pool.table.unreserve(i)
                 pool.hostFailed(i, failure)
@@ -35,7 +34,7 @@ enum PoolFunctions {
                 HostLog.warning("alloc on '\(name)': \(pool.name(i)) failed (\(failure.message)); the call goes to the next host")
                 continue
             }
-            if !result.succeeded, let plane, let refusal = plane.refusedAllocation {
+            if !result.succeeded, let refusal = plane.refusedAllocation {
                 // The host works but would not take this call (full, say): the next host may.
                 // No line per host: a stranger's SDP can make every host refuse.
                 pool.table.unreserve(i)
@@ -68,17 +67,16 @@ enum PoolFunctions {
             HostLog.error("\(name): \(reason.message)")
             return -1
         }
-        let functions: ScriptFunctions
+        let functions: ScriptFunctions, plane: WatchedPlane
         switch pool.functions(i) {
-        case .success(let f): functions = f
+        case .success(let host): (functions, plane) = host
         case .failure(let e):
             HostLog.error("\(name) of '\(text)': \(e.message)")
             return -1
         }
-        let plane = functions.plane as? WatchedPlane
-        plane?.reset()
+        plane.reset()
         let status = run(functions)
-        if let failure = plane?.failure { pool.hostFailed(i, failure) }
+        if let failure = plane.failure { pool.hostFailed(i, failure) }
         return status
     }
 
@@ -88,9 +86,9 @@ enum PoolFunctions {
         var asked = 0
         for i in pool.endpoints.indices {
             switch pool.functions(i) {
-            case .success(let functions):
+            case .success(let host):
                 asked += 1
-                if functions.find(gateA: gateA, gateB: gateB, selects: &selects).succeeded { return 1 }
+                if host.functions.find(gateA: gateA, gateB: gateB, selects: &selects).succeeded { return 1 }
             case .failure(let e):
                 unknown.append(e.message)
             }

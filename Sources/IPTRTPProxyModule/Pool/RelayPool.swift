@@ -104,13 +104,14 @@ final class RelayPool {
 
     /// The five functions over host `i`, with its switchboards learned under its current
     /// generation; asks its `info` when this process has not (or the host came back since).
+    /// With them, the plane they run on, which says whether a failed call failed for the host.
     /// A failure's message starts with the host's name.
-    func functions(_ i: Int) -> Result<ScriptFunctions, MediaPlaneError> {
+    func functions(_ i: Int) -> Result<(functions: ScriptFunctions, plane: WatchedPlane), MediaPlaneError> {
         if let down = unavailability(i) { return .failure(MediaPlaneError(down, planeUnavailable: true)) }
         let h: Host
         do { h = try host(i) } catch { return .failure(MediaPlaneError("\(name(i)): \(error)")) }
         let generation = table.generation(i)
-        if let learned = h.learned, learned.generation == generation { return .success(learned.functions) }
+        if let learned = h.learned, learned.generation == generation { return .success((learned.functions, h.plane)) }
         h.plane.reset()
         do {
             let info = try h.plane.info()
@@ -119,7 +120,7 @@ final class RelayPool {
                 switchboards: configuration.applyParams(to: declared).switchboards, plane: h.plane,
                 host: tagsIDs ? endpoints[i].id : nil)
             h.learned = (generation, functions)
-            return .success(functions)
+            return .success((functions, h.plane))
         } catch let e as MediaPlaneError {
             if e.planeUnavailable { hostFailed(i, e) }
             return .failure(MediaPlaneError("\(name(i)): \(e.message)", planeUnavailable: e.planeUnavailable))
@@ -137,8 +138,8 @@ final class RelayPool {
             switch functions(i) {
             case .failure(let e):
                 excluded.append(e.message)
-            case .success(let f):
-                if f.switchboards.named(switchboard) != nil {
+            case .success(let host):
+                if host.functions.switchboards.named(switchboard) != nil {
                     live.append(.init(host: i, weight: endpoints[i].weight, assigned: table.assigned(i)))
                 } else {
                     excluded.append("\(name(i)) declares no switchboard '\(switchboard)'")
@@ -162,7 +163,7 @@ final class RelayPool {
         var reasons: [String] = []
         for i in endpoints.indices {
             switch functions(i) {
-            case .success(let f) where f.switchboards.named(ids.switchboard) != nil: return .success(i)
+            case .success(let host) where host.functions.switchboards.named(ids.switchboard) != nil: return .success(i)
             case .success: continue
             case .failure(let e): reasons.append(e.message)
             }
