@@ -332,19 +332,23 @@ static __always_inline int forward(struct ethhdr *eth, struct ipt_xdp_target *ta
     return bpf_redirect(egress, 0);
 }
 
+/// The slot number `index` (ipt_index4 or ipt_index6) holds at `position`, or -1 for none. Read
+/// once: the relay may store another number there at any time.
+static __always_inline __s64 indexed_slot(void *index, __u32 position) {
+    __u32 *number = bpf_map_lookup_elem(index, &position);
+    if (!number) return -1;
+    return (__s64)*(volatile __u32 *)number - 1;
+}
+
 /// The direction of an IPv4 packet: its slot when the index holds it, else the hash map's element.
 static __always_inline struct ipt_xdp_target *find4(struct iphdr *ip, struct udphdr *udp) {
-    __u32 position = index_position(ip->daddr, udp->dest);
-    __u32 *number = bpf_map_lookup_elem(&ipt_index4, &position);
-    if (number) {
-        __u32 slot_number = *(volatile __u32 *)number;
-        if (slot_number) {
-            slot_number -= 1;
-            struct ipt_xdp_slot4 *slot = bpf_map_lookup_elem(&ipt_slots4, &slot_number);
-            if (slot && slot->key.source == ip->saddr && slot->key.dest == ip->daddr &&
-                *(__u32 *)&slot->key.source_port == *(__u32 *)&udp->source)
-                return &slot->target;
-        }
+    __s64 n = indexed_slot(&ipt_index4, index_position(ip->daddr, udp->dest));
+    if (n >= 0) {
+        __u32 slot_number = (__u32)n;
+        struct ipt_xdp_slot4 *slot = bpf_map_lookup_elem(&ipt_slots4, &slot_number);
+        if (slot && slot->key.source == ip->saddr && slot->key.dest == ip->daddr &&
+            *(__u32 *)&slot->key.source_port == *(__u32 *)&udp->source)
+            return &slot->target;
     }
     // The key is the packet's own bytes: addresses, then ports (struct ipt_xdp_key4).
     return bpf_map_lookup_elem(&ipt_streams4, &ip->saddr);
@@ -352,19 +356,15 @@ static __always_inline struct ipt_xdp_target *find4(struct iphdr *ip, struct udp
 
 /// The same for IPv6 (the key's 36 bytes compared as four 64-bit words and one 32-bit one).
 static __always_inline struct ipt_xdp_target *find6(struct ipv6hdr *ip, struct udphdr *udp) {
-    __u32 position = index_position(ip->daddr.in6_u.u6_addr32[3], udp->dest);
-    __u32 *number = bpf_map_lookup_elem(&ipt_index6, &position);
-    if (number) {
-        __u32 slot_number = *(volatile __u32 *)number;
-        if (slot_number) {
-            slot_number -= 1;
-            struct ipt_xdp_slot6 *slot = bpf_map_lookup_elem(&ipt_slots6, &slot_number);
-            if (slot) {
-                __u64 *want = (__u64 *)&slot->key, *have = (__u64 *)&ip->saddr;
-                __u64 differ = (want[0] ^ have[0]) | (want[1] ^ have[1]) | (want[2] ^ have[2]) | (want[3] ^ have[3]);
-                differ |= *(__u32 *)&slot->key.source_port ^ *(__u32 *)&udp->source;
-                if (!differ) return &slot->target;
-            }
+    __s64 n = indexed_slot(&ipt_index6, index_position(ip->daddr.in6_u.u6_addr32[3], udp->dest));
+    if (n >= 0) {
+        __u32 slot_number = (__u32)n;
+        struct ipt_xdp_slot6 *slot = bpf_map_lookup_elem(&ipt_slots6, &slot_number);
+        if (slot) {
+            __u64 *want = (__u64 *)&slot->key, *have = (__u64 *)&ip->saddr;
+            __u64 differ = (want[0] ^ have[0]) | (want[1] ^ have[1]) | (want[2] ^ have[2]) | (want[3] ^ have[3]);
+            differ |= *(__u32 *)&slot->key.source_port ^ *(__u32 *)&udp->source;
+            if (!differ) return &slot->target;
         }
     }
     return bpf_map_lookup_elem(&ipt_streams6, &ip->saddr);
