@@ -119,9 +119,10 @@ maps = {bt("map", "show", "id", str(m))["name"]: m for m in bt("prog", "show", "
 def value(e):   # an array element's value as a number, with or without BTF formatting
     v = e.get("formatted", e)["value"]
     return v if isinstance(v, int) else int.from_bytes(bytes(int(b, 16) for b in v), "little")
-if what in ("streams", "indexed"):   # directions in the fast index (nonzero index positions), plus in the hash maps
-    indexed = sum(1 for m in ("ipt_index4", "ipt_index6") for e in bt("map", "dump", "id", str(maps[m])) or [] if value(e))
-    hashed = sum(len(bt("map", "dump", "id", str(maps[m])) or []) for m in ("ipt_streams4", "ipt_streams6"))
+if what in ("streams", "indexed"):   # directions in the fast index (nonzero index positions), plus in the hash maps; [4|6]: one family
+    families = sys.argv[2:] or ["4", "6"]
+    indexed = sum(1 for f in families for e in bt("map", "dump", "id", str(maps["ipt_index" + f])) or [] if value(e))
+    hashed = sum(len(bt("map", "dump", "id", str(maps["ipt_streams" + f])) or []) for f in families)
     print(indexed + hashed if what == "streams" else indexed)
 elif what == "counter":  # counter N: slot N of ipt_counters summed over CPUs
     slot = int(sys.argv[2])
@@ -228,7 +229,7 @@ check "a stranger's packets to the stream's port reach nobody" settles "0 -" got
 check "…and XDP forwarded none of them" is "$(( $(xdp counter 0) - before_fwd ))" 0
 
 # --- IPv6 ---------------------------------------------------------------------------------------
-pa4=$pa pb4=$pb   # the IPv4 call's ports, for after the restart
+pa4=$pa pb4=$pb sid4=$sid   # the IPv4 call, for after the restart
 check "an IPv6 call is set up" call k6 2001:db8:1::2 2001:db8:1::2 2001:db8:2::2
 begin; endpoint "$caller" 2001:db8:1::2 4000 2001:db8:a::10 "$pa" 3; run
 begin; endpoint "$callee" 2001:db8:2::2 6000 2001:db8:a::11 "$pb" 3; endpoint "$caller" 2001:db8:1::2 4000; run
@@ -262,6 +263,40 @@ before_fwd=$(xdp counter 0)
 traffic 10
 check "…in the kernel" settles "10 192.0.2.11:$pb" got "$callee" 6000
 check "…counted by the new program" is "$(( $(xdp counter 0) - before_fwd ))" 24
+
+# --- re-INVITE, then delete: the kernel follows the new target, then forgets the call ----------
+# moved N: the callee now speaks from 6002/6003; 6000 only listens (it must hear nothing more).
+moved() {
+  local n=$1 m=$(( $1 / 5 ))
+  begin
+  endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" "$n"
+  endpoint "$caller" 203.0.113.50 5556 192.0.2.10 $((pa + 1)) "$m"
+  endpoint "$callee" 198.51.100.2 6000
+  endpoint "$callee" 198.51.100.2 6002 192.0.2.11 "$pb" "$n"
+  endpoint "$callee" 198.51.100.2 6003 192.0.2.11 $((pb + 1)) "$m"
+  run
+}
+check "a re-INVITE moves the callee to ports 6002/6003" \
+  is "$(ctl update k "$sid4" "b.rtp=198.51.100.2:6002" "b.rtcp=198.51.100.2:6003" | cut -d' ' -f1)" ok
+moved 10
+check "the caller's RTP reaches the callee's new port" settles "10 192.0.2.11:$pb" got "$callee" 6002
+check "…and nothing reaches the old one" is "$(got "$callee" 6000)" "0 -"
+check "the moved streams are latched and offloaded again" wait_for 5 '[ "$(offloaded k)" = true ]'
+check "…four IPv4 directions in the map, the old ones gone" is "$(xdp streams 4) $(xdp indexed 4)" "4 4"
+before_fwd=$(xdp counter 0)
+moved 10
+check "…in the kernel, to the new port" settles "10 192.0.2.11:$pb" got "$callee" 6002
+check "…the callee back to the caller" settles "10 192.0.2.10:$pa" got "$caller" 5555
+check "…counted by the program" is "$(( $(xdp counter 0) - before_fwd ))" 24
+check "…and still nothing on the old port" is "$(got "$callee" 6000)" "0 -"
+check "delete ends the call" is "$(ctl delete k "$sid4" | cut -d' ' -f1)" ok
+check "…and takes its directions out of the program's maps (the IPv6 call's four stay)" is "$(xdp streams 4) $(xdp streams 6)" "0 4"
+before_fwd=$(xdp counter 0) before_noport=$(udp_in "$relay" UdpNoPorts)
+moved 10
+check "after delete the caller's packets arrive at a relay with no socket for them (UdpNoPorts)" \
+  settles 24 eval 'echo $(( $(udp_in "$relay" UdpNoPorts) - before_noport ))'
+check "…and reach nobody" is "$(got "$callee" 6002) $(got "$callee" 6000)" "0 - 0 -"
+check "…and XDP forwarded none" is "$(( $(xdp counter 0) - before_fwd ))" 0
 
 # --- SIGTERM detaches ------------------------------------------------------------------------
 kill -TERM "$relay_pid"; wait "$relay_pid"; rc=$?; relay_pid=""
