@@ -119,13 +119,15 @@ struct {
 /// an array lookup a few (the verifier inlines it). So where it can, the relay gives a direction
 /// a slot in `ipt_slots4`/`ipt_slots6` (its key and target) and writes the slot's number plus one
 /// into `ipt_index4`/`ipt_index6` at the position `index_position` computes from the gate's
-/// address and port. The program compares the slot's key with the packet's 4-tuple and looks the
-/// hash map up only when there is no slot or the key differs: a direction whose position another
-/// one holds lives in the hash map, as does one that found no free slot.
+/// address and port. A position holds two slot numbers (the array's elements are 8 bytes
+/// whatever their type), so two directions whose positions meet are both indexed. The program
+/// compares each slot's key with the packet's 4-tuple and looks the hash map up only when neither
+/// matches: a direction whose position two others hold lives in the hash map, as does one that
+/// found no free slot.
 ///
 /// The relay writes these arrays through shared memory (BPF_F_MMAPABLE) in an order in which a
-/// packet never sees a half-written slot: the whole slot first, its number last with one 32-bit
-/// store; a slot taken out of the index is not written again before a grace period has passed
+/// packet never sees a half-written slot: the whole slot first, its number last with one 64-bit
+/// store of the position's pair; a slot taken out of the index is not written again before a grace period has passed
 /// (Sources/KernelOffload/XDPFastPath.swift, which mirrors this layout and `index_position`).
 #define IPT_XDP_INDEX_BITS 17
 #define IPT_XDP_INDEX_SIZE (1u << IPT_XDP_INDEX_BITS)
@@ -147,7 +149,7 @@ struct {
     __uint(map_flags, BPF_F_MMAPABLE);
     __uint(max_entries, IPT_XDP_INDEX_SIZE);
     __type(key, __u32);
-    __type(value, __u32);   // slot number + 1; 0: none
+    __type(value, __u64);   // two slot numbers + 1, the low half first; 0: none
 } ipt_index4 SEC(".maps"), ipt_index6 SEC(".maps");
 
 /// The slots (each sized by the loader: XDPFastPath.slotCount).
@@ -332,42 +334,51 @@ static __always_inline int forward(struct ethhdr *eth, struct ipt_xdp_target *ta
     return bpf_redirect(egress, 0);
 }
 
-/// The slot number `index` (ipt_index4 or ipt_index6) holds at `position`, or -1 for none. Read
-/// once: the relay may store another number there at any time.
-static __always_inline __s64 indexed_slot(void *index, __u32 position) {
-    __u32 *number = bpf_map_lookup_elem(index, &position);
-    if (!number) return -1;
-    return (__s64)*(volatile __u32 *)number - 1;
+/// The pair of slot numbers `index` (ipt_index4 or ipt_index6) holds at `position`, read in one
+/// load: the relay may store another pair there at any time.
+static __always_inline __u64 indexed_slots(void *index, __u32 position) {
+    __u64 *pair = bpf_map_lookup_elem(index, &position);
+    return pair ? *(volatile __u64 *)pair : 0;
+}
+
+/// The IPv4 slot numbered `number` (plus one; 0: none) when its key is the packet's 4-tuple.
+static __always_inline struct ipt_xdp_target *slot4(__u32 number, struct iphdr *ip, struct udphdr *udp) {
+    if (!number) return NULL;
+    number -= 1;
+    struct ipt_xdp_slot4 *slot = bpf_map_lookup_elem(&ipt_slots4, &number);
+    if (slot && slot->key.source == ip->saddr && slot->key.dest == ip->daddr &&
+        *(__u32 *)&slot->key.source_port == *(__u32 *)&udp->source)
+        return &slot->target;
+    return NULL;
+}
+
+/// The same for IPv6 (the key's 36 bytes compared as four 64-bit words and one 32-bit one).
+static __always_inline struct ipt_xdp_target *slot6(__u32 number, struct ipv6hdr *ip, struct udphdr *udp) {
+    if (!number) return NULL;
+    number -= 1;
+    struct ipt_xdp_slot6 *slot = bpf_map_lookup_elem(&ipt_slots6, &number);
+    if (!slot) return NULL;
+    __u64 *want = (__u64 *)&slot->key, *have = (__u64 *)&ip->saddr;
+    __u64 differ = (want[0] ^ have[0]) | (want[1] ^ have[1]) | (want[2] ^ have[2]) | (want[3] ^ have[3]);
+    differ |= *(__u32 *)&slot->key.source_port ^ *(__u32 *)&udp->source;
+    return differ ? NULL : &slot->target;
 }
 
 /// The direction of an IPv4 packet: its slot when the index holds it, else the hash map's element.
 static __always_inline struct ipt_xdp_target *find4(struct iphdr *ip, struct udphdr *udp) {
-    __s64 n = indexed_slot(&ipt_index4, index_position(ip->daddr, udp->dest));
-    if (n >= 0) {
-        __u32 slot_number = (__u32)n;
-        struct ipt_xdp_slot4 *slot = bpf_map_lookup_elem(&ipt_slots4, &slot_number);
-        if (slot && slot->key.source == ip->saddr && slot->key.dest == ip->daddr &&
-            *(__u32 *)&slot->key.source_port == *(__u32 *)&udp->source)
-            return &slot->target;
-    }
+    __u64 pair = indexed_slots(&ipt_index4, index_position(ip->daddr, udp->dest));
+    struct ipt_xdp_target *target = slot4((__u32)pair, ip, udp);
+    if (!target) target = slot4((__u32)(pair >> 32), ip, udp);
     // The key is the packet's own bytes: addresses, then ports (struct ipt_xdp_key4).
-    return bpf_map_lookup_elem(&ipt_streams4, &ip->saddr);
+    return target ? target : bpf_map_lookup_elem(&ipt_streams4, &ip->saddr);
 }
 
-/// The same for IPv6 (the key's 36 bytes compared as four 64-bit words and one 32-bit one).
+/// The same for IPv6.
 static __always_inline struct ipt_xdp_target *find6(struct ipv6hdr *ip, struct udphdr *udp) {
-    __s64 n = indexed_slot(&ipt_index6, index_position(ip->daddr.in6_u.u6_addr32[3], udp->dest));
-    if (n >= 0) {
-        __u32 slot_number = (__u32)n;
-        struct ipt_xdp_slot6 *slot = bpf_map_lookup_elem(&ipt_slots6, &slot_number);
-        if (slot) {
-            __u64 *want = (__u64 *)&slot->key, *have = (__u64 *)&ip->saddr;
-            __u64 differ = (want[0] ^ have[0]) | (want[1] ^ have[1]) | (want[2] ^ have[2]) | (want[3] ^ have[3]);
-            differ |= *(__u32 *)&slot->key.source_port ^ *(__u32 *)&udp->source;
-            if (!differ) return &slot->target;
-        }
-    }
-    return bpf_map_lookup_elem(&ipt_streams6, &ip->saddr);
+    __u64 pair = indexed_slots(&ipt_index6, index_position(ip->daddr.in6_u.u6_addr32[3], udp->dest));
+    struct ipt_xdp_target *target = slot6((__u32)pair, ip, udp);
+    if (!target) target = slot6((__u32)(pair >> 32), ip, udp);
+    return target ? target : bpf_map_lookup_elem(&ipt_streams6, &ip->saddr);
 }
 
 static __always_inline int relay4(struct xdp_md *ctx, struct ethhdr *eth, void *end) {

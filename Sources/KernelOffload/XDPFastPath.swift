@@ -4,12 +4,13 @@ import Glibc
 /// The XDP program's fast index (bpf/iptrtpproxy_xdp.bpf.c, "the fast index"), written through
 /// the maps' shared memory. A direction placed here is found by the program with two array
 /// lookups, which the verifier inlines, instead of a hash map lookup (about 40 ns less per packet
-/// on the bench's VM). A direction that cannot be placed, because another holds its position or
-/// no slot is free, goes to the hash map (`XDPStreamOffload` decides).
+/// on the bench's VM). A position holds two slot numbers, so two directions whose positions
+/// meet are both placed. A direction that cannot be placed, because two others hold its position
+/// or no slot is free, goes to the hash map (`XDPStreamOffload` decides).
 ///
 /// Publishing is ordered so that a packet never sees a half-written slot: a slot is written
-/// whole while no position names it, then its number is stored into the position with one
-/// 32-bit release store; a slot taken out of the index rests `graceNanoseconds` before it is
+/// whole while no position names it, then its number is stored into its half of the position's
+/// pair with one 64-bit release store; a slot taken out of the index rests `graceNanoseconds` before it is
 /// written again (`XDPSlotAllocator`). Counters are read straight from the slots, with no
 /// system call.
 ///
@@ -32,16 +33,17 @@ final class XDPFastPath {
         let slots: (pointer: UnsafeMutableRawPointer, length: Int, stride: Int)
         var allocator: XDPSlotAllocator
 
-        /// The slot number (plus one; 0: none) at `position`.
-        func word(at position: Int) -> UnsafeMutablePointer<UInt32> {
-            (index.pointer + position * index.stride).assumingMemoryBound(to: UInt32.self)
+        /// The pair of slot numbers (each plus one, 0: none; the low half first) at `position`.
+        func pair(at position: Int) -> UnsafeMutablePointer<UInt64> {
+            (index.pointer + position * index.stride).assumingMemoryBound(to: UInt64.self)
         }
     }
 
     /// IPv4, then IPv6.
     private var families: [Family]
-    /// Where each placed direction is, by key.
-    private var placed: [[UInt8]: (slot: Int, position: Int)] = [:]
+    /// Where each placed direction is, by key: its slot, its position and which half of the
+    /// position's pair (0: low, 1: high) names the slot.
+    private var placed: [[UInt8]: (slot: Int, position: Int, half: Int)] = [:]
 
     /// Maps the loaded `object`'s index and slot arrays (sized `slotCounts` before loading).
     init(object: BPFObject, slotCounts: (v4: UInt32, v6: UInt32), graceNanoseconds: UInt64 = XDPFastPath.graceNanoseconds) throws {
@@ -51,7 +53,7 @@ final class XDPFastPath {
                 (XDPStreamEntry.index4, XDPStreamEntry.slots4, slotCounts.v4, XDPStreamEntry.keySize4 + 4 + XDPStreamEntry.targetSize),
                 (XDPStreamEntry.index6, XDPStreamEntry.slots6, slotCounts.v6, XDPStreamEntry.keySize6 + 4 + XDPStreamEntry.targetSize),
             ] {
-                let indexRegion = try BPFMap(fd: try object.map(index)).mapShared(entries: XDPStreamEntry.indexSize, valueSize: 4)
+                let indexRegion = try BPFMap(fd: try object.map(index)).mapShared(entries: XDPStreamEntry.indexSize, valueSize: 8)
                 do {
                     let slotRegion = try BPFMap(fd: try object.map(slots)).mapShared(entries: Int(count), valueSize: slotSize)
                     mapped.append(Family(index: indexRegion, slots: slotRegion,
@@ -68,23 +70,43 @@ final class XDPFastPath {
         families = mapped
     }
 
-    /// Places `entry` (or re-points it when its key is placed: a new slot, then the position
-    /// switched to it, then the old slot let go). False when its position holds another
-    /// direction or no slot is free; nothing changed then.
+    /// Places `entry` (or re-points it when its key is placed: a new slot, then its half of the
+    /// position switched to it, then the old slot let go). False when two other directions hold
+    /// its position or no slot is free; nothing changed then.
     func place(_ entry: XDPStreamEntry, now: UInt64) -> Bool {
         guard !families.isEmpty else { return false }   // closed
         let key = entry.key, f = entry.isV4 ? 0 : 1
         let old = placed[key]
         let position = old?.position ?? entry.indexPosition
-        if old == nil && families[f].word(at: position).pointee != 0 { return false }
+        let pair = families[f].pair(at: position)
+        let half: Int
+        if let old {
+            half = old.half
+        } else if let free = [0, 1].first(where: { Self.slotNumber(in: pair.pointee, half: $0) == 0 }) {
+            half = free
+        } else {
+            return false
+        }
         guard let slot = families[f].allocator.take(now: now) else { return false }
         let bytes = entry.slot
         precondition(bytes.count <= families[f].slots.stride, "an XDP slot is \(families[f].slots.stride) bytes")
         bytes.withUnsafeBytes { (families[f].slots.pointer + slot * families[f].slots.stride).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        ipt_bpf_store_release_u32(families[f].word(at: position), UInt32(slot + 1))
+        // Only this object writes the pair (under its owner's lock), so reading it back is safe.
+        ipt_bpf_store_release_u64(pair, Self.replacing(half: half, of: pair.pointee, with: UInt32(slot + 1)))
         if let old { families[f].allocator.release(old.slot, now: now) }
-        placed[key] = (slot, position)
+        placed[key] = (slot, position, half)
         return true
+    }
+
+    /// The slot number (plus one) in `half` of `pair`.
+    static func slotNumber(in pair: UInt64, half: Int) -> UInt32 {
+        UInt32(truncatingIfNeeded: pair >> (32 * UInt64(half)))
+    }
+
+    /// `pair` with `half` set to `number`, the other half kept.
+    static func replacing(half: Int, of pair: UInt64, with number: UInt32) -> UInt64 {
+        let shift = 32 * UInt64(half)
+        return (pair & ~(0xFFFF_FFFF << shift)) | (UInt64(number) << shift)
     }
 
     /// Takes the direction with `key` out of the index; false when it was not there.
@@ -92,7 +114,8 @@ final class XDPFastPath {
     func remove(_ key: [UInt8], now: UInt64) -> Bool {
         guard let location = placed.removeValue(forKey: key) else { return false }
         let f = key.count == XDPStreamEntry.keySize4 ? 0 : 1
-        ipt_bpf_store_release_u32(families[f].word(at: location.position), 0)
+        let pair = families[f].pair(at: location.position)
+        ipt_bpf_store_release_u64(pair, Self.replacing(half: location.half, of: pair.pointee, with: 0))
         families[f].allocator.release(location.slot, now: now)
         return true
     }

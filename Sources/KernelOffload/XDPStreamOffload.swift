@@ -11,7 +11,7 @@ import Synchronization
 /// generic mode) and never reaches the relay's sockets; anything else takes the normal path (see
 /// the program's header). Each direction goes into the program's fast index where it can
 /// (`XDPFastPath`: found with two array lookups), else into the hash map of its family
-/// (`ipt_streams4`, `ipt_streams6`): when another direction holds its index position, or every
+/// (`ipt_streams4`, `ipt_streams6`): when two other directions hold its index position, or every
 /// slot is taken.
 ///
 /// Creating it loads the program (the kernel's verifier runs) and attaches it to every interface

@@ -39,6 +39,19 @@ struct XDPFastIndexTests {
         #expect(a.indexPosition != other.indexPosition)
     }
 
+    @Test("a position's pair: each half set and cleared without touching the other")
+    func pairHalves() {
+        var pair: UInt64 = 0
+        pair = XDPFastPath.replacing(half: 0, of: pair, with: 7)
+        pair = XDPFastPath.replacing(half: 1, of: pair, with: 0xFFFF_FFFF)
+        #expect(XDPFastPath.slotNumber(in: pair, half: 0) == 7)
+        #expect(XDPFastPath.slotNumber(in: pair, half: 1) == 0xFFFF_FFFF)
+        pair = XDPFastPath.replacing(half: 0, of: pair, with: 0)
+        #expect(pair == 0xFFFF_FFFF_0000_0000)
+        pair = XDPFastPath.replacing(half: 1, of: pair, with: 3)
+        #expect(pair == 3 << 32)
+    }
+
     @Test("slots: handed out in order, none when all are used, a released one only after its grace period")
     func slotGrace() {
         var slots = XDPSlotAllocator(count: 3, graceNanoseconds: 1_000)

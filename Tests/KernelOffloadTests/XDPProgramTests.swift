@@ -228,40 +228,45 @@ struct XDPProgramTests {
         #expect(loaded.fast.count > 250)
     }
 
-    @Test("fast index: a direction whose position another holds is found in the hash map; re-pointed and removed ones stop matching")
+    @Test("fast index: two directions share a position, a third is found in the hash map; re-pointed and removed ones stop matching, the other half stays")
     func indexCollisionsAndRemoval() throws {
-        let loaded = try Loaded(indexed: false, slots: 2)
-        // Two gate addresses whose ports share a position: the second goes to the hash map.
-        // (Not the stream `Loaded` put in the hash map: once removed from the index, it must be unknown.)
+        let loaded = try Loaded(indexed: false, slots: 3)
+        // Three gate addresses whose ports share a position: the first two are indexed (one
+        // half of the position's pair each), the third goes to the hash map. (Not the stream
+        // `Loaded` put in the hash map: once removed from the index, it must be unknown.)
         let first = KernelStream(a: KernelLeg(relay: Endpoint(address: IPAddress("192.0.2.10")!, port: 30100), peer: XDPProgramTests.v4.a.peer),
                                  b: KernelLeg(relay: Endpoint(address: IPAddress("192.0.2.11")!, port: 30102), peer: XDPProgramTests.v4.b.peer))
         let firstEntry = try XDPStreamEntry.directions(of: first)[0]
         var random = SeededRandom(state: 99)
-        var second: KernelStream?
-        while second == nil {
+        var colliding: [KernelStream] = []
+        while colliding.count < 2 {
             let gate = Endpoint(address: .v4(UInt32.random(in: 0x0A00_0000...0x0AFF_FFFF, using: &random)), port: first.a.relay.port)
             let candidate = KernelStream(a: KernelLeg(relay: gate, peer: Endpoint(address: IPAddress("203.0.113.60")!, port: 7000)), b: first.b)
-            if try XDPStreamEntry.directions(of: candidate)[0].indexPosition == firstEntry.indexPosition { second = candidate }
+            if try XDPStreamEntry.directions(of: candidate)[0].indexPosition == firstEntry.indexPosition { colliding.append(candidate) }
         }
-        let secondEntry = try XDPStreamEntry.directions(of: second!)[0]
+        let (second, third) = (colliding[0], colliding[1])
+        let secondEntry = try XDPStreamEntry.directions(of: second)[0], thirdEntry = try XDPStreamEntry.directions(of: third)[0]
         #expect(loaded.fast.place(firstEntry, now: 0))
-        #expect(!loaded.fast.place(secondEntry, now: 0), "its position is taken")
-        #expect(loaded.hash(secondEntry).update(key: secondEntry.key, value: secondEntry.target) == 0)
-        for (stream, name) in [(first, "indexed"), (second!, "hashed, colliding")] {
-            let packet = TestPacket.udp(from: stream.a.peer, to: stream.a.relay, payload: [5, 6, 7])
-            let expected = TestPacket.udp(from: stream.b.relay, to: stream.b.peer, payload: [5, 6, 7], hopLimit: 63)
-            try checkValid(loaded, packet, expected, "\(name)")
+        #expect(loaded.fast.place(secondEntry, now: 0), "the position's other half")
+        #expect(!loaded.fast.place(thirdEntry, now: 0), "both halves are taken")
+        #expect(loaded.hash(thirdEntry).update(key: thirdEntry.key, value: thirdEntry.target) == 0)
+        func packet(_ stream: KernelStream) -> [UInt8] { TestPacket.udp(from: stream.a.peer, to: stream.a.relay, payload: [5, 6, 7]) }
+        func rewritten(_ stream: KernelStream) -> [UInt8] { TestPacket.udp(from: stream.b.relay, to: stream.b.peer, payload: [5, 6, 7], hopLimit: 63) }
+        for (stream, name) in [(first, "indexed, low half"), (second, "indexed, high half"), (third, "hashed, colliding")] {
+            try checkValid(loaded, packet(stream), rewritten(stream), "\(name)")
         }
-        // Re-pointed: a new slot (the second and last), the old one resting; then no slot is free.
+        // Re-pointed: a new slot (the third and last), the old one resting; then no slot is free.
         #expect(loaded.fast.place(firstEntry, now: 1))
-        #expect(!loaded.fast.place(firstEntry, now: 2), "both slots are taken or resting")
-        let packet = TestPacket.udp(from: first.a.peer, to: first.a.relay, payload: [5, 6, 7])
-        try checkValid(loaded, packet, TestPacket.udp(from: first.b.relay, to: first.b.peer, payload: [5, 6, 7], hopLimit: 63), "re-pointed")
-        // Removed: its packets are no longer known to the program.
+        #expect(!loaded.fast.place(firstEntry, now: 2), "every slot is taken or resting")
+        try checkValid(loaded, packet(first), rewritten(first), "re-pointed")
+        try checkValid(loaded, packet(second), rewritten(second), "the other half, after the re-point")
+        // Removed: its packets are no longer known to the program; the other half still is.
         #expect(loaded.fast.remove(firstEntry.key, now: 3))
         #expect(!loaded.fast.holds(firstEntry.key))
-        #expect(try passed(loaded, packet, "removed") == nil)
+        #expect(try passed(loaded, packet(first), "removed") == nil)
         #expect(loaded.fast.counter(firstEntry.key) == nil)
+        try checkValid(loaded, packet(second), rewritten(second), "the other half, after the removal")
+        try checkValid(loaded, packet(third), rewritten(third), "hashed, after the removal")
     }
 
     @Test("the map: full at its capacity (E2BIG), read whole in batches past one chunk")

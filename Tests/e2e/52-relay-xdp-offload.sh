@@ -119,9 +119,10 @@ maps = {bt("map", "show", "id", str(m))["name"]: m for m in bt("prog", "show", "
 def value(e):   # an array element's value as a number, with or without BTF formatting
     v = e.get("formatted", e)["value"]
     return v if isinstance(v, int) else int.from_bytes(bytes(int(b, 16) for b in v), "little")
-if what in ("streams", "indexed"):   # directions in the fast index (nonzero index positions), plus in the hash maps; [4|6]: one family
+if what in ("streams", "indexed"):   # directions in the fast index (the halves of its positions in use), plus in the hash maps; [4|6]: one family
     families = sys.argv[2:] or ["4", "6"]
-    indexed = sum(1 for f in families for e in bt("map", "dump", "id", str(maps["ipt_index" + f])) or [] if value(e))
+    indexed = sum((value(e) & 0xffffffff != 0) + (value(e) >> 32 != 0)
+                  for f in families for e in bt("map", "dump", "id", str(maps["ipt_index" + f])) or [])
     hashed = sum(len(bt("map", "dump", "id", str(maps["ipt_streams" + f])) or []) for f in families)
     print(indexed + hashed if what == "streams" else indexed)
 elif what == "counter":  # counter N: slot N of ipt_counters summed over CPUs

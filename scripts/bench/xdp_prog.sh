@@ -65,7 +65,7 @@ def position(address, port):
     word = struct.unpack("<I", address[-4:])[0]
     return ((((word * 0x9E3779B1) & 0xffffffff) >> 15) ^ struct.unpack("<H", struct.pack("!H", port))[0]) & 0x1ffff
 # "4" and "6": streams in the fast index (slots), as the relay installs them; "4h": a stream
-# in the hash map only, as one whose index position another stream holds.
+# in the hash map only, as one whose index position two other streams hold.
 slot = {"4": 0, "6": 0}
 for fam, a, b, p1, p2 in (("4", "10.1.0.2", "10.2.0.2", 1000, 2000), ("6", "2001:db8:1::2", "2001:db8:2::2", 1000, 2000),
                           ("4h", "10.1.0.2", "10.2.0.2", 1001, 2001)):
@@ -94,7 +94,7 @@ for fam, a, b, p1, p2 in (("4", "10.1.0.2", "10.2.0.2", 1000, 2000), ("6", "2001
             else:
                 pad = bytes(4)
                 f.write(f"ipt_slots{fam}|{words(struct.pack('<I', slot[fam]))}|{words(k + pad + v)}\n")
-                f.write(f"ipt_index{fam}|{words(struct.pack('<I', position(gate, gate_port)))}|{words(struct.pack('<I', slot[fam] + 1))}\n")
+                f.write(f"ipt_index{fam}|{words(struct.pack('<I', position(gate, gate_port)))}|{words(struct.pack('<Q', slot[fam] + 1))}\n")
                 slot[fam] += 1
 PY
 
@@ -142,7 +142,7 @@ print("| program, packet | ns/pkt (bpf_stats) | ns/pkt of the program (minus the
 print("|---|---:|---:|")
 print(f"| empty program (what bpf_stats itself costs), IPv4 | {empty:.1f} | - |")
 ok = True
-for fam, how in (("4", "in the fast index"), ("6", "in the fast index"), ("4h", "in the hash map (as when another holds its index position)")):
+for fam, how in (("4", "in the fast index"), ("6", "in the fast index"), ("4h", "in the hash map (as when two others hold its index position)")):
     v = rows[("relay", fam)]
     ns = statistics.median(x[0] for x in v)
     ok &= all(x[2] == 4 for x in v)

@@ -13,10 +13,10 @@
 #include <linux/if_link.h>
 #include <stdint.h>
 
-/// Stores `value` at `where` in one 32-bit store, after every store before it (release): how the
+/// Stores `value` at `where` in one 64-bit store, after every store before it (release): how the
 /// relay publishes a slot of the XDP program's fast index, which the program reads concurrently
 /// through the map's shared memory. Swift has no atomic store to an arbitrary address.
-static inline void ipt_bpf_store_release_u32(uint32_t *where, uint32_t value) {
+static inline void ipt_bpf_store_release_u64(uint64_t *where, uint64_t value) {
     __atomic_store_n(where, value, __ATOMIC_RELEASE);
 }
 
