@@ -49,13 +49,13 @@ final class XDPFastPath {
     init(object: BPFObject, slotCounts: (v4: UInt32, v6: UInt32), graceNanoseconds: UInt64 = XDPFastPath.graceNanoseconds) throws {
         var mapped: [Family] = []
         do {
-            for (index, slots, count, slotSize) in [
-                (XDPStreamEntry.index4, XDPStreamEntry.slots4, slotCounts.v4, XDPStreamEntry.keySize4 + 4 + XDPStreamEntry.targetSize),
-                (XDPStreamEntry.index6, XDPStreamEntry.slots6, slotCounts.v6, XDPStreamEntry.keySize6 + 4 + XDPStreamEntry.targetSize),
+            for (index, slots, count, v4) in [
+                (XDPStreamEntry.index4, XDPStreamEntry.slots4, slotCounts.v4, true),
+                (XDPStreamEntry.index6, XDPStreamEntry.slots6, slotCounts.v6, false),
             ] {
                 let indexRegion = try BPFMap(fd: try object.map(index)).mapShared(entries: XDPStreamEntry.indexSize, valueSize: 8)
                 do {
-                    let slotRegion = try BPFMap(fd: try object.map(slots)).mapShared(entries: Int(count), valueSize: slotSize)
+                    let slotRegion = try BPFMap(fd: try object.map(slots)).mapShared(entries: Int(count), valueSize: XDPStreamEntry.slotSize(v4: v4))
                     mapped.append(Family(index: indexRegion, slots: slotRegion,
                                          allocator: XDPSlotAllocator(count: Int(count), graceNanoseconds: graceNanoseconds)))
                 } catch {
@@ -75,7 +75,7 @@ final class XDPFastPath {
     /// its position or no slot is free; nothing changed then.
     func place(_ entry: XDPStreamEntry, now: UInt64) -> Bool {
         guard !families.isEmpty else { return false }   // closed
-        let key = entry.key, f = entry.isV4 ? 0 : 1
+        let key = entry.key, f = Self.family(of: key)
         let old = placed[key]
         let position = old?.position ?? entry.indexPosition
         let pair = families[f].pair(at: position)
@@ -113,7 +113,7 @@ final class XDPFastPath {
     @discardableResult
     func remove(_ key: [UInt8], now: UInt64) -> Bool {
         guard let location = placed.removeValue(forKey: key) else { return false }
-        let f = key.count == XDPStreamEntry.keySize4 ? 0 : 1
+        let f = Self.family(of: key)
         let pair = families[f].pair(at: location.position)
         ipt_bpf_store_release_u64(pair, Self.replacing(half: location.half, of: pair.pointee, with: 0))
         families[f].allocator.release(location.slot, now: now)
@@ -130,9 +130,9 @@ final class XDPFastPath {
     /// is not in the index.
     func counter(_ key: [UInt8]) -> KernelCounter? {
         guard let location = placed[key] else { return nil }
-        let v4 = key.count == XDPStreamEntry.keySize4
-        let family = families[v4 ? 0 : 1]
-        let target = family.slots.pointer + location.slot * family.slots.stride + (v4 ? XDPStreamEntry.keySize4 : XDPStreamEntry.keySize6) + 4
+        let f = Self.family(of: key)
+        let family = families[f]
+        let target = family.slots.pointer + location.slot * family.slots.stride + XDPStreamEntry.targetOffsetInSlot(v4: f == 0)
         let packets = (target + XDPStreamEntry.packetsOffset).assumingMemoryBound(to: UInt64.self)
         return KernelCounter(packets: ipt_bpf_load_u64(packets), bytes: ipt_bpf_load_u64(packets + 1))
     }
@@ -143,6 +143,9 @@ final class XDPFastPath {
         families = []
         placed = [:]
     }
+
+    /// The family (index into `families`: 0 IPv4, 1 IPv6) of a direction's key.
+    private static func family(of key: [UInt8]) -> Int { key.count == XDPStreamEntry.keySize4 ? 0 : 1 }
 
     private static func unmap(_ family: Family) {
         munmap(family.index.pointer, family.index.length)

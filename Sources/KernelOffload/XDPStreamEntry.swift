@@ -82,15 +82,15 @@ public struct XDPStreamEntry: Hashable, Sendable {
     /// The fast index's arrays of slot numbers.
     public static let index4 = "ipt_index4", index6 = "ipt_index6"
 
-    /// Size of the entry's slot (`struct ipt_xdp_slot4` / `ipt_xdp_slot6`): the key, 4 bytes of
-    /// padding, the target.
-    public var slotSize: Int { targetOffsetInSlot + Self.targetSize }
-    /// Where the target starts in the slot.
-    public var targetOffsetInSlot: Int { isV4 ? Self.keySize4 + 4 : Self.keySize6 + 4 }
+    /// Where the target starts in a slot (`struct ipt_xdp_slot4` / `ipt_xdp_slot6`): after the
+    /// key and 4 bytes of padding.
+    static func targetOffsetInSlot(v4: Bool) -> Int { (v4 ? keySize4 : keySize6) + 4 }
+    /// Size of a slot: the key, the padding, the target.
+    static func slotSize(v4: Bool) -> Int { targetOffsetInSlot(v4: v4) + targetSize }
 
     /// The slot's bytes: key, padding, target.
     public var slot: [UInt8] {
-        key + [UInt8](repeating: 0, count: 4) + target
+        key + [UInt8](repeating: 0, count: Self.targetOffsetInSlot(v4: isV4) - key.count) + target
     }
 
     /// The direction's position in the program's fast index (`index_position` in

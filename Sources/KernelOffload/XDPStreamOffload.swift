@@ -60,13 +60,16 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
         @discardableResult
         mutating func forget(_ entry: XDPStreamEntry, now: UInt64) -> Int32 {
             snapshot[entry.key] = nil
+            let rc: Int32
             if fast.remove(entry.key, now: now) {
-                directions[entry.isV4 ? 0 : 1] -= 1
+                rc = 0
+            } else if hashed.remove(entry.key) != nil {
+                rc = streams(for: entry).delete(key: entry.key)
+            } else {
                 return 0
             }
-            guard hashed.remove(entry.key) != nil else { return 0 }
             directions[entry.isV4 ? 0 : 1] -= 1
-            return streams(for: entry).delete(key: entry.key)
+            return rc
         }
     }
 
@@ -183,9 +186,9 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
         for (i, entry) in entries.enumerated() {
             let family = entry.isV4 ? 0 : 1
             let hashed = state.hashed.contains(entry.key), new = !hashed && !state.fast.holds(entry.key)
-            var rc: Int32 = E2BIG
+            let rc: Int32
             if new && state.directions[family] >= Int(capacity) {
-                // Full: rc stays E2BIG.
+                rc = E2BIG
             } else if !hashed && state.fast.place(entry, now: now) {
                 rc = 0
             } else {
