@@ -152,7 +152,7 @@ struct {
     __type(value, __u64);   // two slot numbers + 1, the low half first; 0: none
 } ipt_index4 SEC(".maps"), ipt_index6 SEC(".maps");
 
-/// The slots (each sized by the loader: XDPFastPath.slotCount).
+/// The slots (each sized by the loader: XDPFastPath.slotCounts).
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(map_flags, BPF_F_MMAPABLE);
@@ -454,9 +454,7 @@ static __always_inline int relay6(struct xdp_md *ctx, struct ethhdr *eth, void *
     __u16 length = bpf_ntohs(udp->len);
     if (length < sizeof(*udp) || length > MAX_UDP_LENGTH || bpf_ntohs(ip->payload_len) != length)
         return count(IPT_XDP_MALFORMED, XDP_PASS);
-    // The datagram must end where the packet does (the checksum loop's bound): a frame with bytes
-    // after it, such as the Ethernet padding of a datagram under 18 bytes of payload, takes the
-    // normal path, which trims them.
+    // As for IPv4, the datagram must end where the packet does (the checksum loop's bound).
     if ((void *)udp + length != end) return count(IPT_XDP_MALFORMED, XDP_PASS);
     // IPv6 has no header checksum; the UDP one is mandatory (RFC 8200 §8.1): 0 is malformed.
     if (!udp->check) return count(IPT_XDP_BAD_CHECKSUM, XDP_PASS);
