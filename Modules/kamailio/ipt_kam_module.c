@@ -96,6 +96,12 @@ static int ipt_kam_param_relay_probe_interval(unsigned int type, void *value)
 	return ipt_mod_set_relay_probe_interval((int)(long)value);
 }
 
+static int ipt_kam_param_relay_keep_sockets(unsigned int type, void *value)
+{
+	(void)type;
+	return ipt_mod_set_relay_keep_sockets((int)(long)value);
+}
+
 static kam_param_export_t ipt_kam_params[] = {
 	{"config", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_config},
 	{"switchboard", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_switchboard},
@@ -107,6 +113,7 @@ static kam_param_export_t ipt_kam_params[] = {
 	{"relay_tls_cert", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_tls_cert},
 	{"relay_tls_key", KAM_PARAM_STRING | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_tls_key},
 	{"relay_timeout", KAM_PARAM_INT | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_timeout},
+	{"relay_keep_sockets", KAM_PARAM_INT | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_keep_sockets},
 	{"relay_probe_interval", KAM_PARAM_INT | KAM_PARAM_USE_FUNC, (void *)ipt_kam_param_relay_probe_interval},
 	{0, 0, 0}
 };

@@ -95,6 +95,12 @@ public func ipt_mod_set_relay_timeout(_ milliseconds: Int32) -> Int32 {
     configure("relay_timeout") { config in try config.setRelayTimeout(milliseconds) }
 }
 
+/// modparam `relay_keep_sockets`.
+@_cdecl("ipt_mod_set_relay_keep_sockets")
+public func ipt_mod_set_relay_keep_sockets(_ sessions: Int32) -> Int32 {
+    configure("relay_keep_sockets") { config in try config.setKeptSessions(sessions) }
+}
+
 /// modparam `relay_probe_interval`.
 @_cdecl("ipt_mod_set_relay_probe_interval")
 public func ipt_mod_set_relay_probe_interval(_ milliseconds: Int32) -> Int32 {

@@ -43,9 +43,12 @@ enum EmbeddedRelay {
 
     /// Runs the relay until the process ends (the supervisor ends it with a signal). Returns only
     /// when the relay could not start, with the reason already logged.
-    static func run(switchboards: SwitchboardSet, socketPath: String, journalPath: String?, metrics: Endpoint?) -> Int32 {
+    static func run(
+        switchboards: SwitchboardSet, socketPath: String, journalPath: String?, metrics: Endpoint?, keptSessions: Int?
+    ) -> Int32 {
         let logger = Logger(label: "iptrtpproxy.relay") { HostLogHandler(label: $0) }
         var configuration = RelayConfiguration(switchboards: switchboards, journalPath: journalPath, logger: logger)
+        configuration.keptSessions = keptSessions
         // The embedded relay's journal is there for the relay's or Kamailio's death, which the page
         // cache survives; a host crash ends the calls anyway. So call set-up never waits on the disk.
         configuration.journalSyncs = false

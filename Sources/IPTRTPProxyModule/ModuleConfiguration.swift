@@ -29,6 +29,9 @@ struct ModuleConfiguration {
     private(set) var relayMetrics: Endpoint?
     /// Longest wait for a relay, in milliseconds (`relay_timeout`).
     private(set) var relayTimeout: Int32 = ModuleConfiguration.defaultRelayTimeout
+    /// Freed sessions whose sockets the embedded relay keeps bound for the next session on the
+    /// same ports (`relay_keep_sockets`); nil: the relay's default (`RelayConfiguration.keptSessions`).
+    private(set) var relayKeptSessions: Int?
     /// How often the prober asks every media host whether it answers, in milliseconds
     /// (`relay_probe_interval`).
     private(set) var probeInterval: Int32 = ModuleConfiguration.defaultProbeInterval
@@ -182,6 +185,14 @@ struct ModuleConfiguration {
             throw ModuleConfigError("modparam 'relay_timeout' must be 10-60000 milliseconds, not \(milliseconds)")
         }
         relayTimeout = milliseconds
+    }
+
+    /// modparam `relay_keep_sockets` (sessions; 0 closes a session's sockets when it ends).
+    mutating func setKeptSessions(_ sessions: Int32) throws {
+        guard sessions >= 0 else {
+            throw ModuleConfigError("modparam 'relay_keep_sockets' must be 0 or more sessions, not \(sessions)")
+        }
+        relayKeptSessions = Int(sessions)
     }
 
     /// modparam `relay_probe_interval` (milliseconds).

@@ -17,8 +17,10 @@ public func ipt_mod_run_supervisor() -> Int32 {
     }
     let journal = state.embeddedJournalPath
     let metrics = state.configuration.relayMetrics
+    let keptSessions = state.configuration.relayKeptSessions
     var supervisor = RelaySupervisor(mainPID: state.initPID) {
-        _ = EmbeddedRelay.run(switchboards: switchboards, socketPath: path, journalPath: journal, metrics: metrics)
+        _ = EmbeddedRelay.run(
+            switchboards: switchboards, socketPath: path, journalPath: journal, metrics: metrics, keptSessions: keptSessions)
     }
     return supervisor.run()
 }

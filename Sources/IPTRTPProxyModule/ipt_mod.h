@@ -89,6 +89,11 @@ int ipt_mod_set_relay_metrics(const char *text, int length);
 /* modparam `relay_timeout`: longest wait for the relay, in milliseconds (10-60000, default 1000). */
 int ipt_mod_set_relay_timeout(int milliseconds);
 
+/* modparam `relay_keep_sockets`: freed sessions whose four sockets the embedded relay keeps bound
+ * for the next session on the same ports (0: closed on delete; default: every slot, at most an
+ * eighth of the file limit). */
+int ipt_mod_set_relay_keep_sockets(int sessions);
+
 /* modparam `relay_probe_interval`: how often the prober asks every media host whether it answers,
  * in milliseconds (100-600000, default 1000). */
 int ipt_mod_set_relay_probe_interval(int milliseconds);

@@ -118,6 +118,11 @@ struct RelayDaemon: ParsableCommand {
     @Option(help: "Forwarding threads (default: one per CPU). With --shared-sockets fewer threads read bigger batches (each thread gets only its own sessions' packets): size it to the packet rate, not the CPU count ('--workers 1' forwarded 50,000 pps at the least CPU per packet; docs/shared-sockets.md).")
     var workers: Int?
 
+    @Option(name: .customLong("keep-sockets"), help: ArgumentHelp(
+        "Freed sessions whose four sockets stay bound for the next session on the same ports, which then opens none (new sessions prefer those ports; they read and drop what arrives meanwhile). Default: every session slot, at most an eighth of the file limit; 0: close them on delete. Unused with --shared-sockets.",
+        valueName: "sessions"))
+    var keepSockets: Int?
+
     @Option(name: .customLong("learning-timeout"), help: "Learning window in seconds for streams whose requests give none.")
     var learningTimeout: UInt32 = RelayConfiguration.defaultLearningWindow
 
@@ -190,6 +195,7 @@ struct RelayDaemon: ParsableCommand {
             throw ValidationError("--control-max-connections must be at least 1, --control-auth-timeout positive, --control-idle-timeout 0 or more")
         }
         if let w = workers, w < 1 { throw ValidationError("--workers must be at least 1") }
+        if let k = keepSockets, k < 0 { throw ValidationError("--keep-sockets must be 0 or more") }
         guard (0...100_000).contains(coalesceMicroseconds) else { throw ValidationError("--coalesce-us must be 0-100000") }
         guard maxStreamPPS > 0, maxStreamBurst >= 1 else {
             throw ValidationError("--max-stream-pps must be positive and --max-stream-burst at least 1")
@@ -275,6 +281,7 @@ struct RelayDaemon: ParsableCommand {
             coalescingMicroseconds: coalesceMicroseconds,
             offload: offload,
             logger: Logger(label: "iptrtpproxy.relay"))
+        configuration.keptSessions = keepSockets
         var shared = sharedSockets
         switch relaySettings["shared-sockets"]?.lowercased() {
         case nil, "no", "false", "0", "off": break

@@ -101,4 +101,71 @@ struct SessionSlotsTests {
         }
         #expect(successors < 5)
     }
+
+    @Test("warm slots (kept sockets) are handed out first, uniformly among the usable ones; taking one clears it")
+    func warmFirst() {
+        var rng = SeededRandom(state: 5)
+        var slots = SessionSlots(count: 1000, resurrectionTimeout: 10)
+        var handles: [SessionHandle] = []
+        for _ in 0..<6 { handles.append(slots.allocate(now: 1, using: &rng)!) }
+        for h in handles {
+            slots.free(h, now: 1)
+            slots.setWarm(h.id, true)
+        }
+        // Still resting: the warm slots are not usable yet, a cold one is taken.
+        let cold = slots.allocate(now: 5, using: &rng)!
+        #expect(!handles.map(\.id).contains(cold.id) && !slots.isWarm(cold.id))
+        // Rested: each allocation takes a warm one until none is left.
+        var taken: Set<Int> = []
+        for _ in 0..<6 {
+            let h = slots.allocate(now: 20, using: &rng)!
+            #expect(handles.map(\.id).contains(h.id) && !slots.isWarm(h.id))
+            taken.insert(h.id)
+        }
+        #expect(taken.count == 6 && slots.warm.isEmpty)
+        // The draw among warm slots is uniform, not the order they were warmed in.
+        var first = Array(repeating: 0, count: 4)
+        for _ in 0..<800 {
+            var s = SessionSlots(count: 100, resurrectionTimeout: 0)
+            let hs = (0..<4).map { _ in s.allocate(now: 1, using: &rng)! }
+            for h in hs {
+                s.free(h, now: 1)
+                s.setWarm(h.id, true)
+            }
+            let next = s.allocate(now: 1, using: &rng)!.id
+            first[hs.firstIndex { $0.id == next }!] += 1
+        }
+        #expect(first.allSatisfy { $0 > 140 && $0 < 260 }, "\(first)")
+    }
+
+    @Test("property: the warm list names exactly the warm slots, never one in use, under any sequence", arguments: 0..<30)
+    func warmListConsistent(seed: UInt64) {
+        var rng = SeededRandom(state: seed)
+        let count = Int.random(in: 1...10, using: &rng)
+        var slots = SessionSlots(count: count, resurrectionTimeout: UInt32.random(in: 0...2, using: &rng))
+        var live: [SessionHandle] = []
+        var now: UInt32 = 10
+        for _ in 0..<300 {
+            now += UInt32.random(in: 0...1, using: &rng)
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0:
+                if let h = slots.allocate(now: now, using: &rng) { live.append(h) }
+            case 1 where !live.isEmpty:
+                let h = live.remove(at: Int.random(in: 0..<live.count, using: &rng))
+                slots.free(h, now: now)
+                slots.setWarm(h.id, Bool.random(using: &rng))
+            case 2:
+                // Marking a slot in use warm is ignored; marking a warm one cold releases it.
+                slots.setWarm(Int.random(in: 0..<count, using: &rng), Bool.random(using: &rng))
+            default:
+                break
+            }
+            let listed = Set(slots.warm)
+            #expect(listed.count == slots.warm.count, "seed \(seed): a slot listed twice")
+            for id in 0..<count {
+                #expect(slots.isWarm(id) == listed.contains(id), "seed \(seed): slot \(id)")
+                if slots.states[id] == .inUse { #expect(!slots.isWarm(id), "seed \(seed): slot \(id) in use and warm") }
+            }
+        }
+    }
 }

@@ -68,7 +68,7 @@ struct RelayHarness {
         journal: String? = nil, learningDefault: UInt32 = 10, clock: ManualClock? = nil,
         slotOrder: SessionSlots.Order = .roundRobin, localAddresses: LocalAddresses? = nil,
         maxStreamPPS: UInt32? = nil, maxStreamBurst: UInt32? = nil, logger: Logger? = nil, ice: ICEPolicy = .remove,
-        sharedSockets: (any PortSteering)? = nil
+        sharedSockets: (any PortSteering)? = nil, keptSessions: Int? = nil
     ) throws {
         time = clock ?? ManualClock()
         var switchboard = Switchboard(
@@ -86,6 +86,7 @@ struct RelayHarness {
             defaultLearningTimeout: learningDefault, floodLimit: flood, housekeepingInterval: 0,
             clock: time, localAddresses: localAddresses, slotOrder: slotOrder, logger: logger ?? quiet)
         configuration.sharedSockets = sharedSockets
+        configuration.keptSessions = keptSessions
         engine = RelayEngine(configuration: configuration)
         try engine.start()
     }

@@ -19,6 +19,12 @@ public struct SessionSlots: Sendable, Hashable {
     public let resurrectionTimeout: UInt32
     /// How the next slot is chosen.
     public let order: Order
+    /// Slots not in use whose resources the plane kept for the next session on them (a relay's
+    /// bound sockets, `RelayConfiguration.keptSessions`): `allocate` prefers them, as reusing one
+    /// opens nothing. In no particular order; `warmPosition` finds a slot in it.
+    public private(set) var warm: [Int] = []
+    /// Where each slot sits in `warm`, -1 when it is not warm.
+    private var warmPosition: [Int32]
 
     /// How `allocate` chooses among the usable slots.
     public enum Order: Sendable, Hashable {
@@ -36,6 +42,7 @@ public struct SessionSlots: Sendable, Hashable {
         self.order = order
         states = Array(repeating: .free, count: count)
         created = Array(repeating: 0, count: count)
+        warmPosition = Array(repeating: -1, count: count)
         self.resurrectionTimeout = resurrectionTimeout
     }
 
@@ -61,7 +68,16 @@ public struct SessionSlots: Sendable, Hashable {
             }
             return nil
         case .unpredictable:
-            // Rejection sampling first: a slot drawn uniformly from all and kept only if usable is
+            // A usable warm slot first, drawn uniformly from the warm ones: the ports of the next
+            // call are then as unpredictable as the warm set is large (all usable slots once the
+            // plane keeps every freed session's resources).
+            if !warm.isEmpty {
+                for _ in 0..<SessionSlots.randomProbes {
+                    let i = warm[Int.random(in: 0..<warm.count, using: &generator)]
+                    if isUsable(i, now: now) { return take(i, now: now) }
+                }
+            }
+            // Rejection sampling next: a slot drawn uniformly from all and kept only if usable is
             // uniform over the usable ones, and costs O(1) while the switchboard is not nearly
             // full (a count over 30,000 slots per call was most of an allocation's CPU).
             if n > 0 {
@@ -89,6 +105,7 @@ public struct SessionSlots: Sendable, Hashable {
         let stamp = max(now, created[i] &+ 1)
         states[i] = .inUse
         created[i] = stamp
+        setWarm(i, false)
         cursor = (i + 1) % states.count
         return SessionHandle(id: i, created: stamp)
     }
@@ -120,5 +137,29 @@ public struct SessionSlots: Sendable, Hashable {
         guard handle.id >= 0, handle.id < states.count else { return }
         states[handle.id] = .inUse
         created[handle.id] = handle.created
+        setWarm(handle.id, false)
+    }
+
+    /// True when slot `id` is warm (not in use, its resources kept).
+    public func isWarm(_ id: Int) -> Bool { id >= 0 && id < warmPosition.count && warmPosition[id] >= 0 }
+
+    /// Marks slot `id` warm (the plane kept its resources when it was freed) or cold (they were
+    /// released, or a session took them). A slot in use is never warm: taking one clears it.
+    public mutating func setWarm(_ id: Int, _ isWarm: Bool) {
+        guard id >= 0, id < warmPosition.count else { return }
+        let at = Int(warmPosition[id])
+        if isWarm {
+            guard at < 0, states[id] != .inUse else { return }
+            warmPosition[id] = Int32(warm.count)
+            warm.append(id)
+        } else if at >= 0 {
+            // Swap-remove: the last warm slot takes this one's place.
+            let last = warm.removeLast()
+            if last != id {
+                warm[at] = last
+                warmPosition[last] = Int32(at)
+            }
+            warmPosition[id] = -1
+        }
     }
 }

@@ -35,6 +35,14 @@ public struct RelayConfiguration: Sendable {
     /// packet of the gates' ports to one socket per forwarding thread, so sessions bind no
     /// sockets; nil (the default), or when it fails to start: a socket per port.
     public var sharedSockets: (any PortSteering)?
+    /// Freed sessions whose four sockets stay bound for the next session on the same ports, so
+    /// that allocating it opens no socket and deleting one closes none (a quarter of the relay's
+    /// CPU per call went to `socket`, `bind`, `epoll_ctl` and `close`); new sessions prefer such
+    /// slots. nil (the default): every slot of the switchboards; 0: sockets are closed on delete,
+    /// as before. Either way at most an eighth of the file limit (`RLIMIT_NOFILE`) is kept, so
+    /// control connections and live sessions always find descriptors; and where a new session
+    /// finds none (EMFILE), kept sockets are closed first. Unused in shared-socket mode.
+    public var keptSessions: Int?
     /// The host's addresses the relay never sends to; nil reads the interfaces (getifaddrs)
     /// when the engine is created.
     public var localAddresses: LocalAddresses?

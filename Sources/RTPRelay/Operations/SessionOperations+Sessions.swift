@@ -32,13 +32,22 @@ extension SessionOperations {
     }
 
     /// Binds the session's four sockets, fills its legs and registers them with its shard's
-    /// forwarding thread. In shared-socket mode it binds nothing: the ports are the steering's
-    /// already, and the legs are found by port.
+    /// forwarding thread. A warm slot's kept sockets are taken as they are (bound and registered
+    /// already). In shared-socket mode it binds nothing: the ports are the steering's already,
+    /// and the legs are found by port.
     func open(session handle: SessionHandle, on s: Int, request: SessionRequest, book: inout SessionBook) throws {
         let sw = switchboards.all[s]
         let g = layout.global(switchboard: s, id: handle.id)
         let l = layout.local(of: g)
-        let fds = book.sharedSockets ? Array(repeating: StreamLeg.sharedSocket, count: 4) : try bindPorts(of: handle, on: sw)
+        let kept = book.sharedSockets ? nil : keptSockets(of: g)
+        let fds: [Int32]
+        if book.sharedSockets {
+            fds = Array(repeating: StreamLeg.sharedSocket, count: 4)
+        } else if let kept {
+            fds = kept
+        } else {
+            fds = try bindPorts(of: handle, on: sw, book: &book)
+        }
         let now = clock.monotonicNanoseconds()
         let limit = floodLimit.overridden(by: sw)
         let registered: (any Error)? = shard(of: g).withLock { sh in
@@ -58,7 +67,7 @@ extension SessionOperations {
                 if let ice = request[side].ice { sh.setICE(ice, local: l, side: side) }
             }
             do {
-                for k in 0..<4 where fds[k] >= 0 { try sh.register(fd: fds[k], leg: 4 * l + k) }
+                for k in 0..<4 where fds[k] >= 0 && kept == nil { try sh.register(fd: fds[k], leg: 4 * l + k) }
                 return nil
             } catch {
                 return error
@@ -66,12 +75,23 @@ extension SessionOperations {
         }
         book.requests[g] = request
         if let registered {
-            _ = free(session: g, book: &book)
+            // Not kept: a socket that failed to register would never be read.
+            _ = free(session: g, book: &book, keepingSockets: false)
             throw registered
         }
     }
 
-    /// The four sockets of a session (A RTP, A RTCP, B RTP, B RTCP), bound to its ports.
+    /// The four sockets of a session (A RTP, A RTCP, B RTP, B RTCP), bound to its ports. Out of
+    /// descriptors (EMFILE, ENFILE), it closes some kept sockets of other slots and tries once more.
+    private func bindPorts(of handle: SessionHandle, on sw: Switchboard, book: inout SessionBook) throws -> [Int32] {
+        do {
+            return try bindPorts(of: handle, on: sw)
+        } catch let error as SystemError where error.code == EMFILE || error.code == ENFILE {
+            guard releaseKeptSockets(atMost: SessionOperations.releasedOnDescriptorShortage, book: &book) > 0 else { throw error }
+            return try bindPorts(of: handle, on: sw)
+        }
+    }
+
     private func bindPorts(of handle: SessionHandle, on sw: Switchboard) throws -> [Int32] {
         var fds: [Int32] = []
         do {
@@ -90,10 +110,11 @@ extension SessionOperations {
         return fds
     }
 
-    /// Closes a live session's sockets, keeps its counters in the switchboard's totals, takes it
-    /// out of the kernel and lets its slot rest. Returns the record for the store. With a
-    /// `reason` ("deleted", "expired") it logs one line with the call's final figures per side.
-    func free(session g: Int, book: inout SessionBook, reason: String? = nil) -> JournalRecord {
+    /// Closes a live session's sockets (or keeps them for the slot's next session, see
+    /// `keepsSockets`), keeps its counters in the switchboard's totals, takes it out of the kernel
+    /// and lets its slot rest. Returns the record for the store. With a `reason` ("deleted",
+    /// "expired") it logs one line with the call's final figures per side.
+    func free(session g: Int, book: inout SessionBook, reason: String? = nil, keepingSockets: Bool = true) -> JournalRecord {
         let s = layout.switchboard(of: g)
         let sw = switchboards.all[s]
         let id = g - layout.bases[s]
@@ -101,20 +122,28 @@ extension SessionOperations {
         let handle = SessionHandle(id: id, created: book.slots[s].created[id])
         let now = clock.monotonicNanoseconds()
         let wallNow = clock.wallSeconds()
-        let (sides, age, offloaded): ([StreamCounters], Int64, [Int]) = shard(of: g).withLock { sh in
+        let keeps = keepingSockets && keepsSockets(book)
+        let (sides, age, offloaded, kept): ([StreamCounters], Int64, [Int], Bool) = shard(of: g).withLock { sh in
             var sides = [StreamCounters(), StreamCounters()]
             var offloaded: [Int] = []
+            let kept = keeps && (0..<4).allSatisfy { sh.legs[4 * l + $0].fd >= 0 }
             for k in 0..<4 {
                 let leg = sh.legs + (4 * l + k)
                 sides[k >> 1].add(leg.pointee.counters { SessionOperations.wall($0, now: now, wallNow: wallNow) })
-                // Closing the socket also takes it out of the epoll set.
-                if leg.pointee.fd >= 0 { close(leg.pointee.fd) }
                 if leg.pointee.offloaded && k & 2 == 0 { offloaded.append(k & 1) }
+                let fd = leg.pointee.fd
                 leg.pointee = StreamLeg()
+                if kept {
+                    // Bound and registered as it was; a leg no request described drops all it reads.
+                    leg.pointee.fd = fd
+                } else if fd >= 0 {
+                    // Closing the socket also takes it out of the epoll set.
+                    close(fd)
+                }
             }
             sh.sessions[l].inUse = false
             sh.clearICE(local: l)
-            return (sides, now - sh.sessions[l].allocatedAt, offloaded)
+            return (sides, now - sh.sessions[l].allocatedAt, offloaded, kept)
         }
         // Asked first: where the line is dropped (an embedded relay under Kamailio's usual levels)
         // its metadata is not built either.
@@ -137,6 +166,7 @@ extension SessionOperations {
         for side in 0..<2 { book.retiredSides[s][side].add(sides[side]) }
         offload?.remove(offloaded.map { OffloadedStream.Key(switchboard: sw.name, session: handle, stream: $0) })
         book.slots[s].free(handle, now: wallNow)
+        if kept { book.slots[s].setWarm(id, true) }
         book.requests[g] = SessionRequest()
         return .freed(switchboard: sw.name, session: handle, at: wallNow)
     }

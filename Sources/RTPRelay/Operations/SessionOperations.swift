@@ -25,6 +25,9 @@ final class SessionOperations: Sendable {
     let offload: OffloadCoordinator?
     let destinations: DestinationPolicy
     let book: Mutex<SessionBook>
+    /// Most freed sessions whose sockets stay bound (`RelayConfiguration.keptSessions`, bounded
+    /// by the file limit).
+    let keptSessionLimit: Int
     /// Sessions expired by housekeeping, for the control server's subscribers.
     let expiryEvents = ExpiryEvents()
 
@@ -45,6 +48,9 @@ final class SessionOperations: Sendable {
         offload = configuration.offload.map { OffloadCoordinator($0) }
         destinations = DestinationPolicy(
             local: configuration.localAddresses ?? LocalAddresses.current(), switchboards: configuration.switchboards)
+        keptSessionLimit = SessionOperations.keptSessionLimit(
+            requested: configuration.keptSessions, slots: configuration.switchboards.all.reduce(0) { $0 + $1.maxSessions },
+            fileLimit: SessionOperations.fileLimit())
         book = Mutex(SessionBook(
             switchboards: configuration.switchboards, sessionCount: layout.sessionCount, slotOrder: configuration.slotOrder))
     }

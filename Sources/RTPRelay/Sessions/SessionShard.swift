@@ -90,9 +90,10 @@ struct SessionShard: ~Copyable, @unchecked Sendable {
         try add(fd: fd, data: UInt64(leg))
     }
 
-    /// Closes every session's sockets and forgets them (relay stop; the stores keep them).
+    /// Closes every session's sockets, and those kept by free slots, and forgets them (relay
+    /// stop; the stores keep the sessions).
     mutating func closeAll() {
-        for l in 0..<count where sessions[l].inUse {
+        for l in 0..<count {
             for k in 0..<4 {
                 let leg = legs + (4 * l + k)
                 if leg.pointee.fd >= 0 { close(leg.pointee.fd) }

@@ -1,0 +1,65 @@
+import Glibc
+import IPTRTPProxyCore
+import IPTRTPProxyPOSIX
+
+/// Sockets kept across sessions (`RelayConfiguration.keptSessions`): a freed session's four
+/// sockets stay bound and in its thread's epoll set, on the legs of its slot, and the slot is
+/// marked warm in `SessionSlots`, which hands warm slots out first. The next session on the slot
+/// takes them as they are. While parked, a leg is a fresh `StreamLeg` with only its socket: it
+/// was described by no request, so whatever arrives is read and dropped as from an unknown source
+/// (where a closed port would have the kernel answer with ICMP).
+extension SessionOperations {
+    /// How many freed sessions keep their sockets: `requested` (nil: every slot), at most an
+    /// eighth of the file limit (four sockets each), never below 0.
+    static func keptSessionLimit(requested: Int?, slots: Int, fileLimit: Int) -> Int {
+        max(0, min(requested ?? slots, slots, fileLimit / 8 / 4))
+    }
+
+    /// The file limit the engine sizes its kept sockets by.
+    static func fileLimit() -> Int { DescriptorLimit.current }
+
+    /// Freed sessions holding their sockets now.
+    func keptSessionCount(_ book: SessionBook) -> Int { book.slots.reduce(0) { $0 + $1.warm.count } }
+
+    /// Whether a session being freed keeps its sockets (room under the limit; a socket per port).
+    func keepsSockets(_ book: SessionBook) -> Bool {
+        !book.sharedSockets && keptSessionCount(book) < keptSessionLimit
+    }
+
+    /// The four sockets a warm slot kept (global session `g`, local `l` in its shard), or nil when
+    /// it kept none.
+    func keptSockets(of g: Int) -> [Int32]? {
+        let l = layout.local(of: g)
+        let fds = shard(of: g).withLock { sh in (0..<4).map { sh.legs[4 * l + $0].fd } }
+        return fds.allSatisfy({ $0 >= 0 }) ? fds : nil
+    }
+
+    /// Closes the sockets of up to `count` warm slots (any switchboard) and marks them cold:
+    /// a new session found no descriptor. Returns how many were released.
+    @discardableResult
+    func releaseKeptSockets(atMost count: Int, book: inout SessionBook) -> Int {
+        var released = 0
+        for s in book.slots.indices {
+            while released < count, let id = book.slots[s].warm.last {
+                let g = layout.global(switchboard: s, id: id)
+                let l = layout.local(of: g)
+                shard(of: g).withLock { sh in
+                    guard !sh.sessions[l].inUse else { return }
+                    for k in 0..<4 {
+                        let leg = sh.legs + (4 * l + k)
+                        // Closing the socket also takes it out of the epoll set.
+                        if leg.pointee.fd >= 0 { close(leg.pointee.fd) }
+                        leg.pointee = StreamLeg()
+                    }
+                }
+                book.slots[s].setWarm(id, false)
+                released += 1
+            }
+        }
+        return released
+    }
+
+    /// Warm slots released at once when binding finds no descriptor: a few, so that one
+    /// allocation does not empty what many calls would reuse.
+    static let releasedOnDescriptorShortage = 16
+}
