@@ -118,7 +118,7 @@ struct ModuleConfigurationTests {
         #expect(s.secret(for: s.relays[0]) == "0123456789abcdef")
     }
 
-    @Test("relay: once; relay_timeout within 10-60000 ms; relay_journal for the embedded relay only")
+    @Test("relay: once; relay_timeout within 10-60000 ms; relay_keep_sockets 0 or more; relay_journal for the embedded relay only")
     func relayParameters() throws {
         var c = ModuleConfiguration()
         try c.setConfig(try cfgFile(twoSwitchboards))
@@ -131,6 +131,10 @@ struct ModuleConfigurationTests {
         #expect(c.probeInterval == 500)
         try c.setRelayTimeout(250)
         #expect(c.relayTimeout == 250)
+        #expect(c.relayKeptSessions == nil, "relay_keep_sockets unset: the relay's default")
+        #expect(throws: ModuleConfigError.self) { try c.setKeptSessions(-1) }
+        try c.setKeptSessions(0)
+        #expect(c.relayKeptSessions == 0)
         #expect(throws: ModuleConfigError.self) { try c.setRelayTimeout(0) }
         #expect(throws: ModuleConfigError.self) { try c.setRelayTimeout(120_000) }
         #expect(throws: ModuleConfigError.self) { try c.setRelayJournal("relative/journal") }

@@ -47,6 +47,20 @@ kam_log "relay stats: sessions allocated/deleted $stats"
 kam_check "relay stats: one session allocated and deleted" [ "$stats" = 1/1 ]
 kam_check "BYE deleted the call's sessions" [ "$(kam_logged "ended: sessions loop:$SID/")" -eq 1 ]
 kam_check "no session left on the relay (kamcmd iptrtpproxy.list)" kam_no_sessions_left
+# relay_keep_sockets (default): the ended call's four sockets stay bound for the next call there.
+kept_bound() {
+  local p
+  for p in "$PA" "$((PA + 1))" "$PB" "$((PB + 1))"; do
+    python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(0)
+sys.exit(1)' "$p" || return 1
+  done
+}
+kam_check "the ended call's relay ports stay bound by the embedded relay (relay_keep_sockets)" kept_bound
 # The script's per-call htable entries go with the call (dialog:end): left to the htables'
 # two-hour autoexpire they would fill Kamailio's shared memory at high call rates.
 htables_empty() {

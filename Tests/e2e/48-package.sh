@@ -131,7 +131,7 @@ kam_check "iptrtpproxyd(8) documents its options (from the argument parser)" \
   bash -c "MANWIDTH=100 man -P cat 8 iptrtpproxyd 2>/dev/null | grep -q -- '--control-tls'"
 kam_check "iptrtpproxy(7) documents every modparam" bash -c '
   page=$(MANWIDTH=200 man -P cat 7 iptrtpproxy 2>/dev/null)
-  for p in config switchboard relay relay_secret relay_tls_ca relay_tls_cert relay_tls_key relay_journal relay_timeout relay_probe_interval; do
+  for p in config switchboard relay relay_secret relay_tls_ca relay_tls_cert relay_tls_key relay_journal relay_timeout relay_probe_interval relay_keep_sockets; do
     grep -q "^ *3\.[0-9]* *$p (" <<<"$page" || { echo "missing $p"; exit 1; }
   done'
 kam_check "the docs are in /usr/share/doc/iptrtpproxy" \

@@ -9,7 +9,8 @@
 # CONTROL_SERIAL_SESSIONS=1000 (window 1 runs on at most this many), CONTROL_JOURNAL="off on",
 # CONTROL_WORKERS=2, IPTRTPPROXYD / BENCH_TOOL (binaries), BENCH_KEEP=1 keeps the work folder;
 # CONTROL_SHARED_SESSIONS=20000 (as root, a last run with --shared-sockets: no sockets per session,
-# so no open-files cap; 0 skips it).
+# so no open-files cap; 0 skips it); CONTROL_RELAY_ARGS: more iptrtpproxyd arguments for the per-port
+# runs (e.g. "--keep-sockets 0" for sockets opened and closed with every session).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -75,15 +76,16 @@ wait_ready() {
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, kernel $(uname -r), $(date -u '+%Y-%m-%d %H:%M UTC')"
 for mode in $JOURNAL_MODES; do
-  args=()
-  [ "$mode" = on ] && args=(--journal "$WORK/journal")
+  # shellcheck disable=SC2206
+  args=(${CONTROL_RELAY_ARGS:-})
+  [ "$mode" = on ] && args+=(--journal "$WORK/journal")
   rm -f "$WORK/journal" "$WORK/control.sock"
   "$IPTRTPPROXYD" --config "$WORK/relay.cfg" --control "unix:$WORK/control.sock" --workers "$WORKERS" \
-    "${args[@]}" >"$WORK/relay.log" 2>&1 &
+    ${args[@]+"${args[@]}"} >"$WORK/relay.log" 2>&1 &
   RELAY_PID=$!
   wait_ready
   echo
-  echo "journal: $mode$([ "$mode" = on ] && echo " (fdatasync per change; $(df -T "$WORK" | awk 'NR == 2 { print $2 }') in $WORK)")"
+  echo "journal: $mode${CONTROL_RELAY_ARGS:+, relay arguments: $CONTROL_RELAY_ARGS}$([ "$mode" = on ] && echo " (fdatasync per change; $(df -T "$WORK" | awk 'NR == 2 { print $2 }') in $WORK)")"
   "$BENCH_TOOL" control --control "unix:$WORK/control.sock" --switchboard "$names" --sessions "$SESSIONS" \
     --serial-sessions "$SERIAL" --window "$WINDOWS" --rounds "$ROUNDS" --pid "$RELAY_PID"
   kill "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null || true

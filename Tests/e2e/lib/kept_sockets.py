@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""kept_sockets.py SOCKET SWITCHBOARD GATE_A PORT_A GATE_B PORT_B MODE: plays an operator's relay
+whose sessions outnumber its descriptors, over the daemon's Unix control socket (one connection,
+one request at a time). Prints "ok WHAT" / "FAIL WHAT" per check (e2e_checks_from).
+
+MODE "fill": allocate until the relay refuses (it runs out of descriptors before sessions), note
+how many; delete them all; check that some sessions kept their ports bound (the file limit caps
+how many); allocate again while those slots rest (resurrection-timeout), so only new slots can be
+taken: the relay must close kept sockets rather than refuse, and reach the same count as before.
+MODE "none" (--keep-sockets 0): after a delete the ports are free at once."""
+import errno
+import socket
+import sys
+
+path, switchboard = sys.argv[1], sys.argv[2]
+gate_a, port_a, gate_b, port_b = sys.argv[3], int(sys.argv[4]), sys.argv[5], int(sys.argv[6])
+mode = sys.argv[7]
+failed = False
+
+
+def check(ok, what):
+    global failed
+    print(("ok " if ok else "FAIL ") + what, flush=True)
+    failed = failed or not ok
+    return ok
+
+
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(path)
+f = s.makefile("rwb")
+if "auth=none" not in f.readline().decode():
+    sys.exit("unexpected greeting")
+serial = 0
+
+
+def req(text):
+    global serial
+    serial += 1
+    f.write(f"iptrtp/2 {serial} {text}\n".encode())
+    f.flush()
+    words = f.readline().decode().rstrip("\n").split(" ", 3)
+    return words[2], (words[3] if len(words) > 3 else "")
+
+
+def alloc_until_refused(limit):
+    ids, refusal = [], ""
+    for i in range(limit):
+        st, payload = req(f"alloc {switchboard} a.rtp=127.0.0.1:{10000 + 2 * i} a.rtcp=127.0.0.1:{10001 + 2 * i}")
+        if st != "ok":
+            refusal = payload
+            break
+        ids.append(payload.split()[0])
+    return ids, refusal
+
+
+def bound(address, port):
+    t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        t.bind((address, port))
+        return False
+    except OSError as e:
+        return e.errno == errno.EADDRINUSE
+    finally:
+        t.close()
+
+
+def ports_of(session):
+    n = int(session.split("/")[0])
+    return [(gate_a, port_a + 2 * n), (gate_a, port_a + 2 * n + 1), (gate_b, port_b + 2 * n), (gate_b, port_b + 2 * n + 1)]
+
+
+if mode == "fill":
+    first, refusal = alloc_until_refused(200)
+    check(10 < len(first) < 200 and "open files" in refusal.lower(),
+          f"the relay runs out of descriptors before sessions: {len(first)} sessions, then '{refusal}'")
+    for sid in first:
+        st, _ = req(f"delete {switchboard} {sid}")
+        if st != "ok":
+            check(False, f"delete {sid}")
+    kept = [sid for sid in first if all(bound(a, p) for a, p in ports_of(sid))]
+    freed = [sid for sid in first if not any(bound(a, p) for a, p in ports_of(sid))]
+    check(0 < len(kept) < len(first) and len(kept) + len(freed) == len(first),
+          f"{len(kept)} ended sessions keep their four ports bound (an eighth of the file limit), "
+          f"the other {len(freed)} closed theirs")
+    second, refusal = alloc_until_refused(200)
+    reused = set(sid.split("/")[0] for sid in second) & set(sid.split("/")[0] for sid in first)
+    check(not reused, "the ended sessions' slots rest (resurrection-timeout): none is handed out again")
+    check(len(second) == len(first),
+          f"with those slots resting, new sessions get the kept sockets' descriptors: {len(second)} sessions as before "
+          f"({len(first)}), then '{refusal}'")
+    check(not any(any(bound(a, p) for a, p in ports_of(sid)) for sid in kept),
+          "the kept sockets were closed for them")
+    st, payload = req("ping")
+    check(st == "ok", "the relay still answers")
+else:
+    st, payload = req(f"alloc {switchboard} a.rtp=127.0.0.1:10000 a.rtcp=127.0.0.1:10001")
+    if check(st == "ok", "alloc"):
+        sid = payload.split()[0]
+        check(all(bound(a, p) for a, p in ports_of(sid)), "a live session's four ports are bound")
+        req(f"delete {switchboard} {sid}")
+        check(not any(bound(a, p) for a, p in ports_of(sid)), "--keep-sockets 0: its ports are free once it is deleted")
+sys.exit(1 if failed else 0)
