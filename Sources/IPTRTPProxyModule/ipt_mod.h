@@ -90,8 +90,8 @@ int ipt_mod_set_relay_metrics(const char *text, int length);
 int ipt_mod_set_relay_timeout(int milliseconds);
 
 /* modparam `relay_keep_sockets`: freed sessions whose four sockets the embedded relay keeps bound
- * for the next session on the same ports (0: closed on delete; default: every slot, at most an
- * eighth of the file limit). */
+ * for the next session on the same ports (0: closed on delete; default: every slot, while live and
+ * kept sessions hold at most three quarters of the file limit). */
 int ipt_mod_set_relay_keep_sockets(int sessions);
 
 /* modparam `relay_probe_interval`: how often the prober asks every media host whether it answers,

@@ -116,13 +116,14 @@ struct KeptSocketsTests {
         }
     }
 
-    @Test("the limit: every slot by default, never more than an eighth of the file limit (four sockets each)")
+    @Test("the limits: every slot by default; live and kept sessions within three quarters of the file limit (four sockets each)")
     func limitArithmetic() {
-        #expect(SessionOperations.keptSessionLimit(requested: nil, slots: 700, fileLimit: 1_048_576) == 700)
-        #expect(SessionOperations.keptSessionLimit(requested: nil, slots: 700, fileLimit: 1024) == 32)
-        #expect(SessionOperations.keptSessionLimit(requested: 100, slots: 700, fileLimit: 1_048_576) == 100)
-        #expect(SessionOperations.keptSessionLimit(requested: 5000, slots: 700, fileLimit: 1_048_576) == 700)
-        #expect(SessionOperations.keptSessionLimit(requested: 0, slots: 700, fileLimit: 1_048_576) == 0)
-        #expect(SessionOperations.keptSessionLimit(requested: nil, slots: 700, fileLimit: Int.max) == 700)
+        #expect(SessionOperations.keptSessionLimit(requested: nil, slots: 700) == 700)
+        #expect(SessionOperations.keptSessionLimit(requested: 100, slots: 700) == 100)
+        #expect(SessionOperations.keptSessionLimit(requested: 5000, slots: 700) == 700)
+        #expect(SessionOperations.keptSessionLimit(requested: 0, slots: 700) == 0)
+        #expect(SessionOperations.descriptorBudget(fileLimit: 1024) == 192)
+        #expect(SessionOperations.descriptorBudget(fileLimit: 160) == 30)
+        #expect(SessionOperations.descriptorBudget(fileLimit: Int.max) > 1 << 50)
     }
 }

@@ -47,7 +47,8 @@ public struct SessionSlots: Sendable, Hashable {
     }
 
     /// Number of slots in use.
-    public var inUseCount: Int { states.reduce(0) { $0 + ($1 == .inUse ? 1 : 0) } }
+    /// Kept as slots change: the relay asks it on every free.
+    public private(set) var inUseCount = 0
 
     /// Takes a usable slot (chosen uniformly at random with `.unpredictable`: its ports cannot be
     /// guessed from the ports of the calls before it) and stamps it. The stamp is `now`, raised above the slot's previous
@@ -104,6 +105,7 @@ public struct SessionSlots: Sendable, Hashable {
     private mutating func take(_ i: Int, now: UInt32) -> SessionHandle {
         let stamp = max(now, created[i] &+ 1)
         states[i] = .inUse
+        inUseCount += 1
         created[i] = stamp
         setWarm(i, false)
         cursor = (i + 1) % states.count
@@ -129,12 +131,14 @@ public struct SessionSlots: Sendable, Hashable {
     public mutating func free(_ handle: SessionHandle, now: UInt32) -> Bool {
         guard isLive(handle) else { return false }
         states[handle.id] = .resting(since: now)
+        inUseCount -= 1
         return true
     }
 
     /// Puts a slot back in use with a known stamp (restoring a journal or a saved state).
     public mutating func restore(_ handle: SessionHandle) {
         guard handle.id >= 0, handle.id < states.count else { return }
+        if states[handle.id] != .inUse { inUseCount += 1 }
         states[handle.id] = .inUse
         created[handle.id] = handle.created
         setWarm(handle.id, false)

@@ -39,9 +39,10 @@ public struct RelayConfiguration: Sendable {
     /// that allocating it opens no socket and deleting one closes none (a quarter of the relay's
     /// CPU per call went to `socket`, `bind`, `epoll_ctl` and `close`); new sessions prefer such
     /// slots. nil (the default): every slot of the switchboards; 0: sockets are closed on delete,
-    /// as before. Either way at most an eighth of the file limit (`RLIMIT_NOFILE`) is kept, so
-    /// control connections and live sessions always find descriptors; and where a new session
-    /// finds none (EMFILE), kept sockets are closed first. Unused in shared-socket mode.
+    /// as before. Either way a session keeps its sockets only while live and kept sessions hold at
+    /// most three quarters of the file limit (`RLIMIT_NOFILE`), so control connections and stores
+    /// always find descriptors; where a new session finds none (EMFILE), kept sockets are closed
+    /// first. Unused in shared-socket mode.
     public var keptSessions: Int?
     /// The host's addresses the relay never sends to; nil reads the interfaces (getifaddrs)
     /// when the engine is created.

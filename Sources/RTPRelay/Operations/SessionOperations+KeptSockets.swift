@@ -9,10 +9,16 @@ import IPTRTPProxyPOSIX
 /// was described by no request, so whatever arrives is read and dropped as from an unknown source
 /// (where a closed port would have the kernel answer with ICMP).
 extension SessionOperations {
-    /// How many freed sessions keep their sockets: `requested` (nil: every slot), at most an
-    /// eighth of the file limit (four sockets each), never below 0.
-    static func keptSessionLimit(requested: Int?, slots: Int, fileLimit: Int) -> Int {
-        max(0, min(requested ?? slots, slots, fileLimit / 8 / 4))
+    /// How many freed sessions keep their sockets at most: `requested` (nil: every slot).
+    static func keptSessionLimit(requested: Int?, slots: Int) -> Int {
+        max(0, min(requested ?? slots, slots))
+    }
+
+    /// Sessions whose sockets (four each) may fill three quarters of the file limit: a session
+    /// is kept only while the live and kept ones stay within it, so that a quarter is always left
+    /// to everything else (control connections, the store, metrics).
+    static func descriptorBudget(fileLimit: Int) -> Int {
+        fileLimit / 4 * 3 / 4
     }
 
     /// The file limit the engine sizes its kept sockets by.
@@ -21,9 +27,12 @@ extension SessionOperations {
     /// Freed sessions holding their sockets now.
     func keptSessionCount(_ book: SessionBook) -> Int { book.slots.reduce(0) { $0 + $1.warm.count } }
 
-    /// Whether a session being freed keeps its sockets (room under the limit; a socket per port).
+    /// Whether a session being freed (still counted live) keeps its sockets: a socket per port,
+    /// room under `keptSessionLimit`, and live and kept sessions within `descriptorBudget`.
     func keepsSockets(_ book: SessionBook) -> Bool {
-        !book.sharedSockets && keptSessionCount(book) < keptSessionLimit
+        guard !book.sharedSockets else { return false }
+        let kept = keptSessionCount(book)
+        return kept < keptSessionLimit && kept + book.activeSessionCount <= descriptorBudget
     }
 
     /// The four sockets a warm slot kept (global session `g`, local `l` in its shard), or nil when

@@ -25,9 +25,10 @@ final class SessionOperations: Sendable {
     let offload: OffloadCoordinator?
     let destinations: DestinationPolicy
     let book: Mutex<SessionBook>
-    /// Most freed sessions whose sockets stay bound (`RelayConfiguration.keptSessions`, bounded
-    /// by the file limit).
+    /// Most freed sessions whose sockets stay bound (`RelayConfiguration.keptSessions`).
     let keptSessionLimit: Int
+    /// Most live and kept sessions together before a freed one closes its sockets (the file limit).
+    let descriptorBudget: Int
     /// Sessions expired by housekeeping, for the control server's subscribers.
     let expiryEvents = ExpiryEvents()
 
@@ -49,8 +50,8 @@ final class SessionOperations: Sendable {
         destinations = DestinationPolicy(
             local: configuration.localAddresses ?? LocalAddresses.current(), switchboards: configuration.switchboards)
         keptSessionLimit = SessionOperations.keptSessionLimit(
-            requested: configuration.keptSessions, slots: configuration.switchboards.all.reduce(0) { $0 + $1.maxSessions },
-            fileLimit: SessionOperations.fileLimit())
+            requested: configuration.keptSessions, slots: configuration.switchboards.all.reduce(0) { $0 + $1.maxSessions })
+        descriptorBudget = SessionOperations.descriptorBudget(fileLimit: SessionOperations.fileLimit())
         book = Mutex(SessionBook(
             switchboards: configuration.switchboards, sessionCount: layout.sessionCount, slotOrder: configuration.slotOrder))
     }

@@ -81,7 +81,7 @@ if mode == "fill":
     kept = [sid for sid in first if all(bound(a, p) for a, p in ports_of(sid))]
     freed = [sid for sid in first if not any(bound(a, p) for a, p in ports_of(sid))]
     check(0 < len(kept) < len(first) and len(kept) + len(freed) == len(first),
-          f"{len(kept)} ended sessions keep their four ports bound (an eighth of the file limit), "
+          f"{len(kept)} ended sessions keep their four ports bound (live and kept within 3/4 of the file limit), "
           f"the other {len(freed)} closed theirs")
     second, refusal = alloc_until_refused(200)
     reused = set(sid.split("/")[0] for sid in second) & set(sid.split("/")[0] for sid in first)
