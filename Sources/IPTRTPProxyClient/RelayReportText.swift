@@ -12,7 +12,9 @@ extension RelayInfo {
             let sw = info.switchboard
             var line = "switchboard \(sw.name): gate A \(Endpoint(address: sw.gateA.address, port: sw.gateA.basePort)), "
                 + "gate B \(Endpoint(address: sw.gateB.address, port: sw.gateB.basePort)), "
-                + "\(info.sessionsInUse)/\(sw.maxSessions) sessions, expires \(sw.expiresTimeout)s, "
+                + "\(info.sessionsInUse)/\(sw.maxSessions) sessions"
+                + (info.sessionsKept > 0 ? " (\(info.sessionsKept) ended ones keep their sockets)" : "")
+                + ", expires \(sw.expiresTimeout)s, "
                 + "resurrection \(sw.resurrectionTimeout)s, ringing \(sw.ringingTimeout)s"
             for side in GateSide.allCases {
                 let l = sw.learning(side)

@@ -69,9 +69,14 @@ struct ControlJSONTests {
             gateB: Gate(address: IPAddress("2001:db8::1")!, basePort: 41000), maxSessions: 100,
             learning: [LearningDefaults(learningTimeout: 10, alwaysLearn: false), LearningDefaults(learningTimeout: nil, alwaysLearn: true)])
         let info = RelayInfo(relayVersion: "1.0.0", uptime: 5, workers: 2, offload: "none", journal: nil,
-                             switchboards: [.init(switchboard: sw, sessionsInUse: 3)])
+                             switchboards: [.init(switchboard: sw, sessionsInUse: 3, sessionsKept: 40)])
         #expect(try RelayInfo(json: info.json) == info)
         #expect(info.json.contains(#""gate-b":"[2001:db8::1]:41000""#))
+        // An older relay says nothing of kept sockets: 0. A negative count is refused.
+        let older = info.json.replacing(#""kept":40,"#, with: "")
+        #expect(!older.contains("kept"))
+        #expect(try RelayInfo(json: older).switchboards[0].sessionsKept == 0)
+        #expect(throws: ControlProtocolError.self) { try RelayInfo(json: info.json.replacing(#""kept":40"#, with: #""kept":-1"#)) }
 
         var c = StreamCounters(packets: 5, bytes: 500)
         c[.throttled] = 2

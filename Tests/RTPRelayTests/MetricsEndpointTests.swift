@@ -176,12 +176,16 @@ struct MetricsEndpointTests {
         #expect(readToClose(held[0], within: 2000).text.hasPrefix("HTTP/1.0 200 OK"))
     }
 
-    @Test("capacity: sessions and ports free and in all, per switchboard")
+    @Test("capacity: sessions and ports free and in all, per switchboard; ended sessions that keep their sockets")
     func capacity() throws {
         let s = try Served(75)
         defer { s.stop() }
+        let ended = try s.harness.engine.allocateSession(switchboard: "pub", request: SessionRequest())
+        try s.harness.engine.deleteSessions(switchboard: "pub", ids: ended.handle.id...ended.handle.id, created: ended.handle.created)
         _ = try s.harness.engine.allocateSession(switchboard: "pub", request: SessionRequest())
+        #expect(s.harness.engine.info().switchboards[0].sessionsKept == 1)
         let text = try Self.exchange(s.address, "GET /metrics HTTP/1.0\r\n\r\n")
+        #expect(text.contains(#"iptrtpproxy_switchboard_sessions_kept{switchboard="pub"} 1"#))
         #expect(text.contains(#"iptrtpproxy_switchboard_sessions_capacity{switchboard="pub"} 4"#))
         #expect(text.contains(#"iptrtpproxy_switchboard_sessions_free{switchboard="pub"} 3"#))
         #expect(text.contains(#"iptrtpproxy_switchboard_ports_capacity{switchboard="pub"} 16"#))

@@ -21,11 +21,15 @@ public struct RelayInfo: Hashable, Sendable {
         public var switchboard: Switchboard
         /// Live sessions.
         public var sessionsInUse: Int
+        /// Ended sessions whose sockets the relay keeps bound for the next session on their ports
+        /// (`iptrtpproxyd --keep-sockets`); 0 from a relay that does not say.
+        public var sessionsKept: Int
 
         /// Creates the entry.
-        public init(switchboard: Switchboard, sessionsInUse: Int) {
+        public init(switchboard: Switchboard, sessionsInUse: Int, sessionsKept: Int = 0) {
             self.switchboard = switchboard
             self.sessionsInUse = sessionsInUse
+            self.sessionsKept = sessionsKept
         }
     }
 
@@ -63,6 +67,7 @@ public struct RelayInfo: Hashable, Sendable {
                         o.member("gate-b", Endpoint(address: sw.gateB.address, port: sw.gateB.basePort).description)
                         o.member("max-sessions", sw.maxSessions)
                         o.member("in-use", info.sessionsInUse)
+                        o.member("kept", info.sessionsKept)
                         o.member("expires-timeout", sw.expiresTimeout)
                         o.member("resurrection-timeout", sw.resurrectionTimeout)
                         o.member("ringing-timeout", sw.ringingTimeout)
@@ -103,7 +108,10 @@ public struct RelayInfo: Hashable, Sendable {
             // A relay is not trusted to be sane: what the module computes from a switchboard (ports
             // from session ids) must stay in range.
             if let problem = sw.layoutProblem { throw ControlProtocolError(id: nil, "info: switchboard '\(sw.name.prefix(40))': \(problem)") }
-            return SwitchboardInfo(switchboard: sw, sessionsInUse: try s.int("in-use"))
+            // A relay of an older version keeps no sockets and says nothing of them.
+            let kept = s.value["kept"] == nil ? 0 : try s.int("kept")
+            guard kept >= 0 else { throw ControlProtocolError(id: nil, "info: switchboard '\(sw.name.prefix(40))': kept \(kept) is negative") }
+            return SwitchboardInfo(switchboard: sw, sessionsInUse: try s.int("in-use"), sessionsKept: kept)
         }
         var names = Set<String>()
         for info in switchboards where !names.insert(info.switchboard.name.asciiLowercased).inserted {

@@ -9,7 +9,7 @@ extension RelayEngine {
             relayVersion: configuration.version, uptime: usage.uptime, workers: configuration.workerCount,
             offload: operations.offload?.name ?? "none", journal: configuration.journalPath,
             switchboards: switchboards.all.enumerated().map { s, sw in
-                RelayInfo.SwitchboardInfo(switchboard: sw, sessionsInUse: usage.inUse[s])
+                RelayInfo.SwitchboardInfo(switchboard: sw, sessionsInUse: usage.inUse[s], sessionsKept: usage.kept[s])
             })
     }
 

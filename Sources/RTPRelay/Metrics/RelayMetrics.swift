@@ -73,6 +73,8 @@ final class RelayMetrics {
             capacity += max
             gauge("switchboard_sessions", "capacity", labels, "Sessions a switchboard holds at most").set(Int64(max))
             gauge("switchboard_sessions", "free", labels, "Sessions a switchboard can still allocate").set(Int64(idle))
+            gauge("switchboard_sessions", "kept", labels, "Ended sessions whose sockets stay bound for the next session on their ports")
+                .set(Int64(sw.sessionsKept))
             gauge("switchboard_ports", "capacity", labels, "UDP ports of a switchboard's gates").set(Int64(4 * max))
             gauge("switchboard_ports", "free", labels, "UDP ports of a switchboard's gates held by no session").set(Int64(4 * idle))
         }

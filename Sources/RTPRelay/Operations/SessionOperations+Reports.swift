@@ -3,8 +3,8 @@ import IPTRTPProxyCore
 /// What `info`, `list` and `stats` report, read consistently under the locks.
 extension SessionOperations {
     /// Sessions in use per switchboard, and the uptime in seconds.
-    func usage() -> (inUse: [Int], uptime: UInt64) {
-        book.withLock { book in (book.slots.map(\.inUseCount), uptime(book)) }
+    func usage() -> (inUse: [Int], kept: [Int], uptime: UInt64) {
+        book.withLock { book in (book.slots.map(\.inUseCount), book.slots.map(\.warm.count), uptime(book)) }
     }
 
     /// The live sessions of `switchboard` (all when nil), by switchboard then id.
