@@ -119,7 +119,7 @@ struct RelayDaemon: ParsableCommand {
     var workers: Int?
 
     @Option(name: .customLong("keep-sockets"), help: ArgumentHelp(
-        "Freed sessions whose four sockets stay bound for the next session on the same ports, which then opens none (new sessions prefer those ports; they read and drop what arrives meanwhile). Default: every session slot, as long as live and kept sessions hold at most three quarters of the file limit; 0: close them on delete. Unused with --shared-sockets.",
+        "Freed sessions whose four sockets stay bound for the next session on the same ports, which then opens none (they read and drop what arrives meanwhile; ports are still drawn at random, so all are kept once all have been used). Default: every session slot, as long as live and kept sessions hold at most three quarters of the file limit; 0: close them on delete. Unused with --shared-sockets.",
         valueName: "sessions"))
     var keepSockets: Int?
 

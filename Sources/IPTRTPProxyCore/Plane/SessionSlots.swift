@@ -20,8 +20,9 @@ public struct SessionSlots: Sendable, Hashable {
     /// How the next slot is chosen.
     public let order: Order
     /// Slots not in use whose resources the plane kept for the next session on them (a relay's
-    /// bound sockets, `RelayConfiguration.keptSessions`): `allocate` prefers them, as reusing one
-    /// opens nothing. In no particular order; `warmPosition` finds a slot in it.
+    /// bound sockets, `RelayConfiguration.keptSessions`). `allocate` does not prefer them (that
+    /// would make the next ports guessable); the plane counts and releases them. In no
+    /// particular order; `warmPosition` finds a slot in it.
     public private(set) var warm: [Int] = []
     /// Where each slot sits in `warm`, -1 when it is not warm.
     private var warmPosition: [Int32]
@@ -69,16 +70,10 @@ public struct SessionSlots: Sendable, Hashable {
             }
             return nil
         case .unpredictable:
-            // A usable warm slot first, drawn uniformly from the warm ones: the ports of the next
-            // call are then as unpredictable as the warm set is large (all usable slots once the
-            // plane keeps every freed session's resources).
-            if !warm.isEmpty {
-                for _ in 0..<SessionSlots.randomProbes {
-                    let i = warm[Int.random(in: 0..<warm.count, using: &generator)]
-                    if isUsable(i, now: now) { return take(i, now: now) }
-                }
-            }
-            // Rejection sampling next: a slot drawn uniformly from all and kept only if usable is
+            // Warm slots are not preferred: drawn first, the next call's ports would come from the
+            // few slots the last calls used, guessable from them. Drawn uniformly like any other,
+            // they are all warm once every slot has been used (within the plane's limit).
+            // Rejection sampling first: a slot drawn uniformly from all and kept only if usable is
             // uniform over the usable ones, and costs O(1) while the switchboard is not nearly
             // full (a count over 30,000 slots per call was most of an allocation's CPU).
             if n > 0 {

@@ -37,8 +37,9 @@ public struct RelayConfiguration: Sendable {
     public var sharedSockets: (any PortSteering)?
     /// Freed sessions whose four sockets stay bound for the next session on the same ports, so
     /// that allocating it opens no socket and deleting one closes none (a quarter of the relay's
-    /// CPU per call went to `socket`, `bind`, `epoll_ctl` and `close`); new sessions prefer such
-    /// slots. nil (the default): every slot of the switchboards; 0: sockets are closed on delete,
+    /// CPU per call went to `socket`, `bind`, `epoll_ctl` and `close`). Slots are still drawn
+    /// uniformly (the next ports stay unguessable), so every slot is warm once all have been
+    /// used. nil (the default): every slot of the switchboards; 0: sockets are closed on delete,
     /// as before. Either way a session keeps its sockets only while live and kept sessions hold at
     /// most three quarters of the file limit (`RLIMIT_NOFILE`), so control connections and stores
     /// always find descriptors; where a new session finds none (EMFILE), kept sockets are closed

@@ -4,7 +4,8 @@ import IPTRTPProxyPOSIX
 
 /// Sockets kept across sessions (`RelayConfiguration.keptSessions`): a freed session's four
 /// sockets stay bound and in its thread's epoll set, on the legs of its slot, and the slot is
-/// marked warm in `SessionSlots`, which hands warm slots out first. The next session on the slot
+/// marked warm in `SessionSlots` (which still draws every slot uniformly: preferring warm ones would
+/// make the next call's ports those of the last calls). The next session drawn on the slot
 /// takes them as they are. While parked, a leg is a fresh `StreamLeg` with only its socket: it
 /// was described by no request, so whatever arrives is read and dropped as from an unknown source
 /// (where a closed port would have the kernel answer with ICMP).
