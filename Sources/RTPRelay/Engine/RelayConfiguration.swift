@@ -36,7 +36,7 @@ public struct RelayConfiguration: Sendable {
     /// sockets; nil (the default), or when it fails to start: a socket per port.
     public var sharedSockets: (any PortSteering)?
     /// Freed sessions whose four sockets stay bound for the next session on the same ports, so
-    /// that allocating it opens no socket and deleting one closes none (a quarter of the relay's
+    /// that allocating it opens no socket and deleting one closes none (30 % of the relay's
     /// CPU per call went to `socket`, `bind`, `epoll_ctl` and `close`). Slots are still drawn
     /// uniformly (the next ports stay unguessable), so every slot is warm once all have been
     /// used. nil (the default): every slot of the switchboards; 0: sockets are closed on delete,
