@@ -1,6 +1,4 @@
-import Glibc
 import IPTRTPProxyCore
-import IPTRTPProxyPOSIX
 
 /// Sockets kept across sessions (`RelayConfiguration.keptSessions`): a freed session's four
 /// sockets stay bound and in its thread's epoll set, on the legs of its slot, and the slot is
@@ -22,9 +20,6 @@ extension SessionOperations {
         fileLimit / 4 * 3 / 4
     }
 
-    /// The file limit the engine sizes its kept sockets by.
-    static func fileLimit() -> Int { DescriptorLimit.current }
-
     /// Freed sessions holding their sockets now.
     func keptSessionCount(_ book: SessionBook) -> Int { book.slots.reduce(0) { $0 + $1.warm.count } }
 
@@ -39,9 +34,7 @@ extension SessionOperations {
     /// The four sockets a warm slot kept (global session `g`, local `l` in its shard), or nil when
     /// it kept none.
     func keptSockets(of g: Int) -> [Int32]? {
-        let l = layout.local(of: g)
-        let fds = shard(of: g).withLock { sh in (0..<4).map { sh.legs[4 * l + $0].fd } }
-        return fds.allSatisfy({ $0 >= 0 }) ? fds : nil
+        shard(of: g).withLock { sh in sh.ownSockets(local: layout.local(of: g)) }
     }
 
     /// Closes the sockets of up to `count` warm slots (any switchboard) and marks them cold:
@@ -54,13 +47,7 @@ extension SessionOperations {
                 let g = layout.global(switchboard: s, id: id)
                 let l = layout.local(of: g)
                 shard(of: g).withLock { sh in
-                    guard !sh.sessions[l].inUse else { return }
-                    for k in 0..<4 {
-                        let leg = sh.legs + (4 * l + k)
-                        // Closing the socket also takes it out of the epoll set.
-                        if leg.pointee.fd >= 0 { close(leg.pointee.fd) }
-                        leg.pointee = StreamLeg()
-                    }
+                    if !sh.sessions[l].inUse { sh.closeSockets(local: l) }
                 }
                 book.slots[s].setWarm(id, false)
                 released += 1

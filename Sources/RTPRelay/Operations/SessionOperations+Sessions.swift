@@ -40,14 +40,8 @@ extension SessionOperations {
         let g = layout.global(switchboard: s, id: handle.id)
         let l = layout.local(of: g)
         let kept = book.sharedSockets ? nil : keptSockets(of: g)
-        let fds: [Int32]
-        if book.sharedSockets {
-            fds = Array(repeating: StreamLeg.sharedSocket, count: 4)
-        } else if let kept {
-            fds = kept
-        } else {
-            fds = try bindPorts(of: handle, on: sw, book: &book)
-        }
+        let fds = book.sharedSockets
+            ? Array(repeating: StreamLeg.sharedSocket, count: 4) : try kept ?? bindPorts(of: handle, on: sw, book: &book)
         let now = clock.monotonicNanoseconds()
         let limit = floodLimit.overridden(by: sw)
         let registered: (any Error)? = shard(of: g).withLock { sh in
@@ -126,7 +120,7 @@ extension SessionOperations {
         let (sides, age, offloaded, kept): ([StreamCounters], Int64, [Int], Bool) = shard(of: g).withLock { sh in
             var sides = [StreamCounters(), StreamCounters()]
             var offloaded: [Int] = []
-            let kept = keeps && (0..<4).allSatisfy { sh.legs[4 * l + $0].fd >= 0 }
+            let kept = keeps && sh.ownSockets(local: l) != nil
             for k in 0..<4 {
                 let leg = sh.legs + (4 * l + k)
                 sides[k >> 1].add(leg.pointee.counters { SessionOperations.wall($0, now: now, wallNow: wallNow) })

@@ -51,7 +51,7 @@ final class SessionOperations: Sendable {
             local: configuration.localAddresses ?? LocalAddresses.current(), switchboards: configuration.switchboards)
         keptSessionLimit = SessionOperations.keptSessionLimit(
             requested: configuration.keptSessions, slots: configuration.switchboards.all.reduce(0) { $0 + $1.maxSessions })
-        descriptorBudget = SessionOperations.descriptorBudget(fileLimit: SessionOperations.fileLimit())
+        descriptorBudget = SessionOperations.descriptorBudget(fileLimit: DescriptorLimit.current)
         book = Mutex(SessionBook(
             switchboards: configuration.switchboards, sessionCount: layout.sessionCount, slotOrder: configuration.slotOrder))
     }

@@ -94,14 +94,27 @@ struct SessionShard: ~Copyable, @unchecked Sendable {
     /// stop; the stores keep the sessions).
     mutating func closeAll() {
         for l in 0..<count {
-            for k in 0..<4 {
-                let leg = legs + (4 * l + k)
-                if leg.pointee.fd >= 0 { close(leg.pointee.fd) }
-                leg.pointee = StreamLeg()
-            }
+            closeSockets(local: l)
             sessions[l].inUse = false
         }
         iceAgents = [:]
+    }
+
+    /// Closes the sockets of local session `l`'s four legs and resets the legs. Closing a socket
+    /// also takes it out of the epoll set.
+    func closeSockets(local l: Int) {
+        for k in 0..<4 {
+            let leg = legs + (4 * l + k)
+            if leg.pointee.fd >= 0 { close(leg.pointee.fd) }
+            leg.pointee = StreamLeg()
+        }
+    }
+
+    /// The four sockets of local session `l`'s legs when it has a socket of its own on each
+    /// (a socket per port), else nil.
+    func ownSockets(local l: Int) -> [Int32]? {
+        let fds = (0..<4).map { legs[4 * l + $0].fd }
+        return fds.allSatisfy { $0 >= 0 } ? fds : nil
     }
 
     /// Gives side `side` of local session `l` the relay's ICE credentials (a new set is an ICE
