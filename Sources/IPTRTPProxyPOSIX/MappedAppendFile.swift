@@ -8,14 +8,18 @@ import Glibc
 ///
 /// The content is lines of text: the end is after the last newline before the zero tail. A line
 /// that a crash cut in the middle of its copy has no newline, and the next append overwrites it.
-/// Not thread-safe: its owner serialises the calls.
+/// Where the file cannot be mapped (a file system without shared mappings), appends are written
+/// with `pwrite` instead. Not thread-safe: its owner serialises the calls.
 public final class MappedAppendFile {
     public let path: String
     /// -1 once closed.
     private var fd: Int32
-    /// The mapping of the whole file (`capacity` bytes), nil while the file is empty.
+    /// The mapping of the whole file (`capacity` bytes); nil while the file is empty, or when
+    /// appends are written instead.
     private var base: UnsafeMutableRawPointer?
-    /// The file's size, which the mapping covers.
+    /// The file could not be mapped: appends are written with `pwrite`, and nothing is grown ahead.
+    public private(set) var writesInstead = false
+    /// The file's size: the content and the zeros grown ahead of it.
     private var capacity: Int
     /// Where the next append goes: the length of the content.
     public private(set) var end: Int
@@ -28,27 +32,41 @@ public final class MappedAppendFile {
         self.path = path
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SystemError("open \(path)") }
-        self.fd = fd
         var status = stat()
         guard fstat(fd, &status) == 0 else {
             let error = SystemError("fstat \(path)")
             Glibc.close(fd)
             throw error
         }
+        self.fd = fd
         capacity = Int(status.st_size)
         end = 0
-        do {
-            if capacity > 0 { try map() }
-        } catch {
-            // Not `close()`: that would cut the file to an end not yet found.
-            Glibc.close(fd)
-            self.fd = -1
-            throw error
+        if capacity > 0 {
+            base = MappedAppendFile.map(fd, capacity)
+            if let base {
+                end = MappedAppendFile.contentEnd(UnsafeRawBufferPointer(start: base, count: capacity))
+            } else {
+                writesInstead = true
+                let whole: [UInt8]
+                do { whole = try FileIO.read(path) } catch {
+                    Glibc.close(fd)
+                    self.fd = -1
+                    throw error
+                }
+                end = whole.withUnsafeBytes { MappedAppendFile.contentEnd($0) }
+                capacity = whole.count
+            }
         }
-        end = base.map { MappedAppendFile.contentEnd(UnsafeRawBufferPointer(start: $0, count: capacity)) } ?? 0
         // A cut line (or anything after the last newline) is cleared, so that a reader never
         // joins it to the next append.
-        if let base, end < capacity { memset(base + end, 0, capacity - end) }
+        if end < capacity {
+            if let base {
+                memset(base + end, 0, capacity - end)
+            } else {
+                _ = ftruncate(fd, off_t(end))
+                capacity = end
+            }
+        }
     }
 
     deinit { close() }
@@ -65,11 +83,21 @@ public final class MappedAppendFile {
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
         guard fd >= 0 else { throw SystemError("append \(path): closed", code: EBADF) }
         guard !bytes.isEmpty else { return }
-        if end + bytes.count > capacity {
-            let grown = max(end + bytes.count, capacity + max(MappedAppendFile.growthStep, capacity / 4))
-            try grow(to: grown)
+        if !writesInstead && end + bytes.count > capacity {
+            let needed = (end + bytes.count + 4095) & ~4095
+            do {
+                try grow(to: max(needed, capacity + max(MappedAppendFile.growthStep, capacity / 4)))
+            } catch let e as SystemError where e.code == ENOSPC || e.code == EFBIG || e.code == EDQUOT {
+                // A nearly full disk still takes what fits: grown by the page that holds it.
+                try grow(to: needed)
+            }
         }
-        memcpy(base! + end, bytes.baseAddress!, bytes.count)
+        if let base {
+            memcpy(base + end, bytes.baseAddress!, bytes.count)
+        } else {
+            try writeAll(bytes, at: end)
+            capacity = end + bytes.count
+        }
         end += bytes.count
     }
 
@@ -90,21 +118,55 @@ public final class MappedAppendFile {
         capacity = 0
     }
 
+    /// Grows the file to `size` bytes by writing zeros, not by `ftruncate`: a page of a sparse
+    /// file gets its disk block only when the mapping first writes it, and a full disk then
+    /// kills the process with SIGBUS. Written zeros have their blocks, so a full disk is this
+    /// call's error (the append fails and says so) and never a signal.
     private func grow(to size: Int) throws {
+        var offset = capacity
+        while offset < size {
+            let n = MappedAppendFile.zeros.withUnsafeBytes { raw in
+                retryingOnInterrupt { pwrite(fd, raw.baseAddress, min(raw.count, size - offset), off_t(offset)) }
+            }
+            guard n > 0 else {
+                let error = SystemError("grow \(path) to \(size) bytes", code: n < 0 ? errno : ENOSPC)
+                _ = ftruncate(fd, off_t(capacity))
+                throw error
+            }
+            offset += n
+        }
         // The pages already written stay in the page cache; the new mapping shows them again.
-        guard ftruncate(fd, off_t(size)) == 0 else { throw SystemError("grow \(path) to \(size) bytes") }
         unmap()
         capacity = size
-        try map()
+        base = MappedAppendFile.map(fd, capacity)
+        if base == nil {
+            // Appends are written from now on; the zeros grown ahead are not content.
+            writesInstead = true
+            _ = ftruncate(fd, off_t(end))
+            capacity = end
+        }
     }
 
-    private func map() throws {
-        let address = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
-        guard let address, address != MAP_FAILED else {
-            capacity = 0
-            throw SystemError("mmap \(path)")
+    private func writeAll(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        var written = 0
+        while written < bytes.count {
+            let n = retryingOnInterrupt { pwrite(fd, bytes.baseAddress! + written, bytes.count - written, off_t(offset + written)) }
+            guard n > 0 else {
+                let error = SystemError("write \(path)", code: n < 0 ? errno : ENOSPC)
+                _ = ftruncate(fd, off_t(offset))
+                throw error
+            }
+            written += n
         }
-        base = address
+    }
+
+    private static let zeros = [UInt8](repeating: 0, count: 1 << 16)
+
+    /// A shared read-write mapping of the first `size` bytes of `fd`, nil where the file cannot be mapped.
+    private static func map(_ fd: Int32, _ size: Int) -> UnsafeMutableRawPointer? {
+        let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+        guard let address, address != MAP_FAILED else { return nil }
+        return address
     }
 
     private func unmap() {

@@ -9,6 +9,8 @@ struct RateLimitedLog {
         case failedAuthentication, malformed, crowded, deadline, unreadReplies, tlsHandshake
         /// The kernel offload's table is full: every new call would say so.
         case kernelTableFull
+        /// The session store cannot be written (a full disk): every change of every call would say so.
+        case storeFailed
     }
 
     let intervalMilliseconds: Int64
@@ -20,13 +22,18 @@ struct RateLimitedLog {
 
     /// Logs `message` at warning level unless a line of its kind went out less than an interval ago.
     mutating func warning(_ kind: Kind, _ message: @autoclosure () -> String, logger: Logger, now: Int64) {
+        log(.warning, kind, message(), logger: logger, now: now)
+    }
+
+    /// Logs `message` at `level` unless a line of its kind went out less than an interval ago.
+    mutating func log(_ level: Logger.Level, _ kind: Kind, _ message: @autoclosure () -> String, logger: Logger, now: Int64) {
         let previous = last[kind] ?? (at: Int64.min / 2, leftOut: 0)
         guard now - previous.at >= intervalMilliseconds else {
             last[kind] = (previous.at, previous.leftOut + 1)
             return
         }
         let suffix = previous.leftOut > 0 ? " (\(previous.leftOut) more like it left out)" : ""
-        logger.warning("\(message())\(suffix)")
+        logger.log(level: level, "\(message())\(suffix)")
         last[kind] = (now, 0)
     }
 }

@@ -153,16 +153,24 @@ final class SessionOperations: Sendable {
         return s
     }
 
-    /// Writes records to the store; a failing store is logged, never fails the request (the
-    /// session works, it just may not survive a restart).
+    /// Writes records to the store; a failing store is logged (at most one line in ten seconds:
+    /// a full disk fails every change of every call), never fails the request (the session works,
+    /// it just may not survive a restart).
     func record(_ records: [JournalRecord]) {
         guard let store, !records.isEmpty else { return }
         do {
             try store.append(records)
         } catch {
-            logger.error("session store \(store.location): \(error); sessions changed since may not survive a restart")
+            let now = MonotonicClock.milliseconds()
+            storeLog.withLock {
+                $0.log(.error, .storeFailed, "session store \(store.location): \(error); sessions changed since may not survive a restart",
+                       logger: logger, now: now)
+            }
         }
     }
+
+    /// Failures of the session store, logged at a bounded rate.
+    private let storeLog = Mutex(RateLimitedLog(intervalMilliseconds: 10_000))
 
     /// Unix seconds of a monotonic time.
     static func wall(_ mono: Int64, now: Int64, wallNow: UInt32) -> UInt32 {

@@ -37,8 +37,15 @@ final class SessionJournal: SessionStore {
         self.syncs = syncs
     }
 
-    deinit {
-        file.withLock { $0.appending?.close() }
+    deinit { close() }
+
+    /// Cuts the file's zero tail and closes it (the engine calls this once it has stopped); a
+    /// later append opens it again.
+    func close() {
+        file.withLock { file in
+            file.appending?.close()
+            file.appending = nil
+        }
     }
 
     var location: String { path }
