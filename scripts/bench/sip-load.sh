@@ -86,7 +86,9 @@ start_kamailio() {  # log cfg [kamailio arguments]
   # 1 GB of shared memory: at 1,600 calls per second Kamailio's own transactions (8 KB each,
   # kept for tm's timers) filled 256 MB and it refused calls ("out of mem" in tm), whichever relay;
   # the ramp measures the relays, not Kamailio's memory sizing.
-  start_bg "$log" kamailio -DD -E -f "$cfg" -Y "$WORK" -m 1024 -M 32 "$@"
+  # SIP_KAMAILIO_ARGS: more of Kamailio's options, e.g. "-x tlsf" (its other memory manager).
+  # shellcheck disable=SC2086
+  start_bg "$log" kamailio -DD -E -f "$cfg" -Y "$WORK" -m 1024 -M 32 ${SIP_KAMAILIO_ARGS:-} "$@"
   MEASURED_PIDS="$MEASURED_PIDS $LAST_PID"
   local i
   for i in $(seq 50); do
