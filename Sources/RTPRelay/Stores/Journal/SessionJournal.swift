@@ -60,8 +60,9 @@ final class SessionJournal: SessionStore {
         } catch let e as SystemError where e.code == ENOENT {
             return ([], 0)
         }
-        // The zero bytes a running (or crashed) relay's file ends in are not content.
-        let text = String(decoding: data[..<(data.firstIndex(of: 0) ?? data.endIndex)], as: UTF8.self)
+        // The zero bytes a running (or crashed) relay's file ends in are not content. Only the
+        // tail: a zero byte inside a line makes that line unreadable, not the records after it.
+        let text = String(decoding: data[..<((data.lastIndex { $0 != 0 }).map { $0 + 1 } ?? 0)], as: UTF8.self)
         var records: [JournalRecord] = []
         var skipped = 0
         // A last line without its newline was torn by a crash mid-write: not trusted.
