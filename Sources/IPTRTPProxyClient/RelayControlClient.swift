@@ -19,9 +19,26 @@ public final class RelayControlClient: MediaPlane {
     private let secret: String?
     /// The CA (and client certificate) for `tls:` relays.
     private let tls: TLSContext?
-    private var socket: ControlSocket?
+    private var socket: ControlSocket? {
+        didSet {
+            // Requests sent without waiting on a connection that is gone: their outcome is unknown.
+            if socket == nil && !unanswered.isEmpty {
+                lateRefusal?("relay \(address): the connection ended before the replies to \(unanswered.count) request(s) sent without waiting were read; their outcome is unknown (\(unanswered.values.sorted().prefix(3).joined(separator: ", "))\(unanswered.count > 3 ? ", ..." : ""))")
+                unanswered.removeAll()
+            }
+        }
+    }
     private var nextID = 1
     private let idPrefix: String
+    /// Requests sent without waiting for their replies, by id: what each asked (for the log).
+    private var unanswered: [String: String] = [:]
+    /// Told one line for each request sent without waiting that the relay refused (or that a
+    /// broken connection left unanswered); the module logs it. Nil: not told.
+    public var lateRefusal: ((String) -> Void)?
+
+    /// At most this many requests sent without waiting before their replies are read (without
+    /// blocking): a relay whose replies nobody reads stops reading the connection.
+    static let maxUnanswered = 32
 
     /// A client for the relay at `address`; `secret` answers the challenge of a TCP or TLS relay,
     /// `tls` verifies a `tls:` relay (and carries a client certificate where one is asked).
@@ -130,8 +147,11 @@ public final class RelayControlClient: MediaPlane {
                     socket = nil
                     throw MediaPlaneError("relay \(address) sent a malformed reply: \(error)")
                 }
-                // A reply to an earlier request that timed out: skip it.
-                guard reply.id == id else { continue }
+                // A reply to a request sent without waiting, or to one that timed out: not this one's.
+                guard reply.id == id else {
+                    noteLate(reply)
+                    continue
+                }
                 switch reply.outcome {
                 case .ok(let payload): return payload
                 case .error(let message): throw RelayRefusal(message: message)
@@ -140,6 +160,75 @@ public final class RelayControlClient: MediaPlane {
         } catch let e as MediaPlaneError {
             if e.message.hasPrefix("control: no reply") { socket = nil }
             throw e
+        }
+    }
+
+    /// A reply to a request sent without waiting: a refusal goes to `lateRefusal`.
+    private func noteLate(_ reply: ControlReply) {
+        guard let what = unanswered.removeValue(forKey: reply.id) else { return }
+        if case .error(let message) = reply.outcome { lateRefusal?("relay \(address): \(what): \(message)") }
+    }
+
+    /// Sends `command` and returns once it is written, without waiting for the reply: that is read
+    /// with the next request's (or when too many wait), and a refusal goes to `lateRefusal`. A
+    /// relay that cannot be reached, or a connection that breaks while writing, throws as `call` does.
+    public func send(_ command: ControlCommand, describedAs what: String) throws {
+        do {
+            let reused = socket != nil
+            do {
+                try sendOnce(command, describedAs: what)
+            } catch let broken as ControlSocket.Broken {
+                // As in `callOnce`: a connection that served earlier requests may have died with a
+                // relay restart; the request did not reach a relay, so it goes once more.
+                socket = nil
+                guard reused else { throw MediaPlaneError("relay \(address): \(broken.reason)") }
+                do {
+                    try sendOnce(command, describedAs: what)
+                } catch let again as ControlSocket.Broken {
+                    socket = nil
+                    throw MediaPlaneError("relay \(address): \(again.reason) (before: \(broken.reason))")
+                }
+            }
+        } catch let e as MediaPlaneError {
+            if e.message.hasPrefix("control: no reply") { socket = nil }
+            throw MediaPlaneError(e.message, planeUnavailable: true)
+        }
+    }
+
+    private func sendOnce(_ command: ControlCommand, describedAs what: String) throws {
+        let deadline = MonotonicClock.milliseconds() + Int64(timeout)
+        let connection: ControlSocket
+        if let s = socket {
+            connection = s
+        } else {
+            connection = try ControlSocket(address, timeout: timeout, tls: tls)
+            try greet(connection, deadline: deadline)
+            socket = connection
+        }
+        let id = idPrefix + String(nextID)
+        nextID += 1
+        try connection.write(ControlProtocol.encode(ControlRequest(id: id, command: command)), deadline: deadline)
+        unanswered[id] = what
+        if unanswered.count > Self.maxUnanswered { readReadyReplies(connection) }
+    }
+
+    /// Reads the replies that have arrived, without waiting for more.
+    private func readReadyReplies(_ connection: ControlSocket) {
+        while !unanswered.isEmpty {
+            let line: [UInt8]
+            do {
+                line = try connection.readLine(deadline: MonotonicClock.milliseconds(), maxLength: maxReplyLength)
+            } catch is MediaPlaneError {
+                return  // nothing more has arrived
+            } catch {
+                socket = nil
+                return
+            }
+            guard let reply = try? ControlProtocol.decodeReply(line) else {
+                socket = nil
+                return
+            }
+            noteLate(reply)
         }
     }
 
@@ -230,5 +319,10 @@ public final class RelayControlClient: MediaPlane {
 
     public func deleteSessions(switchboard: String, ids: ClosedRange<Int>, created: UInt32) throws {
         _ = try call(.delete(switchboard: switchboard, ids: ids, created: created))
+    }
+
+    public func deleteSessionsWithoutWaiting(switchboard: String, ids: ClosedRange<Int>, created: UInt32) throws {
+        try send(.delete(switchboard: switchboard, ids: ids, created: created),
+                 describedAs: "delete \(switchboard):\(ids.lowerBound == ids.upperBound ? "\(ids.lowerBound)" : "\(ids.lowerBound)-\(ids.upperBound)")")
     }
 }

@@ -62,6 +62,8 @@ final class ModuleState {
             return .failure(ModuleConfigError("the module was not initialised (mod_init did not run or failed)"))
         }
         let c = RelayControlClient(address: .unix(path: path), timeout: configuration.relayTimeout)
+        // iptrtpproxy_delete does not wait for the relay: its refusals are logged as they come.
+        c.lateRefusal = { HostLog.warning($0) }
         client = c
         return .success(c)
     }

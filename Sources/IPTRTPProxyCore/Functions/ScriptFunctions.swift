@@ -97,8 +97,10 @@ public final class ScriptFunctions {
     }
 
     /// Deletes the sessions `handles` in ranges of consecutive ids, each with its first id's stamp.
-    /// Returns one warning per failed range (the original only logged these).
-    func deleteHandles(_ switchboard: String, _ handles: [SessionHandle]) -> [String] {
+    /// Returns one warning per failed range (the original only logged these). Without `waiting`
+    /// the plane may send the deletes and return (`deleteSessionsWithoutWaiting`): their refusals
+    /// are then logged by the plane when they arrive, and only an unreachable plane is a warning here.
+    func deleteHandles(_ switchboard: String, _ handles: [SessionHandle], waiting: Bool = true) -> [String] {
         var byID: [Int: SessionHandle] = [:]
         for h in handles where byID[h.id] == nil { byID[h.id] = h }
         let ids = byID.keys.sorted()
@@ -108,7 +110,11 @@ public final class ScriptFunctions {
             var j = i
             while j + 1 < ids.count && ids[j + 1] == ids[j] + 1 { j += 1 }
             do {
-                try plane.deleteSessions(switchboard: switchboard, ids: ids[i]...ids[j], created: byID[ids[i]]!.created)
+                if waiting {
+                    try plane.deleteSessions(switchboard: switchboard, ids: ids[i]...ids[j], created: byID[ids[i]]!.created)
+                } else {
+                    try plane.deleteSessionsWithoutWaiting(switchboard: switchboard, ids: ids[i]...ids[j], created: byID[ids[i]]!.created)
+                }
             } catch {
                 warnings.append("delete \(switchboard):\(ids[i])-\(ids[j]): \(error)")
             }

@@ -9,6 +9,17 @@ public protocol MediaPlane: AnyObject {
     func updateSession(switchboard: String, session: SessionHandle, request: SessionRequest) throws
     /// Deletes sessions `ids` (inclusive); `created` is the stamp of the first id.
     func deleteSessions(switchboard: String, ids: ClosedRange<Int>, created: UInt32) throws
+    /// The same, returning as soon as the request is on its way where the plane can (a relay over
+    /// its control socket: the reply is read later and a refusal logged then); elsewhere it waits
+    /// as `deleteSessions` does. Throws only what the plane knows at once (unreachable).
+    func deleteSessionsWithoutWaiting(switchboard: String, ids: ClosedRange<Int>, created: UInt32) throws
+}
+
+extension MediaPlane {
+    /// Waits: planes with nothing to gain from not waiting (in the same process, the kernel's).
+    public func deleteSessionsWithoutWaiting(switchboard: String, ids: ClosedRange<Int>, created: UInt32) throws {
+        try deleteSessions(switchboard: switchboard, ids: ids, created: created)
+    }
 }
 
 /// A failure reported by a media plane; `message` is one line meant for the operator.

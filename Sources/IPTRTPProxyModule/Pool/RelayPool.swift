@@ -80,6 +80,8 @@ final class RelayPool {
             // What a worker reads from a host is bounded: a lying host cannot make it take
             // hundreds of megabytes (a `list` of 32,767 sessions is a few).
             client.maxReplyLength = RelayPool.maxReplyLength
+            // iptrtpproxy_delete does not wait for the host: its refusals are logged as they come.
+            client.lateRefusal = { HostLog.warning($0) }
             return client
         }
     }

@@ -61,4 +61,8 @@ final class WatchedPlane: MediaPlane {
     func deleteSessions(switchboard: String, ids: ClosedRange<Int>, created: UInt32) throws {
         try watching { try client.deleteSessions(switchboard: switchboard, ids: ids, created: created) }
     }
+
+    func deleteSessionsWithoutWaiting(switchboard: String, ids: ClosedRange<Int>, created: UInt32) throws {
+        try watching { try client.deleteSessionsWithoutWaiting(switchboard: switchboard, ids: ids, created: created) }
+    }
 }

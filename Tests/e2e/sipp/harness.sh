@@ -178,17 +178,30 @@ kam_sessions() {
 }
 
 # True when the relay answers iptrtpproxy.list with no session (the RPC reaches the relay).
+# iptrtpproxy_delete does not wait for the relay's answer: the relay may still be deleting when a
+# call's last SIP message is through, so this waits (5 s at most) for the list to empty.
 kam_no_sessions_left() {
-  local out
-  out=$(kam_rpc iptrtpproxy.list 2>&1) || { kam_log "iptrtpproxy.list failed: $out"; return 1; }
-  [ "$(kam_rpc_value total <<<"$out")" = 0 ] || { kam_log "sessions left:"; echo "$out"; return 1; }
+  local out deadline=$(( $(e2e_now_us) + 5000000 ))
+  while :; do
+    out=$(kam_rpc iptrtpproxy.list 2>&1) || { kam_log "iptrtpproxy.list failed: $out"; return 1; }
+    [ "$(kam_rpc_value total <<<"$out")" != 0 ] || return 0
+    [ "$(e2e_now_us)" -lt "$deadline" ] || break
+    sleep 0.05
+  done
+  kam_log "sessions left:"; echo "$out"; return 1
 }
 
 # kam_stats_allocated_deleted: "ALLOCATED/DELETED" from iptrtpproxy.stats.
+# Waits (5 s at most) until as many were deleted as allocated, as iptrtpproxy_delete does not wait.
 kam_stats_allocated_deleted() {
-  local out
-  out=$(kam_rpc iptrtpproxy.stats 2>&1)
-  echo "$(kam_rpc_value sessions-allocated <<<"$out")/$(kam_rpc_value sessions-deleted <<<"$out")"
+  local out allocated deleted deadline=$(( $(e2e_now_us) + 5000000 ))
+  while :; do
+    out=$(kam_rpc iptrtpproxy.stats 2>&1)
+    allocated=$(kam_rpc_value sessions-allocated <<<"$out"); deleted=$(kam_rpc_value sessions-deleted <<<"$out")
+    [ "$allocated" != "$deleted" ] && [ "$(e2e_now_us)" -lt "$deadline" ] || break
+    sleep 0.05
+  done
+  echo "$allocated/$deleted"
 }
 
 # Starts a capture of loopback UDP in the media block; kam_capture_stop ends it. Both wait until

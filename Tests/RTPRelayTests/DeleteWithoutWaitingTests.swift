@@ -1,0 +1,118 @@
+import Glibc
+import IPTRTPProxyClient
+import IPTRTPProxyCore
+import Synchronization
+import Testing
+@testable import RTPRelay
+
+/// `iptrtpproxy_delete` sends its deletes without waiting for the relay's replies
+/// (`RelayControlClient.deleteSessionsWithoutWaiting`): a real relay and control server, the
+/// module's client.
+@Suite("deletes sent without waiting")
+struct DeleteWithoutWaitingTests {
+    /// A relay with its control server on a Unix socket; `stop()` ends both.
+    final class ServedRelay {
+        let harness: RelayHarness
+        let server: ControlServer
+        let path: String
+        init(_ name: String, gate: Int, port: UInt16) throws {
+            harness = try RelayHarness(gateA: "127.0.7\(gate).1", gateB: "127.0.7\(gate).2", port: port, maxSessions: 300)
+            path = "/tmp/iptrtpproxy-test-nowait-\(name)-\(getpid()).sock"
+            server = ControlServer(engine: harness.engine, endpoints: .init(unixPath: path))
+            try server.start()
+        }
+        func stop() {
+            server.stop()
+            harness.engine.stop()
+        }
+    }
+
+    /// What `lateRefusal` was told.
+    final class Told: Sendable {
+        private let lines = Mutex<[String]>([])
+        func add(_ line: String) { lines.withLock { $0.append(line) } }
+        var all: [String] { lines.withLock { $0 } }
+    }
+
+    @Test("a delete returns once sent; the relay has done it before it answers the client's next request")
+    func deleteThenNextRequest() throws {
+        let relay = try ServedRelay("order", gate: 0, port: 38400)
+        defer { relay.stop() }
+        let client = try RelayControlClient("unix:" + relay.path)
+        let told = Told()
+        client.lateRefusal = { told.add($0) }
+        let sessions = try (0..<3).map { i in
+            try client.allocateSession(switchboard: "pub", request: sideRequest(.a, "127.0.0.1", UInt16(20000 + 2 * i)))
+        }
+        for s in sessions {
+            try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: s.handle.id...s.handle.id, created: s.handle.created)
+        }
+        #expect(try client.list(switchboard: "pub").sessions.isEmpty)
+        #expect(told.all.isEmpty, "no refusal: \(told.all)")
+        #expect(try client.stats().controlRequests >= 7)
+    }
+
+    @Test("a refused delete is told (once) when its reply is read with the next request's")
+    func refusalToldLater() throws {
+        let relay = try ServedRelay("refused", gate: 1, port: 38500)
+        defer { relay.stop() }
+        let client = try RelayControlClient("unix:" + relay.path)
+        let told = Told()
+        client.lateRefusal = { told.add($0) }
+        try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: 77...78, created: 1)
+        #expect(told.all.isEmpty)
+        try client.ping()
+        #expect(told.all.count == 1)
+        #expect(told.all.first?.contains("delete pub:77-78: switchboard 'pub': no session 77/1") == true, "\(told.all)")
+        try client.ping()
+        #expect(told.all.count == 1)
+    }
+
+    @Test("many deletes with no other request: replies are read as they pile up, none is lost, the relay keeps reading")
+    func manyWithoutARequestBetween() throws {
+        let relay = try ServedRelay("many", gate: 2, port: 38600)
+        defer { relay.stop() }
+        let client = try RelayControlClient("unix:" + relay.path)
+        let told = Told()
+        client.lateRefusal = { told.add($0) }
+        let sessions = try (0..<200).map { i in
+            try client.allocateSession(switchboard: "pub", request: sideRequest(.a, "127.0.0.1", UInt16(20000 + 2 * i)))
+        }
+        // Every session deleted, and each of them a second time (refused: no such session).
+        for s in sessions + sessions {
+            try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: s.handle.id...s.handle.id, created: s.handle.created)
+        }
+        #expect(try client.list(switchboard: "pub").sessions.isEmpty)
+        #expect(told.all.count == 200)
+        #expect(told.all.allSatisfy { $0.contains(": no session ") })
+    }
+
+    @Test("a connection that ends with deletes unread: one line says how many, the next request reconnects")
+    func connectionEndsWithDeletesUnread() throws {
+        let relay = try ServedRelay("gone", gate: 3, port: 38700)
+        defer { relay.stop() }
+        let client = try RelayControlClient("unix:" + relay.path, timeout: 500)
+        let told = Told()
+        client.lateRefusal = { told.add($0) }
+        try client.ping()
+        try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: 1...1, created: 1)
+        try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: 3...3, created: 1)
+        client.close()
+        #expect(told.all.count == 1)
+        #expect(told.all.first?.contains("the replies to 2 request(s) sent without waiting were read; their outcome is unknown (delete pub:1, delete pub:3)") == true,
+                "\(told.all)")
+        try client.ping()
+        #expect(told.all.count == 1)
+    }
+
+    @Test("a relay that is gone: the delete throws at once, as a waiting one would, and nothing is left unanswered")
+    func relayGone() throws {
+        let relay = try ServedRelay("stopped", gate: 4, port: 38800)
+        relay.stop()
+        let client = try RelayControlClient("unix:" + relay.path, timeout: 500)
+        let told = Told()
+        client.lateRefusal = { told.add($0) }
+        #expect(throws: MediaPlaneError.self) { try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: 1...1, created: 1) }
+        #expect(told.all.isEmpty)
+    }
+}
