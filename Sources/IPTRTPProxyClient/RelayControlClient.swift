@@ -209,7 +209,14 @@ public final class RelayControlClient: MediaPlane {
         nextID += 1
         try connection.write(ControlProtocol.encode(ControlRequest(id: id, command: command)), deadline: deadline)
         unanswered[id] = what
-        if unanswered.count > Self.maxUnanswered { readReadyReplies(connection) }
+        guard unanswered.count > Self.maxUnanswered else { return }
+        readReadyReplies(connection)
+        // A relay that reads requests and answers none (hung half-way, or lying) must not grow
+        // this table without end: the connection is given up, as for a timed-out request.
+        if unanswered.count > Self.maxUnanswered * 32 {
+            socket = nil
+            throw MediaPlaneError("relay \(address) answered none of the last \(Self.maxUnanswered * 32) requests sent without waiting")
+        }
     }
 
     /// Reads the replies that have arrived, without waiting for more.

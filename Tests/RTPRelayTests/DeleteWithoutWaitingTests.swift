@@ -1,6 +1,7 @@
 import Glibc
 import IPTRTPProxyClient
 import IPTRTPProxyCore
+import IPTRTPProxyPOSIX
 import Synchronization
 import Testing
 @testable import RTPRelay
@@ -114,5 +115,58 @@ struct DeleteWithoutWaitingTests {
         client.lateRefusal = { told.add($0) }
         #expect(throws: MediaPlaneError.self) { try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: 1...1, created: 1) }
         #expect(told.all.isEmpty)
+    }
+}
+
+/// A "relay" that reads every request and answers none: the client's table of unanswered requests
+/// stays bounded, and the relay is given up as unavailable.
+@Suite("deletes sent without waiting, to a relay that never answers")
+struct DeleteWithoutWaitingSilentRelayTests {
+    @Test("after 1,024 unanswered deletes the connection is given up, with one line, and the relay counted unavailable")
+    func silentRelay() throws {
+        let path = "/tmp/iptrtpproxy-test-silent-\(getpid()).sock"
+        unlink(path)
+        defer { unlink(path) }
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(listener >= 0)
+        defer { close(listener) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in path.utf8.enumerated() { raw[i] = b }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        #expect(listen(listener, 1) == 0)
+        // It greets, then reads and drops everything.
+        let silent = try PosixThread(name: "silent") {
+            let fd = accept(listener, nil, nil)
+            guard fd >= 0 else { return }
+            defer { close(fd) }
+            let greeting = "iptrtp/2 - hello \(String(repeating: "0123456789abcdef", count: 4)) auth=none\n"
+            _ = greeting.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while buffer.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, 0) }) > 0 {}
+        }
+        let client = try RelayControlClient("unix:" + path, timeout: 500)
+        let told = DeleteWithoutWaitingTests.Told()
+        client.lateRefusal = { told.add($0) }
+        var thrown: MediaPlaneError?
+        for id in 0..<2000 {
+            do {
+                try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: id...id, created: 1)
+            } catch let e as MediaPlaneError {
+                thrown = e
+                break
+            }
+        }
+        #expect(thrown?.planeUnavailable == true)
+        #expect(thrown?.message.contains("answered none of the last 1024 requests") == true, "\(String(describing: thrown)) after \(told.all)")
+        #expect(told.all.count == 1)
+        #expect(told.all.first?.contains("replies to 1025 request(s)") == true, "\(told.all)")
+        client.close()
+        silent.join()
     }
 }
