@@ -3,7 +3,9 @@
 # ports (--keep-sockets), within its file limit. Run under a file limit of 160 descriptors
 # (prlimit), so that sessions run out of descriptors before slots: the ended sessions' kept sockets
 # must then be closed for new sessions rather than the relay refusing calls. Then --keep-sockets 0:
-# a deleted session's ports are free at once. Prints what it checks; exits 0 when all pass.
+# a deleted session's ports are free at once. And a relay killed (SIGKILL) while it keeps ended
+# sessions' sockets: none of their ports stays bound, and the relay started again on its journal
+# allocates as many sessions as before. Prints what it checks; exits 0 when all pass.
 source "$(dirname "$0")/lib/harness.sh"
 e2e_init relay-kept-sockets prlimit
 cd "$E2E_ROOT"
@@ -39,6 +41,19 @@ run_daemon kept
 e2e_checks_from "descriptors short: kept sockets give way" \
   python3 Tests/e2e/lib/kept_sockets.py "$WORK/control.sock" e2e 127.0.35.1 "$BASE" 127.0.35.2 "$BASE" fill
 e2e_check "the daemon is alive" e2e_running "$PID"
+e2e_check "it stops cleanly" e2e_stop "$PID"
+
+# SIGKILL of a relay that keeps ended sessions' sockets: the kernel closes them with it, and a relay
+# started again on the same journal (the ended slots rest there) allocates as before.
+KEPT_IDS="$WORK/kept-ids" run_daemon killed --journal "$WORK/journal"
+KEPT_IDS="$WORK/kept-ids" e2e_checks_from "ended sessions kept, then the relay killed" \
+  python3 Tests/e2e/lib/kept_sockets.py "$WORK/control.sock" e2e 127.0.35.1 "$BASE" 127.0.35.2 "$BASE" killed-before
+kill -KILL "$PID"
+e2e_check_within 5 "SIGKILL ends the relay" bash -c "! kill -0 $PID 2>/dev/null || ps -o stat= -p $PID | grep -q Z"
+wait "$PID" 2>/dev/null
+run_daemon restarted --journal "$WORK/journal"
+KEPT_IDS="$WORK/kept-ids" e2e_checks_from "the relay started again on its journal" \
+  python3 Tests/e2e/lib/kept_sockets.py "$WORK/control.sock" e2e 127.0.35.1 "$BASE" 127.0.35.2 "$BASE" killed-after
 e2e_check "it stops cleanly" e2e_stop "$PID"
 
 run_daemon none --keep-sockets 0

@@ -7,8 +7,12 @@ MODE "fill": allocate until the relay refuses (it runs out of descriptors before
 how many; delete them all; check that some sessions kept their ports bound (the file limit caps
 how many); allocate again while those slots rest (resurrection-timeout), so only new slots can be
 taken: the relay must close kept sockets rather than refuse, and reach the same count as before.
-MODE "none" (--keep-sockets 0): after a delete the ports are free at once."""
+MODE "none" (--keep-sockets 0): after a delete the ports are free at once.
+MODE "killed-before" (then SIGKILL of the relay) and "killed-after" (on the relay started again
+with the same journal): sessions ended on a relay that then dies leave no port bound, and the new
+relay allocates as many sessions as the file limit allows. The ids go through the file named by KEPT_IDS."""
 import errno
+import os
 import socket
 import sys
 
@@ -93,6 +97,22 @@ if mode == "fill":
           "the kept sockets were closed for them")
     st, payload = req("ping")
     check(st == "ok", "the relay still answers")
+elif mode == "killed-before":
+    ids, refusal = alloc_until_refused(8)
+    check(len(ids) == 8, f"8 sessions ({refusal})")
+    for sid in ids:
+        req(f"delete {switchboard} {sid}")
+    check(all(all(bound(a, p) for a, p in ports_of(sid)) for sid in ids), "the 8 ended sessions keep their ports bound")
+    with open(os.environ["KEPT_IDS"], "w") as out:
+        out.write(" ".join(ids))
+elif mode == "killed-after":
+    ids = open(os.environ["KEPT_IDS"]).read().split()
+    check(len(ids) == 8 and not any(any(bound(a, p) for a, p in ports_of(sid)) for sid in ids),
+          "the killed relay's kept sockets are gone with it: the new relay holds none of their ports")
+    again, refusal = alloc_until_refused(30)
+    check(len(again) == 30, f"the new relay allocates 30 sessions under the same file limit ({refusal})")
+    st, _ = req("ping")
+    check(st == "ok", "the new relay answers")
 else:
     st, payload = req(f"alloc {switchboard} a.rtp=127.0.0.1:10000 a.rtcp=127.0.0.1:10001")
     if check(st == "ok", "alloc"):
