@@ -100,15 +100,16 @@ public final class RelayControlClient: MediaPlane {
 
     private func exchange(_ command: ControlCommand) throws -> String {
         let deadline = MonotonicClock.milliseconds() + Int64(timeout)
-        let connection: ControlSocket
-        if let s = socket {
-            connection = s
-        } else {
-            connection = try ControlSocket(address, timeout: timeout, tls: tls)
-            try greet(connection, deadline: deadline)
-            socket = connection
-        }
-        return try roundTrip(connection, command, deadline: deadline)
+        return try roundTrip(try connection(deadline: deadline), command, deadline: deadline)
+    }
+
+    /// The open connection, or a new one (connected and greeted within `deadline`).
+    private func connection(deadline: Int64) throws -> ControlSocket {
+        if let socket { return socket }
+        let connection = try ControlSocket(address, timeout: timeout, tls: tls)
+        try greet(connection, deadline: deadline)
+        socket = connection
+        return connection
     }
 
     /// Reads the relay's greeting and, where it asks, answers its challenge and checks the relay's
@@ -197,14 +198,7 @@ public final class RelayControlClient: MediaPlane {
 
     private func sendOnce(_ command: ControlCommand, describedAs what: String) throws {
         let deadline = MonotonicClock.milliseconds() + Int64(timeout)
-        let connection: ControlSocket
-        if let s = socket {
-            connection = s
-        } else {
-            connection = try ControlSocket(address, timeout: timeout, tls: tls)
-            try greet(connection, deadline: deadline)
-            socket = connection
-        }
+        let connection = try connection(deadline: deadline)
         let id = idPrefix + String(nextID)
         nextID += 1
         try connection.write(ControlProtocol.encode(ControlRequest(id: id, command: command)), deadline: deadline)

@@ -8,40 +8,13 @@ then deletes them. Every request must still be answered "ok" (a journal that can
 the restart, not the call) and the relay must stay up: a journal written through a memory mapping
 must never meet a full disk in a page fault (SIGBUS), only in a call that can fail."""
 import os
-import socket
 import sys
 
+from relay_control import Checks, UnixControl
+
 path, switchboard, journal = sys.argv[1], sys.argv[2], sys.argv[3]
-failed = False
-
-
-def check(ok, what):
-    global failed
-    print(("ok " if ok else "FAIL ") + what, flush=True)
-    failed = failed or not ok
-    return ok
-
-
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(10)
-s.connect(path)
-f = s.makefile("rwb")
-if "auth=none" not in f.readline().decode():
-    sys.exit("unexpected greeting")
-serial = 0
-
-
-def req(text):
-    global serial
-    serial += 1
-    f.write(f"iptrtp/2 {serial} {text}\n".encode())
-    f.flush()
-    line = f.readline().decode()
-    if not line:
-        return "closed", ""
-    words = line.rstrip("\n").split(" ", 3)
-    return words[2], (words[3] if len(words) > 3 else "")
-
+check = Checks()
+req = UnixControl(path).req
 
 sessions, refused = [], []
 for i in range(40):
@@ -62,4 +35,4 @@ deleted = sum(1 for sid in sessions if req(f"delete {switchboard} {sid}")[0] == 
 check(deleted == 40, f"the 40 sessions deleted ({deleted})")
 st, _ = req("ping")
 check(st == "ok", "the relay still answers")
-sys.exit(1 if failed else 0)
+check.exit()

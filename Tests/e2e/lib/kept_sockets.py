@@ -16,35 +16,13 @@ import os
 import socket
 import sys
 
+from relay_control import Checks, UnixControl
+
 path, switchboard = sys.argv[1], sys.argv[2]
 gate_a, port_a, gate_b, port_b = sys.argv[3], int(sys.argv[4]), sys.argv[5], int(sys.argv[6])
 mode = sys.argv[7]
-failed = False
-
-
-def check(ok, what):
-    global failed
-    print(("ok " if ok else "FAIL ") + what, flush=True)
-    failed = failed or not ok
-    return ok
-
-
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(10)
-s.connect(path)
-f = s.makefile("rwb")
-if "auth=none" not in f.readline().decode():
-    sys.exit("unexpected greeting")
-serial = 0
-
-
-def req(text):
-    global serial
-    serial += 1
-    f.write(f"iptrtp/2 {serial} {text}\n".encode())
-    f.flush()
-    words = f.readline().decode().rstrip("\n").split(" ", 3)
-    return words[2], (words[3] if len(words) > 3 else "")
+check = Checks()
+req = UnixControl(path).req
 
 
 def alloc_until_refused(limit):
@@ -120,4 +98,4 @@ else:
         check(all(bound(a, p) for a, p in ports_of(sid)), "a live session's four ports are bound")
         req(f"delete {switchboard} {sid}")
         check(not any(bound(a, p) for a, p in ports_of(sid)), "--keep-sockets 0: its ports are free once it is deleted")
-sys.exit(1 if failed else 0)
+check.exit()
