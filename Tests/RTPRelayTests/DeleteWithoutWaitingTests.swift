@@ -35,13 +35,19 @@ struct DeleteWithoutWaitingTests {
         var all: [String] { lines.withLock { $0 } }
     }
 
+    /// The module's client of the relay at `path`, and what it tells of late refusals.
+    static func client(_ path: String, timeout: Int32 = 2000) throws -> (RelayControlClient, Told) {
+        let client = try RelayControlClient("unix:" + path, timeout: timeout)
+        let told = Told()
+        client.lateRefusal = { told.add($0) }
+        return (client, told)
+    }
+
     @Test("a delete returns once sent; the relay has done it before it answers the client's next request")
     func deleteThenNextRequest() throws {
         let relay = try ServedRelay("order", gate: 0, port: 38400)
         defer { relay.stop() }
-        let client = try RelayControlClient("unix:" + relay.path)
-        let told = Told()
-        client.lateRefusal = { told.add($0) }
+        let (client, told) = try Self.client(relay.path)
         let sessions = try (0..<3).map { i in
             try client.allocateSession(switchboard: "pub", request: sideRequest(.a, "127.0.0.1", UInt16(20000 + 2 * i)))
         }
@@ -57,9 +63,7 @@ struct DeleteWithoutWaitingTests {
     func refusalToldLater() throws {
         let relay = try ServedRelay("refused", gate: 1, port: 38500)
         defer { relay.stop() }
-        let client = try RelayControlClient("unix:" + relay.path)
-        let told = Told()
-        client.lateRefusal = { told.add($0) }
+        let (client, told) = try Self.client(relay.path)
         try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: 77...78, created: 1)
         #expect(told.all.isEmpty)
         try client.ping()
@@ -73,9 +77,7 @@ struct DeleteWithoutWaitingTests {
     func manyWithoutARequestBetween() throws {
         let relay = try ServedRelay("many", gate: 2, port: 38600)
         defer { relay.stop() }
-        let client = try RelayControlClient("unix:" + relay.path)
-        let told = Told()
-        client.lateRefusal = { told.add($0) }
+        let (client, told) = try Self.client(relay.path)
         let sessions = try (0..<200).map { i in
             try client.allocateSession(switchboard: "pub", request: sideRequest(.a, "127.0.0.1", UInt16(20000 + 2 * i)))
         }
@@ -92,9 +94,7 @@ struct DeleteWithoutWaitingTests {
     func connectionEndsWithDeletesUnread() throws {
         let relay = try ServedRelay("gone", gate: 3, port: 38700)
         defer { relay.stop() }
-        let client = try RelayControlClient("unix:" + relay.path, timeout: 500)
-        let told = Told()
-        client.lateRefusal = { told.add($0) }
+        let (client, told) = try Self.client(relay.path, timeout: 500)
         try client.ping()
         try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: 1...1, created: 1)
         try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: 3...3, created: 1)
@@ -110,9 +110,7 @@ struct DeleteWithoutWaitingTests {
     func relayGone() throws {
         let relay = try ServedRelay("stopped", gate: 4, port: 38800)
         relay.stop()
-        let client = try RelayControlClient("unix:" + relay.path, timeout: 500)
-        let told = Told()
-        client.lateRefusal = { told.add($0) }
+        let (client, told) = try Self.client(relay.path, timeout: 500)
         #expect(throws: MediaPlaneError.self) { try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: 1...1, created: 1) }
         #expect(told.all.isEmpty)
     }
@@ -150,9 +148,7 @@ struct DeleteWithoutWaitingSilentRelayTests {
             var buffer = [UInt8](repeating: 0, count: 65536)
             while buffer.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, 0) }) > 0 {}
         }
-        let client = try RelayControlClient("unix:" + path, timeout: 500)
-        let told = DeleteWithoutWaitingTests.Told()
-        client.lateRefusal = { told.add($0) }
+        let (client, told) = try DeleteWithoutWaitingTests.client(path, timeout: 500)
         var thrown: MediaPlaneError?
         for id in 0..<2000 {
             do {
