@@ -21,7 +21,9 @@ public final class RelayControlClient: MediaPlane {
     private let tls: TLSContext?
     private var socket: ControlSocket? {
         didSet {
-            // Requests sent without waiting on a connection that is gone: their outcome is unknown.
+            // Requests sent without waiting on a connection that is gone: the replies that had
+            // arrived are still read; the outcome of the rest is unknown.
+            if socket == nil, let oldValue, !unanswered.isEmpty { _ = readArrivedReplies(oldValue) }
             if socket == nil && !unanswered.isEmpty {
                 lateRefusal?("relay \(address): the connection ended before the replies to \(unanswered.count) request(s) sent without waiting were read; their outcome is unknown (\(unanswered.values.sorted().prefix(3).joined(separator: ", "))\(unanswered.count > 3 ? ", ..." : ""))")
                 unanswered.removeAll()
@@ -213,24 +215,27 @@ public final class RelayControlClient: MediaPlane {
         }
     }
 
-    /// Reads the replies that have arrived, without waiting for more.
+    /// Reads the replies that have arrived, without waiting for more; a broken connection is given up.
     private func readReadyReplies(_ connection: ControlSocket) {
+        if !readArrivedReplies(connection) { socket = nil }
+    }
+
+    /// Reads the replies to requests sent without waiting that have arrived on `connection`,
+    /// without waiting for more. False when the connection broke or sent what is not a reply.
+    private func readArrivedReplies(_ connection: ControlSocket) -> Bool {
         while !unanswered.isEmpty {
             let line: [UInt8]
             do {
                 line = try connection.readLine(deadline: MonotonicClock.milliseconds(), maxLength: maxReplyLength)
             } catch is MediaPlaneError {
-                return  // nothing more has arrived
+                return true  // nothing more has arrived
             } catch {
-                socket = nil
-                return
+                return false
             }
-            guard let reply = try? ControlProtocol.decodeReply(line) else {
-                socket = nil
-                return
-            }
+            guard let reply = try? ControlProtocol.decodeReply(line) else { return false }
             noteLate(reply)
         }
+        return true
     }
 
     // MARK: Typed calls

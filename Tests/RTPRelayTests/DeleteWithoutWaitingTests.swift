@@ -90,18 +90,19 @@ struct DeleteWithoutWaitingTests {
         #expect(told.all.allSatisfy { $0.contains(": no session ") })
     }
 
-    @Test("a connection that ends with deletes unread: one line says how many, the next request reconnects")
-    func connectionEndsWithDeletesUnread() throws {
+    @Test("a reply that arrived before the connection ended is still read: its refusal is told, nothing called unknown")
+    func arrivedRepliesReadAtClose() throws {
         let relay = try ServedRelay("gone", gate: 3, port: 38700)
         defer { relay.stop() }
         let (client, told) = try Self.client(relay.path, timeout: 500)
         try client.ping()
-        try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: 1...1, created: 1)
-        try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: 3...3, created: 1)
+        try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: 5...5, created: 1)
+        // Wait (with a deadline) until the reply is there to read, then drop the connection.
+        var ready = pollfd(fd: try #require(client.fileDescriptor), events: Int16(POLLIN), revents: 0)
+        #expect(poll(&ready, 1, 5000) == 1)
         client.close()
         #expect(told.all.count == 1)
-        #expect(told.all.first?.contains("the replies to 2 request(s) sent without waiting were read; their outcome is unknown (delete pub:1, delete pub:3)") == true,
-                "\(told.all)")
+        #expect(told.all.first?.contains("delete pub:5: switchboard 'pub': no session 5/1") == true, "\(told.all)")
         try client.ping()
         #expect(told.all.count == 1)
     }
@@ -120,14 +121,12 @@ struct DeleteWithoutWaitingTests {
 /// stays bounded, and the relay is given up as unavailable.
 @Suite("deletes sent without waiting, to a relay that never answers")
 struct DeleteWithoutWaitingSilentRelayTests {
-    @Test("after 1,024 unanswered deletes the connection is given up, with one line, and the relay counted unavailable")
-    func silentRelay() throws {
-        let path = "/tmp/iptrtpproxy-test-silent-\(getpid()).sock"
+    /// A "relay" on the Unix socket `path` that greets its one client, then reads and drops
+    /// everything until the client closes. The caller closes `listener` and joins `thread`.
+    static func silentRelay(at path: String) throws -> (listener: Int32, thread: PosixThread) {
         unlink(path)
-        defer { unlink(path) }
         let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         #expect(listener >= 0)
-        defer { close(listener) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
@@ -138,8 +137,7 @@ struct DeleteWithoutWaitingSilentRelayTests {
         }
         #expect(bound == 0)
         #expect(listen(listener, 1) == 0)
-        // It greets, then reads and drops everything.
-        let silent = try PosixThread(name: "silent") {
+        let thread = try PosixThread(name: "silent") {
             let fd = accept(listener, nil, nil)
             guard fd >= 0 else { return }
             defer { close(fd) }
@@ -147,6 +145,17 @@ struct DeleteWithoutWaitingSilentRelayTests {
             _ = greeting.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
             var buffer = [UInt8](repeating: 0, count: 65536)
             while buffer.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, 0) }) > 0 {}
+        }
+        return (listener, thread)
+    }
+
+    @Test("after 1,024 unanswered deletes the connection is given up, with one line, and the relay counted unavailable")
+    func silentRelay() throws {
+        let path = "/tmp/iptrtpproxy-test-silent-\(getpid()).sock"
+        let silent = try Self.silentRelay(at: path)
+        defer {
+            unlink(path)
+            close(silent.listener)
         }
         let (client, told) = try DeleteWithoutWaitingTests.client(path, timeout: 500)
         var thrown: MediaPlaneError?
@@ -163,6 +172,22 @@ struct DeleteWithoutWaitingSilentRelayTests {
         #expect(told.all.count == 1)
         #expect(told.all.first?.contains("replies to 1025 request(s)") == true, "\(told.all)")
         client.close()
-        silent.join()
+        silent.thread.join()
+    }
+
+    @Test("a connection closed with deletes unanswered: one line says how many and which")
+    func closedWithDeletesUnanswered() throws {
+        let path = "/tmp/iptrtpproxy-test-silent2-\(getpid()).sock"
+        let silent = try Self.silentRelay(at: path)
+        defer { unlink(path) }
+        let (client, told) = try DeleteWithoutWaitingTests.client(path, timeout: 500)
+        try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: 1...1, created: 1)
+        try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: 3...4, created: 1)
+        client.close()
+        #expect(told.all.count == 1)
+        #expect(told.all.first?.contains("the replies to 2 request(s) sent without waiting were read; their outcome is unknown (delete pub:1, delete pub:3-4)") == true,
+                "\(told.all)")
+        silent.thread.join()
+        close(silent.listener)
     }
 }
