@@ -76,6 +76,9 @@ $cli delete --control "$ctl" --session-ids "$ids" > /dev/null 2>&1
 check "delete exits 0" test $? -eq 0
 $cli list --control "$ctl" --json > "$work/l2.json"
 check "no session after delete" test "$(python3 -c "import json; print(len(json.load(open('$work/l2.json'))['sessions']))")" = 0
+$cli delete --control "$ctl" --session-ids "$ids" > /dev/null 2>"$work/d2.err"
+check "deleting it again exits 0 and prints the relay's refusal (the CLI waits for it)" \
+  bash -c "[ $? -eq 0 ] && grep -q 'warning: delete cli:.*no session' '$work/d2.err'"
 
 check "the relay stops on SIGTERM" e2e_stop "$pid"
 $cli alloc --control "$ctl" --switchboard cli --flags 1 < "$work/offer.sdp" > /dev/null 2>"$work/err"

@@ -110,7 +110,7 @@ struct PlaneOptions: ParsableArguments {
             let info: RelayInfo
             do { info = try relay.info() } catch { throw CLIError.relay("\(error)") }
             let switchboards = try applyingSwitchboardParams(to: SwitchboardSet(info.switchboards.map(\.switchboard)))
-            return (ScriptFunctions(switchboards: switchboards, plane: relay), { })
+            return (ScriptFunctions(switchboards: switchboards, plane: WaitingRelayPlane(relay)), { })
         }
         let switchboards = try loadSwitchboards()
         let plane = InProcessMediaPlane(switchboards: switchboards, clock: { UInt32(time(nil)) })
