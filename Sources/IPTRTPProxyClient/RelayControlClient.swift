@@ -81,16 +81,21 @@ public final class RelayControlClient: MediaPlane {
     }
 
     private func callOnce(_ command: ControlCommand) throws -> String {
+        try againOnFreshConnection { try exchange(command) }
+    }
+
+    /// Runs `request` on the connection; when a connection that served earlier requests turns out
+    /// broken (it may have died with a relay restart: the request never reached a relay), once
+    /// more on a fresh one. A broken connection is `MediaPlaneError`.
+    private func againOnFreshConnection<T>(_ request: () throws -> T) throws -> T {
         let reused = socket != nil
         do {
-            return try exchange(command)
+            return try request()
         } catch let broken as ControlSocket.Broken {
-            // A connection that served earlier requests may have died with a relay restart:
-            // the request never reached a relay, so send it once more on a fresh connection.
             socket = nil
             if reused {
                 do {
-                    return try exchange(command)
+                    return try request()
                 } catch let again as ControlSocket.Broken {
                     socket = nil
                     throw MediaPlaneError("relay \(address): \(again.reason)")
@@ -177,21 +182,7 @@ public final class RelayControlClient: MediaPlane {
     /// relay that cannot be reached, or a connection that breaks while writing, throws as `call` does.
     public func send(_ command: ControlCommand, describedAs what: String) throws {
         do {
-            let reused = socket != nil
-            do {
-                try sendOnce(command, describedAs: what)
-            } catch let broken as ControlSocket.Broken {
-                // As in `callOnce`: a connection that served earlier requests may have died with a
-                // relay restart; the request did not reach a relay, so it goes once more.
-                socket = nil
-                guard reused else { throw MediaPlaneError("relay \(address): \(broken.reason)") }
-                do {
-                    try sendOnce(command, describedAs: what)
-                } catch let again as ControlSocket.Broken {
-                    socket = nil
-                    throw MediaPlaneError("relay \(address): \(again.reason) (before: \(broken.reason))")
-                }
-            }
+            try againOnFreshConnection { try sendOnce(command, describedAs: what) }
         } catch let e as MediaPlaneError {
             if e.message.hasPrefix("control: no reply") { socket = nil }
             throw MediaPlaneError(e.message, planeUnavailable: true)

@@ -123,17 +123,16 @@ public final class MappedAppendFile {
     /// kills the process with SIGBUS. Written zeros have their blocks, so a full disk is this
     /// call's error (the append fails and says so) and never a signal.
     private func grow(to size: Int) throws {
-        var offset = capacity
-        while offset < size {
-            let n = MappedAppendFile.zeros.withUnsafeBytes { raw in
-                retryingOnInterrupt { pwrite(fd, raw.baseAddress, min(raw.count, size - offset), off_t(offset)) }
+        do {
+            var offset = capacity
+            while offset < size {
+                let n = min(MappedAppendFile.zeros.count, size - offset)
+                try MappedAppendFile.zeros.withUnsafeBytes { try writeAll(UnsafeRawBufferPointer(rebasing: $0[..<n]), at: offset) }
+                offset += n
             }
-            guard n > 0 else {
-                let error = SystemError("grow \(path) to \(size) bytes", code: n < 0 ? errno : ENOSPC)
-                _ = ftruncate(fd, off_t(capacity))
-                throw error
-            }
-            offset += n
+        } catch let e as SystemError {
+            _ = ftruncate(fd, off_t(capacity))
+            throw SystemError("grow \(path) to \(size) bytes", code: e.code)
         }
         // The pages already written stay in the page cache; the new mapping shows them again.
         unmap()

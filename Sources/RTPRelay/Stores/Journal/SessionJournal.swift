@@ -11,7 +11,7 @@ import Synchronization
 /// Appends are copied into a shared mapping of the file (`MappedAppendFile`), not written by a
 /// system call per request: the journal's `write` was a tenth of the relay's CPU per call. While
 /// the relay runs, and after a crash, the file may end in zero bytes past the last record (it is
-/// grown ahead in steps); `load` stops at them, and a clean stop cuts them off.
+/// grown ahead in steps); `load` leaves them out, and a clean stop cuts them off.
 ///
 /// The file is rewritten (compacted) to just the live state when it has grown well past it:
 /// written to `PATH.new`, synced, renamed over `PATH`, and the directory synced.
