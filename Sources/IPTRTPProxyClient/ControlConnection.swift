@@ -149,6 +149,15 @@ final class ControlSocket {
         }
     }
 
+    /// True when the relay has closed its end, as far as has arrived (an end of stream or a reset
+    /// waits to be read; replies still unread are not looked at). Seen only by reading: a TCP
+    /// write into a connection whose relay went away still succeeds once, and its request is lost.
+    var closedByRelay: Bool {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n == 0 || (n < 0 && !lastCallWouldBlock)
+    }
+
     /// True while nothing of a reply has been read (a failure then means the request may not
     /// have reached the relay).
     var hasBufferedInput: Bool { !buffered.isEmpty }

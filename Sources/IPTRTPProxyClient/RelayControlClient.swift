@@ -191,6 +191,11 @@ public final class RelayControlClient: MediaPlane {
 
     private func sendOnce(_ command: ControlCommand, describedAs what: String) throws {
         let deadline = MonotonicClock.milliseconds() + Int64(timeout)
+        // A request that waits learns of a relay that went away from its reply; this one would
+        // not: the write into the old connection succeeds and the request is lost. So a connection
+        // the relay has closed is found out first, and `againOnFreshConnection` opens a new one
+        // (to the relay that took over the address, say).
+        if let socket, socket.closedByRelay { throw ControlSocket.Broken(reason: "connection closed by the relay") }
         let connection = try connection(deadline: deadline)
         let id = idPrefix + String(nextID)
         nextID += 1

@@ -107,6 +107,34 @@ struct DeleteWithoutWaitingTests {
         #expect(told.all.count == 1)
     }
 
+    @Test("a TCP relay replaced on its address (a standby after a failover): the delete reaches the new one, not the old connection")
+    func relayReplacedOnItsAddress() throws {
+        let secret = "3f1d0a9c6b5e4d2f8a7b6c5d4e3f2a1b"
+        let address = Endpoint(address: IPAddress("127.0.75.9")!, port: 39075)
+        let old = try RelayHarness(gateA: "127.0.75.1", gateB: "127.0.75.2", port: 38900, maxSessions: 10)
+        let oldServer = ControlServer(engine: old.engine, endpoints: .init(tcp: address, secret: secret))
+        try oldServer.start()
+        let client = RelayControlClient(address: .tcp(address), secret: secret, timeout: 2000)
+        let told = Told()
+        client.lateRefusal = { told.add($0) }
+        try client.ping()
+        // The old relay goes away; its host closes the connection. A new one takes the address.
+        oldServer.stop()
+        old.engine.stop()
+        let new = try RelayHarness(gateA: "127.0.76.1", gateB: "127.0.76.2", port: 38900, maxSessions: 10)
+        let newServer = ControlServer(engine: new.engine, endpoints: .init(tcp: address, secret: secret))
+        try newServer.start()
+        defer {
+            newServer.stop()
+            new.engine.stop()
+        }
+        let session = try RelayControlClient(address: .tcp(address), secret: secret)
+            .allocateSession(switchboard: "pub", request: sideRequest(.a, "127.0.0.1", 20000))
+        try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: session.handle.id...session.handle.id, created: session.handle.created)
+        #expect(try client.list(switchboard: "pub").sessions.isEmpty)
+        #expect(told.all.isEmpty, "\(told.all)")
+    }
+
     @Test("a relay that is gone: the delete throws at once, as a waiting one would, and nothing is left unanswered")
     func relayGone() throws {
         let relay = try ServedRelay("stopped", gate: 4, port: 38800)
