@@ -107,5 +107,8 @@ e2e_check_within 10 "after the restart of both hosts the events process subscrib
   eval "subscribed_to 1 2 && subscribed_to 2 2"
 silent_call hosts2
 e2e_check_within 5 "no session left on either host" hosts_empty
-kam_check "the module logged no error" [ "$(kam_logged 'ERROR: iptrtpproxy')" -eq 0 ]
+# The prober may find a host down while it restarts (an error an operator must see); nothing else.
+module_errors_but_restart() { grep -- 'ERROR: iptrtpproxy' "$KAM_DIR/kamailio.log" | grep -vc -- ') is down: control tcp:' || true; }
+kam_check "the module logged no error (but a restarting host found down by a probe)" \
+  [ "$(module_errors_but_restart)" -eq 0 ]
 kam_finish
