@@ -104,7 +104,7 @@ struct RelayDaemon: ParsableCommand {
     @Option(name: .customLong("control-idle-timeout"), help: "Seconds a TCP control connection may stay silent (0: no limit).")
     var controlIdleTimeout: Double = Double(ControlLimits.network.idleTimeout) / 1000
 
-    @Option(help: ArgumentHelp("Session journal file; sessions survive a restart when set.", valueName: "file"))
+    @Option(help: ArgumentHelp("Session journal file; sessions survive a restart when set. One relay per file (it holds FILE.lock while it runs).", valueName: "file"))
     var journal: String?
 
     @Option(help: ArgumentHelp(

@@ -187,8 +187,36 @@ PY
 }
 
 e2e_checks_from "control, relaying, TCP and metrics" phase1 || e2e_finish
+
+# A second relay given the same journal (another control socket, nothing else shared) must not
+# start: two would overwrite each other's records. It names the running one.
+"$DAEMON" --config "$WORK/iptrtpproxy.cfg" --control "unix:$WORK/second.sock" \
+  --journal "$WORK/journal" --workers 1 2>"$WORK/second.log" &
+SECOND=$!
+e2e_track "$SECOND"
+e2e_check_within 10 "a second relay on the same journal stops" e2e_exited "$SECOND"
+wait "$SECOND"; rc=$?
+e2e_untrack "$SECOND"
+e2e_check "it exits with status 1 (exit $rc)" [ "$rc" -eq 1 ]
+e2e_check "it says the journal is in use by the running relay (pid $PID)" \
+  grep -q "session journal $WORK/journal is in use by another relay (pid $PID)" "$WORK/second.log" ||
+  cat "$WORK/second.log"
+e2e_check "the running relay still answers" python3 - "$WORK" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(3); s.connect(sys.argv[1] + "/control.sock")
+f = s.makefile("rwb"); f.readline()
+f.write(b"iptrtp/2 1 ping\n"); f.flush()
+sys.exit(0 if f.readline().decode().split(" ")[2] == "ok" else 1)
+PY
+
 stop_daemon
 start_daemon
+# Killed, the relay leaves its lock to the kernel, which drops it: a relay started at once (not
+# waiting for the death to be reaped) takes the journal and restores the call.
+kill -KILL "$PID"
+start_daemon
+e2e_check "the relay started after a SIGKILL took the journal (no 'in use')" \
+  test "$(grep -c "is in use by another relay" "$WORK/daemon.log")" -eq 0
 e2e_checks_from "the session after a restart" phase2
 stop_daemon
 e2e_finish

@@ -8,6 +8,7 @@ extension SessionOperations {
     /// resting. Then the store is rewritten to just that state.
     func restore(book: inout SessionBook) throws {
         guard let store else { return }
+        try store.claim()
         let (records, skipped) = try store.load()
         if skipped > 0 { logger.warning("session store \(store.location): skipped \(skipped) damaged record(s)") }
         let state = JournalState(replaying: records)

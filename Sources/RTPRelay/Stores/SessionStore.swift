@@ -7,6 +7,9 @@ import IPTRTPProxyCore
 package protocol SessionStore: Sendable {
     /// Where it is, for logs and `info`.
     var location: String { get }
+    /// Makes this relay the store's only writer, or throws why it cannot be (the journal: another
+    /// relay has the same file). Called at start, before `load`.
+    func claim() throws
     /// Every record kept, and how many damaged ones were skipped.
     func load() throws -> (records: [JournalRecord], skipped: Int)
     /// Adds records (a session allocated, updated, latched, freed): durable when this returns
@@ -24,6 +27,8 @@ package protocol SessionStore: Sendable {
 }
 
 extension SessionStore {
+    /// A shared store (Redis) has many relays by design: one takes over another's sessions.
+    package func claim() throws {}
     package var health: SessionStoreHealth { SessionStoreHealth(location: location, up: true, detail: nil) }
     package func close() {}
 }

@@ -15,6 +15,12 @@ import Synchronization
 ///
 /// The file is rewritten (compacted) to just the live state when it has grown well past it:
 /// written to `PATH.new`, synced, renamed over `PATH`, and the directory synced.
+///
+/// One relay per journal: from its relay's start (or first append) until `close`, the journal holds an
+/// exclusive lock on `PATH.lock` (`claim`), and a second relay given the same file does not start (two
+/// would overwrite each other's records through their mappings). The kernel drops the lock when
+/// its relay dies, so a restart after a crash finds it free; a start waits a few seconds for a
+/// predecessor that is still exiting.
 final class SessionJournal: SessionStore {
     let path: String
     /// Sync every append to disk before returning.
@@ -24,6 +30,8 @@ final class SessionJournal: SessionStore {
     /// The appended file (opened on first append, closed by a rewrite), the growth since the
     /// last rewrite, and the group commit under way.
     private struct JournalFile {
+        /// Held from `claim` (or the first append) until `close`.
+        var lock: FileLock?
         var appending: MappedAppendFile?
         var appendedSinceRewrite = 0
         /// The thread in a group commit: its appends are synced together by `endGroupCommit`.
@@ -32,19 +40,53 @@ final class SessionJournal: SessionStore {
         var unsynced = false
     }
 
-    init(path: String, syncs: Bool = true) {
+    /// How long a start waits for the lock of a relay that is still exiting (one just killed).
+    let lockWaitMilliseconds: Int64
+
+    init(path: String, syncs: Bool = true, lockWaitMilliseconds: Int64 = 5000) {
         self.path = path
         self.syncs = syncs
+        self.lockWaitMilliseconds = lockWaitMilliseconds
     }
 
     deinit { close() }
 
-    /// Cuts the file's zero tail and closes it (the engine calls this once it has stopped); a
-    /// later append opens it again.
+    /// The lock file next to the journal.
+    var lockPath: String { path + ".lock" }
+
+    /// Another relay holds the journal.
+    struct InUse: Error, CustomStringConvertible {
+        let path: String
+        let lock: FileLock.Held
+        var description: String {
+            "session journal \(path) is in use by another relay"
+                + (lock.holder.map { " (pid \($0))" } ?? "") + "; its lock is \(lock.path)"
+        }
+    }
+
+    /// Takes the journal's lock (the relay's start calls it before `load`; appends and rewrites
+    /// take it too). A plain `load` does not: anyone may read the file.
+    func claim() throws {
+        try file.withLock { try claim(&$0) }
+    }
+
+    private func claim(_ file: inout JournalFile) throws {
+        guard file.lock == nil else { return }
+        do {
+            file.lock = try FileLock(path: lockPath, waitMilliseconds: lockWaitMilliseconds)
+        } catch let held as FileLock.Held {
+            throw InUse(path: path, lock: held)
+        }
+    }
+
+    /// Cuts the file's zero tail, closes it and lets the lock go (the engine calls this once it
+    /// has stopped); a later claim or append takes them again.
     func close() {
         file.withLock { file in
             file.appending?.close()
             file.appending = nil
+            file.lock?.release()
+            file.lock = nil
         }
     }
 
@@ -79,6 +121,7 @@ final class SessionJournal: SessionStore {
     func append(_ records: [JournalRecord]) throws {
         guard !records.isEmpty else { return }
         try file.withLock { file in
+            try claim(&file)
             if file.appending == nil { file.appending = try MappedAppendFile(path: path) }
             var bytes: [UInt8] = []
             bytes.reserveCapacity(192 * records.count)
@@ -119,6 +162,7 @@ final class SessionJournal: SessionStore {
     /// synced, renamed over `PATH`, and the directory synced.
     func rewrite(_ records: [JournalRecord]) throws {
         try file.withLock { file in
+            try claim(&file)
             let temporary = path + ".new"
             let wfd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
             guard wfd >= 0 else { throw SystemError("open \(temporary)") }
