@@ -32,6 +32,13 @@ final class ControlConnection {
     var outputSince: Int64?
     /// The connection must close once `output` is sent (after a fatal error reply).
     var closing = false
+    /// The client closed its end entirely (EPOLLHUP) before its requests were read: it reads no
+    /// reply. A client gives up a request it waited too long for (a relay stopped or stalled) by
+    /// closing; what it sent still waits here, and is read once the relay runs again. On a Unix
+    /// socket a full close shows as a hang-up; a half close (`shutdown`, which tools such as
+    /// socat do after their input ends, and still read replies) does not. On TCP the two look the
+    /// same, so this stays false there.
+    var clientGone = false
     var broken = false
     /// The control loop's name for it in its epoll set (0 until it is in the set).
     var serial: UInt64 = 0

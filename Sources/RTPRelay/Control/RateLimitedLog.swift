@@ -7,6 +7,8 @@ struct RateLimitedLog {
     /// What a line is about; each kind has its own interval and count.
     enum Kind: Hashable {
         case failedAuthentication, malformed, crowded, deadline, unreadReplies, tlsHandshake
+        /// Allocs of clients that hung up before the relay read them (a stalled relay's backlog).
+        case abandoned
         /// The kernel offload's table is full: every new call would say so.
         case kernelTableFull
         /// The session store cannot be written (a full disk): every change of every call would say so.
