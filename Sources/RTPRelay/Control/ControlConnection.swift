@@ -32,17 +32,20 @@ final class ControlConnection {
     var outputSince: Int64?
     /// The connection must close once `output` is sent (after a fatal error reply).
     var closing = false
-    /// The client closed its end entirely (EPOLLHUP) before its requests were read: it reads no
-    /// reply. A client gives up a request it waited too long for (a relay stopped or stalled) by
-    /// closing; what it sent still waits here, and is read once the relay runs again. On a Unix
-    /// socket a full close shows as a hang-up; a half close (`shutdown`, which tools such as
-    /// socat do after their input ends, and still read replies) does not. On TCP the two look the
-    /// same, so this stays false there.
+    /// The client closed the connection before its requests were read: it reads no reply. A
+    /// client gives up a request it waited too long for (a relay stopped or stalled) by closing;
+    /// what it sent still waits here, and is read once the relay runs again. On a Unix socket a
+    /// full close shows as a hang-up (EPOLLHUP), and a half close (`shutdown`, which tools such as
+    /// socat do after their input ends, and still read replies) does not. On TCP and TLS the two
+    /// look the same (EPOLLRDHUP: the client's FIN); the clients there (the module, the
+    /// `iptrtpproxy` tool) never half-close, so a FIN is taken as a close.
     var clientGone = false
+    /// A TCP or TLS connection (not the Unix socket).
+    let overNetwork: Bool
     var broken = false
     /// The control loop's name for it in its epoll set (0 until it is in the set).
     var serial: UInt64 = 0
-    /// What the epoll set waits for on it now (`wantedEvents` when the loop last looked).
+    /// What the epoll set waits for on it now (`ControlLoop.epollEvents` when the loop last looked).
     var watchedEvents: UInt32 = 0
     /// Bytes read; those before `inputStart` were taken as lines already (compacted on the next read).
     var input: [UInt8] = []
@@ -57,6 +60,7 @@ final class ControlConnection {
         self.fd = fd
         self.tls = tls
         self.listener = listener
+        overNetwork = peer.endpoint != nil
         if let e = peer.endpoint {
             self.peer = e.description
             peerHost = e.address.description

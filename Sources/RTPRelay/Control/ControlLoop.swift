@@ -83,7 +83,9 @@ final class ControlLoop {
                 }
                 // Connections are few (a proxy's workers): a scan finds the one named.
                 guard let c = connections.first(where: { $0.serial == tag }), !c.broken else { continue }
-                if revents & EPOLLHUP.rawValue != 0 { c.clientGone = true }
+                if revents & EPOLLHUP.rawValue != 0 || (c.overNetwork && revents & EPOLLRDHUP.rawValue != 0) {
+                    c.clientGone = true
+                }
                 serve(c, readable: revents & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0, now: now)
             }
             deliverEvents(now: MonotonicClock.milliseconds())
@@ -100,14 +102,23 @@ final class ControlLoop {
                 connections.removeAll { $0.broken }
             }
             // What each connection waits for next (readable, or writable while replies wait).
-            for c in connections where c.wantedEvents != c.watchedEvents {
-                let wanted = c.wantedEvents
+            for c in connections where Self.epollEvents(c) != c.watchedEvents {
+                let wanted = Self.epollEvents(c)
                 var event = epoll_event()
                 event.events = wanted
                 event.data.u64 = c.serial
                 if epoll_ctl(epollFD, EPOLL_CTL_MOD, c.fd, &event) == 0 { c.watchedEvents = wanted } else { c.broken = true }
             }
         }
+    }
+
+    /// What the epoll set waits for on `c`: what it wants, and while it waits for input also the
+    /// client's FIN (EPOLLRDHUP, for `clientGone` on TCP). Not while replies wait to be written:
+    /// level-triggered, it would report at every wait of a client that half-closed and reads
+    /// nothing. While waiting for input the FIN makes the socket readable anyway.
+    private static func epollEvents(_ c: ControlConnection) -> UInt32 {
+        let wanted = c.wantedEvents
+        return wanted == UInt32(POLLIN) ? wanted | EPOLLRDHUP.rawValue : wanted
     }
 
     /// Adds `fd` to the epoll set; false when the kernel refused.
@@ -153,7 +164,7 @@ final class ControlLoop {
             }
             c.serial = Self.connectionTags + nextSerial
             nextSerial += 1
-            c.watchedEvents = c.wantedEvents
+            c.watchedEvents = Self.epollEvents(c)
             guard watch(c.fd, tag: c.serial, events: c.watchedEvents) else {
                 c.close()
                 continue
@@ -331,7 +342,7 @@ final class ControlLoop {
             c.queue(ControlReply(id: request.id, outcome: .ok("")), now: now)
             return
         }
-        // An alloc whose client hung up before it was read was given up (the client timed out
+        // An alloc whose client closed before it was read was given up (the client timed out
         // waiting): carried out, it would hold a session and its ports that nobody knows of until
         // they expire. Everything else is done: a delete sent without waiting must still free.
         if c.clientGone, case .alloc(let switchboard, _) = request.command {
