@@ -19,21 +19,25 @@ public final class RelayControlClient: MediaPlane {
     private let secret: String?
     /// The CA (and client certificate) for `tls:` relays.
     private let tls: TLSContext?
-    private var socket: ControlSocket? {
-        didSet {
-            // Requests sent without waiting on a connection that is gone: the replies that had
-            // arrived are still read; the outcome of the rest is unknown.
-            if socket == nil, let oldValue, !unanswered.isEmpty { _ = readArrivedReplies(oldValue) }
-            if socket == nil && !unanswered.isEmpty {
-                lateRefusal?("relay \(address): the connection ended before the replies to \(unanswered.count) request(s) sent without waiting were read; their outcome is unknown (\(unanswered.values.sorted().prefix(3).joined(separator: ", "))\(unanswered.count > 3 ? ", ..." : ""))")
-                unanswered.removeAll()
-            }
-        }
-    }
+    private var socket: ControlSocket?
     private var nextID = 1
     private let idPrefix: String
-    /// Requests sent without waiting for their replies, by id: what each asked (for the log).
-    private var unanswered: [String: String] = [:]
+    /// A request sent without waiting for its reply: what it asked (for the log), the request,
+    /// and how many times it has been sent.
+    private struct Unanswered {
+        let what: String
+        let command: ControlCommand
+        let sendings: Int
+    }
+    /// Requests sent without waiting whose replies have not been read, by id.
+    private var unanswered: [String: Unanswered] = [:]
+    /// Deletes whose connection ended before their replies came: sent again first thing on the
+    /// next connection (`giveUpConnection`).
+    private var toResend: [Unanswered] = []
+    /// A delete is sent at most this many times.
+    static let maxSendings = 2
+    /// At most this many deletes wait to be sent again; more are told as unknown.
+    static let maxToResend = 1024
     /// Told one line for each request sent without waiting that the relay refused (or that a
     /// broken connection left unanswered); the module logs it. Nil: not told.
     public var lateRefusal: ((String) -> Void)?
@@ -57,9 +61,61 @@ public final class RelayControlClient: MediaPlane {
         self.init(address: try ControlAddress(parsing: address), secret: secret, timeout: timeout, tls: tls)
     }
 
-    /// Closes the connection (the next call opens a new one).
+    /// Closes the connection (the next call opens a new one, and first sends again the deletes
+    /// whose replies this one did not bring).
     public func close() {
+        giveUpConnection(resend: true)
+    }
+
+    deinit {
+        if !toResend.isEmpty { tellUnknown(toResend, reason: "could not be sent again before the client ended") }
+    }
+
+    /// Gives the connection up. The replies to requests sent without waiting that have arrived
+    /// are still read; of the rest, the relay may or may not have carried them out (a relay that
+    /// died, a host that vanished with the request in flight, a stalled relay that reads them
+    /// later). With `resend` their deletes are sent again on the next connection, once: to the
+    /// relay restarted on the address, or to the standby that took the address over, so that no
+    /// session stays up for a call that ended; a delete the first sending had already done is
+    /// refused there as unknown, which is not told. Without `resend` (a relay that answers
+    /// nothing, or nonsense) their outcome is told as unknown.
+    private func giveUpConnection(resend: Bool) {
+        guard let connection = socket else { return }
         socket = nil
+        guard !unanswered.isEmpty else { return }
+        _ = readArrivedReplies(connection)
+        var unknown: [Unanswered] = []
+        for (_, request) in unanswered.sorted(by: { $0.key < $1.key }) {
+            if resend, case .delete = request.command, request.sendings < Self.maxSendings, toResend.count < Self.maxToResend {
+                toResend.append(request)
+            } else {
+                unknown.append(request)
+            }
+        }
+        unanswered.removeAll()
+        if !unknown.isEmpty { tellUnknown(unknown, reason: "the connection ended before the replies to \(unknown.count) request(s) sent without waiting were read") }
+    }
+
+    private func tellUnknown(_ requests: [Unanswered], reason: String) {
+        let names = requests.map(\.what).sorted()
+        lateRefusal?("relay \(address): \(reason); their outcome is unknown (\(names.prefix(3).joined(separator: ", "))\(names.count > 3 ? ", ..." : ""))")
+    }
+
+    /// Sends the deletes waiting in `toResend` on the fresh `connection`, without waiting. One
+    /// that cannot be written stays for the next connection (the caller's request finds this
+    /// one broken too).
+    private func resendDeletes(on connection: ControlSocket, deadline: Int64) {
+        while let request = toResend.first {
+            let id = idPrefix + String(nextID)
+            nextID += 1
+            do {
+                try connection.write(ControlProtocol.encode(ControlRequest(id: id, command: request.command)), deadline: deadline)
+            } catch {
+                return
+            }
+            toResend.removeFirst()
+            unanswered[id] = Unanswered(what: request.what, command: request.command, sendings: request.sendings + 1)
+        }
     }
 
     /// Sends `command` and returns the reply's payload; an error reply, a timeout or a dead relay
@@ -92,12 +148,12 @@ public final class RelayControlClient: MediaPlane {
         do {
             return try request()
         } catch let broken as ControlSocket.Broken {
-            socket = nil
+            giveUpConnection(resend: true)
             if reused {
                 do {
                     return try request()
                 } catch let again as ControlSocket.Broken {
-                    socket = nil
+                    giveUpConnection(resend: true)
                     throw MediaPlaneError("relay \(address): \(again.reason)")
                 }
             }
@@ -116,6 +172,7 @@ public final class RelayControlClient: MediaPlane {
         let connection = try ControlSocket(address, timeout: timeout, tls: tls)
         try greet(connection, deadline: deadline)
         socket = connection
+        resendDeletes(on: connection, deadline: deadline)
         return connection
     }
 
@@ -152,7 +209,7 @@ public final class RelayControlClient: MediaPlane {
                 do {
                     reply = try ControlProtocol.decodeReply(line)
                 } catch {
-                    socket = nil
+                    giveUpConnection(resend: false)
                     throw MediaPlaneError("relay \(address) sent a malformed reply: \(error)")
                 }
                 // A reply to a request sent without waiting, or to one that timed out: not this one's.
@@ -166,15 +223,18 @@ public final class RelayControlClient: MediaPlane {
                 }
             }
         } catch let e as MediaPlaneError {
-            if e.message.hasPrefix("control: no reply") { socket = nil }
+            if e.message.hasPrefix("control: no reply") { giveUpConnection(resend: true) }
             throw e
         }
     }
 
-    /// A reply to a request sent without waiting: a refusal goes to `lateRefusal`.
+    /// A reply to a request sent without waiting: a refusal goes to `lateRefusal`, except a
+    /// delete sent again that finds its session gone (the first sending did it).
     private func noteLate(_ reply: ControlReply) {
-        guard let what = unanswered.removeValue(forKey: reply.id) else { return }
-        if case .error(let message) = reply.outcome { lateRefusal?("relay \(address): \(what): \(message)") }
+        guard let request = unanswered.removeValue(forKey: reply.id) else { return }
+        guard case .error(let message) = reply.outcome else { return }
+        if request.sendings > 1, case .delete = request.command, message.contains(": no session ") { return }
+        lateRefusal?("relay \(address): \(request.what): \(message)")
     }
 
     /// Sends `command` and returns once it is written, without waiting for the reply: that is read
@@ -184,7 +244,7 @@ public final class RelayControlClient: MediaPlane {
         do {
             try againOnFreshConnection { try sendOnce(command, describedAs: what) }
         } catch let e as MediaPlaneError {
-            if e.message.hasPrefix("control: no reply") { socket = nil }
+            if e.message.hasPrefix("control: no reply") { giveUpConnection(resend: true) }
             throw MediaPlaneError(e.message, planeUnavailable: true)
         }
     }
@@ -200,20 +260,20 @@ public final class RelayControlClient: MediaPlane {
         let id = idPrefix + String(nextID)
         nextID += 1
         try connection.write(ControlProtocol.encode(ControlRequest(id: id, command: command)), deadline: deadline)
-        unanswered[id] = what
+        unanswered[id] = Unanswered(what: what, command: command, sendings: 1)
         guard unanswered.count > Self.maxUnanswered else { return }
         readReadyReplies(connection)
         // A relay that reads requests and answers none (hung half-way, or lying) must not grow
         // this table without end: the connection is given up, as for a timed-out request.
         if unanswered.count > Self.maxUnanswered * 32 {
-            socket = nil
+            giveUpConnection(resend: false)
             throw MediaPlaneError("relay \(address) answered none of the last \(Self.maxUnanswered * 32) requests sent without waiting")
         }
     }
 
     /// Reads the replies that have arrived, without waiting for more; a broken connection is given up.
     private func readReadyReplies(_ connection: ControlSocket) {
-        if !readArrivedReplies(connection) { socket = nil }
+        if !readArrivedReplies(connection) { giveUpConnection(resend: true) }
     }
 
     /// Reads the replies to requests sent without waiting that have arrived on `connection`,
@@ -289,12 +349,12 @@ public final class RelayControlClient: MediaPlane {
             do {
                 line = try connection.readLine(deadline: deadline, maxLength: 4096)
             } catch let broken as ControlSocket.Broken {
-                socket = nil
+                giveUpConnection(resend: true)
                 if !events.isEmpty { return events }
                 throw MediaPlaneError("relay \(address): \(broken.reason)", planeUnavailable: true)
             } catch let e as MediaPlaneError {
                 if e.message.hasPrefix("control: no reply") { return events }
-                socket = nil
+                giveUpConnection(resend: true)
                 throw MediaPlaneError(e.message, planeUnavailable: true)
             }
             // Late replies are skipped; an event line this client cannot read is skipped too.

@@ -203,19 +203,69 @@ struct DeleteWithoutWaitingSilentRelayTests {
         silent.thread.join()
     }
 
-    @Test("a connection closed with deletes unanswered: one line says how many and which")
-    func closedWithDeletesUnanswered() throws {
-        let path = "/tmp/iptrtpproxy-test-silent2-\(getpid()).sock"
+    @Test("deletes unanswered when their connection ended are sent again on the next: a relay that took the address over frees the session, and nothing is told")
+    func resentToTheRelayThatTookOver() throws {
+        let path = "/tmp/iptrtpproxy-test-resend-\(getpid()).sock"
         let silent = try Self.silentRelay(at: path)
         defer { unlink(path) }
+        let relay = try DeleteWithoutWaitingTests.ServedRelay("resend", gate: 7, port: 39100)
+        defer { relay.stop() }
+        let session = try RelayControlClient("unix:" + relay.path)
+            .allocateSession(switchboard: "pub", request: sideRequest(.a, "127.0.0.1", 20000))
+        let (client, told) = try DeleteWithoutWaitingTests.client(path, timeout: 500)
+        // The first relay reads the delete and never answers: it dies with it, say.
+        try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: session.handle.id...session.handle.id, created: session.handle.created)
+        client.close()  // as the module's pool does when a host fails
+        #expect(told.all.isEmpty, "\(told.all)")
+        silent.thread.join()
+        close(silent.listener)
+        // The working relay takes the address over (a standby, a restart).
+        unlink(path)
+        #expect(rename(relay.path, path) == 0)
+        try client.ping()
+        #expect(try client.list(switchboard: "pub").sessions.isEmpty, "the delete sent again freed the session")
+        #expect(told.all.isEmpty, "\(told.all)")
+    }
+
+    @Test("a delete sent again that finds its session gone (the first sending did it) is not told; other refusals are")
+    func resentDeleteAlreadyDone() throws {
+        let relay = try DeleteWithoutWaitingTests.ServedRelay("redone", gate: 8, port: 39200)
+        defer { relay.stop() }
+        let session = try RelayControlClient("unix:" + relay.path)
+            .allocateSession(switchboard: "pub", request: sideRequest(.a, "127.0.0.1", 20000))
+        let (client, told) = try DeleteWithoutWaitingTests.client(relay.path)
+        try client.ping()
+        // Given up before the replies are read (or as they arrive): done once, sent again at most once.
+        try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: session.handle.id...session.handle.id, created: session.handle.created)
+        try client.deleteSessionsWithoutWaiting(switchboard: "nosuch", ids: 1...1, created: 1)
+        client.close()
+        try client.ping()
+        #expect(try client.list(switchboard: "pub").sessions.isEmpty)
+        // The unknown switchboard is refused (once, whichever sending it was); the freed session is not told.
+        #expect(told.all.count == 1, "\(told.all)")
+        #expect(told.all.first?.contains("delete nosuch:1") == true, "\(told.all)")
+    }
+
+    @Test("a delete whose second connection ends unanswered too: one line says how many and which")
+    func closedWithDeletesUnanswered() throws {
+        let path = "/tmp/iptrtpproxy-test-silent2-\(getpid()).sock"
+        defer { unlink(path) }
+        let first = try Self.silentRelay(at: path)
         let (client, told) = try DeleteWithoutWaitingTests.client(path, timeout: 500)
         try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: 1...1, created: 1)
         try client.deleteSessionsWithoutWaiting(switchboard: "pub", ids: 3...4, created: 1)
         client.close()
+        #expect(told.all.isEmpty, "kept to be sent again: \(told.all)")
+        first.thread.join()
+        close(first.listener)
+        // Sent again to a relay that answers nothing either: the ping times out, the connection
+        // is given up, and the deletes have had their two sendings.
+        let second = try Self.silentRelay(at: path)
+        #expect(throws: MediaPlaneError.self) { try client.ping() }
         #expect(told.all.count == 1)
         #expect(told.all.first?.contains("the replies to 2 request(s) sent without waiting were read; their outcome is unknown (delete pub:1, delete pub:3-4)") == true,
                 "\(told.all)")
-        silent.thread.join()
-        close(silent.listener)
+        second.thread.join()
+        close(second.listener)
     }
 }
