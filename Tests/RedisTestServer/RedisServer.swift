@@ -99,6 +99,12 @@ public final class RedisServer {
         try RedisConnection(url: url(database: database), timeoutMilliseconds: 2000)
     }
 
+    /// Stops the server where it is (SIGSTOP): connections stay open, nothing is answered.
+    public func pause() { kill(pid, SIGSTOP) }
+
+    /// Lets a paused server go on (SIGCONT).
+    public func resume() { kill(pid, SIGCONT) }
+
     /// Kills the server with SIGKILL and reaps it.
     public func killHard() {
         kill(pid, SIGKILL)

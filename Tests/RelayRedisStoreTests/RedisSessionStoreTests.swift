@@ -127,6 +127,41 @@ struct RedisSessionStoreTests {
         withExtendedLifetime(server) {}
     }
 
+    @Test("Redis stopped (SIGSTOP) under a running engine: allocations and deletes go on without it, health goes down; continued, it holds exactly the live sessions",
+          .timeLimit(.minutes(1)))
+    func redisStoppedAndContinued() throws {
+        let server = try RedisServer()
+        defer { server.resume() }  // a failed check must not leave it stopped
+        let sw = switchboard(a: "127.0.215.1", b: "127.0.215.2", port: 40000, maxSessions: 128)
+        let key = RedisSessionCodec.key(sw)
+        let store = try store(sw, server)
+        let relay = engine(sw, store: store)
+        try relay.start()
+        defer { relay.stop() }
+        var live: [SessionHandle] = []
+        func allocate(_ i: Int) throws {
+            live.append(try relay.allocateSession(switchboard: "pub", request: request("127.0.215.11", 20000 + UInt16(2 * i), "127.0.215.21", 20000)).handle)
+        }
+        for i in 0..<20 { try allocate(i) }
+        let redis = try server.connect()
+        #expect(try eventually { redis.hashLength(key) == 20 && store.health.up })
+
+        server.pause()
+        // The control path never waits for Redis: these return while it is stopped (a hang here
+        // ends the test at its time limit).
+        for i in 20..<50 { try allocate(i) }
+        for h in live[0..<5] { try relay.deleteSessions(switchboard: "pub", ids: h.id...h.id, created: h.created) }
+        live.removeFirst(5)
+        #expect(try relay.list().sessions.count == live.count)
+        #expect(try eventually { !store.health.up }, "health: \(store.health)")
+
+        server.resume()
+        let back = try server.connect()
+        #expect(try eventually(within: 10) { back.hashLength(key) == Int64(live.count) && store.health.up },
+                "health: \(store.health), HLEN \(back.hashLength(key))")
+        #expect(Set(try back.hash(key).keys) == Set(live.map { String($0.id) }), "the deletes made while it was stopped reached it too")
+    }
+
     @Test("two relays with different gates share one Redis, even under one switchboard name, and never touch each other's hash")
     func twoSwitchboards() throws {
         let server = try RedisServer()
