@@ -92,9 +92,7 @@ struct RedisSessionStoreTests {
         let port = server.port
         let sw = switchboard(a: "127.0.213.1", b: "127.0.213.2", port: 40000, maxSessions: 128)
         let key = RedisSessionCodec.key(sw)
-        let store = try store(sw, server)
-        let relay = engine(sw, store: store)
-        try relay.start()
+        let (store, relay) = try startedEngine(sw, server)
         defer { relay.stop() }
         var live: [SessionHandle] = []
         for i in 0..<20 {
@@ -134,9 +132,7 @@ struct RedisSessionStoreTests {
         defer { server.resume() }  // a failed check must not leave it stopped
         let sw = switchboard(a: "127.0.215.1", b: "127.0.215.2", port: 40000, maxSessions: 128)
         let key = RedisSessionCodec.key(sw)
-        let store = try store(sw, server)
-        let relay = engine(sw, store: store)
-        try relay.start()
+        let (store, relay) = try startedEngine(sw, server)
         defer { relay.stop() }
         var live: [SessionHandle] = []
         func allocate(_ i: Int) throws {

@@ -36,6 +36,14 @@ func store(_ sw: Switchboard, _ server: RedisServer) throws -> RedisSessionStore
     try RedisSessionStore(url: server.url(), switchboards: SwitchboardSet([sw]), logger: quietLogger(), timeoutMilliseconds: 500)
 }
 
+/// A started engine for `sw` with a new store in `server`'s Redis; the caller stops the engine.
+func startedEngine(_ sw: Switchboard, _ server: RedisServer) throws -> (RedisSessionStore, RelayEngine) {
+    let store = try store(sw, server)
+    let relay = engine(sw, store: store)
+    try relay.start()
+    return (store, relay)
+}
+
 /// A request for both sides: side A at `a:aPort` (RTCP one above), side B at `b:bPort`.
 func request(_ a: String, _ aPort: UInt16, _ b: String, _ bPort: UInt16, learning: UInt32? = 5) -> SessionRequest {
     func side(_ address: String, _ port: UInt16) -> SourceRequest {
