@@ -68,7 +68,7 @@ struct RelayHarness {
         journal: String? = nil, learningDefault: UInt32 = 10, clock: ManualClock? = nil,
         slotOrder: SessionSlots.Order = .roundRobin, localAddresses: LocalAddresses? = nil,
         maxStreamPPS: UInt32? = nil, maxStreamBurst: UInt32? = nil, logger: Logger? = nil, ice: ICEPolicy = .remove,
-        sharedSockets: (any PortSteering)? = nil, keptSessions: Int? = nil
+        sharedSockets: (any PortSteering)? = nil, keptSessions: Int? = nil, store: (any SessionStore)? = nil
     ) throws {
         time = clock ?? ManualClock()
         var switchboard = Switchboard(
@@ -87,6 +87,7 @@ struct RelayHarness {
             clock: time, localAddresses: localAddresses, slotOrder: slotOrder, logger: logger ?? quiet)
         configuration.sharedSockets = sharedSockets
         configuration.keptSessions = keptSessions
+        configuration.sessionStore = store
         engine = RelayEngine(configuration: configuration)
         try engine.start()
     }

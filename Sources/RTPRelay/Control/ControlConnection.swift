@@ -42,6 +42,9 @@ final class ControlConnection {
     var clientGone = false
     /// A TCP or TLS connection (not the Unix socket).
     let overNetwork: Bool
+    /// Sessions allocated for this client whose replies are in `output`, not yet handed to the
+    /// kernel: undone if the client turns out gone before they are (ControlLoop.flush).
+    var unconfirmedAllocs: [(switchboard: String, session: SessionHandle)] = []
     var broken = false
     /// The control loop's name for it in its epoll set (0 until it is in the set).
     var serial: UInt64 = 0
@@ -187,6 +190,18 @@ final class ControlConnection {
         }
         return true
     }
+
+    /// Whether the client has closed its end (a FIN on TCP and TLS, a hang-up on the Unix
+    /// socket), asked without waiting; queued input does not hide it.
+    func clientHasClosed() -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN) | ControlConnection.pollReadHangUp, revents: 0)
+        guard poll(&p, 1, 0) == 1 else { return false }
+        let gone = overNetwork ? ControlConnection.pollReadHangUp | Int16(POLLHUP) : Int16(POLLHUP)
+        return p.revents & gone != 0
+    }
+
+    /// POLLRDHUP (a GNU extension, not in Glibc's Swift overlay): the peer shut down its sending side.
+    static let pollReadHangUp: Int16 = 0x2000
 
     /// Sends what the socket takes now.
     func flush() {

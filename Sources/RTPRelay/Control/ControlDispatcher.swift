@@ -2,8 +2,10 @@ import IPTRTPProxyCore
 
 extension RelayEngine {
     /// Answers one control request (everything but `auth`, which the server handles per
-    /// connection). Never throws and never traps: failures become error replies.
-    public func reply(to request: ControlRequest) -> ControlReply {
+    /// connection). Never throws and never traps: failures become error replies. `allocated` is
+    /// told the session an `alloc` made (the control server undoes it when the client turns out
+    /// gone before it could read the reply).
+    public func reply(to request: ControlRequest, allocated: ((SessionHandle) -> Void)? = nil) -> ControlReply {
         let outcome: ControlReply.Outcome
         do {
             switch request.command {
@@ -18,7 +20,9 @@ extension RelayEngine {
             case .stats:
                 outcome = .ok(statistics().json)
             case .alloc(let switchboard, let r):
-                outcome = .ok(ControlProtocol.encode(try allocateSession(switchboard: switchboard, request: r)))
+                let session = try allocateSession(switchboard: switchboard, request: r)
+                allocated?(session.handle)
+                outcome = .ok(ControlProtocol.encode(session))
             case .update(let switchboard, let session, let r):
                 try updateSession(switchboard: switchboard, session: session, request: r)
                 outcome = .ok("")

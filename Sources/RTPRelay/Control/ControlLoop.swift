@@ -96,6 +96,8 @@ final class ControlLoop {
                     if let why = c.handshakeFailure {
                         strangerLog[c.listener].warning(.tlsHandshake, "control: TLS handshake with \(c.peer) failed: \(why)", logger: logger, now: now)
                     }
+                    // Replies that never left: the client cannot know of these sessions.
+                    if !c.unconfirmedAllocs.isEmpty { undo(c.unconfirmedAllocs, of: c, now: now) }
                     // Closing the descriptor takes it out of the epoll set.
                     c.close()
                 }
@@ -240,7 +242,7 @@ final class ControlLoop {
             return
         }
         if !c.output.isEmpty {
-            c.flush()
+            flush(c)
             if c.closing && c.output.isEmpty { c.broken = true }
             if !c.output.isEmpty || c.broken { return }
             // Decrypted bytes TLS already holds never make the socket readable again.
@@ -274,7 +276,11 @@ final class ControlLoop {
             }
             endGroupCommit()
             if answered == 0 { break }
-            c.flush()
+            // The client may have given up (closed) while these were being answered: an alloc
+            // it cannot read is undone. On the Unix socket the write says so (EPIPE); on TCP it
+            // would succeed, so the FIN is looked for first.
+            if c.overNetwork && !c.unconfirmedAllocs.isEmpty && c.clientHasClosed() { c.clientGone = true }
+            flush(c)
         }
         if c.closing && c.output.isEmpty { c.broken = true }
         if c.unreadInput > ControlProtocol.maxRequestLength + 1 && !c.closing {
@@ -285,7 +291,7 @@ final class ControlLoop {
             c.queue(ControlReply(id: "-", outcome: .error("request longer than \(ControlProtocol.maxRequestLength) bytes")), now: now)
             c.discardInput()
             c.closing = true
-            c.flush()
+            flush(c)
             if c.output.isEmpty { c.broken = true }
         }
     }
@@ -352,7 +358,37 @@ final class ControlLoop {
                 logger: logger, now: now)
             return
         }
-        c.queue(engine.reply(to: request), now: now)
+        let reply: ControlReply
+        if case .alloc(let switchboard, _) = request.command {
+            reply = engine.reply(to: request) { c.unconfirmedAllocs.append((switchboard, $0)) }
+        } else {
+            reply = engine.reply(to: request)
+        }
+        c.queue(reply, now: now)
+    }
+
+    /// Writes what `c` has queued. Once every reply is handed to the kernel its allocs stand; a
+    /// client known to be gone gets nothing written, and the connection ends (its allocs are
+    /// undone when it is closed).
+    private func flush(_ c: ControlConnection) {
+        if c.clientGone && !c.unconfirmedAllocs.isEmpty {
+            c.broken = true
+            return
+        }
+        c.flush()
+        if c.output.isEmpty { c.unconfirmedAllocs.removeAll() }
+    }
+
+    /// Frees sessions allocated for a client whose connection ended before their replies were
+    /// handed to the kernel (it closed, the write failed, or it left replies unread too long).
+    private func undo(_ allocs: [(switchboard: String, session: SessionHandle)], of c: ControlConnection, now: Int64) {
+        for (switchboard, session) in allocs {
+            try? engine.deleteSessions(switchboard: switchboard, ids: session.id...session.id, created: session.created)
+        }
+        let names = allocs.map { "\($0.switchboard):\($0.session)" }
+        strangerLog[c.listener].warning(
+            .abandoned, "control: \(allocs.count) alloc(s) undone (\(names.prefix(3).joined(separator: ", "))\(names.count > 3 ? ", ..." : "")): their replies could not reach the client (it closed the connection, most likely having given up waiting)",
+            logger: logger, now: now)
     }
 
     private func authenticate(_ c: ControlConnection, id: String, nonce: String, proof: String, now: Int64) {
@@ -408,7 +444,7 @@ final class ControlLoop {
         let lines = events.map { ControlProtocol.encode($0) }
         for c in connections where c.subscribed && !c.broken {
             for line in lines { c.queue(line: line, now: now) }
-            c.flush()
+            flush(c)
             if c.output.count > Self.maxSubscriberBacklog {
                 strangerLog[c.listener].warning(.unreadReplies,
                     "control: subscriber \(c.peer) left \(c.output.count) bytes of events unread; connection closed",
