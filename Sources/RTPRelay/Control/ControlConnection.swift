@@ -42,9 +42,15 @@ final class ControlConnection {
     var clientGone = false
     /// A TCP or TLS connection (not the Unix socket).
     let overNetwork: Bool
-    /// Sessions allocated for this client whose replies are in `output`, not yet handed to the
-    /// kernel: undone if the client turns out gone before they are (ControlLoop.flush).
-    var unconfirmedAllocs: [(switchboard: String, session: SessionHandle)] = []
+    /// A session allocated for this client whose reply is in `output`, not yet handed to the
+    /// kernel: undone if the client turns out gone before it is (ControlLoop.flush).
+    struct UnconfirmedAlloc {
+        let switchboard: String
+        let session: SessionHandle
+        /// Where its reply ends in `output`; it is confirmed once that much has been sent.
+        var replyEnd: Int
+    }
+    var unconfirmedAllocs: [UnconfirmedAlloc] = []
     var broken = false
     /// The control loop's name for it in its epoll set (0 until it is in the set).
     var serial: UInt64 = 0
@@ -214,7 +220,7 @@ final class ControlConnection {
                 retryingOnInterrupt { send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL)) }
             }
             if n > 0 {
-                output.removeFirst(n)
+                sent(n)
             } else {
                 if n < 0 && !lastCallWouldBlock { broken = true }
                 return
@@ -223,12 +229,21 @@ final class ControlConnection {
         outputSince = nil
     }
 
+    /// Takes the first `n` bytes out of `output` (the kernel has them) and confirms the allocs
+    /// whose replies they complete.
+    private func sent(_ n: Int) {
+        output.removeFirst(n)
+        guard !unconfirmedAllocs.isEmpty else { return }
+        for i in unconfirmedAllocs.indices { unconfirmedAllocs[i].replyEnd -= n }
+        unconfirmedAllocs.removeAll { $0.replyEnd <= 0 }
+    }
+
     private func flushTLS(_ tls: TLSSession) {
         while !output.isEmpty {
             let r = output.withUnsafeBytes { tls.write($0) }
             switch r {
             case .bytes(let n):
-                output.removeFirst(n)
+                sent(n)
             case .wantRead, .wantWrite:
                 return
             case .closed, .failed:

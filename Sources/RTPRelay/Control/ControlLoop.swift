@@ -358,32 +358,33 @@ final class ControlLoop {
                 logger: logger, now: now)
             return
         }
-        let reply: ControlReply
-        if case .alloc(let switchboard, _) = request.command {
-            reply = engine.reply(to: request) { c.unconfirmedAllocs.append((switchboard, $0)) }
-        } else {
-            reply = engine.reply(to: request)
+        guard case .alloc(let switchboard, _) = request.command else {
+            c.queue(engine.reply(to: request), now: now)
+            return
         }
-        c.queue(reply, now: now)
+        var allocated: SessionHandle?
+        c.queue(engine.reply(to: request) { allocated = $0 }, now: now)
+        if let allocated {
+            c.unconfirmedAllocs.append(.init(switchboard: switchboard, session: allocated, replyEnd: c.output.count))
+        }
     }
 
-    /// Writes what `c` has queued. Once every reply is handed to the kernel its allocs stand; a
-    /// client known to be gone gets nothing written, and the connection ends (its allocs are
-    /// undone when it is closed).
+    /// Writes what `c` has queued. An alloc stands once its reply is handed to the kernel; a
+    /// client known to be gone gets nothing written, and the connection ends (the allocs whose
+    /// replies did not leave are undone when it is closed).
     private func flush(_ c: ControlConnection) {
         if c.clientGone && !c.unconfirmedAllocs.isEmpty {
             c.broken = true
             return
         }
         c.flush()
-        if c.output.isEmpty { c.unconfirmedAllocs.removeAll() }
     }
 
     /// Frees sessions allocated for a client whose connection ended before their replies were
     /// handed to the kernel (it closed, the write failed, or it left replies unread too long).
-    private func undo(_ allocs: [(switchboard: String, session: SessionHandle)], of c: ControlConnection, now: Int64) {
-        for (switchboard, session) in allocs {
-            try? engine.deleteSessions(switchboard: switchboard, ids: session.id...session.id, created: session.created)
+    private func undo(_ allocs: [ControlConnection.UnconfirmedAlloc], of c: ControlConnection, now: Int64) {
+        for a in allocs {
+            try? engine.deleteSessions(switchboard: a.switchboard, ids: a.session.id...a.session.id, created: a.session.created)
         }
         let names = allocs.map { "\($0.switchboard):\($0.session)" }
         strangerLog[c.listener].warning(
