@@ -85,7 +85,7 @@ public final class RelayControlClient: MediaPlane {
         guard !unanswered.isEmpty else { return }
         _ = readArrivedReplies(connection)
         var unknown: [Unanswered] = []
-        for (_, request) in unanswered.sorted(by: { $0.key < $1.key }) {
+        for request in unanswered.values {
             if resend, case .delete = request.command, request.sendings < Self.maxSendings, toResend.count < Self.maxToResend {
                 toResend.append(request)
             } else {

@@ -197,16 +197,21 @@ final class ControlConnection {
         return true
     }
 
-    /// Whether the client has closed its end (a FIN on TCP and TLS, a hang-up on the Unix
-    /// socket), asked without waiting; queued input does not hide it.
+    /// Whether poll or epoll events (the two share their bits) say that the client has closed its
+    /// end: a hang-up, or on TCP and TLS its FIN (`clientGone`).
+    func clientClosed(events: UInt32) -> Bool {
+        events & UInt32(POLLHUP) != 0 || (overNetwork && events & UInt32(ControlConnection.pollReadHangUp) != 0)
+    }
+
+    /// Whether the client has closed its end, asked without waiting; queued input does not hide it.
     func clientHasClosed() -> Bool {
         var p = pollfd(fd: fd, events: Int16(POLLIN) | ControlConnection.pollReadHangUp, revents: 0)
         guard poll(&p, 1, 0) == 1 else { return false }
-        let gone = overNetwork ? ControlConnection.pollReadHangUp | Int16(POLLHUP) : Int16(POLLHUP)
-        return p.revents & gone != 0
+        return clientClosed(events: UInt32(UInt16(bitPattern: p.revents)))
     }
 
-    /// POLLRDHUP (a GNU extension, not in Glibc's Swift overlay): the peer shut down its sending side.
+    /// POLLRDHUP = EPOLLRDHUP (a GNU extension, not in Glibc's Swift overlay): the peer shut down
+    /// its sending side.
     static let pollReadHangUp: Int16 = 0x2000
 
     /// Sends what the socket takes now.

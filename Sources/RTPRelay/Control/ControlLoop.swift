@@ -83,9 +83,7 @@ final class ControlLoop {
                 }
                 // Connections are few (a proxy's workers): a scan finds the one named.
                 guard let c = connections.first(where: { $0.serial == tag }), !c.broken else { continue }
-                if revents & EPOLLHUP.rawValue != 0 || (c.overNetwork && revents & EPOLLRDHUP.rawValue != 0) {
-                    c.clientGone = true
-                }
+                if c.clientClosed(events: revents) { c.clientGone = true }
                 serve(c, readable: revents & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0, now: now)
             }
             deliverEvents(now: MonotonicClock.milliseconds())
@@ -348,18 +346,18 @@ final class ControlLoop {
             c.queue(ControlReply(id: request.id, outcome: .ok("")), now: now)
             return
         }
+        guard case .alloc(let switchboard, _) = request.command else {
+            c.queue(engine.reply(to: request), now: now)
+            return
+        }
         // An alloc whose client closed before it was read was given up (the client timed out
         // waiting): carried out, it would hold a session and its ports that nobody knows of until
         // they expire. Everything else is done: a delete sent without waiting must still free.
-        if c.clientGone, case .alloc(let switchboard, _) = request.command {
+        if c.clientGone {
             engine.noteControlRequest(failed: true)
             strangerLog[c.listener].warning(
                 .abandoned, "control: alloc \(request.id) on \(switchboard) not carried out: its client closed the connection before the relay read it (it gave up waiting)",
                 logger: logger, now: now)
-            return
-        }
-        guard case .alloc(let switchboard, _) = request.command else {
-            c.queue(engine.reply(to: request), now: now)
             return
         }
         var allocated: SessionHandle?
