@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 // iptrtpproxy's XDP fast path (issue 15): forwards the latched streams of the relay in the kernel,
-// at the driver (native) or right after it (generic), before any socket or netfilter hook.
+// at the driver (native) or right after it (generic), before any socket or netfilter hook. The same
+// path is built a second time as a tc ingress classifier (`ipt_tc_relay`, `--xdp-mode tc`): on the
+// skb, before the IP layer, without generic XDP's copy of every packet whose buffer has less than
+// 256 bytes of headroom (every packet a local socket sent over a veth). The path itself is in
+// iptrtpproxy_relay_path.h, included once per hook below.
 //
 // The relay fills the program's maps exactly where the nftables offload would be filled: once
 // both clients of a stream are latched, one element per direction, keyed by what arrives (the
@@ -25,6 +29,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/udp.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -86,11 +91,12 @@ enum ipt_xdp_counter {
     IPT_XDP_COUNTERS = 4,
 };
 
-/// Interfaces the relay attached the program to, with its mode: 1 generic, 2 native. A packet
-/// that arrived on a native interface may only be redirected to another native one (a driver's
-/// redirect needs the target's ndo_xdp_xmit); from a generic one, to any interface.
+/// Interfaces the relay attached the program to, with its mode: 1 generic, 2 native, 3 tc. A
+/// packet that arrived on a native interface may only be redirected to another native one (a
+/// driver's redirect needs the target's ndo_xdp_xmit); from a generic or tc one, to any interface.
 #define IPT_XDP_GENERIC 1
 #define IPT_XDP_NATIVE 2
+#define IPT_XDP_TC 3
 
 /// The FIB answer is looked up again every this many packets of a direction, so a changed
 /// neighbour (MAC) or route is followed within a few seconds of RTP.
@@ -206,63 +212,6 @@ static __always_inline __u16 fold(__u64 sum) {
     return (__u16)sum;
 }
 
-/// One's complement sum, folded to 16 bits, of the packet from `offset` (the UDP header) to its
-/// end, as native 32-bit words (byte order does not matter to a check that must come out 0xffff).
-/// The callers have made sure that the datagram ends where the packet does, so the packet's end
-/// is the only bound: one compare per 64 bytes serves both the verifier and the loop, and each
-/// word is one load and one add (32-bit words added into 64 bits lose no carry for any datagram up
-/// to MAX_UDP_LENGTH). This is a third of the time of the first version, which compared against
-/// the length and split 64-bit loads. A global function: the verifier checks its loop once, not
-/// once per caller and path.
-__attribute__((noinline)) int ipt_xdp_sum(struct xdp_md *ctx, __u32 offset) {
-    void *data = (void *)(long)ctx->data;
-    void *end = (void *)(long)ctx->data_end;
-    // A bound the verifier can see: the compiler may not drop a mask behind this barrier.
-    asm volatile("" : "+r"(offset));
-    offset &= 127;
-    __u32 *p = data + offset;
-    __u64 sum = 0;
-    for (int i = 0; i < MAX_UDP_LENGTH / 64; i++) {
-        if ((void *)(p + 16) > end) break;
-#pragma unroll
-        for (int w = 0; w < 16; w++) sum += p[w];
-        p += 16;
-    }
-    // The rest, under 64 bytes: 32, 16, 8 and 4 bytes, then a 16-bit word and a byte.
-    if ((void *)(p + 8) <= end) {
-#pragma unroll
-        for (int w = 0; w < 8; w++) sum += p[w];
-        p += 8;
-    }
-    if ((void *)(p + 4) <= end) {
-#pragma unroll
-        for (int w = 0; w < 4; w++) sum += p[w];
-        p += 4;
-    }
-    if ((void *)(p + 2) <= end) {
-        sum += p[0] + (__u64)p[1];
-        p += 2;
-    }
-    if ((void *)(p + 1) <= end) {
-        sum += p[0];
-        p += 1;
-    }
-    __u16 *half = (__u16 *)p;
-    if ((void *)(half + 1) <= end) {
-        sum += *half;
-        half += 1;
-    }
-    __u8 *last = (__u8 *)half;
-    if ((void *)(last + 1) <= end) sum += *last;   // the odd last byte, padded with a zero byte after it
-    return fold(sum);
-}
-
-/// The datagram's sum plus the pseudo-header's partial `sum`: 1 when it checks out (0xffff).
-static __always_inline int datagram_checks(struct xdp_md *ctx, void *udp, __u64 sum) {
-    int datagram = ipt_xdp_sum(ctx, (__u32)(udp - (void *)(long)ctx->data));
-    return fold(sum + (__u32)datagram) == 0xffff;
-}
-
 /// Adds to a one's complement sum the change of one 16-bit word (RFC 1624, eqn. 3).
 static __always_inline __u64 replace16(__u64 sum, __u16 old, __u16 new) {
     return sum + (__u16)~old + new;
@@ -276,54 +225,6 @@ static __always_inline __u64 replace_words(__u64 sum, const __u16 *old, const __
     return sum;
 }
 
-/// The route toward `target` for a packet that arrived on `ctx`'s interface: cached in the
-/// target, refreshed every ROUTE_REFRESH packets. Returns the egress ifindex, or 0 to pass.
-static __always_inline __u32 route(struct xdp_md *ctx, struct ipt_xdp_target *target, int family,
-                                   __u16 length) {
-    __u32 ingress = ctx->ingress_ifindex;
-    if (target->route_valid && target->route_ingress == ingress && (target->packets % ROUTE_REFRESH) != 0)
-        return target->route_ifindex;
-
-    __u32 *in_mode = bpf_map_lookup_elem(&ipt_interfaces, &ingress);
-    if (!in_mode) return 0;
-    struct bpf_fib_lookup fib = {};
-    fib.family = family;
-    fib.l4_protocol = IPPROTO_UDP;
-    fib.sport = target->source_port;
-    fib.dport = target->dest_port;
-    fib.tot_len = length;
-    fib.ifindex = ingress;
-    if (family == AF_INET) {
-        __builtin_memcpy(&fib.ipv4_src, target->source, 4);
-        __builtin_memcpy(&fib.ipv4_dst, target->dest, 4);
-    } else {
-        __builtin_memcpy(fib.ipv6_src, target->source, 16);
-        __builtin_memcpy(fib.ipv6_dst, target->dest, 16);
-    }
-    // Looked up as a packet forwarded from the arrival interface: the kernel answers only where
-    // forwarding is on for that interface (net.ipv4.conf.IF.forwarding, net.ipv6.conf.IF.forwarding),
-    // as for the nftables offload; elsewhere the stream stays in user space.
-    long rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-    if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
-        target->route_valid = 0;
-        return 0;
-    }
-    __u32 egress = fib.ifindex;
-    if (*in_mode == IPT_XDP_NATIVE) {
-        __u32 *out_mode = bpf_map_lookup_elem(&ipt_interfaces, &egress);
-        if (!out_mode || *out_mode != IPT_XDP_NATIVE) {
-            target->route_valid = 0;
-            return 0;
-        }
-    }
-    target->route_ifindex = egress;
-    target->route_ingress = ingress;
-    __builtin_memcpy(target->route_source_mac, fib.smac, 6);
-    __builtin_memcpy(target->route_dest_mac, fib.dmac, 6);
-    target->route_valid = 1;
-    return egress;
-}
-
 static __always_inline int forward(struct ethhdr *eth, struct ipt_xdp_target *target, __u32 egress,
                                    __u32 payload) {
     __builtin_memcpy(eth->h_dest, target->route_dest_mac, 6);
@@ -333,6 +234,7 @@ static __always_inline int forward(struct ethhdr *eth, struct ipt_xdp_target *ta
     count(IPT_XDP_FORWARDED, 0);
     return bpf_redirect(egress, 0);
 }
+
 
 /// The pair of slot numbers `index` (ipt_index4 or ipt_index6) holds at `position`, read in one
 /// load: the relay may store another pair there at any time.
@@ -381,106 +283,28 @@ static __always_inline struct ipt_xdp_target *find6(struct ipv6hdr *ip, struct u
     return target ? target : bpf_map_lookup_elem(&ipt_streams6, &ip->saddr);
 }
 
-static __always_inline int relay4(struct xdp_md *ctx, struct ethhdr *eth, void *end) {
-    struct iphdr *ip = (void *)(eth + 1);
-    if ((void *)(ip + 1) > end) return XDP_PASS;
-    // Options, fragments, other protocols, an expiring TTL: the normal path.
-    if (ip->version != 4 || ip->ihl != 5 || ip->protocol != IPPROTO_UDP) return XDP_PASS;
-    if (ip->frag_off & bpf_htons(0x3fff)) return XDP_PASS;
-    if (ip->ttl <= 1) return XDP_PASS;
-    struct udphdr *udp = (void *)(ip + 1);
-    if ((void *)(udp + 1) > end) return XDP_PASS;
 
-    struct ipt_xdp_target *target = find4(ip, udp);
-    if (!target) return XDP_PASS;
-
-    __u16 total = bpf_ntohs(ip->tot_len);
-    __u16 length = bpf_ntohs(udp->len);
-    if (length < sizeof(*udp) || length > MAX_UDP_LENGTH || total != length + sizeof(*ip))
-        return count(IPT_XDP_MALFORMED, XDP_PASS);
-    // The datagram must end where the packet does (the checksum loop's bound): a frame with bytes
-    // after it, such as the Ethernet padding of a datagram under 18 bytes of payload, takes the
-    // normal path, which trims them.
-    if ((void *)udp + length != end) return count(IPT_XDP_MALFORMED, XDP_PASS);
-
-    // The IP header's checksum, then the UDP one (0 = none, allowed in IPv4).
+/// The sum of `n` 32-bit words at `words`, for the checksum fix-up of the tc path.
+static __always_inline __u64 sum_words(const __u32 *words, int n) {
     __u64 sum = 0;
-    __u32 *words = (__u32 *)ip;
 #pragma unroll
-    for (int i = 0; i < 5; i++) sum += words[i];
-    if (fold(sum) != 0xffff) return count(IPT_XDP_BAD_CHECKSUM, XDP_PASS);
-    if (udp->check) {
-        sum = (__u64)ip->saddr + ip->daddr + bpf_htons(IPPROTO_UDP) + udp->len;
-        if (!datagram_checks(ctx, udp, sum)) return count(IPT_XDP_BAD_CHECKSUM, XDP_PASS);
-    }
-
-    __u32 egress = route(ctx, target, AF_INET, total);
-    if (!egress) return count(IPT_XDP_NO_ROUTE, XDP_PASS);
-
-    // Rewrite: addresses and ports, TTL; both checksums by their change.
-    __u16 old_udp[6], new_udp[6];
-    __builtin_memcpy(old_udp, &ip->saddr, 8);
-    __builtin_memcpy(&old_udp[4], &udp->source, 4);
-    __builtin_memcpy(&ip->saddr, target->source, 4);
-    __builtin_memcpy(&ip->daddr, target->dest, 4);
-    udp->source = target->source_port;
-    udp->dest = target->dest_port;
-    __builtin_memcpy(new_udp, &ip->saddr, 8);
-    __builtin_memcpy(&new_udp[4], &udp->source, 4);
-    if (udp->check) {
-        __u16 check = ~fold(replace_words((__u16)~udp->check, old_udp, new_udp, 6));
-        udp->check = check ? check : 0xffff;
-    }
-    ip->ttl -= 1;
-    ip->check = 0;
-    sum = 0;
-#pragma unroll
-    for (int i = 0; i < 5; i++) sum += words[i];
-    ip->check = ~fold(sum);
-    return forward(eth, target, egress, length - sizeof(*udp));
+    for (int i = 0; i < 12; i++)
+        if (i < n) sum += words[i];
+    return sum;
 }
 
-static __always_inline int relay6(struct xdp_md *ctx, struct ethhdr *eth, void *end) {
-    struct ipv6hdr *ip = (void *)(eth + 1);
-    if ((void *)(ip + 1) > end) return XDP_PASS;
-    // Extension headers (fragments among them), other protocols, an expiring hop limit: the normal path.
-    if (ip->version != 6 || ip->nexthdr != IPPROTO_UDP || ip->hop_limit <= 1) return XDP_PASS;
-    struct udphdr *udp = (void *)(ip + 1);
-    if ((void *)(udp + 1) > end) return XDP_PASS;
-
-    struct ipt_xdp_target *target = find6(ip, udp);
-    if (!target) return XDP_PASS;
-
-    __u16 length = bpf_ntohs(udp->len);
-    if (length < sizeof(*udp) || length > MAX_UDP_LENGTH || bpf_ntohs(ip->payload_len) != length)
-        return count(IPT_XDP_MALFORMED, XDP_PASS);
-    // As for IPv4, the datagram must end where the packet does (the checksum loop's bound).
-    if ((void *)udp + length != end) return count(IPT_XDP_MALFORMED, XDP_PASS);
-    // IPv6 has no header checksum; the UDP one is mandatory (RFC 8200 §8.1): 0 is malformed.
-    if (!udp->check) return count(IPT_XDP_BAD_CHECKSUM, XDP_PASS);
-    __u64 sum = bpf_htons(IPPROTO_UDP) + udp->len;
-    __u32 *addresses = (__u32 *)&ip->saddr;
-#pragma unroll
-    for (int i = 0; i < 8; i++) sum += addresses[i];
-    if (!datagram_checks(ctx, udp, sum)) return count(IPT_XDP_BAD_CHECKSUM, XDP_PASS);
-
-    __u32 egress = route(ctx, target, AF_INET6, length + sizeof(*ip));
-    if (!egress) return count(IPT_XDP_NO_ROUTE, XDP_PASS);
-
-    __u64 check = (__u16)~udp->check;
-    check = replace_words(check, (__u16 *)&ip->saddr, (__u16 *)target->source, 8);
-    check = replace_words(check, (__u16 *)&ip->daddr, (__u16 *)target->dest, 8);
-    check = replace16(check, udp->source, target->source_port);
-    check = replace16(check, udp->dest, target->dest_port);
-    __builtin_memcpy(&ip->saddr, target->source, 16);
-    __builtin_memcpy(&ip->daddr, target->dest, 16);
-    udp->source = target->source_port;
-    udp->dest = target->dest_port;
-    __u16 folded = ~fold(check);
-    udp->check = folded ? folded : 0xffff;
-    ip->hop_limit -= 1;
-    return forward(eth, target, egress, length - sizeof(*udp));
-}
+// ---- XDP ----------------------------------------------------------------------------------------
+#define IPT_CTX struct xdp_md
+#define IPT_NAME(x) ipt_xdp_##x
+#define IPT_PASS XDP_PASS
+#define IPT_CSUM_BEFORE(v, words, n)
+#define IPT_CSUM_AFTER(ctx, v, words, n)
+#include "iptrtpproxy_relay_path.h"
+#undef IPT_CTX
+#undef IPT_NAME
+#undef IPT_PASS
+#undef IPT_CSUM_BEFORE
+#undef IPT_CSUM_AFTER
 
 SEC("xdp")
 int ipt_xdp_relay(struct xdp_md *ctx) {
@@ -489,9 +313,37 @@ int ipt_xdp_relay(struct xdp_md *ctx) {
     struct ethhdr *eth = data;
     if ((void *)(eth + 1) > end) return XDP_PASS;
     // Untagged Ethernet only: VLAN-tagged frames take the normal path.
-    if (eth->h_proto == bpf_htons(ETH_P_IP)) return relay4(ctx, eth, end);
-    if (eth->h_proto == bpf_htons(ETH_P_IPV6)) return relay6(ctx, eth, end);
+    if (eth->h_proto == bpf_htons(ETH_P_IP)) return ipt_xdp_relay4(ctx, eth, end);
+    if (eth->h_proto == bpf_htons(ETH_P_IPV6)) return ipt_xdp_relay6(ctx, eth, end);
     return XDP_PASS;
+}
+
+// ---- tc ingress ---------------------------------------------------------------------------------
+// TC_ACT_UNSPEC, not TC_ACT_OK, hands a packet on: the next classifier on the interface (an
+// operator's own) still sees it, as if this one were not there.
+#define IPT_CTX struct __sk_buff
+#define IPT_NAME(x) ipt_tc_##x
+#define IPT_PASS TC_ACT_UNSPEC
+// A network card that hands the stack the sum of the whole packet (CHECKSUM_COMPLETE) would have
+// it checked again wherever the packet is delivered next (a veth peer): it learns what the rewrite
+// changed. bpf_csum_update does nothing (and says so) for a packet without one.
+#define IPT_CSUM_BEFORE(v, words, n) __u64 v = sum_words(words, n)
+#define IPT_CSUM_AFTER(ctx, v, words, n) \
+    bpf_csum_update(ctx, fold((__u64)fold(sum_words(words, n)) + (__u16)~fold(v)))
+#include "iptrtpproxy_relay_path.h"
+
+SEC("tc")
+int ipt_tc_relay(struct __sk_buff *ctx) {
+    // Several datagrams in one buffer (GRO, GSO), or a VLAN tag the driver moved out of the frame
+    // into the buffer's metadata (forwarding the frame would drop it): the normal path.
+    if (ctx->gso_size || ctx->vlan_present) return TC_ACT_UNSPEC;
+    void *data = (void *)(long)ctx->data;
+    void *end = (void *)(long)ctx->data_end;
+    struct ethhdr *eth = data;
+    if ((void *)(eth + 1) > end) return TC_ACT_UNSPEC;
+    if (eth->h_proto == bpf_htons(ETH_P_IP)) return ipt_tc_relay4(ctx, eth, end);
+    if (eth->h_proto == bpf_htons(ETH_P_IPV6)) return ipt_tc_relay6(ctx, eth, end);
+    return TC_ACT_UNSPEC;
 }
 
 char LICENSE[] SEC("license") = "GPL";

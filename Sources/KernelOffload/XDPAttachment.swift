@@ -4,16 +4,23 @@ import IPTRTPProxyCore
 
 /// Where the XDP program runs on an interface (`--xdp-mode`).
 public enum XDPMode: String, Sendable, CaseIterable, CustomStringConvertible {
-    /// Native on interfaces backed by a device of their own (a network card, virtio), generic on
-    /// virtual ones (veth, bridges, bonds); native falls back to generic where the driver refuses.
-    /// Measured on veth (shared/spec/xdp-notes.md, BENCHMARKS.md): generic forwards at 1.05–1.10×
-    /// plain routing, native at 0.8× (veth copies each locally sent packet into a page for native
-    /// XDP, and a native redirect into a veth needs NAPI on its peer, which a relay cannot set).
+    /// Native on interfaces backed by a device of their own (a network card, virtio), tc on
+    /// virtual ones (veth, bridges, bonds); native falls back to tc where the driver refuses, and
+    /// tc to generic where the kernel has no clsact/cls_bpf. Measured on veth (BENCHMARKS.md,
+    /// "Kernel forwarding"): the tc path's hop costs about a quarter less CPU than generic XDP's,
+    /// which copies every packet with less than 256 bytes of headroom, and native XDP is slower
+    /// still there (veth copies each locally sent packet into a page for it, and a native redirect
+    /// into a veth needs NAPI on its peer, which a relay cannot set).
     case auto
     /// In the driver (XDP_FLAGS_DRV_MODE); an interface whose driver refuses is not used.
     case native
     /// After the driver, on the skb (XDP_FLAGS_SKB_MODE): works on every interface.
     case generic
+    /// The same path as a tc ingress classifier (`ipt_tc_relay` under clsact): on the skb too,
+    /// but without generic XDP's copy of every packet that has less than 256 bytes of headroom
+    /// (every packet a local socket sent over a veth), and packets from a network card that
+    /// gives the whole packet's checksum keep a correct one. Works on every interface.
+    case tc
 
     /// The option's value.
     public var description: String { rawValue }
@@ -25,7 +32,7 @@ public struct XDPInterface: Hashable, Sendable, CustomStringConvertible {
     public var name: String
     /// Its index in the relay's network namespace.
     public var index: UInt32
-    /// `native` or `generic` (never `auto`).
+    /// `native`, `generic` or `tc` (never `auto`).
     public var mode: XDPMode
 
     /// `rc (generic)`.
@@ -34,6 +41,9 @@ public struct XDPInterface: Hashable, Sendable, CustomStringConvertible {
 
 /// Attaching and detaching the relay's XDP program, one interface at a time, without ever
 /// replacing another program's: an interface that carries a foreign XDP program is left alone.
+/// Mode `tc` attaches the object's tc program instead (`TCAttachment`); either way, what an
+/// earlier relay of ours left on the interface in the other hook is taken off first, so that no
+/// stale program forwards with stale streams behind the new one.
 enum XDPAttachment {
     /// The program's name in the object and in `bpftool prog show`.
     static let programName = "ipt_xdp_relay"
@@ -54,35 +64,61 @@ enum XDPAttachment {
         return (on("/proc/sys/net/ipv4/conf/\(name)/forwarding"), on("/proc/sys/net/ipv6/conf/\(name)/forwarding"))
     }
 
-    /// Attaches program `fd` to interface `name` in `mode` (`auto` as `XDPMode.auto` says).
-    /// A program of ours left attached by an earlier relay is replaced (a restart after a crash);
-    /// a foreign one makes this throw, and stays.
-    static func attach(program fd: Int32, to name: String, mode: XDPMode) throws -> XDPInterface {
+    /// Attaches program `fd` (`tcProgram` for mode `tc`) to interface `name` in `mode` (`auto`
+    /// as `XDPMode.auto` says), trying its modes in order. A program of ours left attached by an
+    /// earlier relay, in either hook, is replaced (a restart after a crash). A foreign XDP program
+    /// rules out the XDP modes, a foreign tc filter at our position the tc one; either stays. Throws,
+    /// naming why each mode failed, when none is left.
+    static func attach(program fd: Int32, tcProgram: Int32, to name: String, mode: XDPMode) throws -> XDPInterface {
         let index = if_nametoindex(name)
         guard index != 0 else { throw KernelOffloadError.system("XDP: interface \(name)", errno) }
+        // A foreign XDP program rules out the XDP hook, not tc's (it runs first, and what it
+        // passes reaches our classifier).
+        var foreign: String?
         if let (id, attachedMode) = attachedProgram(index) {
             let owner = programName(id: id) ?? "id \(id)"
-            guard owner == programName else {
-                throw KernelOffloadError("XDP: \(name) carries another XDP program (\(owner), id \(id)); left alone")
+            if owner == programName {
+                detach(index, mode: attachedMode)
+            } else {
+                foreign = "\(name) carries another XDP program (\(owner), id \(id)); left alone"
             }
-            detach(index, mode: attachedMode)
         }
         let tried: [XDPMode] = switch mode {
-        case .auto: hasDevice(name) ? [.native, .generic] : [.generic]
+        case .auto: hasDevice(name) ? [.native, .tc, .generic] : [.tc, .generic]
         case .native: [.native]
         case .generic: [.generic]
+        case .tc: [.tc]
         }
-        var last: Int32 = 0
+        var failures: [String] = []
         for m in tried {
+            if m == .tc {
+                do {
+                    try TCAttachment.attach(program: tcProgram, to: name, index: index)
+                    return XDPInterface(name: name, index: index, mode: .tc)
+                } catch {
+                    failures.append("\(error)")
+                    continue
+                }
+            }
+            if let foreign {
+                failures.append("\(m): \(foreign)")
+                continue
+            }
             let rc = bpf_xdp_attach(Int32(index), fd, flags(m), nil)
-            if rc == 0 { return XDPInterface(name: name, index: index, mode: m) }
-            last = -rc
+            if rc == 0 {
+                // A filter of ours left in the tc hook by an earlier relay would forward with its
+                // stale streams whatever this program passes.
+                TCAttachment.detach(index)
+                return XDPInterface(name: name, index: index, mode: m)
+            }
+            failures.append("\(m): \(String(cString: strerror(-rc)))")
         }
-        throw KernelOffloadError.system("XDP: attach to \(name) in \(tried.map(\.rawValue).joined(separator: "/")) mode", last)
+        throw KernelOffloadError("XDP: cannot attach to \(name) (\(failures.joined(separator: "; ")))")
     }
 
     /// Takes our program off an interface (no error when it is gone).
     static func detach(_ interface: XDPInterface) {
+        if interface.mode == .tc { return TCAttachment.detach(interface.index) }
         guard let (id, mode) = attachedProgram(interface.index), programName(id: id) == programName else { return }
         detach(interface.index, mode: mode)
     }

@@ -87,7 +87,7 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
         let object = try BPFObject(path: path, mapSizes: [XDPStreamEntry.map4: capacity, XDPStreamEntry.map6: capacity,
                                                           XDPStreamEntry.slots4: slots.v4, XDPStreamEntry.slots6: slots.v6])
         try object.load()
-        let program = try object.program(XDPAttachment.programName)
+        let program = try object.program(XDPAttachment.programName), tcProgram = try object.program(TCAttachment.programName)
         let modes = BPFMap(fd: try object.map("ipt_interfaces"))
         // Every descriptor before the first attachment: nothing below throws once one is made.
         let streams4 = BPFMap(fd: try object.map(XDPStreamEntry.map4)), streams6 = BPFMap(fd: try object.map(XDPStreamEntry.map6))
@@ -106,8 +106,13 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
                 logger.notice("XDP: \(forwarding.v4 ? "IPv6" : "IPv4") forwarding is off on \(name); such streams arriving there take the normal path")
             }
             do {
-                let interface = try XDPAttachment.attach(program: program, to: name, mode: mode)
-                var key = interface.index, value: UInt32 = interface.mode == .native ? 2 : 1
+                let interface = try XDPAttachment.attach(program: program, tcProgram: tcProgram, to: name, mode: mode)
+                // The program's IPT_XDP_GENERIC, IPT_XDP_NATIVE, IPT_XDP_TC.
+                var key = interface.index, value: UInt32 = switch interface.mode {
+                case .native: 2
+                case .tc: 3
+                default: 1
+                }
                 let rc = withUnsafeBytes(of: &key) { k in withUnsafeBytes(of: &value) { v in modes.update(key: Array(k), value: Array(v)) } }
                 if rc != 0 {
                     XDPAttachment.detach(interface)

@@ -5,7 +5,7 @@
 # The senders' veths have tx checksum offload off, as a network card delivers full checksums
 # (a packet whose checksum is left to the device takes the normal path: checked below).
 #
-# Shown: the program is loaded and attached (generic on veth under auto, named by info); a NAT'd
+# Shown: the program is loaded and attached (generic mode, named by info); a NAT'd
 # caller is learned in user space, then RTP and RTCP flow both ways in the kernel for IPv4 and
 # IPv6 (the relay's sockets see none of it, the program's counters and stats do; the callee's
 # kernel finds every checksum right); native mode on veth too (with NAPI on the peers); malformed
@@ -14,6 +14,9 @@
 # stream in user space and stats counts it; a program that cannot load means one warning line and
 # nftables; a foreign XDP program on an interface is left alone; a killed relay's program is
 # replaced by the restarted one, which offloads the journaled call again; SIGTERM detaches.
+# tc mode (auto's choice on veth) forwards IPv4 and IPv6 the same way as an ingress filter, next
+# to an operator's own filter, which sees every packet ours hands on and none it forwards; a
+# killed relay's filters are taken off by the next relay, whatever its mode.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source Tests/e2e/lib/three-hosts.sh
@@ -104,16 +107,25 @@ import json, subprocess, sys
 def bt(*a): return json.loads(subprocess.run(["bpftool", "-j", *a], capture_output=True, text=True).stdout or "null")
 what = sys.argv[1]
 net = bt("net", "show")
-progs = {}
+progs = []   # (interface, program id, mode): XDP's generic/driver, or tc for a tc ingress filter
 for entry in (net or []):
     for x in entry.get("xdp", []):
-        progs[x["devname"]] = (x["id"], x.get("mode", "?"))
-if what == "attached":   # "rc:generic re:generic" (id-free), or "-" when none
-    print(" ".join("%s:%s:%s" % (d, bt("prog", "show", "id", str(i))["name"], m) for d, (i, m) in sorted(progs.items())) or "-")
+        progs.append((x["devname"], x["id"], x.get("mode", "?")))
+    for x in entry.get("tc", []):
+        if x.get("kind") == "clsact/ingress": progs.append((x["devname"], x["id"], "tc"))
+progs.sort()
+if what == "attached":   # "rc:ipt_xdp_relay:generic re:ipt_xdp_relay:generic" (id-free), or "-" when none
+    print(" ".join("%s:%s:%s" % (d, bt("prog", "show", "id", str(i))["name"], m) for d, i, m in progs) or "-")
     sys.exit()
 if what == "ids":
-    print(" ".join(str(i) for d, (i, m) in sorted(progs.items())) or "-"); sys.exit()
-ours = [i for d, (i, m) in progs.items() if bt("prog", "show", "id", str(i))["name"] == "ipt_xdp_relay"]
+    print(" ".join(str(i) for d, i, m in progs) or "-"); sys.exit()
+if what == "seen":   # the operator's own tc filter (operator_count): its count, or "" when it is gone
+    ids = [i for d, i, m in progs if bt("prog", "show", "id", str(i))["name"] == "operator_count"]
+    if not ids: print(""); sys.exit()
+    e = (bt("map", "dump", "id", str(bt("prog", "show", "id", str(ids[0]))["map_ids"][0])) or [{}])[0]
+    v = e.get("formatted", e).get("value", 0)
+    print(v if isinstance(v, int) else int.from_bytes(bytes(int(b, 16) for b in v), "little")); sys.exit()
+ours = [i for d, i, m in progs if bt("prog", "show", "id", str(i))["name"] in ("ipt_xdp_relay", "ipt_tc_relay")]
 if not ours: print(-1); sys.exit()
 maps = {bt("map", "show", "id", str(m))["name"]: m for m in bt("prog", "show", "id", str(ours[0]))["map_ids"]}
 def value(e):   # an array element's value as a number, with or without BTF formatting
@@ -153,8 +165,8 @@ prime() {  # the caller speaks first, so its NAT address is latched before the c
   begin; endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$caller" 203.0.113.50 5556 192.0.2.10 $((pa + 1)) 3; run
 }
 
-# --- auto mode: generic on veth; IPv4 in the kernel --------------------------------------------
-check "the relay starts with --kernel-offload (path auto)" start_relay
+# --- generic mode; IPv4 in the kernel ------------------------------------------------------------
+check "the relay starts with --kernel-offload (path auto), XDP in generic mode" start_relay --xdp-mode generic
 check "info names the XDP path and its mode per interface" \
   is "$(json info 'd["offload"]')" "xdp (generic: rc, re)"
 check "the program is attached to rc and re in generic mode" \
@@ -253,7 +265,7 @@ check "IPv6: the callee's kernel found every checksum right" is "$(( $(udp_in "$
 old_ids=$(xdp ids)
 kill -KILL "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=""
 check "a killed relay leaves its program attached" is "$(xdp ids)" "$old_ids"
-check "the relay restarts" start_relay
+check "the relay restarts" start_relay --xdp-mode generic
 check "the restarted relay replaced the program" test "$(xdp ids)" != "$old_ids" -a "$(xdp attached)" = "rc:ipt_xdp_relay:generic re:ipt_xdp_relay:generic"
 check "the journaled calls are back" is "$(json list 'len(d["sessions"])')" 2
 pa=$pa4 pb=$pb4
@@ -305,6 +317,85 @@ check "…and XDP forwarded none" is "$(( $(xdp counter 0) - before_fwd ))" 0
 kill -TERM "$relay_pid"; wait "$relay_pid"; rc=$?; relay_pid=""
 check "SIGTERM stops the relay cleanly" is "$rc" 0
 check "…and detaches its program" is "$(xdp attached)" "-"
+
+# --- tc mode (auto's choice on veth): the same path as a tc ingress classifier ------------------
+rm -f "$work/journal"*
+# An operator's own classifier on rc, after ours: it must see every packet ours hands on, and none
+# that ours forwards.
+cat > "$work/operator.bpf.c" <<'C'
+// Counts the UDP packets to gate A that reach it, and hands every packet on.
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); __type(value, __u64); } op_seen SEC(".maps");
+SEC("tc") int operator_count(struct __sk_buff *skb) {
+    void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+    struct ethhdr *eth = data; struct iphdr *ip = (void *)(eth + 1);
+    if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP)) return TC_ACT_OK;
+    __u32 zero = 0; __u64 *n = bpf_map_lookup_elem(&op_seen, &zero);
+    if (n && ip->protocol == 17 && ip->daddr == bpf_htonl(0xc000020a)) __sync_fetch_and_add(n, 1);
+    return TC_ACT_OK;
+}
+char LICENSE[] SEC("license") = "GPL";
+C
+clang -O2 -g -target bpf -I "/usr/include/$(dpkg-architecture -qDEB_HOST_MULTIARCH)" -c "$work/operator.bpf.c" -o "$work/operator.o"
+ip netns exec "$relay" tc qdisc add dev rc clsact
+ip netns exec "$relay" tc filter add dev rc ingress prio 1000 handle 1 bpf da obj "$work/operator.o" sec tc
+seen() { xdp seen; }
+check "tc: the relay starts (auto)" start_relay
+check "tc: info names the tc path per interface" is "$(json info 'd["offload"]')" "xdp (tc: rc, re)"
+check "tc: the program is an ingress filter on rc and re (beside the operator's), no XDP program" \
+  is "$(xdp attached)" "rc:operator_count:tc rc:ipt_tc_relay:tc re:ipt_tc_relay:tc"
+check "tc: the operator's filter is still there" test -n "$(seen)"
+check "tc: an IPv4 call" call k 203.0.113.2 203.0.113.50 198.51.100.2
+prime; traffic 10
+check "tc: offloaded" wait_for 5 '[ "$(offloaded k)" = true ]'
+before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0)
+before_csum=$(udp_in "$callee" UdpInCsumErrors) before_seen=$(seen)
+traffic 50
+check "tc: the caller's RTP and RTCP reach the callee from gate B" settles "50 192.0.2.11:$pb" got "$callee" 6000
+check "tc: the callee's RTP reaches the NAT'd caller from gate A" settles "50 192.0.2.10:$pa" got "$caller" 5555
+check "tc: the relay's sockets got none of it, the program forwarded 120" \
+  is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "0 120"
+check "tc: the callee's kernel found every checksum right" is "$(( $(udp_in "$callee" UdpInCsumErrors) - before_csum ))" 0
+check "tc: the operator's filter saw none of the forwarded packets" is "$(( $(seen) - before_seen ))" 0
+ip netns exec "$caller" ethtool -K kc tx on >/dev/null
+before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0) before_seen=$(seen)
+begin; endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 5; endpoint "$callee" 198.51.100.2 6000; run
+ip netns exec "$caller" ethtool -K kc tx off >/dev/null
+check "tc: a checksum left to the device is relayed by user space" settles "5 192.0.2.11:$pb" got "$callee" 6000
+check "…not by the program" is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "5 0"
+check "…and the operator's filter saw those 5" is "$(( $(seen) - before_seen ))" 5
+check "tc: an IPv6 call" call k6 2001:db8:1::2 2001:db8:1::2 2001:db8:2::2
+begin; endpoint "$caller" 2001:db8:1::2 4000 2001:db8:a::10 "$pa" 3; run
+begin; endpoint "$callee" 2001:db8:2::2 6000 2001:db8:a::11 "$pb" 3; endpoint "$caller" 2001:db8:1::2 4000; run
+begin; endpoint "$caller" 2001:db8:1::2 4001 2001:db8:a::10 $((pa + 1)) 2; endpoint "$callee" 2001:db8:2::2 6001 2001:db8:a::11 $((pb + 1)) 2; run
+check "tc: IPv6 offloaded" wait_for 5 '[ "$(offloaded k6)" = true ]'
+before_udp=$(udp_in "$relay" Udp6InDatagrams) before_fwd=$(xdp counter 0) before_csum=$(udp_in "$callee" Udp6InCsumErrors)
+begin
+endpoint "$caller" 2001:db8:1::2 4000 2001:db8:a::10 "$pa" 40
+endpoint "$callee" 2001:db8:2::2 6000 2001:db8:a::11 "$pb" 40
+run
+check "tc IPv6: the caller's RTP reaches the callee from gate B" settles "40 2001:db8:a::11:$pb" got "$callee" 6000
+check "tc IPv6: the callee's RTP reaches the caller from gate A" settles "40 2001:db8:a::10:$pa" got "$caller" 4000
+check "tc IPv6: the relay's sockets got none of it, the program 80" \
+  is "$(( $(udp_in "$relay" Udp6InDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "0 80"
+check "tc IPv6: the callee's kernel found every checksum right" is "$(( $(udp_in "$callee" Udp6InCsumErrors) - before_csum ))" 0
+old_ids=$(xdp ids)
+kill -KILL "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=""
+check "tc: a killed relay leaves its filters" is "$(xdp ids)" "$old_ids"
+check "tc: a relay restarted in generic mode" start_relay --xdp-mode generic
+check "…takes the old filters off and attaches XDP" is "$(xdp attached)" "rc:operator_count:tc rc:ipt_xdp_relay:generic re:ipt_xdp_relay:generic"
+stop_relay
+check "tc: and one restarted in tc mode" start_relay --xdp-mode tc
+check "…is on tc again" is "$(xdp attached)" "rc:operator_count:tc rc:ipt_tc_relay:tc re:ipt_tc_relay:tc"
+kill -TERM "$relay_pid"; wait "$relay_pid"; rc=$?; relay_pid=""
+check "tc: SIGTERM stops the relay cleanly and takes its filters off, leaving the operator's" \
+  is "$rc $(xdp attached)" "0 rc:operator_count:tc"
+ip netns exec "$relay" tc qdisc del dev rc clsact
 
 # --- native mode on veth (NAPI on the peers: GRO on) -------------------------------------------
 rm -f "$work/journal"*
@@ -378,12 +469,17 @@ C
 clang -O2 -target bpf -I "/usr/include/$(dpkg-architecture -qDEB_HOST_MULTIARCH)" -c "$work/pass.bpf.c" -o "$work/pass.o"
 ip -n "$relay" link set dev rc xdpgeneric obj "$work/pass.o" sec xdp || echo "     could not attach the foreign program: $(xdp attached)"
 rm -f "$work/journal"*
-check "with another program on rc, the relay starts" start_relay
+check "with another program on rc, the relay starts (generic mode)" start_relay --xdp-mode generic
 check "…leaves that program on rc and attaches to re" is "$(xdp attached)" "rc:foreign_pass:generic re:ipt_xdp_relay:generic"
 check "…saying so" grep -q "rc carries another XDP program (foreign_pass" "$work/relay.log"
 check "…and info names only re" is "$(json info 'd["offload"]')" "xdp (generic: re)"
 stop_relay
 check "…and the foreign program is still there after the relay stopped" is "$(xdp attached)" "rc:foreign_pass:generic"
+# tc runs after XDP, so the foreign program does not rule it out: what it passes reaches ours.
+check "in auto mode the relay starts beside it" start_relay
+check "…on tc at both interfaces, the foreign program still first on rc" \
+  is "$(xdp attached)" "rc:foreign_pass:generic rc:ipt_tc_relay:tc re:ipt_tc_relay:tc"
+stop_relay
 
 [ "$fails" -eq 0 ] || { echo "--- relay log"; tail -30 "$work/relay.log"; }
 echo "XDP offload with the relay: $fails failure(s)"

@@ -12,6 +12,7 @@
 #                           nftables], one call, latched in user space, then in its nf_tables table
 #   nftables, N more        ipt-nft-probe's table (same rule set) with BENCH_KERNEL_FILL other streams
 #   XDP offload (generic)   our daemon, --kernel-offload-path xdp --xdp-mode generic
+#   eBPF at tc ingress      the same fast path as a tc classifier, --xdp-mode tc (no generic XDP copy)
 #   XDP offload (native)    the same, --xdp-mode native; native redirect into a veth needs NAPI on
 #                           the target's peer, so the callee's ke has GRO on for this row only
 #   user space              our daemon without offload, its one forwarding thread on CPU 1
@@ -24,7 +25,7 @@
 # weigh on the XDP rows' pps and CPU), then scripts/bench/xdp_prog.sh measures the program alone.
 # Table: scripts/bench/kernel_table.py. Needs root.
 # Knobs: BENCH_KERNEL_SECONDS=3, BENCH_KERNEL_ROUNDS=5, BENCH_KERNEL_FILL=8000 (0: no fill row),
-# BENCH_KERNEL_ROWS="limit plain nftables fill xdp-generic xdp-native user" (which, in this order),
+# BENCH_KERNEL_ROWS="limit plain nftables fill xdp-generic xdp-tc xdp-native user" (which, in this order),
 # BENCH_KERNEL_OUT=.build-bench/kernel-results.txt (raw rows), BENCH_KEEP=1 (keep the work folder),
 # BENCH_NICE=-10 (priority of the sender, the sink and the relay processes; 0: none).
 set -euo pipefail
@@ -33,7 +34,7 @@ cd "$(dirname "$0")/../.."
 SECS=${BENCH_KERNEL_SECONDS:-3}
 ROUNDS=${BENCH_KERNEL_ROUNDS:-5}
 FILL=${BENCH_KERNEL_FILL:-8000}
-ROWS=${BENCH_KERNEL_ROWS:-limit plain nftables fill xdp-generic xdp-native user}
+ROWS=${BENCH_KERNEL_ROWS:-limit plain nftables fill xdp-generic xdp-tc xdp-native user}
 OUT=${BENCH_KERNEL_OUT:-.build-bench/kernel-results.txt}
 if [ "$(id -u)" -ne 0 ]; then echo "kernel bench: needs root (network namespaces); skipped"; exit 0; fi
 
@@ -56,7 +57,7 @@ trap 'exit 130' INT TERM
 # --- which rows can run ------------------------------------------------------------------------
 declare -A skip
 want() { [[ " $ROWS " == *" $1 "* ]] && [ -z "${skip[$1]:-}" ]; }
-for r in nftables xdp-generic xdp-native user; do
+for r in nftables xdp-generic xdp-tc xdp-native user; do
   if ! why=$(kr_supports "ours-$r"); then skip[$r]=$why; fi
 done
 if [ "$FILL" = 0 ]; then skip[fill]="BENCH_KERNEL_FILL=0"; fi
@@ -230,14 +231,14 @@ for round in $(seq "$ROUNDS"); do
       limit) run_limit ;;
       plain) run_plain ;;
       fill) run_fill ;;
-      nftables|xdp-generic|xdp-native|user) run_daemon "$r" ;;
+      nftables|xdp-generic|xdp-tc|xdp-native|user) run_daemon "$r" ;;
     esac
   done
 done
 
 # The program's run time per packet: one more run of each XDP row with bpf_stats on.
 round=stats
-for r in xdp-generic xdp-native; do
+for r in xdp-generic xdp-tc xdp-native; do
   want "$r" || continue
   kr_bpf_stats_on
   run_daemon "$r"

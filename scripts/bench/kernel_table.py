@@ -20,6 +20,7 @@ NAMES = {
     "nftables": "nftables offload (iptrtpproxyd)",
     "fill": "nftables offload, {fill} more streams (ipt-nft-probe)",
     "xdp-generic": "XDP offload (generic)",
+    "xdp-tc": "eBPF at tc ingress (the XDP path as a classifier, --xdp-mode tc)",
     "xdp-native": "XDP offload (native, GRO on the callee's veth)",
     "user": "user space (iptrtpproxyd, 1 thread)",
 }
@@ -91,7 +92,7 @@ def main() -> int:
               f"{fmt(ratios(row, 'plain', 2, True), '.2f')} | {fmt(ratios(row, 'limit', 2, True), '.2f')} | "
               f"{fmt(hop(row), '.2f')} | {fmt(xdp, '.0f')} | {'-' if kernel is None else f'{kernel:.1f} %'} |")
     print()
-    for row in ("xdp-generic", "xdp-native"):
+    for row in ("xdp-generic", "xdp-tc", "xdp-native"):
         if row not in runs:
             continue
         v = list(runs[row].values())

@@ -129,11 +129,26 @@ kr_calls() {
 
 kr_offloaded() { python3 "$KR_HERE/knee_calls.py" offloaded --control "unix:$work/control.sock" 2>/dev/null || echo 0; }
 
-# The XDP rows must run on XDP: the daemon's `info` names the path, and the program must be attached.
+# The XDP rows must run on XDP (or, ours-xdp-tc, on the tc classifier): the daemon's `info`
+# names the path, and the program must be attached.
 kr_xdp_attached() {
-  if ! ip -n "$relay" link show dev rc | grep -q 'xdp'; then
-    echo "bench: $KR_MODE: no XDP program on rc; the daemon's info: $(kr_info)" >&2; return 1
+  if [ -z "$(kr_fast_path_ids rc)" ]; then
+    echo "bench: $KR_MODE: no fast-path program on rc; the daemon's info: $(kr_info)" >&2; return 1
   fi
+}
+# The ids of the eBPF programs attached in the relay namespace at XDP or tc (all interfaces, or
+# DEV only), from bpftool's view of the namespace's hooks.
+kr_fast_path_ids() {
+  ip netns exec "$relay" bpftool net show -j 2>/dev/null | python3 -c '
+import json, sys
+dev = sys.argv[1] if len(sys.argv) > 1 else None
+ids = set()
+for hooks in json.load(sys.stdin):
+    for kind in ("xdp", "tc"):
+        for h in hooks.get(kind, []):
+            if dev in (None, h.get("devname")) and h.get("id", h.get("prog_id")):
+                ids.add(str(h.get("id", h.get("prog_id"))))
+print(" ".join(sorted(ids)))' "$@"
 }
 kr_info() { python3 -c '
 import sys; sys.path.insert(0, sys.argv[1])
@@ -158,6 +173,7 @@ kr_kernel_leftovers() {
   for l in rc re; do
     ip -n "$relay" link set dev $l xdp off 2>/dev/null || true
     ip -n "$relay" link set dev $l xdpgeneric off 2>/dev/null || true
+    ip netns exec "$relay" tc qdisc del dev $l clsact 2>/dev/null || true
   done
 }
 
@@ -170,9 +186,7 @@ kr_bpf_stats_on() {
 # namespaces on the machine may run programs of the same name).
 kr_bpf_stats() {
   local id t=0 c=0 rt rc
-  for id in $(ip -d -j -n "$relay" link show | python3 -c '
-import json, sys
-print(" ".join(sorted({str(l["xdp"]["prog"]["id"]) for l in json.load(sys.stdin) if "prog" in l.get("xdp", {})})))'); do
+  for id in $(kr_fast_path_ids); do
     read -r rt rc < <(bpftool prog show id "$id" -j | python3 -c '
 import json, sys
 p = json.load(sys.stdin); print(p.get("run_time_ns", 0), p.get("run_cnt", 0))')
@@ -185,10 +199,8 @@ p = json.load(sys.stdin); print(p.get("run_time_ns", 0), p.get("run_cnt", 0))')
 # "forwarded F, passed: bad checksum C, no route R, malformed M".
 kr_xdp_counters() {
   local id m
-  id=$(ip -d -j -n "$relay" link show dev rc | python3 -c '
-import json, sys
-print(next((str(l["xdp"]["prog"]["id"]) for l in json.load(sys.stdin) if "prog" in l.get("xdp", {})), ""))')
-  [ -n "$id" ] || { echo "no XDP program on rc"; return 0; }
+  id=$(kr_fast_path_ids rc); id=${id%% *}
+  [ -n "$id" ] || { echo "no fast-path program on rc"; return 0; }
   for m in $(bpftool prog show id "$id" -j | python3 -c 'import json, sys; print(" ".join(map(str, json.load(sys.stdin)["map_ids"])))'); do
     bpftool map show id "$m" -j | grep -q '"name": *"ipt_counters"' || continue
     bpftool map dump id "$m" -j | python3 -c '

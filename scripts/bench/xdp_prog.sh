@@ -104,7 +104,9 @@ in_ns() { ip netns exec "$ns" "$@"; }
 mkdir -p "$fs"
 mount -t bpf bpf "$fs"
 mkdir -p "$fs/maps"
-in_ns bpftool prog load "$OBJECT" "$fs/relay" type xdp pinmaps "$fs/maps"
+# Every program of the object (its tc one too), each with its own section's type; the XDP one is run.
+in_ns bpftool prog loadall "$OBJECT" "$fs/progs" pinmaps "$fs/maps"
+in_ns bpftool prog pin pinned "$fs/progs/ipt_xdp_relay" "$fs/relay"
 in_ns bpftool prog load "$work/empty.o" "$fs/empty" type xdp
 in_ns bpftool map update pinned "$fs/maps/ipt_interfaces" key $((ifindex & 255)) $((ifindex >> 8 & 255)) 0 0 value 1 0 0 0
 for fam in 4 6 4h; do
