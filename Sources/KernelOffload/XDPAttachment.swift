@@ -4,13 +4,13 @@ import IPTRTPProxyCore
 
 /// Where the XDP program runs on an interface (`--xdp-mode`).
 public enum XDPMode: String, Sendable, CaseIterable, CustomStringConvertible {
-    /// Native on interfaces backed by a device of their own (a network card, virtio), tc on
-    /// virtual ones (veth, bridges, bonds); native falls back to tc where the driver refuses, and
-    /// tc to generic where the kernel has no clsact/cls_bpf. Measured on veth (BENCHMARKS.md,
-    /// "Kernel forwarding"): the tc path's hop costs about a quarter less CPU than generic XDP's,
-    /// which copies every packet with less than 256 bytes of headroom, and native XDP is slower
-    /// still there (veth copies each locally sent packet into a page for it, and a native redirect
-    /// into a veth needs NAPI on its peer, which a relay cannot set).
+    /// Native on interfaces backed by a device of their own (a network card, virtio), generic on
+    /// virtual ones (veth, bridges, bonds); native falls back to generic where the driver refuses,
+    /// and either to tc where the XDP hook is taken by a foreign program or refused. Measured on
+    /// veth (shared/spec/xdp-notes.md, BENCHMARKS.md): generic forwards at 1.0–1.1× plain routing,
+    /// native at 0.7–0.8× (veth copies each locally sent packet into a page for native XDP, and a
+    /// native redirect into a veth needs NAPI on its peer, which a relay cannot set), tc within
+    /// a few percent of generic, sometimes ahead and sometimes behind.
     case auto
     /// In the driver (XDP_FLAGS_DRV_MODE); an interface whose driver refuses is not used.
     case native
@@ -67,9 +67,12 @@ enum XDPAttachment {
     /// Attaches program `fd` (`tcProgram` for mode `tc`) to interface `name` in `mode` (`auto`
     /// as `XDPMode.auto` says), trying its modes in order. A program of ours left attached by an
     /// earlier relay, in either hook, is replaced (a restart after a crash). A foreign XDP program
-    /// rules out the XDP modes, a foreign tc filter at our position the tc one; either stays. Throws,
-    /// naming why each mode failed, when none is left.
-    static func attach(program fd: Int32, tcProgram: Int32, to name: String, mode: XDPMode) throws -> XDPInterface {
+    /// rules out the XDP modes, a foreign tc filter at our position the tc one; either stays.
+    /// Returns the interface and why each mode tried before the one it got failed; throws, naming
+    /// why each mode failed, when none is left.
+    static func attach(program fd: Int32, tcProgram: Int32, to name: String, mode: XDPMode) throws
+        -> (interface: XDPInterface, passedOver: [String])
+    {
         let index = if_nametoindex(name)
         guard index != 0 else { throw KernelOffloadError.system("XDP: interface \(name)", errno) }
         // A foreign XDP program rules out the XDP hook, not tc's (it runs first, and what it
@@ -84,7 +87,7 @@ enum XDPAttachment {
             }
         }
         let tried: [XDPMode] = switch mode {
-        case .auto: hasDevice(name) ? [.native, .tc, .generic] : [.tc, .generic]
+        case .auto: hasDevice(name) ? [.native, .generic, .tc] : [.generic, .tc]
         case .native: [.native]
         case .generic: [.generic]
         case .tc: [.tc]
@@ -94,7 +97,7 @@ enum XDPAttachment {
             if m == .tc {
                 do {
                     try TCAttachment.attach(program: tcProgram, to: name, index: index)
-                    return XDPInterface(name: name, index: index, mode: .tc)
+                    return (XDPInterface(name: name, index: index, mode: .tc), failures)
                 } catch {
                     failures.append("\(error)")
                     continue
@@ -109,7 +112,7 @@ enum XDPAttachment {
                 // A filter of ours left in the tc hook by an earlier relay would forward with its
                 // stale streams whatever this program passes.
                 TCAttachment.detach(index)
-                return XDPInterface(name: name, index: index, mode: m)
+                return (XDPInterface(name: name, index: index, mode: m), failures)
             }
             failures.append("\(m): \(String(cString: strerror(-rc)))")
         }

@@ -106,7 +106,10 @@ public final class XDPStreamOffload: StreamOffload, Sendable {
                 logger.notice("XDP: \(forwarding.v4 ? "IPv6" : "IPv4") forwarding is off on \(name); such streams arriving there take the normal path")
             }
             do {
-                let interface = try XDPAttachment.attach(program: program, tcProgram: tcProgram, to: name, mode: mode)
+                let (interface, passedOver) = try XDPAttachment.attach(program: program, tcProgram: tcProgram, to: name, mode: mode)
+                if !passedOver.isEmpty {
+                    logger.notice("XDP: \(name) in \(interface.mode) mode (\(passedOver.joined(separator: "; ")))")
+                }
                 // The program's IPT_XDP_GENERIC, IPT_XDP_NATIVE, IPT_XDP_TC.
                 var key = interface.index, value: UInt32 = switch interface.mode {
                 case .native: 2

@@ -142,7 +142,7 @@ struct RelayDaemon: ParsableCommand {
     var kernelOffloadPath: KernelOffloadPath = .auto
 
     @Option(name: .customLong("xdp-mode"), help: ArgumentHelp(
-        "Where the XDP program runs: auto (native on interfaces with a device of their own, generic on virtual ones such as veth, where generic measured faster), native, generic, or tc (the same fast path as a tc ingress classifier).",
+        "Where the XDP program runs: auto (native on interfaces with a device of their own, generic on virtual ones such as veth, where generic measured faster; tc where the XDP hook is taken), native, generic, or tc (the same fast path as a tc ingress classifier).",
         valueName: "mode"))
     var xdpMode: XDPMode = .auto
 

@@ -5,7 +5,7 @@
 # The senders' veths have tx checksum offload off, as a network card delivers full checksums
 # (a packet whose checksum is left to the device takes the normal path: checked below).
 #
-# Shown: the program is loaded and attached (generic mode, named by info); a NAT'd
+# Shown: the program is loaded and attached (generic on veth under auto, named by info); a NAT'd
 # caller is learned in user space, then RTP and RTCP flow both ways in the kernel for IPv4 and
 # IPv6 (the relay's sockets see none of it, the program's counters and stats do; the callee's
 # kernel finds every checksum right); native mode on veth too (with NAPI on the peers); malformed
@@ -14,9 +14,9 @@
 # stream in user space and stats counts it; a program that cannot load means one warning line and
 # nftables; a foreign XDP program on an interface is left alone; a killed relay's program is
 # replaced by the restarted one, which offloads the journaled call again; SIGTERM detaches.
-# tc mode (auto's choice on veth) forwards IPv4 and IPv6 the same way as an ingress filter, next
-# to an operator's own filter, which sees every packet ours hands on and none it forwards; a
-# killed relay's filters are taken off by the next relay, whatever its mode.
+# tc mode (auto's fallback where the XDP hook is taken) forwards IPv4 and IPv6 the same way as an
+# ingress filter, next to an operator's own filter, which sees every packet ours hands on and none
+# it forwards; a killed relay's filters are taken off by the next relay, whatever its mode.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source Tests/e2e/lib/three-hosts.sh
@@ -165,8 +165,8 @@ prime() {  # the caller speaks first, so its NAT address is latched before the c
   begin; endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$caller" 203.0.113.50 5556 192.0.2.10 $((pa + 1)) 3; run
 }
 
-# --- generic mode; IPv4 in the kernel ------------------------------------------------------------
-check "the relay starts with --kernel-offload (path auto), XDP in generic mode" start_relay --xdp-mode generic
+# --- auto mode: generic on veth; IPv4 in the kernel --------------------------------------------
+check "the relay starts with --kernel-offload (path auto)" start_relay
 check "info names the XDP path and its mode per interface" \
   is "$(json info 'd["offload"]')" "xdp (generic: rc, re)"
 check "the program is attached to rc and re in generic mode" \
@@ -265,7 +265,7 @@ check "IPv6: the callee's kernel found every checksum right" is "$(( $(udp_in "$
 old_ids=$(xdp ids)
 kill -KILL "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=""
 check "a killed relay leaves its program attached" is "$(xdp ids)" "$old_ids"
-check "the relay restarts" start_relay --xdp-mode generic
+check "the relay restarts" start_relay
 check "the restarted relay replaced the program" test "$(xdp ids)" != "$old_ids" -a "$(xdp attached)" = "rc:ipt_xdp_relay:generic re:ipt_xdp_relay:generic"
 check "the journaled calls are back" is "$(json list 'len(d["sessions"])')" 2
 pa=$pa4 pb=$pb4
@@ -318,7 +318,7 @@ kill -TERM "$relay_pid"; wait "$relay_pid"; rc=$?; relay_pid=""
 check "SIGTERM stops the relay cleanly" is "$rc" 0
 check "…and detaches its program" is "$(xdp attached)" "-"
 
-# --- tc mode (auto's choice on veth): the same path as a tc ingress classifier ------------------
+# --- tc mode: the same path as a tc ingress classifier -------------------------------------------
 rm -f "$work/journal"*
 # An operator's own classifier on rc, after ours: it must see every packet ours hands on, and none
 # that ours forwards.
@@ -345,7 +345,7 @@ clang -O2 -g -target bpf -I "/usr/include/$(dpkg-architecture -qDEB_HOST_MULTIAR
 ip netns exec "$relay" tc qdisc add dev rc clsact
 ip netns exec "$relay" tc filter add dev rc ingress prio 1000 handle 1 bpf da obj "$work/operator.o" sec tc
 seen() { xdp seen; }
-check "tc: the relay starts (auto)" start_relay
+check "tc: the relay starts (--xdp-mode tc)" start_relay --xdp-mode tc
 check "tc: info names the tc path per interface" is "$(json info 'd["offload"]')" "xdp (tc: rc, re)"
 check "tc: the program is an ingress filter on rc and re (beside the operator's), no XDP program" \
   is "$(xdp attached)" "rc:operator_count:tc rc:ipt_tc_relay:tc re:ipt_tc_relay:tc"
@@ -477,8 +477,10 @@ stop_relay
 check "…and the foreign program is still there after the relay stopped" is "$(xdp attached)" "rc:foreign_pass:generic"
 # tc runs after XDP, so the foreign program does not rule it out: what it passes reaches ours.
 check "in auto mode the relay starts beside it" start_relay
-check "…on tc at both interfaces, the foreign program still first on rc" \
-  is "$(xdp attached)" "rc:foreign_pass:generic rc:ipt_tc_relay:tc re:ipt_tc_relay:tc"
+check "…with tc behind the foreign program on rc, generic XDP on re" \
+  is "$(xdp attached)" "rc:foreign_pass:generic rc:ipt_tc_relay:tc re:ipt_xdp_relay:generic"
+check "…and info names both" is "$(json info 'd["offload"]')" "xdp (generic: re; tc: rc)"
+check "…saying why rc is on tc" grep -q "XDP: rc in tc mode (generic: rc carries another XDP program (foreign_pass" "$work/relay.log"
 stop_relay
 
 [ "$fails" -eq 0 ] || { echo "--- relay log"; tail -30 "$work/relay.log"; }
