@@ -369,6 +369,14 @@ ip netns exec "$caller" ethtool -K kc tx off >/dev/null
 check "tc: a checksum left to the device is relayed by user space" settles "5 192.0.2.11:$pb" got "$callee" 6000
 check "…not by the program" is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "5 0"
 check "…and the operator's filter saw those 5" is "$(( $(seen) - before_seen ))" 5
+before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0)
+begin; UDP_IP_OPTIONS=1 endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 5; endpoint "$callee" 198.51.100.2 6000; run
+check "tc: IP options are relayed by user space" settles "5 192.0.2.11:$pb" got "$callee" 6000
+check "…not by the program" is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "5 0"
+before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0)
+begin; UDP_SIZE=1800 endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$callee" 198.51.100.2 6000; run
+check "tc: fragments are reassembled and relayed by user space" settles "3 192.0.2.11:$pb" got "$callee" 6000
+check "…not by the program" is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "3 0"
 check "tc: an IPv6 call" call k6 2001:db8:1::2 2001:db8:1::2 2001:db8:2::2
 begin; endpoint "$caller" 2001:db8:1::2 4000 2001:db8:a::10 "$pa" 3; run
 begin; endpoint "$callee" 2001:db8:2::2 6000 2001:db8:a::11 "$pb" 3; endpoint "$caller" 2001:db8:1::2 4000; run
