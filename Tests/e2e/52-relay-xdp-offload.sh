@@ -165,6 +165,31 @@ prime() {  # the caller speaks first, so its NAT address is latched before the c
   begin; endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$caller" 203.0.113.50 5556 192.0.2.10 $((pa + 1)) 3; run
 }
 
+# ipv6_call_in_kernel LABEL: an IPv6 call on k6, learned in user space, then 40 RTP packets each
+# way forwarded by the program (the relay's sockets see none, the callee's kernel finds every
+# checksum right); sets sid pa pb.
+ipv6_call_in_kernel() {
+  local l=$1
+  check "$l: an IPv6 call is set up" call k6 2001:db8:1::2 2001:db8:1::2 2001:db8:2::2
+  begin; endpoint "$caller" 2001:db8:1::2 4000 2001:db8:a::10 "$pa" 3; run
+  begin; endpoint "$callee" 2001:db8:2::2 6000 2001:db8:a::11 "$pb" 3; endpoint "$caller" 2001:db8:1::2 4000; run
+  check "$l: user space relays the first packets" settles "3 2001:db8:a::10:$pa" got "$caller" 4000
+  # RTCP of the v6 call too, so that both streams are latched.
+  begin; endpoint "$caller" 2001:db8:1::2 4001 2001:db8:a::10 $((pa + 1)) 2; endpoint "$callee" 2001:db8:2::2 6001 2001:db8:a::11 $((pb + 1)) 2; run
+  check "$l: the streams are offloaded" wait_for 5 '[ "$(offloaded k6)" = true ]'
+  local before_udp before_fwd before_csum
+  before_udp=$(udp_in "$relay" Udp6InDatagrams) before_fwd=$(xdp counter 0) before_csum=$(udp_in "$callee" Udp6InCsumErrors)
+  begin
+  endpoint "$caller" 2001:db8:1::2 4000 2001:db8:a::10 "$pa" 40
+  endpoint "$callee" 2001:db8:2::2 6000 2001:db8:a::11 "$pb" 40
+  run
+  check "$l: the caller's RTP reaches the callee from gate B" settles "40 2001:db8:a::11:$pb" got "$callee" 6000
+  check "$l: the callee's RTP reaches the caller from gate A" settles "40 2001:db8:a::10:$pa" got "$caller" 4000
+  check "$l: the relay's sockets got none of it, the program 80" \
+    is "$(( $(udp_in "$relay" Udp6InDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "0 80"
+  check "$l: the callee's kernel found every checksum right" is "$(( $(udp_in "$callee" Udp6InCsumErrors) - before_csum ))" 0
+}
+
 # --- auto mode: generic on veth; IPv4 in the kernel --------------------------------------------
 check "the relay starts with --kernel-offload (path auto)" start_relay
 check "info names the XDP path and its mode per interface" \
@@ -243,23 +268,7 @@ check "…and XDP forwarded none of them" is "$(( $(xdp counter 0) - before_fwd 
 
 # --- IPv6 ---------------------------------------------------------------------------------------
 pa4=$pa pb4=$pb sid4=$sid   # the IPv4 call, for after the restart
-check "an IPv6 call is set up" call k6 2001:db8:1::2 2001:db8:1::2 2001:db8:2::2
-begin; endpoint "$caller" 2001:db8:1::2 4000 2001:db8:a::10 "$pa" 3; run
-begin; endpoint "$callee" 2001:db8:2::2 6000 2001:db8:a::11 "$pb" 3; endpoint "$caller" 2001:db8:1::2 4000; run
-check "IPv6: user space relays the first packets" settles "3 2001:db8:a::10:$pa" got "$caller" 4000
-# RTCP of the v6 call too, so that both streams are latched.
-begin; endpoint "$caller" 2001:db8:1::2 4001 2001:db8:a::10 $((pa + 1)) 2; endpoint "$callee" 2001:db8:2::2 6001 2001:db8:a::11 $((pb + 1)) 2; run
-check "IPv6: the streams are offloaded" wait_for 5 '[ "$(offloaded k6)" = true ]'
-before_udp=$(udp_in "$relay" Udp6InDatagrams) before_fwd=$(xdp counter 0) before_csum=$(udp_in "$callee" Udp6InCsumErrors)
-begin
-endpoint "$caller" 2001:db8:1::2 4000 2001:db8:a::10 "$pa" 40
-endpoint "$callee" 2001:db8:2::2 6000 2001:db8:a::11 "$pb" 40
-run
-check "IPv6 XDP: the caller's RTP reaches the callee from gate B" settles "40 2001:db8:a::11:$pb" got "$callee" 6000
-check "IPv6 XDP: the callee's RTP reaches the caller from gate A" settles "40 2001:db8:a::10:$pa" got "$caller" 4000
-check "IPv6: the relay's sockets got none of it, the program 80" \
-  is "$(( $(udp_in "$relay" Udp6InDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "0 80"
-check "IPv6: the callee's kernel found every checksum right" is "$(( $(udp_in "$callee" Udp6InCsumErrors) - before_csum ))" 0
+ipv6_call_in_kernel "IPv6 XDP"
 
 # --- killed relay: its program stays; the restarted relay replaces it --------------------------
 old_ids=$(xdp ids)
@@ -377,21 +386,7 @@ before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0)
 begin; UDP_SIZE=1800 endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$callee" 198.51.100.2 6000; run
 check "tc: fragments are reassembled and relayed by user space" settles "3 192.0.2.11:$pb" got "$callee" 6000
 check "…not by the program" is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "3 0"
-check "tc: an IPv6 call" call k6 2001:db8:1::2 2001:db8:1::2 2001:db8:2::2
-begin; endpoint "$caller" 2001:db8:1::2 4000 2001:db8:a::10 "$pa" 3; run
-begin; endpoint "$callee" 2001:db8:2::2 6000 2001:db8:a::11 "$pb" 3; endpoint "$caller" 2001:db8:1::2 4000; run
-begin; endpoint "$caller" 2001:db8:1::2 4001 2001:db8:a::10 $((pa + 1)) 2; endpoint "$callee" 2001:db8:2::2 6001 2001:db8:a::11 $((pb + 1)) 2; run
-check "tc: IPv6 offloaded" wait_for 5 '[ "$(offloaded k6)" = true ]'
-before_udp=$(udp_in "$relay" Udp6InDatagrams) before_fwd=$(xdp counter 0) before_csum=$(udp_in "$callee" Udp6InCsumErrors)
-begin
-endpoint "$caller" 2001:db8:1::2 4000 2001:db8:a::10 "$pa" 40
-endpoint "$callee" 2001:db8:2::2 6000 2001:db8:a::11 "$pb" 40
-run
-check "tc IPv6: the caller's RTP reaches the callee from gate B" settles "40 2001:db8:a::11:$pb" got "$callee" 6000
-check "tc IPv6: the callee's RTP reaches the caller from gate A" settles "40 2001:db8:a::10:$pa" got "$caller" 4000
-check "tc IPv6: the relay's sockets got none of it, the program 80" \
-  is "$(( $(udp_in "$relay" Udp6InDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "0 80"
-check "tc IPv6: the callee's kernel found every checksum right" is "$(( $(udp_in "$callee" Udp6InCsumErrors) - before_csum ))" 0
+ipv6_call_in_kernel "tc IPv6"
 old_ids=$(xdp ids)
 kill -KILL "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=""
 check "tc: a killed relay leaves its filters" is "$(xdp ids)" "$old_ids"
