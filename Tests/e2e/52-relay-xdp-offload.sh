@@ -165,6 +165,22 @@ prime() {  # the caller speaks first, so its NAT address is latched before the c
   begin; endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$caller" 203.0.113.50 5556 192.0.2.10 $((pa + 1)) 3; run
 }
 
+# options_and_fragments_pass LABEL: on the IPv4 call (pa, pb), packets with IP options and
+# fragmented ones of the known stream reach the callee through the relay's socket, not the program.
+options_and_fragments_pass() {
+  local l=$1 before_udp before_fwd
+  before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0)
+  begin; UDP_IP_OPTIONS=1 endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 5; endpoint "$callee" 198.51.100.2 6000; run
+  check "$l: IP options are relayed by user space" settles "5 192.0.2.11:$pb" got "$callee" 6000
+  check "…through the relay's socket, not the program" \
+    is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "5 0"
+  before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0)
+  begin; UDP_SIZE=1800 endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$callee" 198.51.100.2 6000; run
+  check "$l: fragments are reassembled and relayed by user space" settles "3 192.0.2.11:$pb" got "$callee" 6000
+  check "…not by the program" \
+    is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "3 0"
+}
+
 # ipv6_call_in_kernel LABEL: an IPv6 call on k6, learned in user space, then 40 RTP packets each
 # way forwarded by the program (the relay's sockets see none, the callee's kernel finds every
 # checksum right); sets sid pa pb.
@@ -228,14 +244,7 @@ check "stats count the kernel's packets (housekeeping reads the map)" \
 check "stats name the path and count the installs" is "$(json stats 'd["offload"]["path"], d["offload"]["installs"] >= 2')" "xdp (generic: rc, re) True"
 
 # --- malformed packets of the known stream take the normal path untouched ----------------------
-before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0)
-begin; UDP_IP_OPTIONS=1 endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 5; endpoint "$callee" 198.51.100.2 6000; run
-check "IP options: relayed by user space" settles "5 192.0.2.11:$pb" got "$callee" 6000
-check "…through the relay's socket, not XDP" is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "5 0"
-before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0)
-begin; UDP_SIZE=1800 endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$callee" 198.51.100.2 6000; run
-check "fragments: reassembled and relayed by user space" settles "3 192.0.2.11:$pb" got "$callee" 6000
-check "…not by XDP" is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "3 0"
+options_and_fragments_pass "XDP"
 # A wrong UDP checksum: sent raw; the relay host's kernel drops it (the normal path), XDP does not forward it.
 cat > "$work/badsum.py" <<'PY'
 import socket, struct, sys
@@ -378,14 +387,7 @@ ip netns exec "$caller" ethtool -K kc tx off >/dev/null
 check "tc: a checksum left to the device is relayed by user space" settles "5 192.0.2.11:$pb" got "$callee" 6000
 check "…not by the program" is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "5 0"
 check "…and the operator's filter saw those 5" is "$(( $(seen) - before_seen ))" 5
-before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0)
-begin; UDP_IP_OPTIONS=1 endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 5; endpoint "$callee" 198.51.100.2 6000; run
-check "tc: IP options are relayed by user space" settles "5 192.0.2.11:$pb" got "$callee" 6000
-check "…not by the program" is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "5 0"
-before_udp=$(udp_in "$relay" UdpInDatagrams) before_fwd=$(xdp counter 0)
-begin; UDP_SIZE=1800 endpoint "$caller" 203.0.113.50 5555 192.0.2.10 "$pa" 3; endpoint "$callee" 198.51.100.2 6000; run
-check "tc: fragments are reassembled and relayed by user space" settles "3 192.0.2.11:$pb" got "$callee" 6000
-check "…not by the program" is "$(( $(udp_in "$relay" UdpInDatagrams) - before_udp )) $(( $(xdp counter 0) - before_fwd ))" "3 0"
+options_and_fragments_pass "tc"
 ipv6_call_in_kernel "tc IPv6"
 old_ids=$(xdp ids)
 kill -KILL "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=""
