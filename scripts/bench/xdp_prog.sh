@@ -84,6 +84,8 @@ for fam, a, b, p1, p2 in (("4", "10.1.0.2", "10.2.0.2", 1000, 2000), ("6", "2001
     packet = eth + ip + udp
     open(f"{work}/packet{fam}", "wb").write(packet)
     open(f"{work}/ctx{fam}", "wb").write(struct.pack("<IIIIII", 0, len(packet), 0, ifindex, 0, 0))
+    # The tc program's context (struct __sk_buff up to ifindex): arriving on xpa as well.
+    open(f"{work}/ctxtc{fam}", "wb").write(bytes(36) + struct.pack("<II", ifindex, ifindex))
     def key(s, sp, d, dp): return s + d + struct.pack("!HH", sp, dp)
     def target(s, sp, d, dp): return s.ljust(16, b"\0") + d.ljust(16, b"\0") + struct.pack("!HH", sp, dp) + bytes(44)
     def words(b): return " ".join(map(str, b))
@@ -107,6 +109,7 @@ mkdir -p "$fs/maps"
 # Every program of the object (its tc one too), each with its own section's type; the XDP one is run.
 in_ns bpftool prog loadall "$OBJECT" "$fs/progs" pinmaps "$fs/maps"
 in_ns bpftool prog pin pinned "$fs/progs/ipt_xdp_relay" "$fs/relay"
+in_ns bpftool prog pin pinned "$fs/progs/ipt_tc_relay" "$fs/tc"
 in_ns bpftool prog load "$work/empty.o" "$fs/empty" type xdp
 in_ns bpftool map update pinned "$fs/maps/ipt_interfaces" key $((ifindex & 255)) $((ifindex >> 8 & 255)) 0 0 value 1 0 0 0
 for fam in 4 6 4h; do
@@ -119,13 +122,14 @@ sysctl -qw kernel.bpf_stats_enabled=1
 
 : >"$work/results"
 for round in $(seq "$ROUNDS"); do
-  for what in empty:4 relay:4 relay:6 relay:4h; do
-    prog=${what%%:*} fam=${what##*:}
-    read -r ns_per_run runs verdict < <(in_ns "$work/run" "$fs/$prog" "$work/packet$fam" "$work/ctx$fam" "$RUNS")
+  for what in empty:4 relay:4 relay:6 relay:4h tc:4 tc:6; do
+    prog=${what%%:*} fam=${what##*:} ctx=ctx
+    [ "$prog" = tc ] && ctx=ctxtc
+    read -r ns_per_run runs verdict < <(in_ns "$work/run" "$fs/$prog" "$work/packet$fam" "$work/$ctx$fam" "$RUNS")
     echo "$prog $fam $ns_per_run $runs $verdict" >>"$work/results"
   done
 done
-# Every relay run must have forwarded (XDP_REDIRECT = 4), or the figure is of another path.
+# Every relay run must have forwarded (XDP_REDIRECT = 4, TC_ACT_REDIRECT = 7), or the figure is of another path.
 forwarded=$(in_ns bpftool map dump pinned "$fs/maps/ipt_counters" -j | python3 -c '
 import json, sys
 for e in json.load(sys.stdin):
@@ -138,18 +142,21 @@ for line in open(sys.argv[1]):
     prog, fam, ns, n, verdict = line.split()
     rows.setdefault((prog, fam), []).append((float(ns), int(n), int(verdict)))
 empty = statistics.median(x[0] for x in rows[("empty", "4")])
-print(f"XDP program alone (BPF_PROG_TEST_RUN, bpf_stats on; medians of {rounds} interleaved rounds of {runs} runs):")
+print(f"XDP program (and its tc twin) alone (BPF_PROG_TEST_RUN, bpf_stats on; medians of {rounds} interleaved rounds of {runs} runs):")
 print()
 print("| program, packet | ns/pkt (bpf_stats) | ns/pkt of the program (minus the empty one) |")
 print("|---|---:|---:|")
 print(f"| empty program (what bpf_stats itself costs), IPv4 | {empty:.1f} | - |")
 ok = True
-for fam, how in (("4", "in the fast index"), ("6", "in the fast index"), ("4h", "in the hash map (as when two others hold its index position)")):
-    v = rows[("relay", fam)]
+for prog, name, redirect, fam, how in (
+        ("relay", "ipt_xdp_relay", 4, "4", "in the fast index"), ("relay", "ipt_xdp_relay", 4, "6", "in the fast index"),
+        ("relay", "ipt_xdp_relay", 4, "4h", "in the hash map (as when two others hold its index position)"),
+        ("tc", "ipt_tc_relay (tc)", 7, "4", "in the fast index"), ("tc", "ipt_tc_relay (tc)", 7, "6", "in the fast index")):
+    v = rows[(prog, fam)]
     ns = statistics.median(x[0] for x in v)
-    ok &= all(x[2] == 4 for x in v)
-    print(f"| ipt_xdp_relay, IPv{fam[0]} UDP with 172-byte RTP, stream {how}, forwarded | {ns:.1f} | {ns - empty:.1f} |")
-total = sum(x[1] for k, v in rows.items() if k[0] == "relay" for x in v)
+    ok &= all(x[2] == redirect for x in v)
+    print(f"| {name}, IPv{fam[0]} UDP with 172-byte RTP, stream {how}, forwarded | {ns:.1f} | {ns - empty:.1f} |")
+total = sum(x[1] for k, v in rows.items() if k[0] in ("relay", "tc") for x in v)
 print()
 print(f"forwarded by the program: {forwarded} of {total} runs" + ("" if ok and forwarded == total else " (NOT every run: the figure is not the forwarding path)"))
 sys.exit(0 if ok and forwarded == total else 1)

@@ -23,7 +23,7 @@ static int slurp(const char *path, char *buf, int cap) {
 int main(int argc, char **argv) {
     if (argc != 5) { fprintf(stderr, "usage: %s PINNED_PROG PACKET CTX RUNS\n", argv[0]); return 2; }
     int prog = bpf_obj_get(argv[1]);
-    char packet[2048], ctx[64];
+    char packet[2048], ctx[256];
     int packet_size = slurp(argv[2], packet, sizeof packet), ctx_size = slurp(argv[3], ctx, sizeof ctx);
     if (prog < 0 || packet_size <= 0 || ctx_size <= 0) { perror("xdp_prog_run: open"); return 1; }
     long calls = atol(argv[4]) / REPEAT;
