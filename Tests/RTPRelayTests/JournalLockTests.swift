@@ -9,18 +9,11 @@ import Testing
 /// relay given the same file gets, and that a holder's death frees it.
 @Suite("session journal lock")
 struct JournalLockTests {
-    static func temporaryPath(_ name: String) -> String {
-        let path = "/tmp/iptrtpproxy-test-lock-\(name)-\(getpid())"
-        unlink(path)
-        unlink(path + ".lock")
-        return path
-    }
-
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     @Test("a second journal on the same file is refused, naming the holder; reading stays free; once the first closes the second takes it")
     func secondRefused() throws {
-        let path = Self.temporaryPath("second")
+        let path = freshJournalPath("lock", "second")
         defer { unlink(path); unlink(path + ".lock") }
         let first = SessionJournal(path: path, syncs: false)
         try first.claim()
@@ -49,7 +42,7 @@ struct JournalLockTests {
 
     @Test("a start waits for a holder that is going away")
     func waitsForHolder() throws {
-        let path = Self.temporaryPath("wait")
+        let path = freshJournalPath("lock", "wait")
         defer { unlink(path); unlink(path + ".lock") }
         let first = SessionJournal(path: path, syncs: false)
         try first.claim()
@@ -62,7 +55,7 @@ struct JournalLockTests {
 
     @Test("a holder killed with SIGKILL leaves no lock: the next one takes it at once")
     func killedHolder() throws {
-        let path = Self.temporaryPath("killed")
+        let path = freshJournalPath("lock", "killed")
         defer { unlink(path); unlink(path + ".lock") }
         // Another process that holds the lock file with flock(2), as a relay would: util-linux's
         // flock, which (--no-fork) becomes the command with the lock held.

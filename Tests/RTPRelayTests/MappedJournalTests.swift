@@ -8,12 +8,6 @@ import Testing
 /// and a crash find in the file.
 @Suite("mapped journal file")
 struct MappedJournalTests {
-    static func temporaryPath(_ name: String) -> String {
-        let path = "/tmp/iptrtpproxy-test-mapped-\(name)-\(getpid())"
-        unlink(path)
-        return path
-    }
-
     static func append(_ file: MappedAppendFile, _ text: String) throws {
         try Array(text.utf8).withUnsafeBytes { try file.append($0) }
     }
@@ -25,7 +19,7 @@ struct MappedJournalTests {
 
     @Test("appends are in the file at once for any reader; the file is grown ahead in zeros and cut on close")
     func appendsVisibleAndCut() throws {
-        let path = Self.temporaryPath("visible")
+        let path = freshJournalPath("mapped", "visible")
         defer { unlink(path) }
         let file = try MappedAppendFile(path: path)
         try Self.append(file, "one\n")
@@ -41,7 +35,7 @@ struct MappedJournalTests {
 
     @Test("reopened, the file goes on after its content; a line a crash cut short is cleared, not joined to the next")
     func reopenAfterCrash() throws {
-        let path = Self.temporaryPath("crash")
+        let path = freshJournalPath("mapped", "crash")
         defer { unlink(path) }
         // What a relay killed in the middle of a copy leaves: whole lines, a cut one, the zero tail.
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
@@ -59,7 +53,7 @@ struct MappedJournalTests {
 
     @Test("growth past several steps keeps every byte, in order", arguments: [1, 1000, 70_000])
     func growth(lineLength: Int) throws {
-        let path = Self.temporaryPath("growth-\(lineLength)")
+        let path = freshJournalPath("mapped", "growth-\(lineLength)")
         defer { unlink(path) }
         let file = try MappedAppendFile(path: path)
         var expected: [UInt8] = []
@@ -78,7 +72,7 @@ struct MappedJournalTests {
 
     @Test("journal: records appended through the mapping load back, with the zero tail a running relay leaves")
     func journalLoadsWhileGrownAhead() throws {
-        let path = Self.temporaryPath("journal")
+        let path = freshJournalPath("mapped", "journal")
         defer { unlink(path) }
         let journal = SessionJournal(path: path, syncs: false)
         let records: [JournalRecord] = (1...50).map {
@@ -99,7 +93,7 @@ struct MappedJournalTests {
 
     @Test("journal: a relay that stopped cleanly leaves no zero tail; one killed mid-record loses only that record")
     func journalStops() throws {
-        let path = Self.temporaryPath("journal-stop")
+        let path = freshJournalPath("mapped", "journal-stop")
         defer { unlink(path) }
         let record = JournalRecord.freed(switchboard: "pub", session: SessionHandle(id: 1, created: 7), at: 1)
         do {
@@ -123,7 +117,7 @@ struct MappedJournalTests {
 
     @Test("journal: a zero byte inside a line does not cost the records after it")
     func zeroInsideALine() throws {
-        let path = Self.temporaryPath("journal-zero")
+        let path = freshJournalPath("mapped", "journal-zero")
         defer { unlink(path) }
         let first = JournalRecord.freed(switchboard: "pub", session: SessionHandle(id: 1, created: 7), at: 1)
         let last = JournalRecord.freed(switchboard: "pub", session: SessionHandle(id: 3, created: 7), at: 3)

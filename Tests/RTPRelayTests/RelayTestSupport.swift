@@ -5,6 +5,15 @@ import Logging
 import Synchronization
 @testable import RTPRelay
 
+/// A journal file path of this test process, `/tmp/iptrtpproxy-test-KIND-NAME-PID`, with neither
+/// the file nor its lock file (`PATH.lock`, `SessionJournal`'s) left from an earlier run.
+func freshJournalPath(_ kind: String, _ name: String) -> String {
+    let path = "/tmp/iptrtpproxy-test-\(kind)-\(name)-\(getpid())"
+    unlink(path)
+    unlink(path + ".lock")
+    return path
+}
+
 /// A clock the test moves: learning windows, expiry and the flood bucket without waiting.
 final class ManualClock: RelayClock {
     private let now = Mutex((mono: Int64(1_000_000_000_000), wall: UInt32(1_700_000_000)))
