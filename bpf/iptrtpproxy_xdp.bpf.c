@@ -235,7 +235,6 @@ static __always_inline int forward(struct ethhdr *eth, struct ipt_xdp_target *ta
     return bpf_redirect(egress, 0);
 }
 
-
 /// The pair of slot numbers `index` (ipt_index4 or ipt_index6) holds at `position`, read in one
 /// load: the relay may store another pair there at any time.
 static __always_inline __u64 indexed_slots(void *index, __u32 position) {
@@ -282,7 +281,6 @@ static __always_inline struct ipt_xdp_target *find6(struct ipv6hdr *ip, struct u
     if (!target) target = slot6((__u32)(pair >> 32), ip, udp);
     return target ? target : bpf_map_lookup_elem(&ipt_streams6, &ip->saddr);
 }
-
 
 /// The sum of `n` 32-bit words at `words`, for the checksum fix-up of the tc path.
 static __always_inline __u64 sum_words(const __u32 *words, int n) {

@@ -30,7 +30,7 @@ enum TCAttachment {
             if let id = attachedProgram(hook) {
                 let owner = XDPAttachment.programName(id: id) ?? "id \(id)"
                 guard owner == programName else {
-                    throw KernelOffloadError("tc: \(name) has another filter at handle 0x1a7 priority \(priority) (\(owner), id \(id)); left alone")
+                    throw KernelOffloadError("tc: \(name) has another filter at handle 0x\(String(handle, radix: 16)) priority \(priority) (\(owner), id \(id)); left alone")
                 }
                 flags = UInt32(BPF_TC_F_REPLACE.rawValue)
             }
