@@ -102,8 +102,9 @@ final class ControlLoop {
                 connections.removeAll { $0.broken }
             }
             // What each connection waits for next (readable, or writable while replies wait).
-            for c in connections where Self.epollEvents(c) != c.watchedEvents {
+            for c in connections {
                 let wanted = Self.epollEvents(c)
+                guard wanted != c.watchedEvents else { continue }
                 var event = epoll_event()
                 event.events = wanted
                 event.data.u64 = c.serial
